@@ -1,0 +1,4 @@
+// The deployment configuration: one schema, one loader. Read by server/, infra/ and audit/.
+export { LecternConfigSchema, IceServerSchema, type LecternConfig, type IceServer } from './schema.js';
+export { DeploymentSchema, CountryCodeSchema, type DeploymentConfig } from './deployment.js';
+export { loadConfig, parseConfig, ConfigError, type LoadOptions } from './load.js';
