@@ -1,0 +1,110 @@
+// The browser end of the signalling WebSocket: typed requests with promised replies, and typed
+// notifications. Types come from protocol/, so client and server cannot drift apart silently.
+import type {
+  MethodName,
+  RequestData,
+  ReplyData,
+  NotificationName,
+  NotificationData,
+  ServerFrame,
+  WireError,
+} from '../../protocol/index.js';
+
+/** A request the server refused. */
+export class RequestError extends Error {
+  readonly code: WireError['code'];
+  constructor(method: string, error: WireError) {
+    super(`${method}: ${error.message}`);
+    this.code = error.code;
+  }
+}
+
+type Listener<N extends NotificationName> = (data: NotificationData<N>) => void;
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** One signalling connection. */
+export class Signalling {
+  readonly #socket: WebSocket;
+  readonly #pending = new Map<number, { method: string; resolve: (d: unknown) => void; reject: (e: Error) => void }>();
+  readonly #listeners = new Map<NotificationName, Set<(data: never) => void>>();
+  #nextId = 1;
+  onclose: ((reason: string) => void) | undefined;
+
+  /** Open the socket to this page's own origin (never anywhere else). */
+  static async connect(): Promise<Signalling> {
+    const url = new URL('/ws', location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      socket.addEventListener('open', () => resolve(), { once: true });
+      socket.addEventListener('error', () => reject(new Error('cannot reach the Lectern server')), { once: true });
+    });
+    return new Signalling(socket);
+  }
+
+  private constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.addEventListener('message', (event) => this.#onMessage(event.data));
+    socket.addEventListener('close', (event) => {
+      for (const pending of this.#pending.values()) pending.reject(new Error('connection closed'));
+      this.#pending.clear();
+      this.onclose?.(event.reason || `connection closed (${event.code})`);
+    });
+  }
+
+  /** Send a request and wait for its reply. */
+  request<M extends MethodName>(method: M, data: RequestData<M>): Promise<ReplyData<M>> {
+    const id = this.#nextId++;
+    return new Promise<ReplyData<M>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${method}: no reply from the server`));
+      }, REQUEST_TIMEOUT_MS);
+      this.#pending.set(id, {
+        method,
+        resolve: (d) => {
+          clearTimeout(timer);
+          resolve(d as ReplyData<M>);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.#socket.send(JSON.stringify({ kind: 'request', id, method, data }));
+    });
+  }
+
+  /** Listen to a notification. */
+  on<N extends NotificationName>(method: N, listener: Listener<N>): void {
+    let set = this.#listeners.get(method);
+    if (!set) this.#listeners.set(method, (set = new Set()));
+    set.add(listener as (data: never) => void);
+  }
+
+  /** Close the connection. */
+  close(): void {
+    this.onclose = undefined;
+    this.#socket.close(1000, 'left');
+  }
+
+  #onMessage(raw: unknown): void {
+    if (typeof raw !== 'string') return;
+    // The server is this page's own origin and validates what it sends against the same schemas.
+    const frame = JSON.parse(raw) as ServerFrame;
+    if (frame.kind === 'notification') {
+      for (const listener of this.#listeners.get(frame.method) ?? []) listener(frame.data as never);
+      return;
+    }
+    if (frame.id === null) {
+      console.warn('signalling error', frame.ok ? frame : frame.error);
+      return;
+    }
+    const pending = this.#pending.get(frame.id);
+    if (!pending) return;
+    this.#pending.delete(frame.id);
+    if (frame.ok) pending.resolve(frame.data);
+    else pending.reject(new RequestError(pending.method, frame.error));
+  }
+}

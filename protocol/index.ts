@@ -1,0 +1,5 @@
+// Lectern's signalling protocol: JSON frames over one WebSocket per participant.
+// Imported by server/ (validation) and client/ (types); imports nothing of theirs.
+export * from './methods.js';
+export * from './notifications.js';
+export * from './frames.js';

@@ -1,0 +1,48 @@
+// build(): the whole HTTP/WebSocket application, never listening. main.ts listens; tests call
+// build() and either inject() requests or listen on 127.0.0.1 port 0 themselves.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { LecternConfig } from '../config/index.js';
+import type { Sfu } from '../sfu/index.js';
+import { RoomRegistry } from './rooms/RoomRegistry.js';
+import { handlers } from './signalling/handlers/index.js';
+import { securityHeaders } from './plugins/securityHeaders.js';
+import { pages } from './routes/pages.js';
+import { health } from './routes/health.js';
+import { signalling } from './routes/signalling.js';
+import { defaultClientDir } from './paths.js';
+import { httpErrorHandler } from './httpErrors.js';
+
+/** What build() needs: validated config and a running media engine (owned by the caller). */
+export interface BuildOptions {
+  config: LecternConfig;
+  sfu: Sfu;
+  /** Fastify logger option; defaults to pino at the configured level. */
+  logger?: FastifyServerOptions['logger'];
+  /** Built client files; defaults to client/dist in the project. */
+  clientDir?: string;
+}
+
+/** Assemble Lectern's server. Closing it closes every room but leaves the Sfu to its owner. */
+export async function build(options: BuildOptions): Promise<FastifyInstance> {
+  const { config, sfu } = options;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.log.level },
+    trustProxy: config.http.trustProxy,
+    // Signalling is on the WebSocket; HTTP bodies are small admin/JSON requests.
+    bodyLimit: 64 * 1024,
+  });
+  app.setErrorHandler(httpErrorHandler);
+
+  const rooms = new RoomRegistry(sfu, config.rooms, app.log);
+  app.addHook('onClose', async () => rooms.close());
+
+  await securityHeaders(app, { https: config.http.publicUrl?.startsWith('https://') ?? false });
+  // Frames above the configured limit are answered with an error by the session; this hard cap
+  // protects memory from frames so large they should never be read at all.
+  await app.register(websocket, { options: { maxPayload: Math.max(4 * config.signalling.maxFrameBytes, 256 * 1024) } });
+  await app.register(health, { sfu, rooms });
+  await app.register(signalling, { rooms, config, handlers });
+  await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir() });
+  return app;
+}

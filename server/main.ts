@@ -1,0 +1,53 @@
+// Start Lectern: load config (defaults -> $LECTERN_CONFIG file -> LECTERN_* environment), start the
+// media workers, build the app, listen. With no configuration at all this is a working local
+// Lectern on http://127.0.0.1:3000 that talks to nothing outside the machine.
+import { loadConfig, ConfigError, type LecternConfig } from '../config/index.js';
+import { Sfu } from '../sfu/index.js';
+import { build } from './app.js';
+
+async function main(): Promise<void> {
+  let config: LecternConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG: systemd will not restart-loop on a config error with RestartPreventExitStatus
+    }
+    throw error;
+  }
+
+  const sfu = await Sfu.create({
+    workers: config.media.workers,
+    listenIp: config.media.listenIp,
+    announcedAddress: config.media.announcedAddress,
+    rtcPort: config.media.rtcPort,
+    logLevel: config.media.workerLogLevel,
+    maxIncomingBitrate: config.media.maxIncomingBitrate,
+    initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
+  });
+  const app = await build({ config, sfu });
+  sfu.on('workerDied', ({ index, pid, error }) => app.log.error({ worker: index, pid, err: error }, 'media worker died; its rooms were closed'));
+  sfu.on('workerRespawned', ({ index, pid }) => app.log.warn({ worker: index, pid }, 'media worker replaced'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    sfu.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  const workers = sfu.pool.workers.map((w) => w.port);
+  app.log.info({ mediaPorts: workers }, `Lectern is up: open ${config.http.publicUrl ?? address}/r/my-class in two tabs`);
+}
+
+main().catch((error: unknown) => {
+  console.error('Lectern failed to start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+// The pages a person opens: the landing page and /r/<room>. Both are the same single-page client;
+// the room name is read from the URL by the client and validated again by the join request.
+import type { FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { Type } from '@sinclair/typebox';
+import { RoomName } from '../../protocol/index.js';
+
+/** Serve the built client: /assets/* files, / and /r/:room pages. */
+export async function pages(app: FastifyInstance, options: { clientDir: string }): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: options.clientDir,
+    prefix: '/assets/',
+    index: false,
+    // Bundle file names do not change between versions: keep caching short so upgrades show at once.
+    maxAge: '5m',
+  });
+
+  app.get('/', async (_request, reply) => reply.type('text/html').sendFile('index.html'));
+
+  app.get(
+    '/r/:room',
+    { schema: { params: Type.Object({ room: RoomName }) } },
+    async (_request, reply) => reply.type('text/html').header('cache-control', 'no-store').sendFile('index.html'),
+  );
+}

@@ -1,0 +1,24 @@
+// The shape of a request handler. The handler table in handlers/index.ts is typed so that every
+// protocol method has exactly one handler, checked by the compiler.
+import type { FastifyBaseLogger } from 'fastify';
+import type { LecternConfig } from '../../config/index.js';
+import type { MethodName, RequestData, ReplyData } from '../../protocol/index.js';
+import type { RoomRegistry } from '../rooms/RoomRegistry.js';
+import type { Session } from './Session.js';
+
+/** What every handler can reach. */
+export interface RequestContext {
+  /** The connection the request came on; holds the joined peer and room. */
+  session: Session;
+  rooms: RoomRegistry;
+  config: LecternConfig;
+  log: FastifyBaseLogger;
+  /** Run work after the reply is sent (e.g. push consumers after `ready` is answered). */
+  afterReply(work: () => Promise<void>): void;
+}
+
+/** Handles one method: validated data in, reply data out; throws SignallingError/SfuError to refuse. */
+export type Handler<M extends MethodName> = (ctx: RequestContext, data: RequestData<M>) => Promise<ReplyData<M>>;
+
+/** One handler per protocol method. */
+export type HandlerTable = { [M in MethodName]: Handler<M> };

@@ -1,0 +1,199 @@
+// One signalling connection. Every frame goes through the same gate, in this order: size, JSON,
+// envelope, method, data schema, rate limit; only then does a handler run. Whatever goes wrong is
+// answered with an error frame and the connection (and everyone else's) carries on; a connection
+// that keeps sending junk is closed with a policy-violation code.
+import type { WebSocket, RawData } from 'ws';
+import type { FastifyBaseLogger } from 'fastify';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import type { LecternConfig } from '../../config/index.js';
+import {
+  Methods,
+  RequestEnvelope,
+  type ErrorFrame,
+  type MethodName,
+  type NotificationData,
+  type NotificationName,
+  type WireError,
+} from '../../protocol/index.js';
+import type { Room } from '../rooms/Room.js';
+import type { Peer, Notifier } from '../rooms/Peer.js';
+import type { RoomRegistry } from '../rooms/RoomRegistry.js';
+import type { HandlerTable, RequestContext } from './Handler.js';
+import { SignallingError } from './SignallingError.js';
+import { toWireError } from './wireError.js';
+import { RateLimiter } from './RateLimiter.js';
+
+const envelopeCheck = TypeCompiler.Compile(RequestEnvelope);
+const dataChecks = Object.fromEntries(
+  Object.entries(Methods).map(([name, m]) => [name, TypeCompiler.Compile(m.data as TSchema)]),
+) as Record<MethodName, TypeCheck<TSchema>>;
+
+/** WebSocket close code for a peer that breaks the protocol (RFC 6455 1008). */
+export const POLICY_VIOLATION = 1008;
+
+/** What a session needs from the server. */
+export interface SessionDeps {
+  rooms: RoomRegistry;
+  config: LecternConfig;
+  handlers: HandlerTable;
+  log: FastifyBaseLogger;
+}
+
+/** A browser's signalling connection and the room membership it carries. */
+export class Session implements Notifier {
+  readonly #socket: WebSocket;
+  readonly #deps: SessionDeps;
+  readonly #log: FastifyBaseLogger;
+  readonly #limiter: RateLimiter;
+  #room: Room | undefined;
+  #peer: Peer | undefined;
+  #invalidFrames = 0;
+  #closed = false;
+
+  constructor(socket: WebSocket, deps: SessionDeps) {
+    this.#socket = socket;
+    this.#deps = deps;
+    this.#log = deps.log;
+    this.#limiter = new RateLimiter(deps.config.signalling.maxRequestsPerSecond);
+    socket.on('message', (raw, isBinary) => this.#onFrame(raw, isBinary));
+    socket.on('close', () => this.close());
+    socket.on('error', (error) => this.#log.debug({ err: error }, 'websocket error'));
+  }
+
+  /** Whether this connection has joined a room. */
+  get joined(): boolean {
+    return this.#peer !== undefined;
+  }
+
+  /** Whether the connection is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The joined room and peer, or a `not_joined` error: the one guard every room method uses. */
+  requireJoined(): { room: Room; peer: Peer } {
+    if (!this.#room || !this.#peer) throw new SignallingError('not_joined', 'join a room first');
+    return { room: this.#room, peer: this.#peer };
+  }
+
+  /** Bind this connection to a room membership (called by `join`). */
+  attach(room: Room, peer: Peer): void {
+    this.#room = room;
+    this.#peer = peer;
+    const onPeerLeft = (left: Peer) => {
+      if (left !== peer) return;
+      room.off('peerLeft', onPeerLeft);
+      if (this.#peer === peer) {
+        this.#room = undefined;
+        this.#peer = undefined;
+      }
+    };
+    room.on('peerLeft', onPeerLeft);
+  }
+
+  /** Leave the current room, if any. */
+  leaveRoom(): void {
+    if (this.#room && this.#peer) this.#room.remove(this.#peer);
+  }
+
+  /** Push a notification; dropped if the socket is not open. */
+  notify<N extends NotificationName>(method: N, data: NotificationData<N>): void {
+    this.#send({ kind: 'notification', method, data });
+  }
+
+  /** The connection ended: leave the room. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.leaveRoom();
+  }
+
+  #onFrame(raw: RawData, isBinary: boolean): void {
+    const bytes = Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
+    if (bytes > this.#deps.config.signalling.maxFrameBytes) {
+      return this.#reject(null, { code: 'frame_too_large', message: `frames are limited to ${this.#deps.config.signalling.maxFrameBytes} bytes` });
+    }
+    if (isBinary) return this.#reject(null, { code: 'bad_frame', message: 'binary frames are not part of the protocol' });
+    let frame: unknown;
+    try {
+      frame = JSON.parse(rawToString(raw));
+    } catch {
+      return this.#reject(null, { code: 'bad_frame', message: 'frame is not valid JSON' });
+    }
+    if (!envelopeCheck.Check(frame)) {
+      const id = recoverId(frame);
+      return this.#reject(id, { code: 'bad_frame', message: `not a request frame: ${firstError(envelopeCheck, frame)}` });
+    }
+    const { id, method, data } = frame;
+    if (!Object.hasOwn(Methods, method)) {
+      return this.#reject(id, { code: 'unknown_method', message: `unknown method "${method.slice(0, 64)}"` });
+    }
+    const check = dataChecks[method as MethodName];
+    if (!check.Check(data)) {
+      return this.#reject(id, { code: 'invalid_data', message: `${method}: ${firstError(check, data)}` });
+    }
+    if (!this.#limiter.take()) {
+      return this.#send({ kind: 'response', id, ok: false, error: { code: 'rate_limited', message: 'too many requests; slow down' } });
+    }
+    this.#invalidFrames = 0;
+    void this.#dispatch(id, method as MethodName, data);
+  }
+
+  async #dispatch(id: number, method: MethodName, data: unknown): Promise<void> {
+    const after: (() => Promise<void>)[] = [];
+    const ctx: RequestContext = {
+      session: this,
+      rooms: this.#deps.rooms,
+      config: this.#deps.config,
+      log: this.#log,
+      afterReply: (work) => after.push(work),
+    };
+    try {
+      // The data was checked against this method's schema just above.
+      const handler = this.#deps.handlers[method] as (c: RequestContext, d: unknown) => Promise<unknown>;
+      const reply = await handler(ctx, data);
+      this.#send({ kind: 'response', id, ok: true, data: reply });
+    } catch (error) {
+      this.#send({ kind: 'response', id, ok: false, error: toWireError(error, this.#log, method) });
+      return;
+    }
+    for (const work of after) {
+      await work().catch((error: unknown) => this.#log.error({ err: error, method }, 'after-reply work failed'));
+    }
+  }
+
+  #reject(id: number | null, error: WireError): void {
+    const frame: ErrorFrame = { kind: 'response', id, ok: false, error };
+    this.#send(frame);
+    this.#invalidFrames += 1;
+    if (this.#invalidFrames >= this.#deps.config.signalling.maxInvalidFrames) {
+      this.#log.warn({ invalidFrames: this.#invalidFrames }, 'closing connection that keeps sending invalid frames');
+      this.#socket.close(POLICY_VIOLATION, 'too many invalid frames');
+    }
+  }
+
+  #send(frame: object): void {
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#socket.send(JSON.stringify(frame));
+  }
+}
+
+function rawToString(raw: RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8');
+  return raw.toString('utf8');
+}
+
+function firstError(check: TypeCheck<TSchema>, value: unknown): string {
+  const error = check.Errors(value).First();
+  if (!error) return 'invalid';
+  return error.path ? `${error.path}: ${error.message}` : error.message;
+}
+
+/** Answer a broken request with its id when one can be read, so the client can match the error. */
+function recoverId(frame: unknown): number | null {
+  if (typeof frame !== 'object' || frame === null || !('id' in frame)) return null;
+  const id = (frame as { id: unknown }).id;
+  return Number.isSafeInteger(id) && (id as number) >= 0 ? (id as number) : null;
+}

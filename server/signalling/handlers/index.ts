@@ -1,0 +1,24 @@
+// Every signalling method and its handler. The HandlerTable type makes a missing handler a compile error.
+import type { HandlerTable } from '../Handler.js';
+import { join } from './join.js';
+import { ready } from './ready.js';
+import { createTransport } from './createTransport.js';
+import { connectTransport } from './connectTransport.js';
+import { produce } from './produce.js';
+import { pauseProducer, resumeProducer, closeProducer } from './producerControl.js';
+import { resumeConsumer } from './resumeConsumer.js';
+import { leave } from './leave.js';
+
+/** The handler for each method. */
+export const handlers: HandlerTable = {
+  join,
+  ready,
+  createTransport,
+  connectTransport,
+  produce,
+  pauseProducer,
+  resumeProducer,
+  closeProducer,
+  resumeConsumer,
+  leave,
+};

@@ -1,0 +1,15 @@
+import type { Handler } from '../Handler.js';
+import { SignallingError } from '../SignallingError.js';
+import type { mediasoupTypes } from '../../../sfu/index.js';
+
+/** The browser's Device is loaded and its receive transport exists: show it to the room and send it media. */
+export const ready: Handler<'ready'> = async (ctx, data) => {
+  const { room, peer } = ctx.session.requireJoined();
+  if (!peer.media.hasReceiveTransport) {
+    throw new SignallingError('not_ready', 'create a receive transport before sending ready');
+  }
+  // Shape-checked by the protocol schema; mediasoup validates the content when consuming.
+  const peers = room.markReady(peer, data.rtpCapabilities as mediasoupTypes.RtpCapabilities);
+  ctx.afterReply(() => room.consumeExisting(peer));
+  return { peers };
+};

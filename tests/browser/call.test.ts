@@ -1,0 +1,104 @@
+// End to end: real Chromium tabs with fake camera and microphone join a room on a real Lectern and
+// see and hear each other through the SFU. Runs inside a loopback-only network namespace.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { projectRoot } from '../../server/paths.js';
+
+const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
+const ROOM = 'e2e-physics';
+
+let lectern: TestLectern;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  // The namespace is what makes "nothing leaves the machine" true; refuse to run without it.
+  expect(nonLoopbackInterfaces(), 'run the browser tests through scripts/in-netns.sh (npm test does)').toEqual([]);
+  lectern = await startLectern({}, { workers: 2 });
+  browser = await launchChromium();
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await lectern?.close();
+});
+
+/** Open the room link in a fresh browser profile, type a name and join. */
+async function joinAs(name: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+  await page.goto(`${lectern.url}/r/${ROOM}`);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.locator('#call').waitFor({ state: 'visible' });
+  return page;
+}
+
+/** Stats another participant's tile shows on this page (kept in data-* attributes). */
+async function tileStats(page: Page, name: string): Promise<{ framesDecoded: number; audioPackets: number }> {
+  const tile = page.locator(`.tile[aria-label="${name}"]`);
+  return tile.evaluate((el: HTMLElement) => ({
+    framesDecoded: Number(el.dataset.framesDecoded ?? 0),
+    audioPackets: Number(el.dataset.audioPackets ?? 0),
+  }));
+}
+
+/** Wait until `viewer` decodes video from and receives audio of `sender`, and the count keeps growing. */
+async function expectReceiving(viewer: Page, sender: string): Promise<{ framesDecoded: number; audioPackets: number }> {
+  await expect.poll(async () => (await tileStats(viewer, sender)).framesDecoded, { timeout: 20_000, interval: 500 }).toBeGreaterThan(10);
+  await expect.poll(async () => (await tileStats(viewer, sender)).audioPackets, { timeout: 20_000, interval: 500 }).toBeGreaterThan(20);
+  const first = await tileStats(viewer, sender);
+  await expect.poll(async () => (await tileStats(viewer, sender)).framesDecoded, { timeout: 10_000, interval: 500 }).toBeGreaterThan(first.framesDecoded);
+  return tileStats(viewer, sender);
+}
+
+const decoded: Record<string, number> = {};
+
+describe('a class in the browser', () => {
+  let ada: Page;
+  let bob: Page;
+  let cleo: Page;
+
+  it('two participants see and hear each other through the SFU', async () => {
+    ada = await joinAs('Ada');
+    bob = await joinAs('Bob');
+    const adaSeesBob = await expectReceiving(ada, 'Bob');
+    const bobSeesAda = await expectReceiving(bob, 'Ada');
+    decoded['Ada<-Bob'] = adaSeesBob.framesDecoded;
+    decoded['Bob<-Ada'] = bobSeesAda.framesDecoded;
+    await ada.screenshot({ path: join(ARTIFACTS, 'call-two-participants.png') });
+  }, 90_000);
+
+  it('a third participant joining late receives both, and both receive them', async () => {
+    cleo = await joinAs('Cleo');
+    decoded['Cleo<-Ada'] = (await expectReceiving(cleo, 'Ada')).framesDecoded;
+    decoded['Cleo<-Bob'] = (await expectReceiving(cleo, 'Bob')).framesDecoded;
+    decoded['Ada<-Cleo'] = (await expectReceiving(ada, 'Cleo')).framesDecoded;
+    decoded['Bob<-Cleo'] = (await expectReceiving(bob, 'Cleo')).framesDecoded;
+    await cleo.screenshot({ path: join(ARTIFACTS, 'call-three-participants.png') });
+  }, 90_000);
+
+  it('muting the camera shows a badge on the others and unmuting brings video back', async () => {
+    await bob.getByRole('button', { name: 'Stop camera' }).click();
+    await ada.locator('.tile[aria-label="Bob"] .badge', { hasText: 'camera off' }).waitFor();
+    await bob.getByRole('button', { name: 'Start camera' }).click();
+    await ada.locator('.tile[aria-label="Bob"] .badge').waitFor({ state: 'detached' });
+    await expectReceiving(ada, 'Bob');
+  }, 60_000);
+
+  it('a participant who leaves disappears from everyone else’s grid', async () => {
+    await bob.getByRole('button', { name: 'Leave' }).click();
+    await ada.locator('.tile[aria-label="Bob"]').waitFor({ state: 'detached', timeout: 10_000 });
+    await cleo.locator('.tile[aria-label="Bob"]').waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await ada.locator('.tile').count()).toBe(2); // Ada herself and Cleo
+    console.log('frames decoded per direction:', JSON.stringify(decoded));
+  }, 30_000);
+});

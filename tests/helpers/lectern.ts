@@ -1,0 +1,45 @@
+// Start a real Lectern for a test: real mediasoup workers, real Fastify listening on 127.0.0.1.
+import type { FastifyInstance } from 'fastify';
+import { parseConfig, type LecternConfig } from '../../config/index.js';
+import { Sfu } from '../../sfu/index.js';
+import { build } from '../../server/app.js';
+
+/** A running test server. */
+export interface TestLectern {
+  app: FastifyInstance;
+  sfu: Sfu;
+  config: LecternConfig;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** ws://127.0.0.1:<port>/ws */
+  wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Start Lectern with a config (defaults + overrides), media on OS-chosen ports. */
+export async function startLectern(overrides: Record<string, unknown> = {}, options: { workers?: number } = {}): Promise<TestLectern> {
+  const config = parseConfig({ log: { level: 'silent' }, ...overrides });
+  const sfu = await Sfu.create({
+    workers: options.workers ?? 1,
+    listenIp: '127.0.0.1',
+    rtcPort: 0,
+    logLevel: 'warn',
+    maxIncomingBitrate: config.media.maxIncomingBitrate,
+    initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
+  });
+  const app = await build({ config, sfu });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const workerExits = sfu.pool.workers.map((w) => new Promise<void>((resolve) => w.worker.observer.once('close', () => resolve())));
+  return {
+    app,
+    sfu,
+    config,
+    url: address,
+    wsUrl: address.replace(/^http/, 'ws') + '/ws',
+    async close() {
+      await app.close();
+      sfu.close();
+      await Promise.all(workerExits);
+    },
+  };
+}

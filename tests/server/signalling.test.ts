@@ -1,0 +1,192 @@
+// Signalling against a real server: real mediasoup worker, real Fastify on 127.0.0.1, real WebSocket.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { SignallingClient } from '../helpers/SignallingClient.js';
+import { clientDtls, opusParameters, vp8Parameters } from '../helpers/media.js';
+
+let lectern: TestLectern;
+const clients: SignallingClient[] = [];
+
+beforeAll(async () => {
+  lectern = await startLectern({ signalling: { maxFrameBytes: 4096, maxInvalidFrames: 5, maxRequestsPerSecond: 40 } });
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await lectern.close();
+});
+
+async function connect(): Promise<SignallingClient> {
+  const client = await SignallingClient.connect(lectern.wsUrl);
+  clients.push(client);
+  return client;
+}
+
+/** Join, create both transports, connect them, and say ready, as the browser client does. */
+async function joinReady(room: string, displayName: string) {
+  const client = await connect();
+  const joined = await client.ok('join', { room, displayName });
+  const send = await client.ok('createTransport', { direction: 'send' });
+  const recv = await client.ok('createTransport', { direction: 'recv' });
+  await client.ok('connectTransport', { transportId: send.id as string, dtlsParameters: clientDtls });
+  await client.ok('connectTransport', { transportId: recv.id as string, dtlsParameters: clientDtls });
+  const ready = await client.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
+  return { client, peerId: joined.peerId as string, sendId: send.id as string, recvId: recv.id as string, peers: ready.peers as { id: string; displayName: string }[] };
+}
+
+async function healthy(): Promise<boolean> {
+  const response = await fetch(`${lectern.url}/healthz`);
+  return response.status === 200;
+}
+
+describe('joining and media', () => {
+  it('answers join with the router capabilities and no ICE servers by default', async () => {
+    const client = await connect();
+    const joined = await client.ok('join', { room: 'caps', displayName: 'Ada' });
+    const caps = joined.routerRtpCapabilities as { codecs: { mimeType: string }[] };
+    const mimeTypes = caps.codecs.map((c) => c.mimeType);
+    expect(mimeTypes).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8', 'video/H264']));
+    expect(joined.iceServers).toEqual([]);
+    expect(joined.iceTransportPolicy).toBe('all');
+    const transport = await client.ok('createTransport', { direction: 'recv' });
+    const candidates = transport.iceCandidates as { address: string; protocol: string; port: number }[];
+    expect(candidates.map((c) => c.address)).toEqual(['127.0.0.1', '127.0.0.1']);
+    expect(new Set(candidates.map((c) => c.protocol))).toEqual(new Set(['udp', 'tcp']));
+    // Every transport on a worker shares its WebRtcServer's port: the firewall opens one port per core.
+    const second = await client.ok('createTransport', { direction: 'send' });
+    const secondPorts = (second.iceCandidates as { port: number }[]).map((c) => c.port);
+    expect(secondPorts).toEqual(candidates.map((c) => c.port));
+  });
+
+  it('tells peers about each other, forwards new tracks as paused consumers, and cleans up on leave', async () => {
+    const ada = await joinReady('physics', 'Ada');
+    expect(ada.peers).toEqual([]);
+    const bob = await joinReady('physics', 'Bob');
+    expect(bob.peers.map((p) => p.displayName)).toEqual(['Ada']);
+    const joinedNote = await ada.client.notification('peerJoined');
+    expect(joinedNote.peer).toMatchObject({ id: bob.peerId, displayName: 'Bob', producers: [] });
+
+    const audio = await ada.client.ok('produce', { transportId: ada.sendId, kind: 'audio', source: 'microphone', rtpParameters: opusParameters() });
+    const added = await bob.client.notification('consumerAdded', (d) => d.producerId === audio.producerId);
+    expect(added).toMatchObject({ peerId: ada.peerId, kind: 'audio', source: 'microphone', producerPaused: false });
+    await bob.client.ok('resumeConsumer', { consumerId: added.consumerId });
+
+    // A late joiner receives tracks that already exist.
+    const cleo = await joinReady('physics', 'Cleo');
+    expect(cleo.peers.map((p) => p.displayName).sort()).toEqual(['Ada', 'Bob']);
+    expect(cleo.peers.find((p) => p.id === ada.peerId)).toMatchObject({ producers: [{ kind: 'audio', source: 'microphone', paused: false }] });
+    await cleo.client.notification('consumerAdded', (d) => d.producerId === audio.producerId);
+
+    // Mute reaches every receiver.
+    await ada.client.ok('pauseProducer', { producerId: audio.producerId as string });
+    await bob.client.notification('consumerPaused', (d) => d.consumerId === added.consumerId);
+    await ada.client.ok('resumeProducer', { producerId: audio.producerId as string });
+    await bob.client.notification('consumerResumed', (d) => d.consumerId === added.consumerId);
+
+    // Leaving closes the consumers of the leaver's tracks and removes them from everyone's list.
+    await ada.client.ok('leave', {});
+    await bob.client.notification('consumerClosed', (d) => d.consumerId === added.consumerId);
+    expect(await bob.client.notification('peerLeft', (d) => d.peerId === ada.peerId)).toBeTruthy();
+    expect(await cleo.client.notification('peerLeft', (d) => d.peerId === ada.peerId)).toBeTruthy();
+    expect(lectern.app.server.listening).toBe(true);
+  });
+
+  it('refuses a second track of the same source and a track on a receive transport', async () => {
+    const ada = await joinReady('sources', 'Ada');
+    await ada.client.ok('produce', { transportId: ada.sendId, kind: 'video', source: 'camera', rtpParameters: vp8Parameters() });
+    const again = await ada.client.send('produce', { transportId: ada.sendId, kind: 'video', source: 'camera', rtpParameters: vp8Parameters(333) });
+    expect(again).toMatchObject({ ok: false, error: { code: 'media_rejected' } });
+    const wrongKind = await ada.client.send('produce', { transportId: ada.sendId, kind: 'audio', source: 'camera', rtpParameters: opusParameters() });
+    expect(wrongKind).toMatchObject({ ok: false, error: { code: 'invalid_data' } });
+    const onRecv = await ada.client.send('produce', { transportId: ada.recvId, kind: 'audio', source: 'microphone', rtpParameters: opusParameters() });
+    expect(onRecv).toMatchObject({ ok: false, error: { code: 'media_rejected' } });
+    const garbage = await ada.client.send('produce', { transportId: ada.sendId, kind: 'audio', source: 'microphone', rtpParameters: { codecs: 'nope' } });
+    expect(garbage).toMatchObject({ ok: false, error: { code: 'media_rejected' } });
+  });
+
+  it('tells the others when a connection drops without saying goodbye', async () => {
+    const ada = await joinReady('drops', 'Ada');
+    const bob = await joinReady('drops', 'Bob');
+    bob.client.socket.terminate();
+    expect(await ada.client.notification('peerLeft', (d) => d.peerId === bob.peerId)).toBeTruthy();
+  });
+});
+
+describe('bad input', () => {
+  it('answers garbage, oversized, binary and malformed frames with clear errors and keeps serving', async () => {
+    const bystander = await joinReady('robust', 'Bystander');
+    const client = await connect();
+    const errors: unknown[] = [];
+    const next = () => client.waitFor((f) => f.kind === 'response' && f.ok === false).then((f) => errors.push(f));
+
+    let wait = next();
+    client.sendRaw('this is not json');
+    await wait;
+    wait = next();
+    client.sendRaw(JSON.stringify({ kind: 'request', id: 1, method: 'join', data: { room: 'x', displayName: 'y' }, pad: 'x'.repeat(5000) }));
+    await wait;
+    wait = next();
+    client.sendRaw(Buffer.from([1, 2, 3]), true);
+    await wait;
+    wait = next();
+    client.sendRaw(JSON.stringify([1, 2, 3]));
+    await wait;
+    expect(errors).toEqual([
+      { kind: 'response', id: null, ok: false, error: { code: 'bad_frame', message: 'frame is not valid JSON' } },
+      { kind: 'response', id: null, ok: false, error: { code: 'frame_too_large', message: 'frames are limited to 4096 bytes' } },
+      { kind: 'response', id: null, ok: false, error: { code: 'bad_frame', message: 'binary frames are not part of the protocol' } },
+      expect.objectContaining({ id: null, error: expect.objectContaining({ code: 'bad_frame' }) }),
+    ]);
+
+    expect(await client.sendUnchecked('summonDragons', {})).toMatchObject({ ok: false, error: { code: 'unknown_method' } });
+    // A valid frame resets the invalid-frame count; the connection is still usable.
+    const joined = await client.sendUnchecked('join', { room: 'robust', displayName: '' });
+    expect(joined).toMatchObject({ ok: false, error: { code: 'invalid_data', message: expect.stringContaining('/displayName') } });
+    expect(await client.send('join', { room: 'robust', displayName: 'Still here' })).toMatchObject({ ok: true });
+    expect(bystander.client.socket.readyState).toBe(bystander.client.socket.OPEN);
+    expect(await healthy()).toBe(true);
+  });
+
+  it('refuses out-of-order requests with the reason', async () => {
+    const client = await connect();
+    expect(await client.send('produce', { transportId: 't', kind: 'audio', source: 'microphone', rtpParameters: opusParameters() })).toMatchObject({
+      ok: false,
+      error: { code: 'not_joined' },
+    });
+    expect(await client.send('ready', { rtpCapabilities: {} })).toMatchObject({ ok: false, error: { code: 'not_joined' } });
+    await client.ok('join', { room: 'order', displayName: 'Ada' });
+    expect(await client.send('ready', { rtpCapabilities: {} })).toMatchObject({ ok: false, error: { code: 'not_ready' } });
+    expect(await client.send('join', { room: 'order', displayName: 'Ada' })).toMatchObject({ ok: false, error: { code: 'already_joined' } });
+    expect(await client.send('resumeConsumer', { consumerId: 'nope' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await client.send('connectTransport', { transportId: 'nope', dtlsParameters: clientDtls })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it("cannot touch another participant's media by id", async () => {
+    const ada = await joinReady('ids', 'Ada');
+    const mallory = await joinReady('ids', 'Mallory');
+    const audio = await ada.client.ok('produce', { transportId: ada.sendId, kind: 'audio', source: 'microphone', rtpParameters: opusParameters() });
+    expect(await mallory.client.send('pauseProducer', { producerId: audio.producerId as string })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await mallory.client.send('closeProducer', { producerId: audio.producerId as string })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await mallory.client.send('produce', { transportId: ada.sendId, kind: 'video', source: 'camera', rtpParameters: vp8Parameters() })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+  });
+
+  it('closes a connection that keeps sending junk, without disturbing anyone else', async () => {
+    const bystander = await joinReady('junk', 'Bystander');
+    const client = await connect();
+    for (let i = 0; i < 5; i++) client.sendRaw('{');
+    const closed = await client.closed;
+    expect(closed.code).toBe(1008);
+    const other = await joinReady('junk', 'Other');
+    expect(await bystander.client.notification('peerJoined', (d) => d.peer.id === other.peerId)).toBeTruthy();
+  });
+
+  it('rate-limits a connection that floods requests', async () => {
+    const client = await connect();
+    const replies = await Promise.all(Array.from({ length: 60 }, () => client.sendUnchecked('leave', {})));
+    const limited = replies.filter((r) => !r.ok && r.error.code === 'rate_limited').length;
+    expect(limited).toBeGreaterThanOrEqual(15);
+    expect(replies.filter((r) => !r.ok && r.error.code === 'not_joined').length).toBeGreaterThan(0);
+  });
+});

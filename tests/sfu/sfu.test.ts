@@ -1,0 +1,120 @@
+// The media engine alone, with real mediasoup workers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Sfu, SfuError, type SfuOptions } from '../../sfu/index.js';
+import { opusParameters, vp8Parameters } from '../helpers/media.js';
+
+const base: SfuOptions = {
+  workers: 2,
+  listenIp: '127.0.0.1',
+  rtcPort: 0,
+  logLevel: 'warn',
+  maxIncomingBitrate: 1_500_000,
+  initialAvailableOutgoingBitrate: 600_000,
+};
+
+const started: Sfu[] = [];
+async function start(options: Partial<SfuOptions> = {}): Promise<Sfu> {
+  const sfu = await Sfu.create({ ...base, ...options });
+  started.push(sfu);
+  return sfu;
+}
+
+afterEach(async () => {
+  for (const sfu of started.splice(0)) {
+    const exits = sfu.pool.workers.map((w) => new Promise((r) => w.worker.observer.once('close', r)));
+    sfu.close();
+    await Promise.all(exits);
+  }
+});
+
+function freePortBase(): number {
+  return 20_000 + Math.floor(Math.random() * 20_000);
+}
+
+describe('Sfu', () => {
+  it('runs one WebRtcServer per worker on consecutive configured ports', async () => {
+    const rtcPort = freePortBase();
+    const sfu = await start({ rtcPort });
+    expect(sfu.pool.workers.map((w) => w.port)).toEqual([rtcPort, rtcPort + 1]);
+    for (const w of sfu.pool.workers) {
+      const dump = await w.webRtcServer.dump();
+      expect(dump.udpSockets).toEqual([{ ip: '127.0.0.1', port: w.port }]);
+      expect(dump.tcpServers).toEqual([{ ip: '127.0.0.1', port: w.port }]);
+    }
+  });
+
+  it('fails with a clear error when a media port is taken', async () => {
+    const rtcPort = freePortBase();
+    await start({ rtcPort, workers: 1 });
+    await expect(start({ rtcPort, workers: 1 })).rejects.toThrow(new RegExp(`cannot listen on 127.0.0.1:${rtcPort}`));
+  });
+
+  it('spreads rooms over the least loaded worker', async () => {
+    const sfu = await start();
+    const rooms = await Promise.all(['a', 'b', 'c', 'd'].map((n) => sfu.createRoomMedia(n)));
+    expect(rooms.map((r) => r.workerIndex).sort()).toEqual([0, 0, 1, 1]);
+    rooms[0]?.close();
+    expect(sfu.pool.workers.map((w) => w.routers).sort()).toEqual([1, 2]);
+  });
+
+  it('creates consumers paused and cascades close from room to peers to consumers, once', async () => {
+    const sfu = await start({ workers: 1 });
+    const room = await sfu.createRoomMedia('physics');
+    const ada = room.addPeer('ada');
+    const bob = room.addPeer('bob');
+    const send = await ada.createTransport('send');
+    await bob.createTransport('recv');
+    const producer = await ada.produce(send.id, 'video', vp8Parameters() as never, 'camera');
+    const consumer = await bob.consume(producer, room.rtpCapabilities);
+    expect(consumer.paused).toBe(true);
+    expect(consumer.appData).toEqual({ source: 'camera', peerId: 'ada' });
+    await bob.resumeConsumer(consumer.id);
+    expect(consumer.paused).toBe(false);
+
+    const closes: string[] = [];
+    room.on('close', (reason) => closes.push(`room:${reason}`));
+    ada.on('close', () => closes.push('ada'));
+    bob.on('consumerClosed', () => closes.push('bob-consumer'));
+    room.close();
+    room.close();
+    ada.close();
+    expect(closes.sort()).toEqual(['ada', 'bob-consumer', 'room:closed'].sort());
+    expect(consumer.closed).toBe(true);
+    expect(sfu.pool.workers[0]?.routers).toBe(0);
+    await expect(ada.createTransport('send')).rejects.toBeInstanceOf(SfuError);
+  });
+
+  it('closing a producer closes its consumers', async () => {
+    const sfu = await start({ workers: 1 });
+    const room = await sfu.createRoomMedia('r');
+    const ada = room.addPeer('ada');
+    const bob = room.addPeer('bob');
+    const send = await ada.createTransport('send');
+    await bob.createTransport('recv');
+    const producer = await ada.produce(send.id, 'audio', opusParameters() as never, 'microphone');
+    const consumer = await bob.consume(producer, room.rtpCapabilities);
+    const closed = new Promise((resolve) => bob.once('consumerClosed', resolve));
+    ada.closeProducer(producer.id);
+    expect(await closed).toBe(consumer);
+    expect(bob.consumers.size).toBe(0);
+    expect(() => ada.closeProducer(producer.id)).toThrow(/no producer/);
+  });
+
+  it('reports a dead worker, closes its rooms and replaces it on the same port', async () => {
+    const rtcPort = freePortBase();
+    const sfu = await start({ workers: 1, rtcPort });
+    const room = await sfu.createRoomMedia('doomed');
+    const pid = sfu.pool.workers[0]!.worker.pid;
+    const died = new Promise<{ index: number; pid: number }>((resolve) => sfu.once('workerDied', resolve));
+    const respawned = new Promise<{ index: number; pid: number }>((resolve) => sfu.once('workerRespawned', resolve));
+    const roomClosed = new Promise((resolve) => room.once('close', resolve));
+    process.kill(pid, 'SIGKILL');
+    expect(await died).toMatchObject({ index: 0, pid });
+    expect(await roomClosed).toBe('worker-died');
+    const fresh = await respawned;
+    expect(fresh.pid).not.toBe(pid);
+    expect(sfu.pool.workers[0]?.port).toBe(rtcPort);
+    const again = await sfu.createRoomMedia('reborn');
+    expect(again.closed).toBe(false);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { Value } from '@sinclair/typebox/value';
+import { Methods, RequestFrame, RequestEnvelope, ResponseFrame, NotificationFrame } from '../../protocol/index.js';
+
+describe('protocol schemas', () => {
+  it('accepts a well-formed request for every method', () => {
+    const samples: Record<keyof typeof Methods, unknown> = {
+      join: { room: 'physics-101', displayName: 'Ada Lovelace' },
+      ready: { rtpCapabilities: { codecs: [] } },
+      createTransport: { direction: 'send' },
+      connectTransport: { transportId: 't1', dtlsParameters: { role: 'client', fingerprints: [] } },
+      produce: { transportId: 't1', kind: 'audio', source: 'microphone', rtpParameters: { codecs: [] } },
+      pauseProducer: { producerId: 'p1' },
+      resumeProducer: { producerId: 'p1' },
+      closeProducer: { producerId: 'p1' },
+      resumeConsumer: { consumerId: 'c1' },
+      leave: {},
+    };
+    for (const [method, data] of Object.entries(samples)) {
+      expect(Value.Check(RequestFrame, { kind: 'request', id: 1, method, data }), method).toBe(true);
+    }
+  });
+
+  it.each([
+    ['room name with a slash', 'join', { room: 'a/b', displayName: 'x' }],
+    ['room name too long', 'join', { room: 'a'.repeat(65), displayName: 'x' }],
+    ['empty display name', 'join', { room: 'r', displayName: '' }],
+    ['control characters in a name', 'join', { room: 'r', displayName: 'bad\u0007name' }],
+    ['extra key', 'join', { room: 'r', displayName: 'x', role: 'instructor' }],
+    ['bad direction', 'createTransport', { direction: 'both' }],
+    ['kind not audio/video', 'produce', { transportId: 't', kind: 'data', source: 'camera', rtpParameters: {} }],
+    ['rtpParameters not an object', 'produce', { transportId: 't', kind: 'video', source: 'camera', rtpParameters: 'x' }],
+    ['missing id', 'resumeConsumer', {}],
+  ])('rejects %s', (_label, method, data) => {
+    expect(Value.Check(RequestFrame, { kind: 'request', id: 1, method, data })).toBe(false);
+  });
+
+  it('rejects envelopes with bad ids or unknown keys', () => {
+    expect(Value.Check(RequestEnvelope, { kind: 'request', id: -1, method: 'leave', data: {} })).toBe(false);
+    expect(Value.Check(RequestEnvelope, { kind: 'request', id: 1.5, method: 'leave', data: {} })).toBe(false);
+    expect(Value.Check(RequestEnvelope, { kind: 'request', id: 1, method: 'leave', data: {}, extra: 1 })).toBe(false);
+    expect(Value.Check(RequestEnvelope, { kind: 'response', id: 1, method: 'leave', data: {} })).toBe(false);
+  });
+
+  it('describes server frames', () => {
+    expect(Value.Check(ResponseFrame, { kind: 'response', id: 3, ok: true, data: {} })).toBe(true);
+    expect(Value.Check(ResponseFrame, { kind: 'response', id: null, ok: false, error: { code: 'bad_frame', message: 'x' } })).toBe(true);
+    expect(Value.Check(ResponseFrame, { kind: 'response', id: 3, ok: false, error: { code: 'made_up', message: 'x' } })).toBe(false);
+    expect(Value.Check(NotificationFrame, { kind: 'notification', method: 'peerLeft', data: { peerId: 'p' } })).toBe(true);
+    expect(Value.Check(NotificationFrame, { kind: 'notification', method: 'peerLeft', data: {} })).toBe(false);
+  });
+});
