@@ -39,8 +39,16 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     mediaCodecs: types.RouterRtpCodecCapability[],
     options: RoomMediaOptions,
   ): Promise<RoomMedia> {
-    const router = await host.worker.createRouter({ mediaCodecs, appData: { roomName } });
-    return new RoomMedia(roomName, router, host, options);
+    // Count the router before the await: rooms created at the same moment must spread out,
+    // not all see the same least-loaded worker.
+    host.routers += 1;
+    try {
+      const router = await host.worker.createRouter({ mediaCodecs, appData: { roomName } });
+      return new RoomMedia(roomName, router, host, options);
+    } catch (error) {
+      host.routers -= 1;
+      throw error;
+    }
   }
 
   private constructor(roomName: string, router: types.Router, host: PooledWorker, options: RoomMediaOptions) {
@@ -49,7 +57,6 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     this.#router = router;
     this.#host = host;
     this.#options = options;
-    host.routers += 1;
     router.on('workerclose', () => this.#close('worker-died'));
   }
 

@@ -1,6 +1,6 @@
 // A signalling client for server tests: speaks the wire protocol over a real WebSocket.
 import WebSocket from 'ws';
-import type { MethodName, RequestData, ResponseFrame, NotificationFrame, NotificationName } from '../../protocol/index.js';
+import type { MethodName, RequestData, ResponseFrame, NotificationFrame, NotificationName, NotificationData } from '../../protocol/index.js';
 
 type Frame = ResponseFrame | NotificationFrame;
 
@@ -75,13 +75,11 @@ export class SignallingClient {
   }
 
   /** Wait for a notification by name, including one that already arrived. */
-  async notification<N extends NotificationName>(method: N, match: (data: Extract<NotificationFrame, { method: N }>['data']) => boolean = () => true): Promise<Extract<NotificationFrame, { method: N }>['data']> {
-    const isIt = (f: Frame): f is Extract<NotificationFrame, { method: N }> =>
-      f.kind === 'notification' && f.method === method && match((f as Extract<NotificationFrame, { method: N }>).data);
+  async notification<N extends NotificationName>(method: N, match: (data: NotificationData<N>) => boolean = () => true): Promise<NotificationData<N>> {
+    const isIt = (f: Frame): boolean => f.kind === 'notification' && f.method === method && match(f.data as NotificationData<N>);
     const past = this.frames.find(isIt);
-    if (past) return past.data;
-    const frame = await this.waitFor(isIt);
-    return (frame as Extract<NotificationFrame, { method: N }>).data;
+    const frame = past ?? (await this.waitFor(isIt));
+    return (frame as NotificationFrame).data as NotificationData<N>;
   }
 
   close(): void {

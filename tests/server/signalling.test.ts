@@ -8,7 +8,7 @@ let lectern: TestLectern;
 const clients: SignallingClient[] = [];
 
 beforeAll(async () => {
-  lectern = await startLectern({ signalling: { maxFrameBytes: 4096, maxInvalidFrames: 5, maxRequestsPerSecond: 40 } });
+  lectern = await startLectern({ signalling: { maxFrameBytes: 4096, maxInvalidFrames: 8, maxRequestsPerSecond: 40 } });
 });
 afterAll(async () => {
   for (const c of clients) c.close();
@@ -175,7 +175,7 @@ describe('bad input', () => {
   it('closes a connection that keeps sending junk, without disturbing anyone else', async () => {
     const bystander = await joinReady('junk', 'Bystander');
     const client = await connect();
-    for (let i = 0; i < 5; i++) client.sendRaw('{');
+    for (let i = 0; i < 8; i++) client.sendRaw('{');
     const closed = await client.closed;
     expect(closed.code).toBe(1008);
     const other = await joinReady('junk', 'Other');

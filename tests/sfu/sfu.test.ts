@@ -21,7 +21,7 @@ async function start(options: Partial<SfuOptions> = {}): Promise<Sfu> {
 
 afterEach(async () => {
   for (const sfu of started.splice(0)) {
-    const exits = sfu.pool.workers.map((w) => new Promise((r) => w.worker.observer.once('close', r)));
+    const exits = sfu.pool.workers.map((w) => new Promise<void>((r) => w.worker.observer.once('close', () => r())));
     sfu.close();
     await Promise.all(exits);
   }
