@@ -1,0 +1,54 @@
+// One security group per host, holding exactly the rules infra/firewall.ts derives from the config.
+import * as pulumi from '@pulumi/pulumi';
+import * as aws from '@pulumi/aws';
+import type { IngressRule } from '../firewall.js';
+
+/** Inputs of a HostFirewall. */
+export interface HostFirewallArgs {
+  readonly vpcId: pulumi.Input<string>;
+  readonly rules: readonly IngressRule[];
+  /** The SFU's Elastic IP: the only source allowed on TURN relay ports. */
+  readonly sfuAddress: pulumi.Input<string>;
+  readonly provider: aws.Provider;
+}
+
+/** A security group opening only what Lectern needs. */
+export class HostFirewall extends pulumi.ComponentResource {
+  /** The security group's id. */
+  readonly securityGroupId: pulumi.Output<string>;
+
+  constructor(name: string, args: HostFirewallArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('lectern:infra:HostFirewall', name, {}, opts);
+    const group = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: 'Lectern: only the ports the deployment needs',
+        ingress: args.rules.map((rule) => ({
+          protocol: rule.protocol,
+          fromPort: rule.fromPort,
+          toPort: rule.toPort,
+          cidrBlocks: [cidrOf(rule, args.sfuAddress)],
+          description: rule.description,
+        })),
+        // Media goes to whatever port each browser picked, and hosts fetch packages and certificates:
+        // outbound cannot be narrowed to a port list without breaking WebRTC.
+        egress: [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'], description: 'all outbound' }],
+      },
+      { parent: this, provider: args.provider },
+    );
+    this.securityGroupId = group.id;
+    this.registerOutputs({ securityGroupId: this.securityGroupId });
+  }
+}
+
+function cidrOf(rule: IngressRule, sfuAddress: pulumi.Input<string>): pulumi.Input<string> {
+  switch (rule.source.kind) {
+    case 'anywhere':
+      return '0.0.0.0/0';
+    case 'cidr':
+      return rule.source.cidr;
+    case 'sfu':
+      return pulumi.interpolate`${sfuAddress}/32`;
+  }
+}

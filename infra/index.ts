@@ -1,0 +1,26 @@
+// The Pulumi program (Pulumi.yaml `main`). Refuses to build from a stack that would place anything
+// outside its country (infra/plan.ts), then builds and exports what the audit reads.
+import * as pulumi from '@pulumi/pulumi';
+import { planDeployment } from './plan.js';
+import { buildLectern } from './program.js';
+
+const plan = planDeployment(pulumi.runtime.allConfig());
+// Kept out of the schema (and so out of the server's config file): the hosts fetch it from SSM at boot.
+const turnSecret = new pulumi.Config('lectern').requireSecret('turnCredential');
+const outputs = buildLectern(plan, turnSecret);
+
+export const url = outputs.url;
+export const domain = outputs.domain;
+export const turnDomain = outputs.turnDomain;
+export const sfuPublicIp = outputs.sfuPublicIp;
+export const turnPublicIp = outputs.turnPublicIp;
+export const dnsRecords = outputs.dnsRecords;
+export const country = outputs.country;
+export const placementKind = outputs.placementKind;
+export const placementName = outputs.placementName;
+export const region = outputs.region;
+export const availabilityZone = outputs.availabilityZone;
+export const lecternVersion = outputs.lecternVersion;
+export const dataLocations = outputs.dataLocations;
+export const caveats = outputs.caveats;
+export const policyPackConfig = outputs.policyPackConfig;

@@ -1,0 +1,262 @@
+// User-data for the SFU + signalling host: installs the pinned Lectern release, writes its config
+// (validated by the one schema), runs it under systemd behind nginx with a Let's Encrypt certificate.
+import type { LecternConfig } from '../../config/index.js';
+import type { DeploymentConfig } from '../../config/deployment.js';
+import {
+  INSTALL_AWS_CLI,
+  acmeService,
+  coturnFiles,
+  fetchSecretScript,
+  renderCloudConfig,
+  type CloudConfig,
+  type CloudFile,
+  type CoturnSettings,
+  type SecretSource,
+} from './cloud-config.js';
+
+/** Where recordings and logs go on this host. */
+export type HostDataStore =
+  | { kind: 'zone-volume'; volumeId: string; logRetentionDays: number; recordingsRetentionDays: number }
+  | { kind: 'regional-services'; bucket: string; kmsKeyArn: string; logGroup: string; region: string; logRetentionDays: number };
+
+/** Everything the media host's user-data needs, all values resolved. */
+export interface MediaHostUserDataArgs {
+  readonly deployment: DeploymentConfig;
+  /** The server config file, without the TURN credential. */
+  readonly serverConfig: LecternConfig;
+  readonly secret: SecretSource;
+  readonly dataStore: HostDataStore;
+  /** Present when coturn runs on this host. */
+  readonly coturn?: CoturnSettings | undefined;
+}
+
+const DATA_DIR = '/var/lib/lectern';
+const NODE_CHANNEL = '20/stable';
+
+/** Render the media host's `#cloud-config`. */
+export function mediaHostUserData(args: MediaHostUserDataArgs): string {
+  const { deployment } = args;
+  const domain = deployment.domain;
+  const release = deployment.release;
+  const files: CloudFile[] = [
+    { path: '/etc/lectern/config.base.json', permissions: '0644', content: `${JSON.stringify(args.serverConfig, null, 2)}\n` },
+    fetchSecretScript(args.secret),
+    {
+      // Adds the credential to the base config on tmpfs just before the server starts.
+      path: '/usr/local/sbin/lectern-render-config',
+      permissions: '0700',
+      content: [
+        '#!/bin/bash',
+        'set -euo pipefail',
+        'install -d -m 0700 -o lectern -g lectern /run/lectern',
+        'credential=$(/usr/local/sbin/lectern-turn-credential)',
+        'umask 077',
+        `jq --arg c "$credential" '.ice.servers[0].credential = $c' /etc/lectern/config.base.json > /run/lectern/config.json`,
+        'chown lectern:lectern /run/lectern/config.json',
+        '',
+      ].join('\n'),
+    },
+    {
+      path: '/usr/local/sbin/lectern-install',
+      permissions: '0700',
+      content: [
+        '#!/bin/bash',
+        'set -euo pipefail',
+        `snap install node --channel=${NODE_CHANNEL} --classic`,
+        'rm -rf /opt/lectern',
+        `git clone --depth 1 --branch 'v${release.version}' '${release.repository}' /opt/lectern`,
+        'cd /opt/lectern',
+        '/snap/bin/npm ci',
+        '/snap/bin/npm run build',
+        'chown -R root:root /opt/lectern',
+        '',
+      ].join('\n'),
+    },
+    {
+      path: '/etc/systemd/system/lectern.service',
+      permissions: '0644',
+      content: [
+        '[Unit]',
+        `Description=Lectern ${release.version}`,
+        'After=network-online.target',
+        'Wants=network-online.target',
+        '[Service]',
+        'User=lectern',
+        'Group=lectern',
+        'Environment=NODE_ENV=production',
+        'Environment=LECTERN_CONFIG=/run/lectern/config.json',
+        'ExecStartPre=+/usr/local/sbin/lectern-render-config',
+        'ExecStart=/snap/bin/node /opt/lectern/dist/server/main.js',
+        'WorkingDirectory=/opt/lectern',
+        `ReadWritePaths=${DATA_DIR}`,
+        `StandardOutput=append:${DATA_DIR}/logs/lectern.log`,
+        `StandardError=append:${DATA_DIR}/logs/lectern.log`,
+        'Restart=always',
+        'RestartSec=5',
+        'NoNewPrivileges=true',
+        'ProtectSystem=strict',
+        'ProtectHome=true',
+        'PrivateTmp=true',
+        'LimitNOFILE=65536',
+        '[Install]',
+        'WantedBy=multi-user.target',
+        '',
+      ].join('\n'),
+    },
+    { path: '/etc/nginx/sites-available/lectern-http', permissions: '0644', content: nginxHttp(domain) },
+    { path: '/etc/nginx/sites-available/lectern-https', permissions: '0644', content: nginxHttps(domain, args.serverConfig.http.port) },
+    ...acmeService(
+      'lectern-acme',
+      `--webroot -w /var/www/acme --email '${deployment.acmeEmail}' -d '${domain}'`,
+      [
+        'ln -sf /etc/nginx/sites-available/lectern-https /etc/nginx/sites-enabled/lectern-https',
+        'systemctl reload nginx',
+        args.coturn ? 'bash /etc/letsencrypt/renewal-hooks/deploy/coturn' : '',
+      ].join('\n'),
+    ),
+    {
+      path: '/etc/letsencrypt/renewal-hooks/deploy/nginx',
+      permissions: '0755',
+      content: '#!/bin/bash\nsystemctl reload nginx\n',
+    },
+    { path: '/etc/logrotate.d/lectern', permissions: '0644', content: logrotate(args.dataStore.logRetentionDays) },
+    ...dataStoreFiles(args.dataStore),
+    ...(args.coturn ? coturnFiles(args.coturn) : []),
+  ];
+  const doc: CloudConfig = {
+    packages: ['nginx', 'certbot', 'git', 'jq', 'build-essential', 'python3', ...(args.coturn ? ['coturn'] : [])],
+    write_files: files,
+    runcmd: [
+      // Mount the data volume first so the data directory below lands on it.
+      ...mountCommands(args.dataStore),
+      ['useradd', '--system', '--home-dir', DATA_DIR, '--shell', '/usr/sbin/nologin', 'lectern'],
+      ['install', '-d', '-m', '0750', '-o', 'lectern', '-g', 'lectern', DATA_DIR, `${DATA_DIR}/logs`, `${DATA_DIR}/recordings`],
+      ['install', '-d', '-m', '0755', '/var/www/acme'],
+      ['rm', '-f', '/etc/nginx/sites-enabled/default'],
+      ['ln', '-sf', '/etc/nginx/sites-available/lectern-http', '/etc/nginx/sites-enabled/lectern-http'],
+      ['systemctl', 'reload-or-restart', 'nginx'],
+      INSTALL_AWS_CLI,
+      ...regionalCommands(args.dataStore),
+      ['/usr/local/sbin/lectern-install'],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', 'lectern.service'],
+      ...(args.coturn ? [['systemctl', 'enable', 'coturn']] : []),
+      // Runs (and retries) until DNS points here; then enables HTTPS and starts coturn with the certificate.
+      ['systemctl', 'enable', '--now', '--no-block', 'lectern-acme.service'],
+    ],
+  };
+  return renderCloudConfig(doc);
+}
+
+function nginxHttp(domain: string): string {
+  return [
+    'server {',
+    '  listen 80;',
+    `  server_name ${domain};`,
+    '  location /.well-known/acme-challenge/ { root /var/www/acme; }',
+    '  location / { return 301 https://$host$request_uri; }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+function nginxHttps(domain: string, upstreamPort: number): string {
+  return [
+    'server {',
+    '  listen 443 ssl;',
+    '  http2 on;',
+    `  server_name ${domain};`,
+    `  ssl_certificate /etc/letsencrypt/live/${domain}/fullchain.pem;`,
+    `  ssl_certificate_key /etc/letsencrypt/live/${domain}/privkey.pem;`,
+    '  ssl_protocols TLSv1.2 TLSv1.3;',
+    '  location / {',
+    `    proxy_pass http://127.0.0.1:${upstreamPort};`,
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Upgrade $http_upgrade;',
+    '    proxy_set_header Connection "upgrade";',
+    '    proxy_set_header Host $host;',
+    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '    proxy_set_header X-Forwarded-Proto https;',
+    '    proxy_read_timeout 3600s;',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+function logrotate(days: number): string {
+  return [`${DATA_DIR}/logs/*.log /var/log/nginx/*.log {`, '  daily', `  maxage ${days}`, `  rotate ${days}`, '  compress', '  missingok', '  copytruncate', '}', ''].join('\n');
+}
+
+function dataStoreFiles(store: HostDataStore): CloudFile[] {
+  if (store.kind === 'zone-volume') {
+    return [
+      {
+        // Recordings stay on the encrypted volume in the zone; old ones are deleted, never uploaded.
+        path: '/etc/cron.daily/lectern-recordings-retention',
+        permissions: '0755',
+        content: `#!/bin/bash\nfind ${DATA_DIR}/recordings -type f -mtime +${store.recordingsRetentionDays} -delete\n`,
+      },
+      {
+        path: '/usr/local/sbin/lectern-mount-data',
+        permissions: '0700',
+        content: [
+          '#!/bin/bash',
+          'set -euo pipefail',
+          // Nitro exposes EBS volumes as NVMe devices named after the volume id, not the attachment name.
+          `device=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${store.volumeId.replace('-', '')}`,
+          'for _ in $(seq 1 60); do [ -e "$device" ] && break; sleep 5; done',
+          'blkid "$device" || mkfs.ext4 -L lectern-data "$device"',
+          `install -d ${DATA_DIR}`,
+          `grep -q lectern-data /etc/fstab || echo "LABEL=lectern-data ${DATA_DIR} ext4 defaults,nofail 0 2" >> /etc/fstab`,
+          `mountpoint -q ${DATA_DIR} || mount ${DATA_DIR}`,
+          '',
+        ].join('\n'),
+      },
+    ];
+  }
+  return [
+    {
+      // Finished recordings move to the in-region bucket (SSE-KMS with the stack's key) every 15 minutes.
+      path: '/etc/cron.d/lectern-recordings-upload',
+      permissions: '0644',
+      content: `*/15 * * * * root /snap/bin/aws s3 mv --region '${store.region}' --recursive --sse aws:kms --sse-kms-key-id '${store.kmsKeyArn}' ${DATA_DIR}/recordings/ 's3://${store.bucket}/recordings/' --exclude '*.partial'\n`,
+    },
+    {
+      path: '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json',
+      permissions: '0644',
+      content: `${JSON.stringify(
+        {
+          agent: { region: store.region },
+          logs: {
+            logs_collected: {
+              files: {
+                collect_list: [
+                  { file_path: `${DATA_DIR}/logs/lectern.log`, log_group_name: store.logGroup, log_stream_name: '{instance_id}/lectern' },
+                  { file_path: '/var/log/nginx/access.log', log_group_name: store.logGroup, log_stream_name: '{instance_id}/nginx' },
+                ],
+              },
+            },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    },
+  ];
+}
+
+function mountCommands(store: HostDataStore): string[][] {
+  return store.kind === 'zone-volume' ? [['/usr/local/sbin/lectern-mount-data']] : [];
+}
+
+function regionalCommands(store: HostDataStore): string[][] {
+  if (store.kind !== 'regional-services') return [];
+  // The agent package comes from the in-region bucket AWS publishes it in.
+  const url = `https://amazoncloudwatch-agent-${store.region}.s3.${store.region}.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb`;
+  return [
+    ['curl', '-fsSL', '-o', '/tmp/amazon-cloudwatch-agent.deb', url],
+    ['dpkg', '-i', '/tmp/amazon-cloudwatch-agent.deb'],
+    ['/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl', '-a', 'fetch-config', '-m', 'ec2', '-s', '-c', 'file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json'],
+  ];
+}

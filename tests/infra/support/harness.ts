@@ -1,0 +1,200 @@
+// Offline harness: loads an example stack file, runs the Pulumi program under mocks, records every
+// resource (type, name, inputs, provider) and every invoke, and turns the graph into policy inputs.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as pulumi from '@pulumi/pulumi';
+import { load } from 'js-yaml';
+import type { PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
+
+/** Repository root. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** One registered resource as the engine would see it. */
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  provider: string;
+  id: string;
+  urn: string;
+}
+
+/** One provider function call. */
+export interface Invoked {
+  token: string;
+  inputs: Record<string, any>;
+  provider: string | undefined;
+}
+
+/** The TURN credential the tests configure; it must never appear in plain text anywhere. */
+export const TURN_SECRET = 'turn-secret-7f3a9c41d2e8b6055e1c';
+
+/** Flatten a Pulumi.<stack>.yaml `config:` block into the runtime's map ("ns:key" -> string/JSON). */
+export function stackConfig(file: string, extra: Record<string, unknown> = {}): Record<string, string> {
+  const doc = load(readFileSync(`${ROOT}${file}`, 'utf8')) as { config: Record<string, unknown> };
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...doc.config, ...extra })) {
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+let counter = 0;
+const ipFor = (name: string): string => `203.0.113.${10 + (name.length + counter++) % 200}`;
+
+/** Install mocks and config, import the program, wait for every registration. */
+export async function runProgram(config: Record<string, string>, project = 'lectern', stack = 'example'): Promise<{
+  resources: Recorded[];
+  invokes: Invoked[];
+  outputs: Record<string, unknown>;
+}> {
+  const resources: Recorded[] = [];
+  const invokes: Invoked[] = [];
+  pulumi.runtime.setAllConfig({ ...config, 'lectern:turnCredential': TURN_SECRET }, ['lectern:turnCredential']);
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = `${args.name}-id`;
+        const urn = `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`;
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider ?? '', id, urn });
+        const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:::${args.name}` };
+        if (args.type === 'aws:ec2/eip:Eip') Object.assign(state, { publicIp: ipFor(args.name), allocationId: `eipalloc-${args.name}` });
+        if (args.type === 'aws:s3/bucket:Bucket') state.bucket = `${args.name}-bucket`;
+        if (args.type === 'aws:kms/key:Key') state.keyId = `${args.name}-key-id`;
+        if (args.type === 'aws:ebs/volume:Volume') return { id: 'vol-0123456789abcdef0', state };
+        if (state.name === undefined) state.name = `${args.name}-name`;
+        return { id, state };
+      },
+      call(args) {
+        invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
+        switch (args.token) {
+          case 'aws:index/getCallerIdentity:getCallerIdentity':
+            return { accountId: '123456789012', arn: 'arn:aws:iam::123456789012:user/ci', userId: 'ci', id: '123456789012' };
+          case 'aws:ec2/getAmi:getAmi':
+            return { id: 'ami-0ubuntu2404', name: 'ubuntu-noble-24.04' };
+          case 'aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings': {
+            const filters = (args.inputs.filters ?? []) as Array<{ name: string; values: string[] }>;
+            const wanted = filters.find((f) => f.name === 'instance-type')?.values ?? [];
+            const zone = filters.find((f) => f.name === 'location')?.values ?? [];
+            return { instanceTypes: wanted, locations: zone, locationTypes: ['availability-zone'], id: 'offerings' };
+          }
+          default:
+            throw new Error(`unmocked invoke ${args.token}`);
+        }
+      },
+    },
+    project,
+    stack,
+    false,
+  );
+  const program = (await import('../../../infra/index.js')) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
+  await settle(() => resources.length);
+  return { resources, invokes, outputs };
+}
+
+/** Resolve an Output (or plain value) with a timeout: unknowns never resolve. */
+export function resolve<T>(value: pulumi.Input<T> | T, timeoutMs = 5000): Promise<T> {
+  if (!pulumi.Output.isInstance(value)) return Promise.resolve(value as T);
+  return new Promise<T>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('output did not resolve')), timeoutMs);
+    (value as pulumi.Output<T>).apply((v) => {
+      clearTimeout(timer);
+      ok(v);
+      return v;
+    });
+  });
+}
+
+/** Registrations finish asynchronously: wait until the count stops changing. */
+async function settle(count: () => number): Promise<void> {
+  let last = -1;
+  for (let stable = 0; stable < 5; ) {
+    await new Promise((r) => setTimeout(r, 40));
+    const now = count();
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+  }
+}
+
+/** The provider resource a recorded resource points at ("urn::id"), if any. */
+export function providerOf(resource: Recorded, graph: readonly Recorded[]): Recorded | undefined {
+  if (!resource.provider) return undefined;
+  const urn = resource.provider.split('::').slice(0, -1).join('::');
+  return graph.find((r) => r.urn === urn || resource.provider.endsWith(`::${r.id}`) && resource.provider.startsWith(r.urn));
+}
+
+/** The engine's view of a resource, as a policy receives it. */
+export function policyArgs(resource: Recorded, graph: readonly Recorded[], country: string): ResourceValidationArgs {
+  const provider = providerOf(resource, graph);
+  return {
+    type: resource.type,
+    props: resource.inputs,
+    urn: resource.urn,
+    name: resource.name,
+    opts: OPTS,
+    provider: provider && { type: provider.type, props: provider.inputs, urn: provider.urn, name: provider.name },
+    stackTags: new Map(),
+    isType: () => false,
+    asType: () => undefined,
+    getConfig: <T extends object>() => ({ country }) as T,
+    notApplicable,
+  };
+}
+
+const OPTS: PolicyResourceOptions = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
+
+function notApplicable(reason?: string): never {
+  throw new Error(`not applicable: ${reason ?? ''}`);
+}
+
+/** Run one resource policy over a graph; returns every violation message. */
+export async function violations(policy: ResourceValidationPolicy, graph: readonly Recorded[], country: string): Promise<string[]> {
+  const found: string[] = [];
+  const validators = [policy.validateResource ?? []].flat();
+  for (const resource of graph) {
+    for (const validate of validators) await validate(policyArgs(resource, graph, country), (message) => found.push(message));
+  }
+  return found;
+}
+
+/** Run one stack policy; dependencies are what the engine derives from inputs naming another resource's id. */
+export async function stackViolations(policy: StackValidationPolicy, graph: readonly Recorded[], country: string): Promise<string[]> {
+  const byId = new Map<string, PolicyResource>();
+  const resources: PolicyResource[] = graph.map((r) => {
+    const resource: PolicyResource = {
+      type: r.type,
+      props: r.inputs,
+      urn: r.urn,
+      name: r.name,
+      opts: OPTS,
+      dependencies: [],
+      propertyDependencies: {},
+      isType: () => false,
+      asType: () => undefined,
+    };
+    byId.set(r.id, resource);
+    return resource;
+  });
+  graph.forEach((r, i) => {
+    for (const [key, value] of Object.entries(r.inputs)) {
+      const target = typeof value === 'string' ? byId.get(value) : undefined;
+      if (!target) continue;
+      resources[i]!.dependencies.push(target);
+      (resources[i]!.propertyDependencies[key] ??= []).push(target);
+    }
+  });
+  const found: string[] = [];
+  await policy.validateStack!(
+    { resources, getConfig: <T extends object>() => ({ country }) as T, stackTags: new Map(), notApplicable },
+    (message) => found.push(message),
+  );
+  return found;
+}
