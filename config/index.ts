@@ -1,4 +1,5 @@
 // The deployment configuration: one schema, one loader. Read by server/, infra/ and audit/.
 export { LecternConfigSchema, IceServerSchema, type LecternConfig, type IceServer } from './schema.js';
 export { DeploymentSchema, CountryCodeSchema, type DeploymentConfig } from './deployment.js';
+export { AuthSchema, type AuthConfig } from './auth.js';
 export { loadConfig, parseConfig, ConfigError, type LoadOptions } from './load.js';

@@ -4,6 +4,7 @@
 // (eduMEET silently fell back to permissive defaults when its config did not load).
 import { Type, type Static } from '@sinclair/typebox';
 import { DeploymentSchema } from './deployment.js';
+import { AuthSchema } from './auth.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -100,6 +101,8 @@ export const LecternConfigSchema = Type.Object(
     rooms: RoomsSchema,
     signalling: SignallingSchema,
     log: LogSchema,
+    /** Who may join and as what: room tokens, OpenID Connect, guests. */
+    auth: AuthSchema,
     /** Where and how a university deploys this; read by infra/ and audit/, ignored by a local server. */
     deployment: Type.Optional(DeploymentSchema),
   },
