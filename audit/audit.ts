@@ -1,0 +1,88 @@
+// One audit run: read the inputs that were given, build the data-flow model, run every check.
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from '../config/index.js';
+import { runChecks } from './checks/index.js';
+import { buildModel } from './model/buildModel.js';
+import { atLeast, type AuditInputs, type DataFlowModel, type Finding, type Severity } from './model/types.js';
+import { AdminRuntimeSchema } from './sources/adminRuntime.js';
+import { scanClientBundle } from './sources/clientBundle.js';
+import { readAuditConfig } from './sources/configFile.js';
+import { readLiveServer } from './sources/liveServer.js';
+import { readStackExport } from './sources/stackExport.js';
+
+/** Where to read each input from; every field optional, at least one required. */
+export interface AuditSources {
+  configFile?: string;
+  stackExportFile?: string;
+  url?: string;
+  adminToken?: string;
+  /** A saved GET /admin/runtime body (offline audits, tests). */
+  runtimeFile?: string;
+  clientDir?: string;
+  stateUrl?: string;
+}
+
+/** The result of an audit: what was looked at, the model, and the findings. */
+export interface AuditReport {
+  generatedAt: string;
+  /** One line per input, e.g. `config tests/audit/fixtures/clean/lectern.json`. */
+  inputs: string[];
+  model: DataFlowModel;
+  findings: Finding[];
+}
+
+/** Thrown for inputs that cannot be read at all (as opposed to inputs that are read and found wanting). */
+export class AuditInputError extends Error {
+  override readonly name = 'AuditInputError';
+}
+
+/** Read every given source into AuditInputs. A config that fails validation becomes a finding, not a crash. */
+export async function gatherInputs(sources: AuditSources): Promise<AuditInputs> {
+  const inputs: AuditInputs = {};
+  if (sources.configFile) {
+    try {
+      inputs.config = await readAuditConfig(sources.configFile);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      inputs.configProblems = { source: sources.configFile, problems: err.problems };
+    }
+  }
+  if (sources.stackExportFile) inputs.stack = { source: sources.stackExportFile, export: readStackExport(sources.stackExportFile) };
+  if (sources.url) {
+    if (!sources.adminToken) throw new AuditInputError('--url needs --admin-token (or LECTERN_ADMIN_TOKEN)');
+    const live = await readLiveServer(sources.url, sources.adminToken);
+    inputs.runtime = { source: live.url, runtime: live.runtime, pageHeaders: live.pageHeaders };
+  } else if (sources.runtimeFile) {
+    const body: unknown = JSON.parse(readFileSync(sources.runtimeFile, 'utf8'));
+    if (!Value.Check(AdminRuntimeSchema, body)) {
+      const problems = [...Value.Errors(AdminRuntimeSchema, body)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
+      throw new AuditInputError(`${sources.runtimeFile}: not an admin runtime description: ${problems.join('; ')}`);
+    }
+    inputs.runtime = { source: sources.runtimeFile, runtime: body, pageHeaders: null };
+  }
+  if (sources.clientDir) inputs.bundle = scanClientBundle(sources.clientDir);
+  if (sources.stateUrl) inputs.stateUrl = sources.stateUrl;
+  return inputs;
+}
+
+/** Run the audit over gathered inputs. Pure apart from the clock. */
+export function audit(inputs: AuditInputs, now: Date = new Date()): AuditReport {
+  if (!inputs.config && !inputs.configProblems && !inputs.stack && !inputs.runtime && !inputs.bundle) {
+    throw new AuditInputError('nothing to audit: give at least one of --config, --stack-export, --url, --client-dir');
+  }
+  const model = buildModel(inputs);
+  const described: string[] = [];
+  if (inputs.config) described.push(`config ${inputs.config.source} (${inputs.config.format === 'pulumi' ? 'pulumi config --json' : 'Lectern config'})`);
+  if (inputs.configProblems) described.push(`config ${inputs.configProblems.source} (invalid)`);
+  if (inputs.stack) described.push(`stack export ${inputs.stack.source} (${inputs.stack.export.resources.length} resources)`);
+  if (inputs.runtime) described.push(`runtime ${inputs.runtime.source} (Lectern ${inputs.runtime.runtime.versions.lectern})`);
+  if (inputs.bundle) described.push(`client bundle ${inputs.bundle.dir} (${inputs.bundle.files.length} files)`);
+  if (inputs.stateUrl) described.push(`state backend ${inputs.stateUrl}`);
+  return { generatedAt: now.toISOString(), inputs: described, model, findings: runChecks(inputs, model) };
+}
+
+/** Findings at or above `threshold` (what makes the CLI exit non-zero). */
+export function failing(report: AuditReport, threshold: Severity): Finding[] {
+  return report.findings.filter((f) => atLeast(f.severity, threshold));
+}

@@ -1,0 +1,90 @@
+// Ports open beyond what Lectern needs. The needed set mirrors infra/firewall.ts (the deploy side's
+// source of truth); audit may import only config/, so it is restated here from the same config keys.
+// TODO(deploy): move mediaHostRules/turnHostRules into config/ so infra and audit share one function.
+import type { LecternConfig } from '../../config/index.js';
+import { isLoopback } from '../model/places.js';
+import { stackFacts } from '../model/stackFacts.js';
+import type { AuditInputs, Finding } from '../model/types.js';
+
+interface Needed {
+  protocol: 'tcp' | 'udp';
+  from: number;
+  to: number;
+  /** `anywhere`, or `restricted` (a CIDR or the SFU only). */
+  reach: 'anywhere' | 'restricted';
+  why: string;
+}
+
+/** The ports a Lectern deployment needs, from its config. */
+export function neededPorts(config: LecternConfig | undefined): Needed[] {
+  const media = config?.media;
+  const first = media?.rtcPort ?? 40000;
+  const workers = media?.workers && media.workers > 0 ? media.workers : 256; // 0 = per core: unknown here
+  const turn = config?.deployment?.turn;
+  const needed: Needed[] = [
+    { protocol: 'tcp', from: 80, to: 80, reach: 'anywhere', why: 'ACME HTTP-01 and redirect' },
+    { protocol: 'tcp', from: 443, to: 443, reach: 'anywhere', why: 'HTTPS and WebSocket signalling' },
+    { protocol: 'udp', from: first, to: first + workers - 1, reach: 'anywhere', why: 'WebRTC media' },
+    { protocol: 'tcp', from: first, to: first + workers - 1, reach: 'anywhere', why: 'WebRTC media over TCP' },
+    { protocol: 'udp', from: turn?.port ?? 3478, to: turn?.port ?? 3478, reach: 'anywhere', why: 'TURN' },
+    { protocol: 'tcp', from: turn?.port ?? 3478, to: turn?.port ?? 3478, reach: 'anywhere', why: 'TURN over TCP' },
+    { protocol: 'tcp', from: turn?.tlsPort ?? 5349, to: turn?.tlsPort ?? 5349, reach: 'anywhere', why: 'TURN over TLS' },
+    { protocol: 'udp', from: turn?.relayPortMin ?? 49152, to: turn?.relayPortMax ?? 49999, reach: 'restricted', why: 'TURN relay ports (SFU only)' },
+  ];
+  if (config?.deployment?.adminSshCidrs.length) needed.push({ protocol: 'tcp', from: 22, to: 22, reach: 'restricted', why: 'SSH from admin networks' });
+  return needed;
+}
+
+const WORLD = new Set(['0.0.0.0/0', '::/0']);
+
+/** Security-group ingress and live listeners beyond the needed set. */
+export function checkPorts(inputs: AuditInputs): Finding[] {
+  const config = inputs.config?.config;
+  const needed = neededPorts(config);
+  const ssh = new Set(config?.deployment?.adminSshCidrs ?? []);
+  const covered = (protocol: string, from: number, to: number, world: boolean): Needed | undefined =>
+    needed.find((n) => n.protocol === protocol && from >= n.from && to <= n.to && (!world || n.reach === 'anywhere'));
+  const findings: Finding[] = [];
+
+  for (const [index, rule] of stackIngress(inputs).entries()) {
+    const world = rule.sources.some((s) => WORLD.has(s));
+    const where = `${inputs.stack!.source}: ${rule.urn} ingress[${index}]`;
+    const span = rule.fromPort === rule.toPort ? `${rule.fromPort}` : `${rule.fromPort}-${rule.toPort}`;
+    if (rule.protocol === 'all') {
+      findings.push({ rule: 'ports-beyond-need', severity: world ? 'critical' : 'high', title: `All ports and protocols open${world ? ' to the internet' : ''}`, evidence: `protocol -1 from ${rule.sources.join(', ')}`, where });
+      continue;
+    }
+    if (covered(rule.protocol, rule.fromPort, rule.toPort, world)) continue;
+    if (!world && rule.fromPort === 22 && rule.toPort === 22 && rule.sources.every((s) => ssh.has(s) || s === 'security-group')) continue;
+    findings.push({
+      rule: 'ports-beyond-need',
+      severity: world ? 'high' : 'medium',
+      title: `${rule.protocol.toUpperCase()} ${span} open ${world ? 'to the internet' : `to ${rule.sources.join(', ')}`}, which Lectern does not need`,
+      evidence: `${rule.description || 'no description'}; needed: ${needed.map((n) => `${n.protocol}/${n.from === n.to ? n.from : `${n.from}-${n.to}`}`).join(', ')}`,
+      where,
+    });
+  }
+
+  const runtime = inputs.runtime?.runtime;
+  if (runtime) {
+    const proxied = runtime.http.tls === 'proxy';
+    for (const listener of runtime.listeners) {
+      if (isLoopback(listener.address)) continue;
+      const exposedBehindProxy = proxied && listener.purpose === 'http';
+      if (!exposedBehindProxy && (covered(listener.protocol, listener.port, listener.port, false) || (listener.purpose === 'http' && listener.port === runtime.http.listen.port && runtime.http.tls === 'server'))) continue;
+      findings.push({
+        rule: 'ports-beyond-need',
+        severity: exposedBehindProxy ? 'high' : 'medium',
+        title: exposedBehindProxy ? `The Lectern process listens on ${listener.address}:${listener.port} although TLS is done by a proxy` : `Listens on ${listener.protocol}/${listener.port} (${listener.purpose}) beyond what Lectern needs`,
+        evidence: `${listener.protocol} ${listener.address}:${listener.port} purpose ${listener.purpose}${exposedBehindProxy ? ': plain HTTP bypassing the proxy; bind it to 127.0.0.1' : ''}`,
+        where: `${inputs.runtime!.source} listeners`,
+      });
+    }
+  }
+  return findings;
+}
+
+function stackIngress(inputs: AuditInputs): Array<{ urn: string; protocol: string; fromPort: number; toPort: number; sources: string[]; description: string }> {
+  if (!inputs.stack) return [];
+  return stackFacts(inputs.stack.export).ingress.map((rule) => ({ ...rule, urn: rule.resource.urn }));
+}

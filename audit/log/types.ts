@@ -1,0 +1,87 @@
+// The shape of the audit trail. Shared by the writer (AuditLog) and the verifier (verifyLog).
+import type { JsonValue } from './canonical.js';
+
+/** prevHash of the first entry: there is nothing before it. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Actions Lectern records. Other `area.verb` names are accepted; these are the ones the server uses. */
+export const KNOWN_AUDIT_ACTIONS = [
+  'log.created',
+  'log.recovered',
+  'room.created',
+  'room.closed',
+  'room.locked',
+  'room.unlocked',
+  'peer.joined',
+  'peer.left',
+  'peer.removed',
+  'peer.muted',
+  'room.mutedAll',
+  'room.endedForAll',
+  'role.changed',
+  'recording.started',
+  'recording.stopped',
+  'recording.consentGiven',
+  'recording.consentWithdrawn',
+  'recording.deleted',
+  'config.changed',
+  'admin.login',
+] as const;
+
+/** An action name: one of KNOWN_AUDIT_ACTIONS or another `area.verb`. */
+export type AuditAction = (typeof KNOWN_AUDIT_ACTIONS)[number] | `${string}.${string}`;
+
+/**
+ * Who did it. A user is recorded as a keyed hash of their id unless `reveal` is set (e.g. a
+ * policy that names administrators); the system records its own component name.
+ */
+export type AuditActor = { kind: 'user'; id: string; reveal?: boolean } | { kind: 'system'; name: string };
+
+/** What the server hands to `AuditLog.append`. */
+export interface AuditEntryInput {
+  /** Who acted. */
+  actor: AuditActor;
+  /** What they did, as `area.verb`. */
+  action: AuditAction;
+  /** What it was done to: a room id, a recording id, a config key. Never a person's name. */
+  subject: string;
+  /** Anything else worth keeping; must be JSON. Keep personal data out. */
+  details?: Record<string, JsonValue>;
+}
+
+/** One line of the log file, as written. */
+export interface AuditRecord {
+  /** 0 for the first entry, then +1 per entry, no gaps. */
+  seq: number;
+  /** ISO-8601 UTC time of the append. */
+  time: string;
+  /** `user:p:<pseudonym>`, `user:<id>` (revealed) or `system:<name>`. */
+  actor: string;
+  action: string;
+  subject: string;
+  details: Record<string, JsonValue>;
+  /** `hash` of the previous entry; GENESIS_HASH for seq 0. */
+  prevHash: string;
+  /** Hex SHA-256 of the canonical JSON of every field above. */
+  hash: string;
+  /** Base64 Ed25519 signature over the UTF-8 bytes of `hash`. */
+  sig: string;
+}
+
+/** The last entry of a log: publish it elsewhere to make removal of trailing entries detectable. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/** The fields covered by `hash`, in the order a reader would expect (the hash sorts them anyway). */
+export type AuditRecordBody = Omit<AuditRecord, 'hash' | 'sig'>;
+
+/** File names inside an audit directory. */
+export const AUDIT_FILES = {
+  log: 'audit.jsonl',
+  privateKey: 'audit-signing-key.pem',
+  publicKey: 'audit-signing-key.pub.pem',
+  pseudonymKey: 'audit-pseudonym.key',
+  lock: 'audit.lock',
+} as const;
