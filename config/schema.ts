@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DeploymentSchema } from './deployment.js';
 import { AuthSchema } from './auth.js';
+import { RolesSchema } from './roles.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -66,6 +67,10 @@ export const RoomsSchema = Type.Object(
     maxPeersPerRoom: Type.Integer({ minimum: 2, maximum: 5000, default: 500 }),
     /** A room with nobody in it is closed after this long, freeing its router. */
     emptyRoomTimeoutSeconds: Type.Integer({ minimum: 0, default: 30 }),
+    /** New rooms start with the lobby on: participants without `skipLobby` wait to be admitted. */
+    lobbyByDefault: Type.Boolean({ default: false }),
+    /** Chat messages kept in memory per room for late joiners; never written to disk. */
+    chatHistory: Type.Integer({ minimum: 0, maximum: 1000, default: 200 }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -92,6 +97,14 @@ export const LogSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const AuditTrailSchema = Type.Object(
+  {
+    /** Directory of the tamper-evident audit log (created with its signing key at first start). */
+    dir: Type.String({ minLength: 1, default: '.lectern/audit' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 /** Everything Lectern can be told. Every section has defaults: `{}` is a working local Lectern. */
 export const LecternConfigSchema = Type.Object(
   {
@@ -103,6 +116,10 @@ export const LecternConfigSchema = Type.Object(
     log: LogSchema,
     /** Who may join and as what: room tokens, OpenID Connect, guests. */
     auth: AuthSchema,
+    /** What each role may do in a class. */
+    roles: RolesSchema,
+    /** The signed, hash-chained log of who did what. */
+    audit: AuditTrailSchema,
     /** Where and how a university deploys this; read by infra/ and audit/, ignored by a local server. */
     deployment: Type.Optional(DeploymentSchema),
   },

@@ -14,6 +14,11 @@ export const ErrorCode = Type.Union(
     'not_joined', // a room method before `join`
     'already_joined',
     'not_ready', // consuming before `ready`
+    'unauthorized', // no valid sign-in, token or guest access for this room
+    'forbidden', // signed in, but the role lacks the permission
+    'in_lobby', // waiting to be admitted
+    'locked', // the room is locked
+    'removed', // removed from this class by a moderator
     'not_found', // a transport/producer/consumer id this peer does not own
     'room_full',
     'rate_limited',

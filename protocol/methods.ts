@@ -2,7 +2,7 @@
 // message is the runtime validator (server), the TypeScript type (server and client) and the doc.
 // mediasoup's own parameter objects (RTP parameters, DTLS parameters, capabilities) are checked
 // here for shape and size only; mediasoup validates their meaning and its errors become wire errors.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 /** Opaque mediasoup object (RTP parameters etc.): must be a JSON object; mediasoup checks the rest. */
@@ -28,11 +28,33 @@ export const ProducerInfo = Type.Object({
   paused: Type.Boolean(),
 });
 
+export const Role = Type.Union([Type.Literal('instructor'), Type.Literal('student'), Type.Literal('guest')]);
+
 export const PeerInfo = Type.Object({
   id: Id,
   displayName: DisplayName,
+  role: Role,
+  /** Made presenter by an instructor (may share a screen). */
+  presenter: Type.Boolean(),
   producers: Type.Array(ProducerInfo),
 });
+
+export const ChatMessage = Type.Object({
+  id: Type.Integer(),
+  from: Type.Object({ id: Id, displayName: DisplayName }),
+  text: Type.String(),
+  /** Milliseconds since the epoch, server clock. */
+  time: Type.Integer(),
+});
+
+export const RoomPolicy = Type.Object({ locked: Type.Boolean(), lobby: Type.Boolean() });
+const Empty = Type.Object({}, { additionalProperties: false });
+/** A request about one other participant, plus extra fields. */
+function Peer(): TObject<{ peerId: typeof Id }>;
+function Peer<T extends TProperties>(extra: T): TObject<{ peerId: typeof Id } & T>;
+function Peer(extra: TProperties = {}) {
+  return Type.Object({ peerId: Id, ...extra }, { additionalProperties: false });
+}
 
 function method<D extends TSchema, R extends TSchema>(data: D, reply: R) {
   return { data, reply };
@@ -42,9 +64,22 @@ function method<D extends TSchema, R extends TSchema>(data: D, reply: R) {
 export const Methods = {
   /** Enter a room. Must be the first request; the reply carries what the client needs to load its Device. */
   join: method(
-    Type.Object({ room: RoomName, displayName: DisplayName }, { additionalProperties: false }),
+    Type.Object(
+      {
+        room: RoomName,
+        displayName: DisplayName,
+        /** A signed room link token; without one the sign-in session cookie or guest access applies. */
+        token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+      },
+      { additionalProperties: false },
+    ),
     Type.Object({
       peerId: Id,
+      role: Role,
+      permissions: Type.Array(Type.String()),
+      /** False: waiting in the lobby until an instructor admits you (`admitted` notification). */
+      admitted: Type.Boolean(),
+      policy: RoomPolicy,
       routerRtpCapabilities: MediasoupObject,
       iceServers: Type.Array(IceServer),
       iceTransportPolicy: Type.Union([Type.Literal('all'), Type.Literal('relay')]),
@@ -53,7 +88,12 @@ export const Methods = {
   /** Tell the server what this browser can decode; from then on it receives everybody's media. */
   ready: method(
     Type.Object({ rtpCapabilities: MediasoupObject }, { additionalProperties: false }),
-    Type.Object({ peers: Type.Array(PeerInfo) }),
+    Type.Object({
+      peers: Type.Array(PeerInfo),
+      chat: Type.Array(ChatMessage),
+      hands: Type.Array(Id),
+      activeSpeaker: Type.Union([Id, Type.Null()]),
+    }),
   ),
   /** Create a WebRTC transport for sending or receiving. */
   createTransport: method(
@@ -87,13 +127,61 @@ export const Methods = {
   /** Consumers start paused; the client resumes one once its track is wired up (no lost keyframe). */
   resumeConsumer: method(Type.Object({ consumerId: Id }, { additionalProperties: false }), Type.Object({})),
   /** Leave the room; the connection stays open and may join again. */
-  leave: method(Type.Object({}, { additionalProperties: false }), Type.Object({})),
+  leave: method(Empty, Type.Object({})),
+
+  /** Write to everyone in the room. Kept in memory only, gone when the room closes. */
+  sendChat: method(Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }), Type.Object({ messageId: Type.Integer() })),
+  /** Raise or lower my hand; instructors see the queue in order. */
+  raiseHand: method(Type.Object({ raised: Type.Boolean() }, { additionalProperties: false }), Type.Object({})),
+  /** Tell the server how large a video is shown, so it forwards the simulcast layer that fits. */
+  setConsumerPreferences: method(
+    Type.Object(
+      { consumerId: Id, width: Type.Integer({ minimum: 0, maximum: 8192 }), height: Type.Integer({ minimum: 0, maximum: 8192 }) },
+      { additionalProperties: false },
+    ),
+    Type.Object({ spatialLayer: Type.Integer() }),
+  ),
+  /** Low-bandwidth mode: stop receiving cameras, keep audio and slides. */
+  setLowBandwidth: method(Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), Type.Object({})),
+
+  /** (admit) Let one waiting participant, or everyone waiting, into the class. */
+  admit: method(
+    Type.Union([Peer(), Type.Object({ all: Type.Literal(true) }, { additionalProperties: false })]),
+    Type.Object({ admitted: Type.Integer() }),
+  ),
+  /** (admit) Turn a waiting participant away. */
+  deny: method(Peer(), Type.Object({})),
+  /** (admit) Lock the room or turn the lobby on or off. */
+  setRoomPolicy: method(
+    Type.Object({ locked: Type.Optional(Type.Boolean()), lobby: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    RoomPolicy,
+  ),
+  /** (moderate) Mute someone's microphone or stop their camera. */
+  muteParticipant: method(
+    Peer({ source: Type.Union([Type.Literal('microphone'), Type.Literal('camera'), Type.Literal('screen')]) }),
+    Type.Object({}),
+  ),
+  /** (moderate) Mute every microphone but mine; with allowSelfUnmute false they must ask to unmute. */
+  muteAll: method(Type.Object({ allowSelfUnmute: Type.Boolean() }, { additionalProperties: false }), Type.Object({ muted: Type.Integer() })),
+  /** (moderate) Let a participant muted by a moderator unmute again. */
+  allowUnmute: method(Peer(), Type.Object({})),
+  /** (moderate) Remove someone; they cannot rejoin this class with the same sign-in or link. */
+  removeParticipant: method(Peer(), Type.Object({})),
+  /** (moderate) Make a student the presenter, or take it back. */
+  setPresenter: method(Peer({ presenter: Type.Boolean() }), Type.Object({})),
+  /** (moderate) Lower someone's raised hand. */
+  lowerHand: method(Peer(), Type.Object({})),
+  /** (endClass) End the class for everyone. */
+  endClass: method(Empty, Type.Object({})),
 } as const;
 
 export type MethodName = keyof typeof Methods;
 export type RequestData<M extends MethodName> = Static<(typeof Methods)[M]['data']>;
 export type ReplyData<M extends MethodName> = Static<(typeof Methods)[M]['reply']>;
 export type PeerInfo = Static<typeof PeerInfo>;
+export type ChatMessage = Static<typeof ChatMessage>;
+export type RoomPolicy = Static<typeof RoomPolicy>;
+export type Role = Static<typeof Role>;
 export type ProducerInfo = Static<typeof ProducerInfo>;
 export type MediaSource = Static<typeof MediaSource>;
 export type MediaKind = Static<typeof MediaKind>;

@@ -1,6 +1,6 @@
 // Server-to-client notifications: things that happened in the room, pushed without a request.
 import { Type, type Static } from '@sinclair/typebox';
-import { MediaKind, MediaSource, PeerInfo } from './methods.js';
+import { ChatMessage, MediaKind, MediaSource, PeerInfo, Role, RoomPolicy } from './methods.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -26,6 +26,28 @@ export const Notifications = {
   consumerPaused: Type.Object({ consumerId: Id }),
   /** The sender unmuted it. */
   consumerResumed: Type.Object({ consumerId: Id }),
+  /** Someone's role, presenter status changed. */
+  peerUpdated: Type.Object({ peer: PeerInfo }),
+  /** (to admitters) Who is waiting in the lobby, in arrival order. */
+  lobbyChanged: Type.Object({ waiting: Type.Array(Type.Object({ id: Id, displayName: Type.String(), role: Role })) }),
+  /** (to a waiting participant) You are in: set up media now. */
+  admitted: Type.Object({}),
+  /** (to a waiting participant) You were turned away. */
+  denied: Type.Object({ reason: Type.String() }),
+  /** The room was locked/unlocked or its lobby turned on/off. */
+  roomPolicy: RoomPolicy,
+  /** A moderator muted one of your tracks; if canUnmute is false, raise your hand to ask. */
+  moderatorMuted: Type.Object({ source: MediaSource, canUnmute: Type.Boolean() }),
+  /** A moderator allowed you to unmute. */
+  unmuteAllowed: Type.Object({}),
+  /** You were removed from the class. */
+  removed: Type.Object({ reason: Type.String() }),
+  /** A chat message. */
+  chatMessage: Type.Object({ message: ChatMessage }),
+  /** Raised hands, first raised first. */
+  handQueue: Type.Object({ peerIds: Type.Array(Id) }),
+  /** Who is speaking now (null: nobody). */
+  activeSpeaker: Type.Object({ peerId: Type.Union([Id, Type.Null()]) }),
   /** The server is closing this room (shutdown, or its media worker died); the client should rejoin. */
   roomClosed: Type.Object({ reason: Type.String() }),
 } as const;

@@ -1,11 +1,16 @@
 // build(): the whole HTTP/WebSocket application, never listening. main.ts listens; tests call
 // build() and either inject() requests or listen on 127.0.0.1 port 0 themselves.
+import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { LecternConfig } from '../config/index.js';
 import type { Sfu } from '../sfu/index.js';
+import { AuditLog } from '../audit/log/index.js';
+import { Authenticator, authRoutes } from './auth/index.js';
 import { RoomRegistry } from './rooms/RoomRegistry.js';
 import { handlers } from './signalling/handlers/index.js';
+import { JoinIdentities } from './signalling/identities.js';
+import { AuditRecorder } from './audit/AuditRecorder.js';
 import { securityHeaders } from './plugins/securityHeaders.js';
 import { pages } from './routes/pages.js';
 import { health } from './routes/health.js';
@@ -23,8 +28,15 @@ export interface BuildOptions {
   clientDir?: string;
 }
 
-/** Assemble Lectern's server. Closing it closes every room but leaves the Sfu to its owner. */
-export async function build(options: BuildOptions): Promise<FastifyInstance> {
+/** The server plus the parts main.ts reports on at start-up. */
+export interface Lectern {
+  app: FastifyInstance;
+  authenticator: Authenticator;
+  auditLog: AuditLog;
+}
+
+/** Assemble Lectern's server. Closing the app closes every room and the audit log, not the Sfu. */
+export async function build(options: BuildOptions): Promise<Lectern> {
   const { config, sfu } = options;
   const app = Fastify({
     logger: options.logger ?? { level: config.log.level },
@@ -34,15 +46,21 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   });
   app.setErrorHandler(httpErrorHandler);
 
-  const rooms = new RoomRegistry(sfu, config.rooms, app.log);
-  app.addHook('onClose', async () => rooms.close());
+  const auditLog = await AuditLog.open(resolve(config.audit.dir));
+  const authenticator = await Authenticator.create(config.auth, app.log);
+  const rooms = new RoomRegistry(sfu, config, app.log, new AuditRecorder(auditLog, app.log));
+  app.addHook('onClose', async () => {
+    rooms.close();
+    await auditLog.close();
+  });
 
   await securityHeaders(app, { https: config.http.publicUrl?.startsWith('https://') ?? false });
   // Frames above the configured limit are answered with an error by the session; this hard cap
   // protects memory from frames so large they should never be read at all.
   await app.register(websocket, { options: { maxPayload: Math.max(4 * config.signalling.maxFrameBytes, 256 * 1024) } });
+  await app.register(authRoutes, { authenticator, config });
   await app.register(health, { sfu, rooms });
-  await app.register(signalling, { rooms, config, handlers });
+  await app.register(signalling, { rooms, config, handlers, identities: new JoinIdentities(authenticator) });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir() });
-  return app;
+  return { app, authenticator, auditLog };
 }

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
   });
-  const app = await build({ config, sfu });
+  const { app, authenticator, auditLog } = await build({ config, sfu });
   sfu.on('workerDied', ({ index, pid, error }) => app.log.error({ worker: index, pid, err: error }, 'media worker died; its rooms were closed'));
   sfu.on('workerRespawned', ({ index, pid }) => app.log.warn({ worker: index, pid }, 'media worker replaced'));
 
@@ -43,8 +43,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   const address = await app.listen({ host: config.http.host, port: config.http.port });
-  const workers = sfu.pool.workers.map((w) => w.port);
-  app.log.info({ mediaPorts: workers }, `Lectern is up: open ${config.http.publicUrl ?? address}/r/my-class in two tabs`);
+  const origin = config.http.publicUrl ?? address;
+  app.log.info(
+    { mediaPorts: sfu.pool.workers.map((w) => w.port), auditLogKey: auditLog.publicKeyPem.split('\n')[1] },
+    `Lectern is up: open ${origin}/r/my-class in two tabs`,
+  );
+  // With no sign-in configured, the person who started Lectern still needs a way to be the instructor.
+  if (authenticator.canIssueTokens) {
+    const token = await authenticator.issueRoomToken({ room: '*', role: 'instructor', displayName: 'Instructor', ttlSeconds: 12 * 3600 });
+    app.log.info(`Instructor link (any room, 12 h): ${origin}/r/my-class#token=${token}`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 // One participant's media in one room: their WebRTC transports, what they send (producers) and
 // what they receive (consumers). Ids handed in from the network are looked up only in this peer's
 // own maps, so nobody can touch another participant's media by guessing an id.
+import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { SfuError, rejectedOnError } from './SfuError.js';
@@ -28,7 +29,13 @@ export interface PeerMediaOptions {
   webRtcServer: types.WebRtcServer;
   maxIncomingBitrate: number;
   initialAvailableOutgoingBitrate: number;
+  /** Called with every audio producer, so the room can tell who is speaking. */
+  onAudioProducer?: (producer: TrackProducer) => void;
 }
+
+// Simulcast cameras send three layers at 1/4, 1/2 and full resolution of a nominal 720-line
+// picture; a tile this many pixels high or less gets that layer.
+const LAYER_MAX_HEIGHT = [180, 360];
 
 /** Events of a PeerMedia. */
 export type PeerMediaEvents = {
@@ -143,6 +150,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
       throw new SfuError('closed', 'peer media closed while producing');
     }
     this.#producers.set(producer.id, producer);
+    if (kind === 'audio') this.#options.onAudioProducer?.(producer);
     producer.observer.once('close', () => {
       this.#producers.delete(producer.id);
       this.emit('producerClosed', producer);
@@ -185,9 +193,28 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
 
   /** Let media flow on a consumer the client has set up. */
   async resumeConsumer(consumerId: string): Promise<void> {
-    const consumer = this.#consumers.get(consumerId);
-    if (!consumer) throw new SfuError('not_found', `no consumer ${consumerId}`);
-    await consumer.resume();
+    await this.#consumer(consumerId).resume();
+  }
+
+  /** Pause one of my consumers (low-bandwidth mode, hidden tiles). */
+  async pauseConsumer(consumerId: string): Promise<void> {
+    await this.#consumer(consumerId).pause();
+  }
+
+  /**
+   * Cap a simulcast consumer at the layer that fits the tile it is shown in. mediasoup then picks,
+   * at or below that cap, the best layer the receiver's estimated bandwidth allows.
+   * Returns the preferred spatial layer (0 for a non-simulcast consumer).
+   */
+  async setPreferredSize(consumerId: string, height: number): Promise<number> {
+    const consumer = this.#consumer(consumerId);
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return 0;
+    const encoding = consumer.rtpParameters.encodings?.[0];
+    const { spatialLayers, temporalLayers } = mediasoup.parseScalabilityMode(encoding?.scalabilityMode);
+    const fitting = LAYER_MAX_HEIGHT.findIndex((max) => height <= max);
+    const spatialLayer = Math.min(spatialLayers - 1, fitting === -1 ? spatialLayers - 1 : fitting);
+    await consumer.setPreferredLayers({ spatialLayer, temporalLayer: temporalLayers - 1 });
+    return spatialLayer;
   }
 
   /** Mute one of my producers. */
@@ -219,6 +246,13 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
     const transport = this.#transports.get(id);
     if (!transport) throw new SfuError('not_found', `no transport ${id}`);
     return transport;
+  }
+
+  #consumer(id: string): TrackConsumer {
+    this.#assertOpen();
+    const consumer = this.#consumers.get(id);
+    if (!consumer) throw new SfuError('not_found', `no consumer ${id}`);
+    return consumer;
   }
 
   #producer(id: string): TrackProducer {

@@ -14,7 +14,12 @@ export type RoomMediaCloseReason = 'closed' | 'worker-died';
 export type RoomMediaEvents = {
   /** Emitted once when the router is gone. */
   close: [reason: RoomMediaCloseReason];
+  /** The dominant speaker changed (peer id), or nobody is speaking (null). */
+  activeSpeaker: [peerId: string | null];
 };
+
+// How often the dominant-speaker detector re-evaluates; short enough to follow a discussion.
+const SPEAKER_INTERVAL_MS = 300;
 
 /** Transport limits applied to every participant of the room. */
 export interface RoomMediaOptions {
@@ -27,6 +32,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   /** The room this media belongs to. */
   readonly roomName: string;
   readonly #router: types.Router;
+  readonly #speakers: types.ActiveSpeakerObserver;
   readonly #host: PooledWorker;
   readonly #options: RoomMediaOptions;
   readonly #peers = new Map<string, PeerMedia>();
@@ -44,17 +50,26 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     host.routers += 1;
     try {
       const router = await host.worker.createRouter({ mediaCodecs, appData: { roomName } });
-      return new RoomMedia(roomName, router, host, options);
+      const speakers = await router.createActiveSpeakerObserver({ interval: SPEAKER_INTERVAL_MS });
+      return new RoomMedia(roomName, router, speakers, host, options);
     } catch (error) {
       host.routers -= 1;
       throw error;
     }
   }
 
-  private constructor(roomName: string, router: types.Router, host: PooledWorker, options: RoomMediaOptions) {
+  private constructor(
+    roomName: string,
+    router: types.Router,
+    speakers: types.ActiveSpeakerObserver,
+    host: PooledWorker,
+    options: RoomMediaOptions,
+  ) {
     super();
     this.roomName = roomName;
     this.#router = router;
+    this.#speakers = speakers;
+    speakers.on('dominantspeaker', ({ producer }) => this.emit('activeSpeaker', String(producer.appData.peerId)));
     this.#host = host;
     this.#options = options;
     router.on('workerclose', () => this.#close('worker-died'));
@@ -82,6 +97,9 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const peer = new PeerMedia(peerId, this.#router, {
       webRtcServer: this.#host.webRtcServer,
       ...this.#options,
+      onAudioProducer: (producer) => {
+        this.#speakers.addProducer({ producerId: producer.id }).catch(() => undefined); // closed meanwhile
+      },
     });
     this.#peers.set(peerId, peer);
     peer.once('close', () => this.#peers.delete(peerId));

@@ -1,6 +1,7 @@
-// A participant in a room, from the signalling side: who they are, their media, and the way to
-// reach their browser. Typed fields only: no untyped `peer.data` bag (mediasoup-demo's mistake).
-import type { PeerMedia, mediasoupTypes } from '../../sfu/index.js';
+// A participant in a room, from the signalling side: who they are, what they may do, their media,
+// and the way to reach their browser. Typed fields only: no untyped `peer.data` bag.
+import type { PeerMedia, TrackSource, mediasoupTypes } from '../../sfu/index.js';
+import type { Permission, Role, RolesConfig } from '../../config/index.js';
 import type { NotificationName, NotificationData, PeerInfo } from '../../protocol/index.js';
 
 /** Something that can push notifications to one browser (a signalling session). */
@@ -9,22 +10,85 @@ export interface Notifier {
   notify<N extends NotificationName>(method: N, data: NotificationData<N>): void;
 }
 
-/** A joined participant. */
+/** Who a participant is, as established at join (sign-in, room token or guest access). */
+export interface PeerIdentity {
+  /** Stable id from the identity provider or token; pseudonymous for guests. */
+  subject: string;
+  role: Role;
+  /** Token id (jti) when admitted by a room link, so a removed participant's link can be refused. */
+  tokenId?: string | undefined;
+}
+
+/** A participant: waiting in the lobby or admitted. */
 export class Peer {
-  /** Random id, unique per join; never derived from the display name. */
+  /** Random id, unique per join; never derived from the display name or identity. */
   readonly id: string;
   /** Name shown to others. */
   readonly displayName: string;
+  readonly identity: PeerIdentity;
   /** Their transports, producers and consumers. */
   readonly media: PeerMedia;
+  /** Sources a moderator muted that the participant may not unmute by themselves. */
+  readonly lockedSources = new Set<TrackSource>();
   readonly #notifier: Notifier;
+  readonly #roles: RolesConfig;
+  #admitted = false;
+  #presenter = false;
+  #lowBandwidth = false;
   #rtpCapabilities: mediasoupTypes.RtpCapabilities | undefined;
 
-  constructor(id: string, displayName: string, media: PeerMedia, notifier: Notifier) {
+  constructor(id: string, displayName: string, identity: PeerIdentity, media: PeerMedia, notifier: Notifier, roles: RolesConfig) {
     this.id = id;
     this.displayName = displayName;
+    this.identity = identity;
     this.media = media;
     this.#notifier = notifier;
+    this.#roles = roles;
+  }
+
+  /** Their role. */
+  get role(): Role {
+    return this.identity.role;
+  }
+
+  /** Whether they are in the class (not waiting in the lobby). */
+  get admitted(): boolean {
+    return this.#admitted;
+  }
+
+  /** Let them in. */
+  admit(): void {
+    this.#admitted = true;
+  }
+
+  /** Whether an instructor made them presenter. */
+  get presenter(): boolean {
+    return this.#presenter;
+  }
+
+  set presenter(value: boolean) {
+    this.#presenter = value;
+  }
+
+  /** Whether they asked for audio and slides only. */
+  get lowBandwidth(): boolean {
+    return this.#lowBandwidth;
+  }
+
+  set lowBandwidth(value: boolean) {
+    this.#lowBandwidth = value;
+  }
+
+  /** Whether their role (plus presenter rights) grants a permission. */
+  can(permission: Permission): boolean {
+    return this.#roles[this.role].includes(permission) || (this.#presenter && this.#roles.presenter.includes(permission));
+  }
+
+  /** Everything they may do, for the client to show the right controls. */
+  permissions(): Permission[] {
+    const granted = new Set<Permission>(this.#roles[this.role]);
+    if (this.#presenter) for (const p of this.#roles.presenter) granted.add(p);
+    return [...granted];
   }
 
   /** What their browser can decode; set by `ready`. */
@@ -52,6 +116,8 @@ export class Peer {
     return {
       id: this.id,
       displayName: this.displayName,
+      role: this.role,
+      presenter: this.#presenter,
       producers: [...this.media.producers.values()].map((p) => ({
         id: p.id,
         kind: p.kind,

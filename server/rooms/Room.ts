@@ -1,11 +1,16 @@
-// A class in progress: its participants and the wiring between them. When one participant sends a
-// track, every ready participant gets a consumer for it; when someone leaves, everyone is told.
+// A class in progress: who is in it, who is waiting, and the wiring between them. When one
+// participant sends a track, every ready participant gets a consumer for it; moderation acts on
+// participants here; everything an auditor may ask about goes to the ClassRecorder.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { TypedEmitter, type RoomMedia, type TrackProducer, type TrackConsumer, type mediasoupTypes } from '../../sfu/index.js';
-import type { PeerInfo } from '../../protocol/index.js';
-import { Peer, type Notifier } from './Peer.js';
+import { TypedEmitter, type RoomMedia, type TrackProducer, type TrackConsumer, type TrackSource, type mediasoupTypes } from '../../sfu/index.js';
+import type { RolesConfig } from '../../config/index.js';
+import type { ChatMessage, RoomPolicy } from '../../protocol/index.js';
+import { Peer, type Notifier, type PeerIdentity } from './Peer.js';
 import { SignallingError } from '../signalling/SignallingError.js';
+import type { ClassRecorder, ClassEvent } from './ClassRecord.js';
+import { HandQueue } from './HandQueue.js';
+import { ChatLog } from './ChatLog.js';
 
 /** Events of a Room. */
 export type RoomEvents = {
@@ -13,30 +18,50 @@ export type RoomEvents = {
   empty: [];
   /** The room closed (idempotent; emitted once). */
   close: [reason: string];
-  /** A participant left (for sessions to forget the room). */
+  /** A participant left or was removed (for sessions to forget the room). */
   peerLeft: [peer: Peer];
 };
+
+/** Settings every room gets from config. */
+export interface RoomOptions {
+  maxPeers: number;
+  lobby: boolean;
+  chatHistory: number;
+  roles: RolesConfig;
+}
 
 /** One room: participants plus its media. */
 export class Room extends TypedEmitter<RoomEvents> {
   /** The name in /r/<name>. */
   readonly name: string;
   readonly #media: RoomMedia;
-  readonly #maxPeers: number;
+  readonly #options: RoomOptions;
   readonly #log: FastifyBaseLogger;
+  readonly #recorder: ClassRecorder;
   readonly #peers = new Map<string, Peer>();
+  readonly #hands = new HandQueue();
+  readonly #chat: ChatLog;
+  /** Identity subjects and token ids removed from this class: they may not come back. */
+  readonly #removed = new Set<string>();
+  #policy: RoomPolicy;
+  #activeSpeaker: string | null = null;
   #closed = false;
 
-  constructor(name: string, media: RoomMedia, maxPeers: number, log: FastifyBaseLogger) {
+  constructor(name: string, media: RoomMedia, options: RoomOptions, log: FastifyBaseLogger, recorder: ClassRecorder) {
     super();
     this.name = name;
     this.#media = media;
-    this.#maxPeers = maxPeers;
+    this.#options = options;
     this.#log = log.child({ room: name });
+    this.#recorder = recorder;
+    this.#chat = new ChatLog(options.chatHistory);
+    this.#policy = { locked: false, lobby: options.lobby };
     media.once('close', (reason) => this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed'));
+    media.on('activeSpeaker', (peerId) => this.#onActiveSpeaker(peerId));
+    this.#record({ action: 'room.opened', actor: 'server' });
   }
 
-  /** Number of participants, ready or not. */
+  /** Number of participants, waiting or admitted. */
   get size(): number {
     return this.#peers.size;
   }
@@ -46,33 +71,61 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#closed;
   }
 
+  /** Locked / lobby state. */
+  get policy(): RoomPolicy {
+    return { ...this.#policy };
+  }
+
   /** The router's capabilities, for clients to load their Device. */
   get rtpCapabilities(): mediasoupTypes.RtpCapabilities {
     return this.#media.rtpCapabilities;
   }
 
-  /** Add a participant (not yet visible to others until ready). */
-  admit(displayName: string, notifier: Notifier): Peer {
+  /** A participant by id. */
+  peer(id: string): Peer | undefined {
+    return this.#peers.get(id);
+  }
+
+  /**
+   * Add a participant. Those allowed to skip the lobby (or everyone, when the lobby is off) are
+   * admitted at once; the rest wait until someone with `admit` lets them in.
+   */
+  enter(displayName: string, identity: PeerIdentity, notifier: Notifier): Peer {
     if (this.#closed) throw new SignallingError('unavailable', 'this room is closing; join again');
-    if (this.#peers.size >= this.#maxPeers) throw new SignallingError('room_full', `room ${this.name} is full`);
+    if (this.#removed.has(identity.subject) || (identity.tokenId && this.#removed.has(identity.tokenId))) {
+      throw new SignallingError('removed', 'you were removed from this class');
+    }
+    if (this.#peers.size >= this.#options.maxPeers) throw new SignallingError('room_full', `room ${this.name} is full`);
     const id = randomUUID();
-    const peer = new Peer(id, displayName, this.#media.addPeer(id), notifier);
+    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id), notifier, this.#options.roles);
+    if (this.#policy.locked && !peer.can('joinLocked')) {
+      peer.media.close();
+      throw new SignallingError('locked', 'this class is locked');
+    }
     this.#peers.set(id, peer);
     this.#wireConsumerEvents(peer);
-    this.#log.info({ peer: id, peers: this.#peers.size }, 'peer admitted');
+    if (!this.#policy.lobby || peer.can('skipLobby')) peer.admit();
+    else this.#lobbyChanged();
+    this.#record({ action: 'peer.joined', actor: identity.subject, actorRole: identity.role, details: { admitted: peer.admitted } });
+    this.#log.info({ peer: id, role: identity.role, admitted: peer.admitted, peers: this.#peers.size }, 'peer entered');
     return peer;
   }
 
   /**
-   * The participant can now receive media: tell the others, and return who is already here.
+   * The participant can now receive media: tell the others, and return the room's current state.
    * Consumers for existing tracks are created by `consumeExisting` after the reply is sent.
    */
-  markReady(peer: Peer, rtpCapabilities: mediasoupTypes.RtpCapabilities): PeerInfo[] {
+  markReady(peer: Peer, rtpCapabilities: mediasoupTypes.RtpCapabilities) {
     if (peer.ready) throw new SignallingError('already_joined', 'ready was already sent');
     peer.markReady(rtpCapabilities);
     const others = this.#readyPeers(peer);
     for (const other of others) other.notify('peerJoined', { peer: peer.info() });
-    return others.map((other) => other.info());
+    return {
+      peers: others.map((other) => other.info()),
+      chat: this.#chat.history(),
+      hands: this.#hands.list(),
+      activeSpeaker: this.#activeSpeaker,
+    };
   }
 
   /** Give a newly ready participant a consumer for every track already in the room. */
@@ -87,15 +140,136 @@ export class Room extends TypedEmitter<RoomEvents> {
     await Promise.all(this.#readyPeers(from).map((peer) => this.#consume(peer, producer)));
   }
 
-  /** Remove a participant, close their media and tell the others. */
+  /** Remove a participant who left, close their media and tell the others. */
   remove(peer: Peer): void {
     if (this.#peers.get(peer.id) !== peer) return;
     this.#peers.delete(peer.id);
     peer.media.close();
+    if (this.#hands.set(peer.id, false)) this.#broadcastHands();
     if (peer.ready) for (const other of this.#readyPeers(peer)) other.notify('peerLeft', { peerId: peer.id });
+    if (!peer.admitted) this.#lobbyChanged();
+    this.#record({ action: 'peer.left', actor: peer.identity.subject, actorRole: peer.role });
     this.#log.info({ peer: peer.id, peers: this.#peers.size }, 'peer left');
     this.emit('peerLeft', peer);
     if (this.#peers.size === 0 && !this.#closed) this.emit('empty');
+  }
+
+  // ---- lobby and policy (permission: admit) ----
+
+  /** Participants waiting in the lobby, in arrival order. */
+  waiting(): Peer[] {
+    return [...this.#peers.values()].filter((p) => !p.admitted);
+  }
+
+  /** Let waiting participants in; returns how many. */
+  admit(by: Peer, peerIds: string[] | 'all'): number {
+    const targets = peerIds === 'all' ? this.waiting() : peerIds.map((id) => this.#target(id)).filter((p) => !p.admitted);
+    for (const peer of targets) {
+      peer.admit();
+      peer.notify('admitted', {});
+      this.#record({ action: 'lobby.admitted', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject });
+    }
+    if (targets.length > 0) this.#lobbyChanged();
+    return targets.length;
+  }
+
+  /** Turn a waiting participant away. */
+  deny(by: Peer, peerId: string): void {
+    const peer = this.#target(peerId);
+    if (peer.admitted) throw new SignallingError('invalid_data', 'that participant is not waiting');
+    peer.notify('denied', { reason: 'an instructor declined your request to join' });
+    this.#record({ action: 'lobby.denied', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject });
+    this.remove(peer);
+  }
+
+  /** Lock the room or turn the lobby on or off; everyone admitted is told. */
+  setPolicy(by: Peer, change: Partial<RoomPolicy>): RoomPolicy {
+    this.#policy = { ...this.#policy, ...change };
+    for (const peer of this.#admittedPeers()) peer.notify('roomPolicy', this.policy);
+    this.#record({ action: 'policy.changed', actor: by.identity.subject, actorRole: by.role, details: { ...this.#policy } });
+    return this.policy;
+  }
+
+  // ---- moderation (permission: moderate) ----
+
+  /** Pause someone's track as a moderator; with `lock`, they may not unmute it themselves. */
+  async mute(by: Peer, peerId: string, source: TrackSource, lock: boolean): Promise<void> {
+    const peer = this.#target(peerId);
+    for (const producer of peer.media.producers.values()) {
+      if (producer.appData.source === source && !producer.paused) await producer.pause();
+    }
+    if (lock) peer.lockedSources.add(source);
+    peer.notify('moderatorMuted', { source, canUnmute: !lock });
+    this.#record({ action: 'moderation.muted', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { source, lock } });
+  }
+
+  /** Mute every microphone except the moderator's own; returns how many were muted. */
+  async muteAll(by: Peer, allowSelfUnmute: boolean): Promise<number> {
+    const targets = this.#admittedPeers().filter((p) => p !== by && !p.can('moderate'));
+    for (const peer of targets) {
+      for (const producer of peer.media.producers.values()) {
+        if (producer.appData.source === 'microphone' && !producer.paused) await producer.pause();
+      }
+      if (!allowSelfUnmute) peer.lockedSources.add('microphone');
+      peer.notify('moderatorMuted', { source: 'microphone', canUnmute: allowSelfUnmute });
+    }
+    this.#record({ action: 'moderation.mutedAll', actor: by.identity.subject, actorRole: by.role, details: { count: targets.length, allowSelfUnmute } });
+    return targets.length;
+  }
+
+  /** Let someone unmute what a moderator locked. */
+  allowUnmute(by: Peer, peerId: string): void {
+    const peer = this.#target(peerId);
+    peer.lockedSources.clear();
+    peer.notify('unmuteAllowed', {});
+    this.#record({ action: 'moderation.unmuteAllowed', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject });
+  }
+
+  /** Remove someone; their identity and room link are refused for the rest of this class. */
+  expel(by: Peer, peerId: string): void {
+    const peer = this.#target(peerId);
+    if (peer === by) throw new SignallingError('invalid_data', 'you cannot remove yourself; leave instead');
+    this.#removed.add(peer.identity.subject);
+    if (peer.identity.tokenId) this.#removed.add(peer.identity.tokenId);
+    peer.notify('removed', { reason: 'an instructor removed you from this class' });
+    this.#record({ action: 'moderation.removed', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject });
+    this.remove(peer);
+  }
+
+  /** Make someone presenter (screen share) or take it back; a revoked presenter's screen stops. */
+  setPresenter(by: Peer, peerId: string, presenter: boolean): void {
+    const peer = this.#target(peerId);
+    peer.presenter = presenter;
+    if (!peer.can('shareScreen')) {
+      for (const producer of [...peer.media.producers.values()]) if (producer.appData.source === 'screen') producer.close();
+    }
+    for (const other of this.#admittedPeers()) other.notify('peerUpdated', { peer: peer.info() });
+    this.#record({ action: 'moderation.presenter', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { presenter } });
+  }
+
+  /** End the class for everyone. */
+  end(by: Peer): void {
+    this.#record({ action: 'class.ended', actor: by.identity.subject, actorRole: by.role });
+    this.close('the instructor ended the class');
+  }
+
+  // ---- participation ----
+
+  /** Post a chat message to everyone admitted. */
+  chat(from: Peer, text: string): ChatMessage {
+    const message = this.#chat.add({ id: from.id, displayName: from.displayName }, text);
+    for (const peer of this.#admittedPeers()) peer.notify('chatMessage', { message });
+    return message;
+  }
+
+  /** Raise or lower a hand (one's own, or a moderator lowering someone's). */
+  setHand(peerId: string, raised: boolean, by?: Peer): void {
+    const peer = this.#target(peerId);
+    if (!this.#hands.set(peer.id, raised)) return;
+    if (by && by !== peer) {
+      this.#record({ action: 'moderation.handLowered', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject });
+    }
+    this.#broadcastHands();
   }
 
   /** Close the room: tell everyone, drop them, release the router. Idempotent. */
@@ -109,12 +283,48 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.emit('peerLeft', peer);
     }
     this.#media.close();
+    this.#record({ action: 'room.closed', actor: 'server', details: { reason } });
     this.#log.info({ reason }, 'room closed');
     this.emit('close', reason);
   }
 
+  #target(peerId: string): Peer {
+    const peer = this.#peers.get(peerId);
+    if (!peer) throw new SignallingError('not_found', `no participant ${peerId} in this room`);
+    return peer;
+  }
+
+  #admittedPeers(): Peer[] {
+    return [...this.#peers.values()].filter((p) => p.admitted);
+  }
+
   #readyPeers(except: Peer): Peer[] {
     return [...this.#peers.values()].filter((p) => p.ready && p !== except);
+  }
+
+  #lobbyChanged(): void {
+    const waiting = this.waiting().map((p) => ({ id: p.id, displayName: p.displayName, role: p.role }));
+    for (const peer of this.#admittedPeers()) if (peer.can('admit')) peer.notify('lobbyChanged', { waiting });
+  }
+
+  #broadcastHands(): void {
+    const peerIds = this.#hands.list();
+    for (const peer of this.#admittedPeers()) peer.notify('handQueue', { peerIds });
+  }
+
+  #onActiveSpeaker(peerId: string | null): void {
+    if (peerId === this.#activeSpeaker) return;
+    this.#activeSpeaker = peerId;
+    for (const peer of this.#admittedPeers()) if (peer.ready) peer.notify('activeSpeaker', { peerId });
+  }
+
+  #record(event: Omit<ClassEvent, 'room'>): void {
+    try {
+      this.#recorder.record({ ...event, room: this.name });
+    } catch (error) {
+      // A failing audit sink must be loud, but must not take the class down with it.
+      this.#log.error({ err: error, action: event.action }, 'could not record class event');
+    }
   }
 
   async #consume(peer: Peer, producer: TrackProducer): Promise<void> {
@@ -146,3 +356,4 @@ export class Room extends TypedEmitter<RoomEvents> {
     media.on('consumerResumed', (c) => peer.notify('consumerResumed', { consumerId: c.id }));
   }
 }
+

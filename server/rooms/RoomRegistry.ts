@@ -2,29 +2,27 @@
 // leaves (so a reload or a flaky network does not tear down the router under the class).
 import type { FastifyBaseLogger } from 'fastify';
 import type { Sfu } from '../../sfu/index.js';
+import type { LecternConfig } from '../../config/index.js';
 import { Room } from './Room.js';
-
-/** Limits that apply to every room. */
-export interface RoomRegistryOptions {
-  maxPeersPerRoom: number;
-  emptyRoomTimeoutSeconds: number;
-}
+import type { ClassRecorder } from './ClassRecord.js';
 
 /** Finds or creates rooms by name. */
 export class RoomRegistry {
   readonly #sfu: Sfu;
-  readonly #options: RoomRegistryOptions;
+  readonly #config: LecternConfig;
   readonly #log: FastifyBaseLogger;
+  readonly #recorder: ClassRecorder;
   readonly #rooms = new Map<string, Room>();
   // Two people joining a new room at once must land in the same room, not race two routers.
   readonly #creating = new Map<string, Promise<Room>>();
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
   #closed = false;
 
-  constructor(sfu: Sfu, options: RoomRegistryOptions, log: FastifyBaseLogger) {
+  constructor(sfu: Sfu, config: LecternConfig, log: FastifyBaseLogger, recorder: ClassRecorder) {
     this.#sfu = sfu;
-    this.#options = options;
+    this.#config = config;
     this.#log = log;
+    this.#recorder = recorder;
   }
 
   /** Live rooms. */
@@ -65,7 +63,9 @@ export class RoomRegistry {
   async #create(name: string): Promise<Room> {
     if (this.#closed) throw new Error('room registry is closed');
     const media = await this.#sfu.createRoomMedia(name);
-    const room = new Room(name, media, this.#options.maxPeersPerRoom, this.#log);
+    const { rooms, roles } = this.#config;
+    const options = { maxPeers: rooms.maxPeersPerRoom, lobby: rooms.lobbyByDefault, chatHistory: rooms.chatHistory, roles };
+    const room = new Room(name, media, options, this.#log, this.#recorder);
     this.#rooms.set(name, room);
     room.on('empty', () => this.#scheduleClose(room));
     room.once('close', () => {
@@ -81,7 +81,7 @@ export class RoomRegistry {
     const timer = setTimeout(() => {
       this.#emptyTimers.delete(room.name);
       if (room.size === 0) room.close('empty');
-    }, this.#options.emptyRoomTimeoutSeconds * 1000);
+    }, this.#config.rooms.emptyRoomTimeoutSeconds * 1000);
     timer.unref();
     this.#emptyTimers.set(room.name, timer);
   }

@@ -29,6 +29,6 @@ export async function signalling(app: FastifyInstance, deps: Omit<SessionDeps, '
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('close', () => sockets.delete(socket));
-    new Session(socket, { ...deps, log: request.log });
+    new Session(socket, request, { ...deps, log: request.log });
   });
 }

@@ -4,13 +4,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { LecternConfig } from '../../config/index.js';
 import type { MethodName, RequestData, ReplyData } from '../../protocol/index.js';
 import type { RoomRegistry } from '../rooms/RoomRegistry.js';
-import type { Session } from './Session.js';
+import type { IdentityResolver, Session } from './Session.js';
 
 /** What every handler can reach. */
 export interface RequestContext {
   /** The connection the request came on; holds the joined peer and room. */
   session: Session;
   rooms: RoomRegistry;
+  identities: IdentityResolver;
   config: LecternConfig;
   log: FastifyBaseLogger;
   /** Run work after the reply is sent (e.g. push consumers after `ready` is answered). */

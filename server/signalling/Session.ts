@@ -3,7 +3,7 @@
 // answered with an error frame and the connection (and everyone else's) carries on; a connection
 // that keeps sending junk is closed with a policy-violation code.
 import type { WebSocket, RawData } from 'ws';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
 import type { LecternConfig } from '../../config/index.js';
@@ -17,12 +17,13 @@ import {
   type WireError,
 } from '../../protocol/index.js';
 import type { Room } from '../rooms/Room.js';
-import type { Peer, Notifier } from '../rooms/Peer.js';
+import type { Peer, Notifier, PeerIdentity } from '../rooms/Peer.js';
 import type { RoomRegistry } from '../rooms/RoomRegistry.js';
 import type { HandlerTable, RequestContext } from './Handler.js';
 import { SignallingError } from './SignallingError.js';
 import { toWireError } from './wireError.js';
 import { RateLimiter } from './RateLimiter.js';
+import { authorize } from './authorization.js';
 
 const envelopeCheck = TypeCompiler.Compile(RequestEnvelope);
 const dataChecks = Object.fromEntries(
@@ -32,11 +33,21 @@ const dataChecks = Object.fromEntries(
 /** WebSocket close code for a peer that breaks the protocol (RFC 6455 1008). */
 export const POLICY_VIOLATION = 1008;
 
+/** Establishes who is joining a room. */
+export interface IdentityResolver {
+  /**
+   * From a room token if given, else the sign-in session carried by the WebSocket upgrade request,
+   * else guest access if the deployment allows it; throws an `unauthorized` error otherwise.
+   */
+  resolve(room: string, token: string | undefined, request: FastifyRequest): Promise<PeerIdentity & { displayName?: string | undefined }>;
+}
+
 /** What a session needs from the server. */
 export interface SessionDeps {
   rooms: RoomRegistry;
   config: LecternConfig;
   handlers: HandlerTable;
+  identities: IdentityResolver;
   log: FastifyBaseLogger;
 }
 
@@ -44,6 +55,8 @@ export interface SessionDeps {
 export class Session implements Notifier {
   readonly #socket: WebSocket;
   readonly #deps: SessionDeps;
+  /** The HTTP upgrade request: carries the sign-in cookie. */
+  readonly request: FastifyRequest;
   readonly #log: FastifyBaseLogger;
   readonly #limiter: RateLimiter;
   #room: Room | undefined;
@@ -51,8 +64,9 @@ export class Session implements Notifier {
   #invalidFrames = 0;
   #closed = false;
 
-  constructor(socket: WebSocket, deps: SessionDeps) {
+  constructor(socket: WebSocket, request: FastifyRequest, deps: SessionDeps) {
     this.#socket = socket;
+    this.request = request;
     this.#deps = deps;
     this.#log = deps.log;
     this.#limiter = new RateLimiter(deps.config.signalling.maxRequestsPerSecond);
@@ -71,8 +85,15 @@ export class Session implements Notifier {
     return this.#closed;
   }
 
-  /** The joined room and peer, or a `not_joined` error: the one guard every room method uses. */
+  /** The room and peer of an admitted participant; authorize() has already refused anyone else. */
   requireJoined(): { room: Room; peer: Peer } {
+    const member = this.requireMember();
+    if (!member.peer.admitted) throw new SignallingError('in_lobby', 'waiting for an instructor to let you in');
+    return member;
+  }
+
+  /** The room and peer, admitted or still in the lobby. */
+  requireMember(): { room: Room; peer: Peer } {
     if (!this.#room || !this.#peer) throw new SignallingError('not_joined', 'join a room first');
     return { room: this.#room, peer: this.#peer };
   }
@@ -145,11 +166,13 @@ export class Session implements Notifier {
     const ctx: RequestContext = {
       session: this,
       rooms: this.#deps.rooms,
+      identities: this.#deps.identities,
       config: this.#deps.config,
       log: this.#log,
       afterReply: (work) => after.push(work),
     };
     try {
+      authorize(method, data as never, this.#peer);
       // The data was checked against this method's schema just above.
       const handler = this.#deps.handlers[method] as (c: RequestContext, d: unknown) => Promise<unknown>;
       const reply = await handler(ctx, data);

@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { SfuError, type SfuErrorReason } from '../../sfu/index.js';
 import type { ErrorCode, WireError } from '../../protocol/index.js';
 import { SignallingError } from './SignallingError.js';
+import { AuthError } from '../auth/index.js';
 
 const SFU_REASON_TO_CODE: Record<SfuErrorReason, ErrorCode> = {
   not_found: 'not_found',
@@ -18,6 +19,9 @@ const SFU_REASON_TO_CODE: Record<SfuErrorReason, ErrorCode> = {
 /** Map any error from a handler to a wire error, logging what the client is not told. */
 export function toWireError(error: unknown, log: FastifyBaseLogger, method: string): WireError {
   if (error instanceof SignallingError) return { code: error.code, message: error.message };
+  if (error instanceof AuthError) {
+    return { code: error.code === 'forbidden' ? 'forbidden' : 'unauthorized', message: error.message };
+  }
   if (error instanceof SfuError) {
     log.debug({ err: error, method }, 'media request refused');
     return { code: SFU_REASON_TO_CODE[error.reason], message: error.message };

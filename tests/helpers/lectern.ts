@@ -1,5 +1,10 @@
 // Start a real Lectern for a test: real mediasoup workers, real Fastify listening on 127.0.0.1.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Authenticator } from '../../server/auth/index.js';
+import type { AuditLog } from '../../audit/log/index.js';
 import { parseConfig, type LecternConfig } from '../../config/index.js';
 import { Sfu } from '../../sfu/index.js';
 import { build } from '../../server/app.js';
@@ -8,6 +13,8 @@ import { build } from '../../server/app.js';
 export interface TestLectern {
   app: FastifyInstance;
   sfu: Sfu;
+  authenticator: Authenticator;
+  auditLog: AuditLog;
   config: LecternConfig;
   /** http://127.0.0.1:<port> */
   url: string;
@@ -18,7 +25,8 @@ export interface TestLectern {
 
 /** Start Lectern with a config (defaults + overrides), media on OS-chosen ports. */
 export async function startLectern(overrides: Record<string, unknown> = {}, options: { workers?: number } = {}): Promise<TestLectern> {
-  const config = parseConfig({ log: { level: 'silent' }, ...overrides });
+  const auditDir = mkdtempSync(join(tmpdir(), 'lectern-audit-'));
+  const config = parseConfig({ log: { level: 'silent' }, audit: { dir: auditDir }, ...overrides });
   const sfu = await Sfu.create({
     workers: options.workers ?? 1,
     listenIp: '127.0.0.1',
@@ -27,12 +35,14 @@ export async function startLectern(overrides: Record<string, unknown> = {}, opti
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
   });
-  const app = await build({ config, sfu });
+  const { app, authenticator, auditLog } = await build({ config, sfu });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const workerExits = sfu.pool.workers.map((w) => new Promise<void>((resolve) => w.worker.observer.once('close', () => resolve())));
   return {
     app,
     sfu,
+    authenticator,
+    auditLog,
     config,
     url: address,
     wsUrl: address.replace(/^http/, 'ws') + '/ws',

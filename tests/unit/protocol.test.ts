@@ -15,6 +15,20 @@ describe('protocol schemas', () => {
       closeProducer: { producerId: 'p1' },
       resumeConsumer: { consumerId: 'c1' },
       leave: {},
+      sendChat: { text: 'hello' },
+      raiseHand: { raised: true },
+      setConsumerPreferences: { consumerId: 'c1', width: 320, height: 180 },
+      setLowBandwidth: { enabled: true },
+      admit: { all: true },
+      deny: { peerId: 'p2' },
+      setRoomPolicy: { locked: true },
+      muteParticipant: { peerId: 'p2', source: 'microphone' },
+      muteAll: { allowSelfUnmute: false },
+      allowUnmute: { peerId: 'p2' },
+      removeParticipant: { peerId: 'p2' },
+      setPresenter: { peerId: 'p2', presenter: true },
+      lowerHand: { peerId: 'p2' },
+      endClass: {},
     };
     for (const [method, data] of Object.entries(samples)) {
       expect(Value.Check(RequestFrame, { kind: 'request', id: 1, method, data }), method).toBe(true);
@@ -31,6 +45,11 @@ describe('protocol schemas', () => {
     ['kind not audio/video', 'produce', { transportId: 't', kind: 'data', source: 'camera', rtpParameters: {} }],
     ['rtpParameters not an object', 'produce', { transportId: 't', kind: 'video', source: 'camera', rtpParameters: 'x' }],
     ['missing id', 'resumeConsumer', {}],
+    ['empty chat', 'sendChat', { text: '' }],
+    ['chat too long', 'sendChat', { text: 'x'.repeat(2001) }],
+    ['admit with neither peer nor all', 'admit', {}],
+    ['admit all: false', 'admit', { all: false }],
+    ['token too long', 'join', { room: 'r', displayName: 'x', token: 'x'.repeat(5000) }],
   ])('rejects %s', (_label, method, data) => {
     expect(Value.Check(RequestFrame, { kind: 'request', id: 1, method, data })).toBe(false);
   });

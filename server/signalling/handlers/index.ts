@@ -8,6 +8,10 @@ import { produce } from './produce.js';
 import { pauseProducer, resumeProducer, closeProducer } from './producerControl.js';
 import { resumeConsumer } from './resumeConsumer.js';
 import { leave } from './leave.js';
+import { sendChat, raiseHand } from './participation.js';
+import { setConsumerPreferences, setLowBandwidth } from './receiving.js';
+import { admit, deny, setRoomPolicy } from './lobby.js';
+import { muteParticipant, muteAll, allowUnmute, removeParticipant, setPresenter, lowerHand, endClass } from './moderation.js';
 
 /** The handler for each method. */
 export const handlers: HandlerTable = {
@@ -21,4 +25,18 @@ export const handlers: HandlerTable = {
   closeProducer,
   resumeConsumer,
   leave,
+  sendChat,
+  raiseHand,
+  setConsumerPreferences,
+  setLowBandwidth,
+  admit,
+  deny,
+  setRoomPolicy,
+  muteParticipant,
+  muteAll,
+  allowUnmute,
+  removeParticipant,
+  setPresenter,
+  lowerHand,
+  endClass,
 };

@@ -1,17 +1,27 @@
 import type { Handler } from '../Handler.js';
 import { SignallingError } from '../SignallingError.js';
 
-/** Enter a room (created on first join) and learn what is needed to set up media. */
+/**
+ * Enter a room (created on first join). Who you are comes from the room token, the sign-in
+ * session or guest access; whether you are in at once or wait in the lobby comes from the room.
+ */
 export const join: Handler<'join'> = async (ctx, data) => {
   if (ctx.session.joined) throw new SignallingError('already_joined', 'this connection has already joined a room');
+  const identity = await ctx.identities.resolve(data.room, data.token, ctx.session.request);
   const room = await ctx.rooms.getOrCreate(data.room);
   // The session may have closed while the room was being created.
   if (ctx.session.closed) throw new SignallingError('not_joined', 'connection closed');
-  const peer = room.admit(data.displayName.trim() || 'Guest', ctx.session);
+  // A name from the university's sign-in or a signed link beats a typed one: students cannot pose as others.
+  const displayName = identity.displayName ?? (data.displayName.trim() || 'Guest');
+  const peer = room.enter(displayName, identity, ctx.session);
   ctx.session.attach(room, peer);
   const { servers, relayOnly } = ctx.config.ice;
   return {
     peerId: peer.id,
+    role: peer.role,
+    permissions: peer.permissions(),
+    admitted: peer.admitted,
+    policy: room.policy,
     routerRtpCapabilities: { ...room.rtpCapabilities },
     iceServers: servers,
     iceTransportPolicy: relayOnly ? 'relay' : 'all',

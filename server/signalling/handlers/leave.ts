@@ -2,7 +2,7 @@ import type { Handler } from '../Handler.js';
 
 /** Leave the room; the connection stays usable for another join. */
 export const leave: Handler<'leave'> = async (ctx) => {
-  ctx.session.requireJoined();
+  ctx.session.requireMember();
   ctx.session.leaveRoom();
   return {};
 };

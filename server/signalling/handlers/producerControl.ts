@@ -1,4 +1,5 @@
 import type { Handler } from '../Handler.js';
+import { SignallingError } from '../SignallingError.js';
 
 /** Mute one of my tracks: receivers get `consumerPaused`. */
 export const pauseProducer: Handler<'pauseProducer'> = async (ctx, data) => {
@@ -6,9 +7,14 @@ export const pauseProducer: Handler<'pauseProducer'> = async (ctx, data) => {
   return {};
 };
 
-/** Unmute one of my tracks. */
+/** Unmute one of my tracks, unless a moderator locked it (then: raise your hand and ask). */
 export const resumeProducer: Handler<'resumeProducer'> = async (ctx, data) => {
-  await ctx.session.requireJoined().peer.media.resumeProducer(data.producerId);
+  const { peer } = ctx.session.requireJoined();
+  const producer = peer.media.producers.get(data.producerId);
+  if (producer && peer.lockedSources.has(producer.appData.source)) {
+    throw new SignallingError('forbidden', 'a moderator muted you; raise your hand to ask to unmute');
+  }
+  await peer.media.resumeProducer(data.producerId);
   return {};
 };
 

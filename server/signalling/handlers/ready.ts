@@ -9,7 +9,7 @@ export const ready: Handler<'ready'> = async (ctx, data) => {
     throw new SignallingError('not_ready', 'create a receive transport before sending ready');
   }
   // Shape-checked by the protocol schema; mediasoup validates the content when consuming.
-  const peers = room.markReady(peer, data.rtpCapabilities as mediasoupTypes.RtpCapabilities);
+  const state = room.markReady(peer, data.rtpCapabilities as mediasoupTypes.RtpCapabilities);
   ctx.afterReply(() => room.consumeExisting(peer));
-  return { peers };
+  return state;
 };
