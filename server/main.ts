@@ -48,8 +48,9 @@ async function main(): Promise<void> {
     { mediaPorts: sfu.pool.workers.map((w) => w.port), auditLogKey: auditLog.publicKeyPem.split('\n')[1] },
     `Lectern is up: open ${origin}/r/my-class in two tabs`,
   );
-  // With no sign-in configured, the person who started Lectern still needs a way to be the instructor.
-  if (authenticator.canIssueTokens) {
+  // With no keys configured, the person who started Lectern still needs a way to be the instructor.
+  // Only then: with a configured secret this link would be a long-lived credential in the logs.
+  if (authenticator.ephemeralTokens) {
     const token = await authenticator.issueRoomToken({ room: '*', role: 'instructor', displayName: 'Instructor', ttlSeconds: 12 * 3600 });
     app.log.info(`Instructor link (any room, 12 h): ${origin}/r/my-class#token=${token}`);
   }

@@ -2,7 +2,7 @@
 // ICE servers come only from the server's join reply: the browser never contacts a STUN/TURN
 // server the deployment did not configure (Jitsi and LiveKit fall back to public STUN).
 import { Device, type types } from 'mediasoup-client';
-import type { MediaSource, PeerInfo, NotificationData } from '../../protocol/index.js';
+import type { MediaSource, PeerInfo, NotificationData, NotificationName, MethodName, RequestData, ReplyData, ChatMessage, RoomPolicy, Role } from '../../protocol/index.js';
 import { Signalling } from './Signalling.js';
 
 /** A track someone else sends, as this browser receives it. */
@@ -16,8 +16,33 @@ export interface RemoteTrack {
   getStats(): Promise<RTCStatsReport>;
 }
 
+// Camera simulcast: three layers at 1/4, 1/2 and full size, three temporal layers each, so the
+// server can give every receiver the layer that fits its tile and its bandwidth.
+const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
+];
+// Slides: sharp text at a low frame rate, one layer (students on weak links get audio and slides first).
+const SCREEN_ENCODINGS: types.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 5 }];
+
+/** State of the room when this participant got in. */
+export interface RoomState {
+  peers: PeerInfo[];
+  chat: ChatMessage[];
+  hands: string[];
+  activeSpeaker: string | null;
+}
+
+/** Notifications the UI handles directly (room state that is not media). */
+export type RoomNotificationHandlers = {
+  [N in Extract<NotificationName, 'peerUpdated' | 'lobbyChanged' | 'roomPolicy' | 'moderatorMuted' | 'unmuteAllowed' | 'chatMessage' | 'handQueue' | 'activeSpeaker'>]?: (
+    data: NotificationData<N>,
+  ) => void;
+};
+
 /** What the UI hears from a RoomClient. */
-export interface RoomClientEvents {
+export interface RoomClientEvents extends RoomNotificationHandlers {
   peerJoined(peer: PeerInfo): void;
   peerLeft(peerId: string): void;
   trackAdded(track: RemoteTrack): void;
@@ -38,18 +63,34 @@ export class RoomClient {
   /** This participant's id in the room. */
   readonly peerId: string;
 
-  /** Connect, join, and set up both transports; `peers` are the people already in the room. */
-  static async join(room: string, displayName: string, events: RoomClientEvents): Promise<{ client: RoomClient; peers: PeerInfo[] }> {
+  /**
+   * Connect and join. If the room has a lobby, `onWaiting` is called and this resolves only once an
+   * instructor admits us (or rejects if we are turned away). Then both transports are set up.
+   */
+  static async join(
+    options: { room: string; displayName: string; token?: string | undefined; onWaiting?: () => void },
+    events: RoomClientEvents,
+  ): Promise<{ client: RoomClient; state: RoomState; role: Role; permissions: string[]; policy: RoomPolicy }> {
     const signalling = await Signalling.connect();
     try {
-      const joined = await signalling.request('join', { room, displayName });
+      const outcome = new Promise<void>((resolve, reject) => {
+        signalling.on('admitted', () => resolve());
+        signalling.on('denied', ({ reason }) => reject(new Error(reason)));
+        signalling.on('removed', ({ reason }) => reject(new Error(reason)));
+      });
+      const { room, displayName, token } = options;
+      const joined = await signalling.request('join', { room, displayName, ...(token ? { token } : {}) });
+      if (!joined.admitted) {
+        options.onWaiting?.();
+        await outcome;
+      }
       const device = new Device();
       await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as types.RtpCapabilities });
       const client = new RoomClient(signalling, device, joined.peerId, events);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };
       await client.#createTransports(ice);
-      const { peers } = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
-      return { client, peers };
+      const state = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
+      return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
     } catch (error) {
       signalling.close();
       throw error;
@@ -69,6 +110,24 @@ export class RoomClient {
     signalling.on('consumerPaused', ({ consumerId }) => this.#setPaused(consumerId, true));
     signalling.on('consumerResumed', ({ consumerId }) => this.#setPaused(consumerId, false));
     signalling.on('roomClosed', ({ reason }) => events.disconnected(reason));
+    signalling.on('removed', ({ reason }) => events.disconnected(reason));
+    signalling.on('moderatorMuted', (data) => {
+      // The server already paused the track; mirror it locally so the UI and the track agree.
+      this.#producers.get(data.source)?.pause();
+      events.moderatorMuted?.(data);
+    });
+    signalling.on('peerUpdated', (data) => events.peerUpdated?.(data));
+    signalling.on('lobbyChanged', (data) => events.lobbyChanged?.(data));
+    signalling.on('roomPolicy', (data) => events.roomPolicy?.(data));
+    signalling.on('unmuteAllowed', (data) => events.unmuteAllowed?.(data));
+    signalling.on('chatMessage', (data) => events.chatMessage?.(data));
+    signalling.on('handQueue', (data) => events.handQueue?.(data));
+    signalling.on('activeSpeaker', (data) => events.activeSpeaker?.(data));
+  }
+
+  /** Send any request of the protocol (moderation, chat, hands...). */
+  call<M extends MethodName>(method: M, data: RequestData<M>): Promise<ReplyData<M>> {
+    return this.#signalling.request(method, data);
   }
 
   /** Whether this browser can send video (some locked-down machines cannot). */
@@ -76,12 +135,29 @@ export class RoomClient {
     return this.#device.canProduce('video');
   }
 
-  /** Start sending a camera or microphone track. */
+  /** Start sending a camera, microphone or screen track. */
   async publish(source: MediaSource, track: MediaStreamTrack): Promise<void> {
     const transport = this.#sendTransport;
     if (!transport) throw new Error('not connected');
-    const producer = await transport.produce({ track, appData: { source }, stopTracks: false });
+    if (source === 'screen') track.contentHint = 'detail';
+    const encodings = source === 'camera' ? CAMERA_ENCODINGS : source === 'screen' ? SCREEN_ENCODINGS : undefined;
+    const producer = await transport.produce({ track, appData: { source }, stopTracks: false, ...(encodings ? { encodings } : {}) });
     this.#producers.set(source, producer);
+    producer.on('trackended', () => void this.unpublish(source));
+  }
+
+  /** Stop sending a source for good (screen share ended). */
+  async unpublish(source: MediaSource): Promise<void> {
+    const producer = this.#producers.get(source);
+    if (!producer) return;
+    this.#producers.delete(source);
+    producer.close();
+    await this.#signalling.request('closeProducer', { producerId: producer.id }).catch(() => undefined);
+  }
+
+  /** Ask the server for the simulcast layer that fits a tile of this size. */
+  async setTileSize(consumerId: string, width: number, height: number): Promise<void> {
+    await this.#signalling.request('setConsumerPreferences', { consumerId, width: Math.round(width), height: Math.round(height) });
   }
 
   /** Mute or unmute one of my tracks (the server tells the others). */
@@ -92,8 +168,9 @@ export class RoomClient {
       producer.pause();
       await this.#signalling.request('pauseProducer', { producerId: producer.id });
     } else {
-      producer.resume();
+      // Ask first: a moderator may have locked this source (the server then refuses).
       await this.#signalling.request('resumeProducer', { producerId: producer.id });
+      producer.resume();
     }
   }
 
@@ -116,7 +193,7 @@ export class RoomClient {
 
   async #createTransports(ice: { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy }): Promise<void> {
     const send = await this.#signalling.request('createTransport', { direction: 'send' });
-    this.#sendTransport = this.#device.createSendTransport({ ...(send as unknown as types.TransportOptions), ...ice });
+    this.#sendTransport = this.#device.createSendTransport({ ...transportOptions(send), ...ice });
     this.#wireConnect(this.#sendTransport);
     this.#sendTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       const source = appData.source as MediaSource;
@@ -126,7 +203,7 @@ export class RoomClient {
     });
 
     const recv = await this.#signalling.request('createTransport', { direction: 'recv' });
-    this.#recvTransport = this.#device.createRecvTransport({ ...(recv as unknown as types.TransportOptions), ...ice });
+    this.#recvTransport = this.#device.createRecvTransport({ ...transportOptions(recv), ...ice });
     this.#wireConnect(this.#recvTransport);
   }
 
@@ -145,7 +222,8 @@ export class RoomClient {
       id: data.consumerId,
       producerId: data.producerId,
       kind: data.kind,
-      rtpParameters: data.rtpParameters as unknown as types.RtpParameters,
+      // Produced by mediasoup on our own server; the protocol carries it as an opaque object.
+      rtpParameters: data.rtpParameters as types.RtpParameters,
     });
     const remote = {
       consumerId: consumer.id,
@@ -175,4 +253,14 @@ export class RoomClient {
     remote.paused = paused;
     this.#events.trackPaused(remote, paused);
   }
+}
+
+/** The server's createTransport reply as mediasoup-client options (mediasoup made these objects). */
+function transportOptions(reply: ReplyData<'createTransport'>): types.TransportOptions {
+  return {
+    id: reply.id,
+    iceParameters: reply.iceParameters as types.IceParameters,
+    iceCandidates: reply.iceCandidates as types.IceCandidate[],
+    dtlsParameters: reply.dtlsParameters as types.DtlsParameters,
+  };
 }

@@ -1,22 +1,12 @@
 // The page: / asks for a room name, /r/<room> asks for your name, then shows the class.
-import type { PeerInfo } from '../../protocol/index.js';
-import { RoomClient, type RemoteTrack } from './RoomClient.js';
+// A room link may carry a signed token after '#token=' (fragments never reach server logs).
+import { RoomClient } from './RoomClient.js';
 import { RequestError } from './Signalling.js';
-import { Tile } from './ui/Tile.js';
+import { ClassView } from './ui/ClassView.js';
+import { $, setStatus } from './ui/dom.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME_KEY = 'lectern.displayName';
-const STATS_INTERVAL_MS = 1000;
-
-function $<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`page is missing #${id}`);
-  return element as T;
-}
-
-function setStatus(text: string): void {
-  $('status').textContent = text;
-}
 
 function showLanding(): void {
   $('landing').hidden = false;
@@ -27,7 +17,18 @@ function showLanding(): void {
   });
 }
 
+function roomToken(): string | undefined {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  return token ?? sessionStorage.getItem(`lectern.token:${location.pathname}`) ?? undefined;
+}
+
 function showPrejoin(room: string): void {
+  // Keep the link's token for reloads of this tab, and take it out of the address bar.
+  const token = roomToken();
+  if (token) {
+    sessionStorage.setItem(`lectern.token:${location.pathname}`, token);
+    history.replaceState(null, '', location.pathname);
+  }
   $('prejoin').hidden = false;
   $('prejoin-room').textContent = room;
   $('room-title').textContent = room;
@@ -41,90 +42,85 @@ function showPrejoin(room: string): void {
     localStorage.setItem(NAME_KEY, displayName);
     $<HTMLButtonElement>('join-button').disabled = true;
     const wants = { camera: $<HTMLInputElement>('start-camera').checked, mic: $<HTMLInputElement>('start-mic').checked };
-    joinCall(room, displayName, wants).catch((error: unknown) => {
+    joinClass(room, displayName, token, wants).catch((error: unknown) => {
+      $('waiting').hidden = true;
+      $('prejoin').hidden = false;
       $<HTMLButtonElement>('join-button').disabled = false;
-      $('prejoin-error').textContent =
-        error instanceof RequestError ? error.message : `Could not join: ${(error as Error).message}`;
+      $('prejoin-error').textContent = error instanceof RequestError ? error.message : `Could not join: ${(error as Error).message}`;
       setStatus('');
     });
   });
 }
 
-async function joinCall(room: string, displayName: string, wants: { camera: boolean; mic: boolean }): Promise<void> {
+async function joinClass(room: string, displayName: string, token: string | undefined, wants: { camera: boolean; mic: boolean }): Promise<void> {
   setStatus('Joining…');
-  const grid = $('grid');
-  const tiles = new Map<string, Tile>();
-  let statsVisible = false;
-
-  const tileFor = (peer: { id: string; displayName: string }): Tile => {
-    let tile = tiles.get(peer.id);
-    if (!tile) {
-      tile = new Tile(peer.id, peer.displayName);
-      tile.statsVisible = statsVisible;
-      tiles.set(peer.id, tile);
-      grid.append(tile.element);
-    }
-    return tile;
-  };
-  const updateCount = () => setStatus(`${tiles.size + 1} in the room`);
-
-  const { client, peers } = await RoomClient.join(room, displayName, {
-    peerJoined: (peer: PeerInfo) => {
-      tileFor(peer);
-      updateCount();
+  const view = new ClassView();
+  const { client, state, role, permissions, policy } = await RoomClient.join(
+    {
+      room,
+      displayName,
+      token,
+      onWaiting: () => {
+        $('prejoin').hidden = true;
+        $('waiting').hidden = false;
+        setStatus('In the lobby');
+      },
     },
-    peerLeft: (peerId: string) => {
-      tiles.get(peerId)?.element.remove();
-      tiles.delete(peerId);
-      updateCount();
-    },
-    trackAdded: (track: RemoteTrack) => tiles.get(track.peerId)?.addTrack(track),
-    trackRemoved: (track: RemoteTrack) => tiles.get(track.peerId)?.removeTrack(track),
-    trackPaused: (track: RemoteTrack) => tiles.get(track.peerId)?.refresh(),
-    disconnected: (reason: string) => {
-      setStatus(`Disconnected: ${reason}`);
-      clearInterval(statsTimer);
-    },
-  });
-  for (const peer of peers) tileFor(peer);
-
+    view.events,
+  );
   $('prejoin').hidden = true;
-  $('call').hidden = false;
-  const self = new Tile(client.peerId, displayName, true);
-  grid.prepend(self.element);
-  updateCount();
+  $('waiting').hidden = true;
+  view.start(client, { name: displayName, role, permissions }, state, policy);
 
-  const media = await getLocalMedia(wants);
+  const media = await getLocalMedia({ camera: wants.camera && view.can('produceVideo'), mic: wants.mic && view.can('produceAudio') });
   const cameraTrack = media?.getVideoTracks()[0];
   const micTrack = media?.getAudioTracks()[0];
-  self.showLocalVideo(cameraTrack);
+  view.ownTile?.showLocalVideo(cameraTrack);
   if (micTrack) await client.publish('microphone', micTrack);
   if (cameraTrack && client.canSendVideo) await client.publish('camera', cameraTrack);
 
   wireToggle('toggle-mic', 'Mute mic', 'Unmute mic', micTrack, async (muted) => {
-    if (micTrack) micTrack.enabled = !muted;
     await client.setMuted('microphone', muted);
+    if (micTrack) micTrack.enabled = !muted;
   });
   wireToggle('toggle-camera', 'Stop camera', 'Start camera', cameraTrack, async (muted) => {
-    if (cameraTrack) cameraTrack.enabled = !muted;
-    self.showLocalVideo(muted ? undefined : cameraTrack);
     await client.setMuted('camera', muted);
+    if (cameraTrack) cameraTrack.enabled = !muted;
+    view.ownTile?.showLocalVideo(muted ? undefined : cameraTrack);
   });
-  const statsButton = $<HTMLButtonElement>('toggle-stats');
-  statsButton.addEventListener('click', () => {
-    statsVisible = !statsVisible;
-    statsButton.setAttribute('aria-pressed', String(statsVisible));
-    for (const tile of tiles.values()) tile.statsVisible = statsVisible;
-  });
+  wireScreenShare(client, view.can('shareScreen'));
   $('leave').addEventListener('click', async () => {
-    clearInterval(statsTimer);
+    view.stop();
     await client.leave();
     for (const track of media?.getTracks() ?? []) track.stop();
     location.assign('/');
   });
-  const statsTimer = setInterval(() => {
-    for (const tile of tiles.values()) void tile.updateStats();
-  }, STATS_INTERVAL_MS);
+}
+
+function wireScreenShare(client: RoomClient, allowed: boolean): void {
+  const share = $<HTMLButtonElement>('toggle-screen');
+  share.hidden = !allowed;
+  share.addEventListener('click', async () => {
+    if (client.isPublishing('screen')) {
+      await client.unpublish('screen');
+    } else {
+      // Slides: full resolution, few frames; the encoder is told the content is detail, not motion.
+      const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { max: 5 }, width: { max: 1920 }, height: { max: 1080 } }, audio: false });
+      const track = stream.getVideoTracks()[0];
+      if (!track) return;
+      await client.publish('screen', track).catch((error: Error) => {
+        track.stop();
+        setStatus(error.message);
+      });
+      track.addEventListener('ended', () => {
+        share.setAttribute('aria-pressed', 'false');
+        share.textContent = 'Share screen';
+      });
+    }
+    const on = client.isPublishing('screen');
+    share.setAttribute('aria-pressed', String(on));
+    share.textContent = on ? 'Stop sharing' : 'Share screen';
+  });
 }
 
 async function getLocalMedia(wants: { camera: boolean; mic: boolean }): Promise<MediaStream | undefined> {
@@ -132,7 +128,8 @@ async function getLocalMedia(wants: { camera: boolean; mic: boolean }): Promise<
   try {
     return await navigator.mediaDevices.getUserMedia({
       audio: wants.mic ? { echoCancellation: true, noiseSuppression: true } : false,
-      video: wants.camera ? { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } } : false,
+      // 960x540 lets the browser send three simulcast layers (it sends fewer below that size).
+      video: wants.camera ? { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24 } } : false,
     });
   } catch (error) {
     setStatus(`No camera/microphone: ${(error as Error).message}. You can still watch and listen.`);
@@ -140,21 +137,19 @@ async function getLocalMedia(wants: { camera: boolean; mic: boolean }): Promise<
   }
 }
 
-function wireToggle(
-  id: string,
-  onLabel: string,
-  offLabel: string,
-  track: MediaStreamTrack | undefined,
-  apply: (muted: boolean) => Promise<void>,
-): void {
+function wireToggle(id: string, onLabel: string, offLabel: string, track: MediaStreamTrack | undefined, apply: (muted: boolean) => Promise<void>): void {
   const button = $<HTMLButtonElement>(id);
   button.disabled = !track;
-  let muted = false;
   button.addEventListener('click', async () => {
-    muted = !muted;
+    const muted = button.getAttribute('aria-pressed') !== 'true';
+    try {
+      await apply(muted);
+    } catch (error) {
+      setStatus((error as Error).message);
+      return;
+    }
     button.setAttribute('aria-pressed', String(muted));
     button.textContent = muted ? offLabel : onLabel;
-    await apply(muted);
   });
 }
 

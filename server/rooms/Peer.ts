@@ -17,6 +17,12 @@ export interface PeerIdentity {
   role: Role;
   /** Token id (jti) when admitted by a room link, so a removed participant's link can be refused. */
   tokenId?: string | undefined;
+  /**
+   * Whether subject and token name one person (a sign-in, or a link issued to someone). A link
+   * shared by a whole class or a guest does not: removing such a participant cannot be made to stick
+   * without refusing everyone else on the same link.
+   */
+  personal: boolean;
 }
 
 /** A participant: waiting in the lobby or admitted. */

@@ -229,8 +229,10 @@ export class Room extends TypedEmitter<RoomEvents> {
   expel(by: Peer, peerId: string): void {
     const peer = this.#target(peerId);
     if (peer === by) throw new SignallingError('invalid_data', 'you cannot remove yourself; leave instead');
-    this.#removed.add(peer.identity.subject);
-    if (peer.identity.tokenId) this.#removed.add(peer.identity.tokenId);
+    if (peer.identity.personal) {
+      this.#removed.add(peer.identity.subject);
+      if (peer.identity.tokenId) this.#removed.add(peer.identity.tokenId);
+    }
     peer.notify('removed', { reason: 'an instructor removed you from this class' });
     this.#record({ action: 'moderation.removed', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject });
     this.remove(peer);

@@ -1,7 +1,7 @@
 // Who is joining: a room link token if the client sent one, else the sign-in session cookie on the
 // WebSocket upgrade request, else guest access where the deployment allows it.
 import type { FastifyRequest } from 'fastify';
-import type { Authenticator } from '../auth/index.js';
+import type { Authenticator, Identity } from '../auth/index.js';
 import type { PeerIdentity } from '../rooms/Peer.js';
 import type { IdentityResolver } from './Session.js';
 import { SignallingError } from './SignallingError.js';
@@ -19,11 +19,17 @@ export class JoinIdentities implements IdentityResolver {
 
   /** Resolve or throw `unauthorized` (AuthErrors are mapped by wireError). */
   async resolve(room: string, token: string | undefined, request: FastifyRequest): Promise<JoinIdentity> {
-    if (token !== undefined) return this.#auth.verifyRoomToken(token, room);
-    const signedIn = await this.#auth.identityFromRequest(request, room);
-    if (signedIn) return signedIn;
-    const guest = this.#auth.guestIdentity(room);
-    if (guest) return guest;
-    throw new SignallingError('unauthorized', 'sign in or use a room link to join this class');
+    const identity =
+      token !== undefined
+        ? await this.#auth.verifyRoomToken(token, room)
+        : ((await this.#auth.identityFromRequest(request, room)) ?? this.#auth.guestIdentity(room));
+    if (!identity) throw new SignallingError('unauthorized', 'sign in or use a room link to join this class');
+    return { ...identity, personal: isPersonal(identity) };
   }
+}
+
+/** A sign-in, or a link issued to a named subject (shared links have subject `link:<jti>`). */
+function isPersonal(identity: Identity): boolean {
+  if (identity.via === 'oidc') return true;
+  return identity.via === 'token' && !identity.subject.startsWith('link:');
 }

@@ -2,6 +2,7 @@
 // socket, and the browser's part (redirects, forms, cookies) played by fetch with a cookie jar.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { launchChromium } from '../helpers/chromium.js';
 import { buildAuthApp, configWith, CookieJar, freePort, location, send, startProvider, type TestProvider } from './support.js';
 
 const CLIENT_SECRET = 'lectern-test-client-secret-0123456789';
@@ -31,6 +32,8 @@ beforeAll(async () => {
     },
   });
   ({ app } = await buildAuthApp(config));
+  // Stands in for the client page, so the browser test has somewhere to land after sign-in.
+  app.get('/r/:room', async (_request, reply) => reply.type('text/html').send('<!doctype html><title>room</title>'));
   await app.listen({ host: '127.0.0.1', port });
 });
 
@@ -162,5 +165,26 @@ describe('OpenID Connect sign-in against a real provider', () => {
     const response = await send(new CookieJar(), `${lectern}/auth/login?room=..%2Fetc`);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 'invalid_request' } });
+  });
+});
+
+describe('OpenID Connect sign-in in Chromium', () => {
+  it('signs an instructor in through the IdP form and keeps them signed in across a reload', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${lectern}/auth/login?room=${ROOM}`);
+      await page.fill('input[name=login]', 'ada');
+      await page.fill('input[name=password]', 'any');
+      await Promise.all([page.waitForURL(`${lectern}/r/${ROOM}`), page.click('button[type=submit]')]);
+      const whoAmI = () => page.evaluate(async (room) => (await fetch(`/auth/session?room=${room}`)).json(), ROOM);
+      expect(await whoAmI()).toMatchObject({ identity: { subject: 'ada', role: 'instructor', via: 'oidc' } });
+      await page.reload();
+      expect(await whoAmI()).toMatchObject({ identity: { role: 'instructor' } });
+      // HttpOnly: the page's own scripts cannot read the session.
+      expect(await page.evaluate(() => document.cookie)).not.toContain('lectern_session');
+    } finally {
+      await browser.close();
+    }
   });
 });

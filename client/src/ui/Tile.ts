@@ -11,6 +11,7 @@ export class Tile {
   readonly #placeholder: HTMLElement;
   readonly #badges: HTMLElement;
   readonly #stats: HTMLElement;
+  readonly #hand: HTMLElement;
   readonly #tracks = new Map<MediaSource, RemoteTrack>();
 
   constructor(peerId: string, displayName: string, local = false) {
@@ -38,7 +39,10 @@ export class Tile {
     this.#stats = document.createElement('div');
     this.#stats.className = 'stats';
     this.#stats.hidden = true;
-    this.element.append(this.#video, this.#audio, this.#placeholder, name, this.#badges, this.#stats);
+    this.#hand = document.createElement('div');
+    this.#hand.className = 'hand';
+    this.#hand.hidden = true;
+    this.element.append(this.#video, this.#audio, this.#placeholder, name, this.#badges, this.#stats, this.#hand);
     this.#render();
   }
 
@@ -66,6 +70,23 @@ export class Tile {
     this.#render();
   }
 
+  /** The consumer of the video shown here, for tile-size reports (simulcast layer choice). */
+  get videoConsumerId(): string | undefined {
+    return (this.#tracks.get('camera') ?? this.#tracks.get('screen'))?.consumerId;
+  }
+
+  /** Highlight as the active speaker. */
+  set speaking(value: boolean) {
+    this.element.classList.toggle('speaking', value);
+  }
+
+  /** Show a raised hand with its place in the queue (undefined: hand down). */
+  set handPosition(position: number | undefined) {
+    this.#hand.hidden = position === undefined;
+    this.#hand.textContent = position === undefined ? '' : `✋ ${position}`;
+    this.#hand.setAttribute('aria-label', position === undefined ? '' : `hand raised, number ${position}`);
+  }
+
   /** Re-draw mute badges after a pause/resume. */
   refresh(): void {
     this.#render();
@@ -79,12 +100,13 @@ export class Tile {
   /** Read inbound RTP stats of this tile's tracks into data-* attributes and the overlay. */
   async updateStats(): Promise<void> {
     const lines: string[] = [];
-    const video = this.#tracks.get('camera');
+    const video = this.#tracks.get('camera') ?? this.#tracks.get('screen');
     const audio = this.#tracks.get('microphone');
     if (video) {
       const s = inbound(await video.getStats(), 'video');
       if (s) {
         this.element.dataset.framesDecoded = String(s.framesDecoded ?? 0);
+        this.element.dataset.frameHeight = String(s.frameHeight ?? 0);
         this.element.dataset.videoPackets = String(s.packetsReceived ?? 0);
         lines.push(`video ${s.frameWidth ?? 0}x${s.frameHeight ?? 0} ${Math.round(s.framesPerSecond ?? 0)} fps, lost ${s.packetsLost ?? 0}`);
       }
@@ -100,7 +122,7 @@ export class Tile {
   }
 
   #render(): void {
-    const camera = this.#tracks.get('camera');
+    const camera = this.#tracks.get('camera') ?? this.#tracks.get('screen');
     const mic = this.#tracks.get('microphone');
     if (!this.element.classList.contains('local')) this.#placeholder.hidden = Boolean(camera && !camera.paused);
     this.#badges.replaceChildren(

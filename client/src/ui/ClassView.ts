@@ -1,0 +1,298 @@
+// The class once joined: the video grid, the side panel (lobby, raised hands, participants, chat)
+// and the controls. Instructors see the same page with more buttons; the server decides what each
+// role may actually do, so hiding a button is only a convenience.
+import type { ChatMessage, PeerInfo, RoomPolicy, Role } from '../../../protocol/index.js';
+import type { RemoteTrack, RoomClient, RoomClientEvents, RoomState } from '../RoomClient.js';
+import { Tile } from './Tile.js';
+import { $, button, setStatus } from './dom.js';
+
+const STATS_INTERVAL_MS = 1000;
+
+/** Everything shown while in a class. */
+export class ClassView {
+  readonly #grid = $('grid');
+  readonly #tiles = new Map<string, Tile>();
+  readonly #peers = new Map<string, PeerInfo>();
+  #client: RoomClient | undefined;
+  #self: { id: string; name: string; role: Role; permissions: Set<string> } | undefined;
+  #hands: string[] = [];
+  #speaker: string | null = null;
+  #statsVisible = false;
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #resize = new ResizeObserver((entries) => this.#onResize(entries));
+
+  /** Handlers for the RoomClient: every change in the room lands here. */
+  readonly events: RoomClientEvents = {
+    peerJoined: (peer) => this.#upsertPeer(peer),
+    peerLeft: (peerId) => this.#removePeer(peerId),
+    trackAdded: (track) => this.#tileForTrack(track)?.addTrack(track),
+    trackRemoved: (track) => {
+      const tile = this.#tileForTrack(track);
+      tile?.removeTrack(track);
+      if (track.source === 'screen') this.#dropTile(`${track.peerId}:screen`);
+    },
+    trackPaused: (track) => this.#tileForTrack(track)?.refresh(),
+    disconnected: (reason) => {
+      setStatus(`Disconnected: ${reason}`);
+      clearInterval(this.#statsTimer);
+    },
+    peerUpdated: ({ peer }) => this.#upsertPeer(peer),
+    lobbyChanged: ({ waiting }) => this.#renderLobby(waiting),
+    roomPolicy: (policy) => this.#renderPolicy(policy),
+    moderatorMuted: ({ source, canUnmute }) => {
+      const toggle = { microphone: ['toggle-mic', 'Unmute mic'], camera: ['toggle-camera', 'Start camera'], screen: undefined }[source];
+      if (toggle) {
+        const [id, label] = toggle as [string, string];
+        $(id).setAttribute('aria-pressed', 'true');
+        $(id).textContent = label;
+      }
+      setStatus(canUnmute ? `An instructor muted your ${source}.` : `An instructor muted your ${source}. Raise your hand to ask to unmute.`);
+    },
+    unmuteAllowed: () => setStatus('You may unmute again.'),
+    chatMessage: ({ message }) => this.#appendChat(message),
+    handQueue: ({ peerIds }) => this.#renderHands(peerIds),
+    activeSpeaker: ({ peerId }) => this.#renderSpeaker(peerId),
+  };
+
+  /** Show the class for a client that just got in. */
+  start(client: RoomClient, self: { name: string; role: Role; permissions: string[] }, state: RoomState, policy: RoomPolicy): void {
+    this.#client = client;
+    this.#self = { id: client.peerId, name: self.name, role: self.role, permissions: new Set(self.permissions) };
+    $('call').hidden = false;
+    const own = new Tile(client.peerId, self.name, true);
+    this.#tiles.set(client.peerId, own);
+    this.#grid.prepend(own.element);
+    for (const peer of state.peers) this.#upsertPeer(peer);
+    for (const message of state.chat) this.#appendChat(message);
+    this.#renderHands(state.hands);
+    this.#renderSpeaker(state.activeSpeaker);
+    this.#renderPolicy(policy);
+    this.#wireControls();
+    this.#renderPeople();
+    this.#statsTimer = setInterval(() => {
+      for (const tile of this.#tiles.values()) void tile.updateStats();
+    }, STATS_INTERVAL_MS);
+  }
+
+  /** My own tile (camera preview). */
+  get ownTile(): Tile | undefined {
+    return this.#self ? this.#tiles.get(this.#self.id) : undefined;
+  }
+
+  /** Whether I hold a permission (the server checks again). */
+  can(permission: string): boolean {
+    return this.#self?.permissions.has(permission) ?? false;
+  }
+
+  /** Stop timers when leaving. */
+  stop(): void {
+    clearInterval(this.#statsTimer);
+    this.#resize.disconnect();
+  }
+
+  #upsertPeer(peer: PeerInfo): void {
+    this.#peers.set(peer.id, peer);
+    if (!this.#tiles.has(peer.id)) this.#addTile(peer.id, new Tile(peer.id, peer.displayName));
+    this.#renderPeople();
+    setStatus(`${this.#peers.size + 1} in the room`);
+  }
+
+  #removePeer(peerId: string): void {
+    this.#peers.delete(peerId);
+    this.#dropTile(peerId);
+    this.#dropTile(`${peerId}:screen`);
+    this.#renderPeople();
+    setStatus(`${this.#peers.size + 1} in the room`);
+  }
+
+  #addTile(key: string, tile: Tile): void {
+    tile.statsVisible = this.#statsVisible;
+    this.#tiles.set(key, tile);
+    this.#grid.append(tile.element);
+    this.#resize.observe(tile.element);
+  }
+
+  #dropTile(key: string): void {
+    const tile = this.#tiles.get(key);
+    if (!tile) return;
+    this.#resize.unobserve(tile.element);
+    tile.element.remove();
+    this.#tiles.delete(key);
+  }
+
+  /** Screen shares get their own tile, so slides are never squeezed into a face-sized box. */
+  #tileForTrack(track: RemoteTrack): Tile | undefined {
+    if (track.source !== 'screen') return this.#tiles.get(track.peerId);
+    const key = `${track.peerId}:screen`;
+    let tile = this.#tiles.get(key);
+    if (!tile) {
+      const name = this.#peers.get(track.peerId)?.displayName ?? 'Someone';
+      tile = new Tile(key, `${name} (screen)`);
+      this.#addTile(key, tile);
+    }
+    return tile;
+  }
+
+  #onResize(entries: ResizeObserverEntry[]): void {
+    for (const entry of entries) {
+      const key = (entry.target as HTMLElement).dataset.peerId;
+      const consumerId = key ? this.#tiles.get(key)?.videoConsumerId : undefined;
+      if (!consumerId || !this.#client) continue;
+      const { width, height } = entry.contentRect;
+      void this.#client.setTileSize(consumerId, width * devicePixelRatio, height * devicePixelRatio).catch(() => undefined);
+    }
+  }
+
+  #renderPeople(): void {
+    const list = $('people-list');
+    const moderator = this.can('moderate');
+    list.replaceChildren(
+      ...[...this.#peers.values()].map((peer) => {
+        const item = document.createElement('li');
+        item.dataset.peerId = peer.id;
+        const who = document.createElement('span');
+        who.className = 'who';
+        who.textContent = peer.displayName;
+        const role = document.createElement('span');
+        role.className = 'role';
+        role.textContent = peer.presenter ? `${peer.role}, presenter` : peer.role;
+        item.append(who, role);
+        if (moderator && this.#client) {
+          const client = this.#client;
+          const act = (label: string, run: () => Promise<unknown>) =>
+            item.append(button(`${label} ${peer.displayName}`, label, () => run().catch((e: Error) => setStatus(e.message))));
+          act('Mute', () => client.call('muteParticipant', { peerId: peer.id, source: 'microphone' }));
+          act('Stop camera', () => client.call('muteParticipant', { peerId: peer.id, source: 'camera' }));
+          act('Allow unmute', () => client.call('allowUnmute', { peerId: peer.id }));
+          act(peer.presenter ? 'Revoke presenter' : 'Make presenter', () => client.call('setPresenter', { peerId: peer.id, presenter: !peer.presenter }));
+          act('Remove', () => client.call('removeParticipant', { peerId: peer.id }));
+        }
+        return item;
+      }),
+    );
+  }
+
+  #renderLobby(waiting: { id: string; displayName: string }[]): void {
+    $('lobby-panel').hidden = !this.can('admit');
+    const client = this.#client;
+    $('lobby-list').replaceChildren(
+      ...waiting.map((person) => {
+        const item = document.createElement('li');
+        const who = document.createElement('span');
+        who.className = 'who';
+        who.textContent = person.displayName;
+        item.append(who);
+        if (client) {
+          item.append(
+            button(`Admit ${person.displayName}`, 'Admit', () => client.call('admit', { peerId: person.id })),
+            button(`Deny ${person.displayName}`, 'Deny', () => client.call('deny', { peerId: person.id })),
+          );
+        }
+        return item;
+      }),
+    );
+    if (waiting.length > 0) setStatus(`${waiting.length} waiting in the lobby`);
+  }
+
+  #renderHands(peerIds: string[]): void {
+    this.#hands = peerIds;
+    const client = this.#client;
+    $('hand-list').replaceChildren(
+      ...peerIds.map((id) => {
+        const item = document.createElement('li');
+        item.dataset.peerId = id;
+        const who = document.createElement('span');
+        who.className = 'who';
+        who.textContent = id === this.#self?.id ? `${this.#self.name} (you)` : (this.#peers.get(id)?.displayName ?? 'Someone');
+        item.append(who);
+        if (client && this.can('moderate')) item.append(button(`Lower hand of ${who.textContent}`, 'Lower', () => client.call('lowerHand', { peerId: id })));
+        return item;
+      }),
+    );
+    for (const [key, tile] of this.#tiles) {
+      const index = peerIds.indexOf(key);
+      tile.handPosition = index === -1 ? undefined : index + 1;
+    }
+    const mine = this.#self ? peerIds.includes(this.#self.id) : false;
+    const handButton = $<HTMLButtonElement>('toggle-hand');
+    handButton.setAttribute('aria-pressed', String(mine));
+    handButton.textContent = mine ? 'Lower hand' : 'Raise hand';
+  }
+
+  #renderSpeaker(peerId: string | null): void {
+    this.#speaker = peerId;
+    for (const [key, tile] of this.#tiles) tile.speaking = key === peerId;
+  }
+
+  #renderPolicy(policy: RoomPolicy): void {
+    const lock = $<HTMLButtonElement>('toggle-lock');
+    lock.setAttribute('aria-pressed', String(policy.locked));
+    lock.textContent = policy.locked ? 'Unlock room' : 'Lock room';
+    const lobby = $<HTMLButtonElement>('toggle-lobby');
+    lobby.setAttribute('aria-pressed', String(policy.lobby));
+    lobby.textContent = policy.lobby ? 'Turn lobby off' : 'Turn lobby on';
+    lock.dataset.locked = String(policy.locked);
+    lobby.dataset.lobby = String(policy.lobby);
+  }
+
+  #appendChat(message: ChatMessage): void {
+    const log = $('chat-log');
+    const item = document.createElement('li');
+    const from = document.createElement('span');
+    from.className = 'from';
+    from.textContent = message.from.displayName;
+    const text = document.createElement('span');
+    text.textContent = message.text; // never HTML
+    item.append(from, text);
+    log.append(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  #wireControls(): void {
+    const client = this.#client;
+    if (!client) return;
+    const report = (e: Error) => setStatus(e.message);
+    $('instructor-controls').hidden = !(this.can('moderate') || this.can('admit') || this.can('endClass'));
+    $('lobby-panel').hidden = !this.can('admit');
+    $('admit-all').addEventListener('click', () => void client.call('admit', { all: true }).catch(report));
+    $('mute-all').addEventListener('click', () => void client.call('muteAll', { allowSelfUnmute: false }).catch(report));
+    $('toggle-lock').addEventListener('click', (event) => {
+      const locked = (event.currentTarget as HTMLElement).dataset.locked === 'true';
+      void client.call('setRoomPolicy', { locked: !locked }).then((p) => this.#renderPolicy(p), report);
+    });
+    $('toggle-lobby').addEventListener('click', (event) => {
+      const lobby = (event.currentTarget as HTMLElement).dataset.lobby === 'true';
+      void client.call('setRoomPolicy', { lobby: !lobby }).then((p) => this.#renderPolicy(p), report);
+    });
+    $('end-class').addEventListener('click', () => {
+      if (confirm('End the class for everyone?')) void client.call('endClass', {}).catch(report);
+    });
+    $('toggle-hand').addEventListener('click', () => {
+      const raised = this.#self ? this.#hands.includes(this.#self.id) : false;
+      void client.call('raiseHand', { raised: !raised }).catch(report);
+    });
+    const low = $<HTMLButtonElement>('toggle-low-bandwidth');
+    low.addEventListener('click', () => {
+      const enabled = low.getAttribute('aria-pressed') !== 'true';
+      void client.call('setLowBandwidth', { enabled }).then(() => {
+        low.setAttribute('aria-pressed', String(enabled));
+        setStatus(enabled ? 'Low bandwidth: audio and slides only' : 'Receiving video again');
+      }, report);
+    });
+    const stats = $<HTMLButtonElement>('toggle-stats');
+    stats.addEventListener('click', () => {
+      this.#statsVisible = !this.#statsVisible;
+      stats.setAttribute('aria-pressed', String(this.#statsVisible));
+      for (const tile of this.#tiles.values()) tile.statsVisible = this.#statsVisible;
+    });
+    const form = $<HTMLFormElement>('chat-form');
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const input = $<HTMLInputElement>('chat-input');
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = '';
+      void client.call('sendChat', { text }).catch(report);
+    });
+  }
+}
