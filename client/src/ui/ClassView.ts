@@ -191,6 +191,7 @@ export class ClassView {
         return item;
       }),
     );
+    $('admit-all').hidden = waiting.length === 0;
     if (waiting.length > 0) setStatus(`${waiting.length} waiting in the lobby`);
   }
 
@@ -254,6 +255,7 @@ export class ClassView {
     const report = (e: Error) => setStatus(e.message);
     $('instructor-controls').hidden = !(this.can('moderate') || this.can('admit') || this.can('endClass'));
     $('lobby-panel').hidden = !this.can('admit');
+    $('admit-all').hidden = true;
     $('admit-all').addEventListener('click', () => void client.call('admit', { all: true }).catch(report));
     $('mute-all').addEventListener('click', () => void client.call('muteAll', { allowSelfUnmute: false }).catch(report));
     $('toggle-lock').addEventListener('click', (event) => {

@@ -83,7 +83,7 @@ export class Tile {
   /** Show a raised hand with its place in the queue (undefined: hand down). */
   set handPosition(position: number | undefined) {
     this.#hand.hidden = position === undefined;
-    this.#hand.textContent = position === undefined ? '' : `✋ ${position}`;
+    this.#hand.textContent = position === undefined ? '' : `Hand ${position}`;
     this.#hand.setAttribute('aria-label', position === undefined ? '' : `hand raised, number ${position}`);
   }
 
