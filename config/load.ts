@@ -18,7 +18,8 @@ export class ConfigError extends Error {
 }
 
 /** Environment variables that are not config keys but are still ours. */
-const NON_CONFIG_ENV = new Set(['LECTERN_CONFIG', 'LECTERN_CACHE_DIR', 'LECTERN_WORKER_FROM_SOURCE']);
+// The install scripts' own settings (scripts/mediasoup-worker.sh) may stay exported in the same shell.
+const NON_CONFIG_ENV = new Set(['LECTERN_CONFIG', 'LECTERN_CACHE_DIR', 'LECTERN_WORKER_FROM_SOURCE', 'LECTERN_PREBUILT_TIMEOUT', 'LECTERN_BUILD_JOBS']);
 
 export interface LoadOptions {
   /** Path of a JSON config file; defaults to $LECTERN_CONFIG; none means defaults only. */

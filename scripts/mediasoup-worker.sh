@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# Make sure node_modules/mediasoup/worker/out/Release/mediasoup-worker exists and works.
+# Idempotent; safe to run after every `npm ci` (which wipes node_modules).
+#
+#   1. cached binary (outside node_modules)            -> copy into place   (~1 s)
+#   2. upstream prebuilt from GitHub releases          -> verify, cache     (needs internet)
+#   3. build from the package's own sources against Debian libraries     (~6 min, 2 cores)
+#   4. verify: worker + router + WebRtcTransport through the mediasoup Node API
+#
+# Env:
+#   LECTERN_WORKER_FROM_SOURCE=1  skip the prebuilt (cached or downloaded): auditable
+#                                 build from distro-maintained libraries only
+#   LECTERN_CACHE_DIR             cache root (default ${XDG_CACHE_HOME:-~/.cache}/lectern)
+#   LECTERN_BUILD_JOBS            parallel compile jobs (default 2)
+#   LECTERN_PREBUILT_TIMEOUT      max seconds for the prebuilt download (default 60)
+#   MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL   same meaning as in mediasoup's npm-scripts.mjs
+#
+# Background and the facts behind step 3: /work/shared/notes/mediasoup-offline.md
+# Shim subprojects used by step 3: scripts/mediasoup-shim/ (see its README.md).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+SHIM_DIR=$SCRIPT_DIR/mediasoup-shim
+PKG_DIR=$ROOT/node_modules/mediasoup
+TARGET=$PKG_DIR/worker/out/Release/mediasoup-worker
+CACHE_ROOT=${LECTERN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lectern}/mediasoup-worker
+JOBS=${LECTERN_BUILD_JOBS:-2}
+FROM_SOURCE=${LECTERN_WORKER_FROM_SOURCE:-0}
+
+# Debian libraries the source-built worker links to (their versions are part of the cache key).
+DEB_LIBS=(libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev)
+BUILD_PKGS=(meson ninja-build pkg-config g++ "${DEB_LIBS[@]}" flatbuffers-compiler)
+
+TMP_DIRS=()
+cleanup() { if ((${#TMP_DIRS[@]})); then rm -rf "${TMP_DIRS[@]}"; fi; }
+trap cleanup EXIT
+
+log() { printf 'mediasoup-worker: %s\n' "$*"; }
+die() { printf 'mediasoup-worker: ERROR: %s\n' "$*" >&2; exit 1; }
+# Sets NEW_TMP (not via $(...): the subshell would lose the TMP_DIRS bookkeeping).
+new_tmp() { NEW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/lectern-mediasoup.XXXXXX") && TMP_DIRS+=("$NEW_TMP"); }
+
+# ---------------------------------------------------------------------------------------
+# Source-build recipe. The text of build_from_source and apply_patches (as printed by
+# `declare -f`, i.e. without comments) is hashed into the cache key, so changing the
+# recipe invalidates cached source builds.
+# ---------------------------------------------------------------------------------------
+
+apply_patches() {
+	local src=$1 f
+
+	# bookworm ships meson 1.0.1; mediasoup asks for >= 1.1.0 but builds fine with 1.0.
+	f=$src/meson.build
+	if grep -q "meson_version: '>= 1.1.0'" "$f"; then
+		sed -i "s/meson_version: '>= 1.1.0'/meson_version: '>= 1.0.0'/" "$f"
+	else
+		log "note: meson_version '>= 1.1.0' not found in worker/meson.build; left unchanged"
+	fi
+
+	# REQUIRED: BIO callback must test the BIO_CB_RETURN bit, not equality. Otherwise it
+	# overrides OpenSSL's control-call results with 1, Debian's kTLS-enabled OpenSSL then
+	# believes kTLS is active and SSL_read segfaults on the first DTLS message.
+	f=$src/src/RTC/DtlsTransport.cpp
+	cp "$f" "$f.orig"
+	sed -i 's/(operationType == BIO_CB_RETURN)/(operationType \& BIO_CB_RETURN)/' "$f"
+	if cmp -s "$f" "$f.orig" || ! grep -q '(operationType & BIO_CB_RETURN)' "$f"; then
+		die "DtlsTransport.cpp BIO_CB_RETURN patch did not apply (mediasoup changed the BIO callback?).
+  Without it the worker crashes on the first DTLS message with Debian's OpenSSL.
+  Check node_modules/mediasoup/worker/src/RTC/DtlsTransport.cpp and update apply_patches in $0."
+	fi
+	rm -f "$f.orig"
+}
+
+build_from_source() {
+	local build=$1 src=$1/worker
+
+	# Work on a copy: node_modules stays pristine.
+	cp -a "$PKG_DIR/worker" "$src"
+	rm -rf "$src/out"
+
+	# Any .wrap left makes meson download; replace each subproject by a local Debian shim.
+	rm -f "$src"/subprojects/*.wrap
+	cp -a "$SHIM_DIR"/*/ "$src/subprojects/"
+
+	apply_patches "$src"
+
+	# liburing off: bookworm's liburing 2.3 lacks functions mediasoup uses.
+	# --wrap-mode=nodownload: belt and braces, meson must never fetch anything here.
+	(cd "$src" && meson setup --buildtype release -Db_ndebug=true -Dms_disable_liburing=true \
+		--wrap-mode=nodownload out/build)
+
+	# Generate the FlatBuffers headers first, else libwebrtc races them ("FBS/message.h: No such file").
+	meson compile -C "$src/out/build" -j "$JOBS" flatbuffers-generator
+	meson compile -C "$src/out/build" -j "$JOBS" mediasoup-worker
+	BUILT_BIN=$src/out/build/mediasoup-worker
+}
+
+# ---------------------------------------------------------------------------------------
+
+# Sets MS_VERSION, PREBUILT_TAR and PREBUILT_BASE exactly as npm-scripts.mjs computes them.
+read_pkg_info() {
+	local out
+	out=$(node -e '
+		const os = require("os");
+		const pkg = require(process.argv[1]);
+		let tar = `mediasoup-worker-${pkg.version}-${os.platform()}-${os.arch()}`;
+		if (os.platform() === "linux") tar += `-kernel${Number(os.release().split(".")[0])}`;
+		const base = process.env.MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL ||
+			`${pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, "")}/releases/download`;
+		console.log([pkg.version, `${tar}.tgz`, base].join("\n"));
+	' "$PKG_DIR/package.json") || die "cannot read $PKG_DIR/package.json (run npm ci first?)"
+	{ read -r MS_VERSION; read -r PREBUILT_TAR; read -r PREBUILT_BASE; } <<<"$out"
+}
+
+deb_status() { dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null || true; }
+
+deb_versions() {
+	local p v
+	for p in "${DEB_LIBS[@]}"; do
+		v=missing
+		[[ $(deb_status "$p") == installed ]] && v=$(dpkg-query -W -f '${Version}' "$p")
+		printf '%s=%s\n' "$p" "$v"
+	done
+}
+
+shim_hash() {
+	(cd "$SHIM_DIR" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64
+}
+
+# Sets SOURCE_KEY_TEXT (human-readable inputs) and SOURCE_KEY.
+compute_source_key() {
+	local arch
+	arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+	SOURCE_KEY_TEXT="mediasoup=$MS_VERSION
+arch=$arch
+$(deb_versions)
+shims=$(shim_hash)
+recipe=$(declare -f build_from_source apply_patches | sha256sum | cut -c1-64)"
+	SOURCE_KEY="$MS_VERSION-$arch-debian-$(sha256sum <<<"$SOURCE_KEY_TEXT" | cut -c1-16)"
+}
+
+prebuilt_key() { local t=${PREBUILT_TAR%.tgz}; echo "$MS_VERSION-prebuilt-${t#mediasoup-worker-"$MS_VERSION"-}"; }
+
+# Upstream's sanity check: run with an empty env, exit code 41 means "runs, missing MEDIASOUP_VERSION".
+binary_runs() {
+	local rc=0
+	env -i "$1" >/dev/null 2>&1 || rc=$?
+	[[ $rc -eq 41 ]]
+}
+
+# Copy into place via a temp file + rename (never write into a binary a running worker uses).
+# (&&-chained: these also run where `set -e` is suspended, e.g. inside `if`/`||`.)
+install_bin() {
+	mkdir -p "$(dirname "$TARGET")" &&
+		cp "$1" "$TARGET.tmp.$$" &&
+		chmod 755 "$TARGET.tmp.$$" &&
+		mv -f "$TARGET.tmp.$$" "$TARGET"
+}
+
+store_cache() { # <binary> <key> <key description>
+	local dir=$CACHE_ROOT/$2
+	mkdir -p "$dir" &&
+		cp "$1" "$dir/mediasoup-worker.tmp.$$" &&
+		chmod 755 "$dir/mediasoup-worker.tmp.$$" &&
+		printf '%s\n' "$3" >"$dir/key.txt" &&
+		mv -f "$dir/mediasoup-worker.tmp.$$" "$dir/mediasoup-worker" &&
+		log "cached: $dir/mediasoup-worker"
+}
+
+# Step 4. Prints one line; non-zero exit if the worker does not work.
+verify() {
+	(cd "$ROOT" && env -u MEDIASOUP_WORKER_BIN timeout 60 node --input-type=module -e '
+		import * as ms from "mediasoup";
+		const w = await ms.createWorker();
+		const r = await w.createRouter({ mediaCodecs: [
+			{ kind: "audio", mimeType: "audio/opus", clockRate: 48000, channels: 2 },
+			{ kind: "video", mimeType: "video/VP8", clockRate: 90000 } ] });
+		const t = await r.createWebRtcTransport({ listenInfos: [ { protocol: "udp", ip: "127.0.0.1" } ] });
+		const c = t.iceCandidates[0];
+		if (!c) throw new Error("WebRtcTransport has no ICE candidate");
+		w.close();
+		console.log(`verified: worker+router+WebRtcTransport ok (mediasoup ${ms.version}, ICE ${c.address}:${c.port})`);
+	' 2>&1)
+}
+
+try_cached() { # <key>
+	local bin=$CACHE_ROOT/$1/mediasoup-worker out
+	[[ -x $bin ]] || return 1
+	install_bin "$bin" || return 1
+	if out=$(verify); then
+		log "installed cached worker ($CACHE_ROOT/$1); $out"
+		exit 0
+	fi
+	log "cached worker $bin failed verification, discarding it:"
+	printf '%s\n' "$out" | tail -n 5 >&2
+	rm -rf "${CACHE_ROOT:?}/$1"
+	return 1
+}
+
+# Step 2: the download mediasoup's postinstall does (npm-scripts.mjs downloadPrebuiltWorker).
+# On success the binary is installed and PREBUILT_BIN / PREBUILT_URL are set.
+try_prebuilt() {
+	local url tmp err
+	url=$PREBUILT_BASE/$MS_VERSION/$PREBUILT_TAR
+	if ! command -v curl >/dev/null; then
+		log "curl not found; skipping prebuilt download"
+		return 1
+	fi
+	new_tmp || return 1
+	tmp=$NEW_TMP
+	log "trying prebuilt: $url"
+	if ! err=$(curl -fsSL --connect-timeout 5 --max-time "${LECTERN_PREBUILT_TIMEOUT:-60}" \
+		-o "$tmp/worker.tgz" "$url" 2>&1); then
+		log "no prebuilt (${err:-download failed}); building from source"
+		return 1
+	fi
+	if ! tar -xzf "$tmp/worker.tgz" -C "$tmp" || [[ ! -f $tmp/mediasoup-worker ]]; then
+		log "prebuilt tarball unusable; building from source"
+		return 1
+	fi
+	chmod 755 "$tmp/mediasoup-worker"
+	if ! binary_runs "$tmp/mediasoup-worker"; then
+		log "prebuilt worker does not run on this host; building from source"
+		return 1
+	fi
+	install_bin "$tmp/mediasoup-worker" || die "cannot install worker into $TARGET"
+	PREBUILT_BIN=$tmp/mediasoup-worker
+	PREBUILT_URL=$url
+}
+
+ensure_build_deps() {
+	local p missing=() sudo=()
+	for p in "${BUILD_PKGS[@]}"; do
+		[[ $(deb_status "$p") == installed ]] || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	if [[ $EUID -ne 0 ]]; then
+		command -v sudo >/dev/null || die "need root to install: apt-get install ${missing[*]}"
+		sudo=(sudo)
+	fi
+	log "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# apt-get update only when there are no package lists, or when the install fails with stale ones.
+	if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+		"${sudo[@]}" apt-get update
+	fi
+	if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+		"${sudo[@]}" apt-get update
+		"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+	fi
+}
+
+main() {
+	[[ -f $PKG_DIR/package.json ]] || die "$PKG_DIR not found (run npm ci first)"
+	command -v node >/dev/null || die "node not found"
+	[[ -z ${MEDIASOUP_WORKER_BIN:-} ]] ||
+		log "warning: MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN is set; mediasoup will use that binary at run time"
+
+	read_pkg_info
+	mkdir -p "$CACHE_ROOT"
+
+	# One run at a time per cache (a concurrent run waits, then finds the cache warm).
+	if command -v flock >/dev/null; then
+		exec 9>"$CACHE_ROOT/.lock"
+		if ! flock -n 9; then
+			log "another run holds $CACHE_ROOT/.lock; waiting"
+			flock 9
+		fi
+	fi
+
+	# 1. Cache.
+	compute_source_key
+	[[ $FROM_SOURCE == 1 ]] || try_cached "$(prebuilt_key)" || true
+	try_cached "$SOURCE_KEY" || true
+
+	# 2. Upstream prebuilt.
+	if [[ $FROM_SOURCE == 1 ]]; then
+		log "LECTERN_WORKER_FROM_SOURCE=1: skipping prebuilt download"
+	elif try_prebuilt; then
+		local out
+		out=$(verify) || die "prebuilt worker failed verification:
+$out"
+		store_cache "$PREBUILT_BIN" "$(prebuilt_key)" "prebuilt from $PREBUILT_URL"
+		log "$out"
+		return 0
+	fi
+
+	# 3. Build from source against Debian libraries.
+	local start=$SECONDS build out
+	ensure_build_deps
+	compute_source_key # library versions may have changed (or appeared) just now
+	new_tmp
+	build=$NEW_TMP
+	log "building from source in $build (mediasoup $MS_VERSION, -j$JOBS, key $SOURCE_KEY)"
+	build_from_source "$build"
+	binary_runs "$BUILT_BIN" || die "built worker does not run: $BUILT_BIN"
+	install_bin "$BUILT_BIN"
+	log "built in $(((SECONDS - start) / 60))m$(((SECONDS - start) % 60))s"
+
+	# 4. Verify before caching, so a broken build is never reused.
+	out=$(verify) || die "source-built worker failed verification:
+$out"
+	store_cache "$BUILT_BIN" "$SOURCE_KEY" "$SOURCE_KEY_TEXT"
+	log "$out"
+}
+
+main "$@"
