@@ -1,7 +1,7 @@
 // build(): the whole HTTP/WebSocket application, never listening. main.ts listens; tests call
 // build() and either inject() requests or listen on 127.0.0.1 port 0 themselves.
 import { resolve } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { LecternConfig } from '../config/index.js';
 import type { Sfu } from '../sfu/index.js';
@@ -15,15 +15,15 @@ import { securityHeaders } from './plugins/securityHeaders.js';
 import { pages } from './routes/pages.js';
 import { health } from './routes/health.js';
 import { signalling } from './routes/signalling.js';
+import { adminRuntime } from './routes/adminRuntime.js';
 import { defaultClientDir } from './paths.js';
 import { httpErrorHandler } from './httpErrors.js';
+import { loggerOptions } from './logging.js';
 
 /** What build() needs: validated config and a running media engine (owned by the caller). */
 export interface BuildOptions {
   config: LecternConfig;
   sfu: Sfu;
-  /** Fastify logger option; defaults to pino at the configured level. */
-  logger?: FastifyServerOptions['logger'];
   /** Built client files; defaults to client/dist in the project. */
   clientDir?: string;
 }
@@ -39,7 +39,7 @@ export interface Lectern {
 export async function build(options: BuildOptions): Promise<Lectern> {
   const { config, sfu } = options;
   const app = Fastify({
-    logger: options.logger ?? { level: config.log.level },
+    logger: loggerOptions(config.log.level),
     trustProxy: config.http.trustProxy,
     // Signalling is on the WebSocket; HTTP bodies are small admin/JSON requests.
     bodyLimit: 64 * 1024,
@@ -62,5 +62,6 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(health, { sfu, rooms });
   await app.register(signalling, { rooms, config, handlers, identities: new JoinIdentities(authenticator) });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir() });
+  await app.register(adminRuntime, { config, sfu, authenticator, auditLog });
   return { app, authenticator, auditLog };
 }

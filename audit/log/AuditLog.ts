@@ -16,7 +16,7 @@
 // the public key kept by the verifier, not only beside the log.
 import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashBody, keyFingerprint, signHash } from './crypto.js';
 import { canonicalJson, type JsonValue } from './canonical.js';
@@ -84,6 +84,8 @@ export class AuditLog {
    */
   static async open(dir: string, options: AuditLogOptions = {}): Promise<AuditLog> {
     const now = options.now ?? (() => new Date());
+    // A first start creates the directory; only the server's user may read keys and entries.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await acquireLock(dir);
     try {
       const keys = await loadOrCreateKeys(dir);

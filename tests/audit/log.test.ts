@@ -227,3 +227,16 @@ describe('recovery', () => {
     expect((await verifyLog(join(dir, AUDIT_FILES.log), publicKey)).ok).toBe(true);
   }, 20_000);
 });
+
+describe('first start', () => {
+  it('creates a missing audit directory (private to the server user)', async () => {
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { AuditLog } = await import('../../audit/log/index.js');
+    const dir = join(mkdtempSync(join(tmpdir(), 'lectern-audit-first-')), 'nested', 'audit');
+    const log = await AuditLog.open(dir);
+    await log.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+});
