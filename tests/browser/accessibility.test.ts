@@ -1,0 +1,57 @@
+// Keyboard-only use and 200% zoom: a student joins and raises a hand without a mouse, and at twice
+// the zoom every control stays on screen without horizontal scrolling.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+
+let lectern: TestLectern;
+let browser: Browser;
+
+beforeAll(async () => {
+  expect(nonLoopbackInterfaces()).toEqual([]);
+  lectern = await startLectern();
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await lectern?.close();
+});
+
+describe('accessibility', () => {
+  it('joins and raises a hand with the keyboard alone, at 200% zoom, with every control labelled and on screen', async () => {
+    // 200% zoom of a 1280x800 window: the page lays out in 640x400 CSS pixels at twice the density.
+    const context = await browser.newContext({ viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
+    const page = await context.newPage();
+    await page.goto(`${lectern.url}/r/a11y-101`);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('display-name');
+    await page.keyboard.type('Keyboard Kim');
+    await page.keyboard.press('Enter');
+    await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
+
+    // Tab to "Raise hand" and press it.
+    let focused = '';
+    for (let i = 0; i < 40 && focused !== 'toggle-hand'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.id ?? '');
+    }
+    expect(focused).toBe('toggle-hand');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#toggle-hand').getAttribute('aria-pressed')).toBe('true');
+
+    // No horizontal scrolling, and every visible control has an accessible name.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('button, input')]
+        .filter((el) => el.offsetParent !== null)
+        .filter((el) => {
+          const labelled = el.getAttribute('aria-label') || el.textContent?.trim() || (el.id && document.querySelector(`label[for="${el.id}"]`));
+          return !labelled;
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unlabelled).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
