@@ -36,6 +36,21 @@ const NAMESPACE_URIS = [
   'http://www.w3.org/2000/xmlns/',
 ];
 
+// RTP header extension URIs (RFC 8285) are identifiers negotiated in SDP, never fetched; every
+// WebRTC client library (mediasoup-client included) carries them. Listed in full, not by host, so a
+// real request to the same host is still reported. The browser leak test proves none is contacted.
+const RTP_HEADER_EXTENSION_URIS = [
+  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time',
+  'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay',
+  'http://www.webrtc.org/experiments/rtp-hdrext/video-content-type',
+  'http://www.webrtc.org/experiments/rtp-hdrext/video-timing',
+  'http://www.webrtc.org/experiments/rtp-hdrext/color-space',
+  'http://www.webrtc.org/experiments/rtp-hdrext/video-layers-allocation00',
+  'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension',
+];
+
 // scheme://host or scheme:host (stun:, turn:) or protocol-relative //host in a quoted/url() position.
 const URL_PATTERN = /\b((?:https?|wss?|ftp):\/\/|(?:stuns?|turns?):(?:\/\/)?)([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::\d+)?[^\s"'`<>)\\]*/gi;
 const PROTOCOL_RELATIVE = /(["'(=]\s*)\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?=[/:"')?#])/gi;
@@ -61,6 +76,7 @@ export function scanText(text: string, file: string, kind: 'markup' | 'css' | 'c
     for (const match of lineText.matchAll(URL_PATTERN)) {
       const url = match[0].replace(/[.,;]+$/, '');
       if (NAMESPACE_URIS.some((ns) => url.startsWith(ns))) continue;
+      if (RTP_HEADER_EXTENSION_URIS.includes(url)) continue;
       const host = (match[2] ?? '').toLowerCase().replace(/^\[|\]$/g, '');
       if (!host.includes('.') && !host.includes(':') && host !== 'localhost') continue; // `http://` + variable
       found.push({ file, line: index + 1, url, host, context: comment ? 'comment' : kind });

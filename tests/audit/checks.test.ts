@@ -137,6 +137,18 @@ describe('individual checks', () => {
 });
 
 describe('helpers', () => {
+  it('scanText ignores RTP header extension identifiers but not other URLs on the same hosts', () => {
+    const refs = scanText(
+      [
+        'const e="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";',
+        'const d="https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";',
+        'fetch("http://www.webrtc.org/tracker.js")',
+      ].join('\n'),
+      'a.js',
+    );
+    expect(refs.map((r) => r.url)).toEqual(['http://www.webrtc.org/tracker.js']);
+  });
+
   it('scanText finds markup, CSS and code URLs and ignores namespaces and legal comments', () => {
     const refs = scanText(['/*! lib https://github.com/x/y */', 'const ns="http://www.w3.org/2000/svg";', 'fetch("https://api.example.net/x")', "a.src='//cdn.example.org/lib.js'", 'new RTCPeerConnection({iceServers:[{urls:"stun:stun.example.com:3478"}]})'].join('\n'), 'a.js');
     expect(refs.map((r) => [r.host, r.context])).toEqual([
