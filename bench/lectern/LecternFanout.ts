@@ -1,0 +1,167 @@
+// Lectern's SFU set up for a lecture: one plain-RTP publisher (VP8 + opus) on worker 0, subscribers
+// as PlainTransports (into the counting sink) or WebRtcTransports on the pool's WebRtcServers (into
+// werift peers). With `spread`, a second router on worker 1 gets the producers by pipeToRouter and
+// every other subscriber, so both cores forward.
+//
+// RoomMedia keeps its router private and only makes WebRtcTransports for browsers, so this reaches
+// the pool's mediasoup Workers directly with the room codecs; see bench/README.md for the API this
+// would want in sfu/.
+import { Sfu, roomMediaCodecs, type mediasoupTypes as types } from '../../sfu/index.js';
+import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
+import type { Sink } from '../lib/Sink.js';
+import { waitForExit } from '../lib/proc.js';
+import { AUDIO_SSRC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../lib/rtpPackets.js';
+import { answerDtlsParameters, consumerOffer } from './sdp.js';
+
+const LISTEN = { protocol: 'udp', ip: '127.0.0.1' } as const;
+/** Subscribers per sink socket for plain-RTP consumers. */
+const SUBSCRIBERS_PER_SOCKET = 25;
+
+const WEBRTC_EXTENSIONS = new Set([
+  'urn:ietf:params:rtp-hdrext:sdes:mid',
+  'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+]);
+
+/** Options for a Lectern fan-out. */
+export interface LecternFanoutOptions {
+  /** Put subscribers on both workers (pipeToRouter) instead of only the publisher's. */
+  spread: boolean;
+}
+
+/** Lectern's SFU under fan-out load. */
+export class LecternFanout implements FanoutTarget {
+  readonly name = 'lectern';
+  readonly layout: string;
+  readonly publisher: FanoutTarget['publisher'];
+  readonly #sfu: Sfu;
+  readonly #routers: types.Router[];
+  readonly #producers: types.Producer[];
+  #added = 0;
+  #closed = false;
+
+  /** Start a fresh Sfu (2 workers), the routers and the publisher. */
+  static async create(options: LecternFanoutOptions): Promise<LecternFanout> {
+    const sfu = await Sfu.create({
+      workers: 2,
+      listenIp: '127.0.0.1',
+      rtcPort: 0,
+      logLevel: 'warn',
+      maxIncomingBitrate: 3_000_000,
+      initialAvailableOutgoingBitrate: 1_000_000,
+    });
+    try {
+      const workers = sfu.pool.workers;
+      const routers = [await workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs })];
+      if (options.spread) routers.push(await workers[1]!.worker.createRouter({ mediaCodecs: roomMediaCodecs }));
+      const ingest = await routers[0]!.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: true });
+      const video = await ingest.produce({
+        kind: 'video',
+        rtpParameters: {
+          codecs: [
+            {
+              mimeType: 'video/VP8',
+              payloadType: VP8_PAYLOAD_TYPE,
+              clockRate: 90000,
+              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+            },
+          ],
+          encodings: [{ ssrc: VIDEO_SSRC }],
+        },
+      });
+      const audio = await ingest.produce({
+        kind: 'audio',
+        rtpParameters: {
+          codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }],
+          encodings: [{ ssrc: AUDIO_SSRC }],
+        },
+      });
+      for (const router of routers.slice(1)) {
+        for (const producer of [video, audio]) await routers[0]!.pipeToRouter({ producerId: producer.id, router });
+      }
+      const target = { host: '127.0.0.1', port: ingest.tuple.localPort };
+      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target });
+    } catch (error) {
+      sfu.close();
+      throw error;
+    }
+  }
+
+  private constructor(sfu: Sfu, routers: types.Router[], producers: types.Producer[], publisher: FanoutTarget['publisher']) {
+    this.#sfu = sfu;
+    this.#routers = routers;
+    this.#producers = producers;
+    this.publisher = publisher;
+    this.layout = routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker';
+  }
+
+  /** The mediasoup worker processes. */
+  get pids(): number[] {
+    return this.#sfu.pool.workers.map((w) => w.worker.pid);
+  }
+
+  /** Add subscribers, alternating routers when spread. */
+  async addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void> {
+    const ports = kind === 'plain-rtp' ? (await sink.openPlain(Math.ceil(count / SUBSCRIBERS_PER_SOCKET))).ports : [];
+    const batch = kind === 'plain-rtp' ? 50 : 10;
+    for (let first = 0; first < count; first += batch) {
+      const jobs: Promise<void>[] = [];
+      for (let i = first; i < Math.min(count, first + batch); i++) {
+        const routerIndex = (this.#added + i) % this.#routers.length;
+        jobs.push(kind === 'plain-rtp' ? this.#addPlain(routerIndex, ports[i % ports.length]!) : this.#addWebRtc(routerIndex, sink));
+      }
+      await Promise.all(jobs);
+    }
+    this.#added += count;
+  }
+
+  async #consumeAll(router: types.Router, transport: types.Transport, kind: SubscriberKind): Promise<types.Consumer[]> {
+    // Plain-RTP sinks get bare media (no RTX, no header extensions). WebRTC subscribers get what a
+    // Janus streaming viewer is offered: RTX for video, mid, abs-send-time and transport-cc.
+    const all = router.rtpCapabilities.codecs ?? [];
+    const vp8 = all.find((c) => c.mimeType === 'video/VP8');
+    const codecs = all.filter(
+      (c) =>
+        c.mimeType === 'audio/opus' ||
+        c === vp8 ||
+        (kind === 'webrtc' && c.mimeType === 'video/rtx' && c.parameters?.apt === vp8?.preferredPayloadType),
+    );
+    const rtpCapabilities: types.RtpCapabilities = {
+      codecs,
+      headerExtensions: kind === 'webrtc' ? (router.rtpCapabilities.headerExtensions ?? []).filter((e) => WEBRTC_EXTENSIONS.has(e.uri)) : [],
+    };
+    const consumers: types.Consumer[] = [];
+    for (const producer of this.#producers) consumers.push(await transport.consume({ producerId: producer.id, rtpCapabilities }));
+    return consumers;
+  }
+
+  async #addPlain(routerIndex: number, sinkPort: number): Promise<void> {
+    const router = this.#routers[routerIndex]!;
+    const transport = await router.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: false });
+    await transport.connect({ ip: '127.0.0.1', port: sinkPort });
+    await this.#consumeAll(router, transport, 'plain-rtp');
+  }
+
+  async #addWebRtc(routerIndex: number, sink: Sink): Promise<void> {
+    const router = this.#routers[routerIndex]!;
+    const host = this.#sfu.pool.workers[routerIndex]!;
+    const transport = await router.createWebRtcTransport({
+      webRtcServer: host.webRtcServer,
+      enableUdp: true,
+      enableTcp: false,
+      initialAvailableOutgoingBitrate: 1_000_000,
+    });
+    const consumers = await this.#consumeAll(router, transport, 'plain-rtp');
+    const answer = await sink.subscribe(consumerOffer(transport, consumers));
+    await transport.connect({ dtlsParameters: answerDtlsParameters(answer) });
+  }
+
+  /** Close the Sfu (workers, routers, transports). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pids = this.pids;
+    this.#sfu.close();
+    await Promise.all(pids.map((pid) => waitForExit(pid)));
+  }
+}

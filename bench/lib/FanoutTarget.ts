@@ -1,0 +1,22 @@
+// What a fan-out scenario needs from the SFU under test, whether Lectern or Janus.
+import type { RtpTarget } from './RtpGenerator.js';
+import type { Sink } from './Sink.js';
+
+/** How subscribers receive media. */
+export type SubscriberKind = 'plain-rtp' | 'webrtc';
+
+/** One SFU set up with a single publisher, ready to take subscribers. */
+export interface FanoutTarget {
+  /** Short label for tables ("lectern", "janus"). */
+  readonly name: string;
+  /** Processes doing the forwarding; their CPU time and RSS are what is measured. */
+  readonly pids: number[];
+  /** Where the RTP generator sends video and audio. */
+  readonly publisher: { video: RtpTarget; audio: RtpTarget };
+  /** Human-readable layout ("1 worker", "2 workers + pipeToRouter", ...). */
+  readonly layout: string;
+  /** Add `count` subscribers of the given kind that deliver into `sink`. */
+  addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void>;
+  /** Tear everything down. Idempotent. */
+  close(): Promise<void>;
+}

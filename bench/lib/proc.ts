@@ -1,0 +1,69 @@
+// What the kernel says about a process and the UDP stack: CPU time from /proc/<pid>/stat (user +
+// system, all threads, in clock ticks), resident memory from /proc/<pid>/status, and UDP receive-
+// buffer drops from /proc/net/snmp (per network namespace: the bench runs in its own).
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+let ticksPerSecond: number | undefined;
+
+/** Clock ticks per second (getconf CLK_TCK, almost always 100). */
+export function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** CPU time (user + system) of a process and all its threads, in microseconds. */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces; fields after it are positional.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1e6) / clockTicks();
+}
+
+/** Resident set size of a process in bytes. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** UDP RcvbufErrors (datagrams dropped because a socket's receive buffer was full). */
+export function udpRcvbufErrors(): number {
+  const snmp = readFileSync('/proc/net/snmp', 'utf8').split('\n');
+  const header = snmp.find((l) => l.startsWith('Udp: ') && l.includes('RcvbufErrors'));
+  const values = snmp.find((l) => l.startsWith('Udp: ') && !l.includes('RcvbufErrors'));
+  if (!header || !values) return 0;
+  const index = header.split(/\s+/).indexOf('RcvbufErrors');
+  return Number(values.split(/\s+/)[index] ?? 0);
+}
+
+/** A sysctl value as text, or undefined if unreadable. */
+export function sysctl(path: string): string | undefined {
+  try {
+    return readFileSync(`/proc/sys/${path.replaceAll('.', '/')}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolve once a process is gone (or after `timeoutMs`). */
+export async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (/\) [ZX] /.test(state)) return;
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,241 @@
+// `npm run bench`: Lectern's numbers, measured, next to Janus on the same machine in the same run.
+// Never part of `npm test`. Re-executes itself inside a network namespace with only loopback
+// addresses (bench/in-netns.sh), prints tables and writes bench/results/<timestamp>.json.
+//
+//   npm run bench                          all scenarios
+//   npm run bench -- --only=fanout,signalling --window=5 --pairs=3 --sessions=1000
+import { spawnSync, execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LecternFanout } from './lectern/LecternFanout.js';
+import { JanusFanout } from './janus/JanusFanout.js';
+import { janusInstalled } from './janus/JanusServer.js';
+import { DirectTarget } from './lib/DirectTarget.js';
+import { loadWerift } from './lib/werift.js';
+import { sysctl } from './lib/proc.js';
+import { measureFanout, type FanoutResult } from './scenarios/measureFanout.js';
+import { measureSignalling, type SignallingResult } from './scenarios/signalling.js';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'fanout,compare,signalling' },
+    subscribers: { type: 'string', default: '10,50,100,250,500' },
+    'spread-above': { type: 'string', default: '100' },
+    window: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    pairs: { type: 'string', default: '5' },
+    'compare-subscribers': { type: 'string', default: '50' },
+    'compare-window': { type: 'string', default: '8' },
+    sessions: { type: 'string', default: '1000,10000' },
+    'time-limit': { type: 'string', default: '1800' },
+    'no-netns': { type: 'boolean', default: false },
+  },
+});
+
+// Everything runs where only 127.0.0.0/8 exists: nothing can leave the machine, and the UDP drop
+// counters in /proc/net/snmp belong to this run alone.
+if (process.env.NETNS_LOOPBACK_ONLY !== '1' && !args['no-netns']) {
+  const result = spawnSync('bash', [join(benchDir, 'in-netns.sh'), process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(result.status ?? 1);
+}
+
+// Self-stopping: whatever hangs, the bench ends.
+const limitSeconds = Number(args['time-limit']);
+setTimeout(() => {
+  console.error(`bench: time limit of ${limitSeconds} s reached, stopping`);
+  process.exit(2);
+}, limitSeconds * 1000).unref();
+
+const only = new Set(args.only.split(','));
+const timing = { warmupMs: Number(args.warmup) * 1000, windowSeconds: Number(args.window) };
+const spreadAbove = Number(args['spread-above']);
+const notes: string[] = [];
+
+function version(cmd: string, argv: string[]): string | undefined {
+  try {
+    return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function dpkgVersion(pkg: string): string | undefined {
+  return version('dpkg-query', ['-W', '-f=${Version}', pkg]);
+}
+
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  mediasoup: (JSON.parse(readFileSync(join(benchDir, '..', 'node_modules', 'mediasoup', 'package.json'), 'utf8')) as { version: string }).version,
+  janus: dpkgVersion('janus'),
+  loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+  rmemMax: sysctl('net.core.rmem_max'),
+};
+
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const pct = (n: number): string => `${(n * 100).toFixed(2)}%`;
+
+function printTable(title: string, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+function fanoutRows(results: FanoutResult[]): string[][] {
+  return results.map((r) => [
+    r.sfu,
+    r.layout,
+    r.subscriberKind,
+    String(r.subscribers),
+    String(r.forwardedPerSecond),
+    fmt(r.sfuCpuPercent),
+    fmt(r.cpuMicrosPerPacket, 2),
+    pct(r.loss),
+    fmt(r.latencyP50Ms, 2),
+    fmt(r.latencyP99Ms, 2),
+    fmt(r.rssPerSubscriberKiB, 0),
+    fmt(r.loadAverage, 1),
+    r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops)` : 'ok',
+  ]);
+}
+const FANOUT_HEADER = ['sfu', 'layout', 'subscribers are', 'N', 'fwd pkt/s', 'sfu cpu %', 'cpu µs/pkt', 'loss', 'p50 ms', 'p99 ms', 'RSS KiB/sub', 'load', 'run'];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+const output: {
+  startedAt: string;
+  machine: typeof machine;
+  notes: string[];
+  fanout: FanoutResult[];
+  comparison?: { subscribers: number; pairs: { lectern: FanoutResult; janus: FanoutResult }[]; medianCpuRatio: number; medianP99Ratio: number; validPairs: number };
+  signalling: SignallingResult[];
+} = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [] };
+
+console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
+console.log(`load average at start ${machine.loadAverageAtStart.join(' ')} (other work on the machine skews every number)`);
+
+// 1. Lecture fan-out through Lectern, plain-RTP subscribers into the counting sink.
+if (only.has('fanout')) {
+  const baseline = await measureFanout((sink) => DirectTarget.create(sink), 1, 'plain-rtp', timing);
+  output.fanout.push(baseline);
+  for (const n of args.subscribers.split(',').map(Number)) {
+    console.log(`fan-out: lectern 1 -> ${n} ...`);
+    output.fanout.push(await measureFanout(() => LecternFanout.create({ spread: n > spreadAbove }), n, 'plain-rtp', timing));
+  }
+  notes.push(
+    'fan-out: publisher = plain-RTP generator (VP8 ~1 Mbit/s, 30 fps, 4 packets/frame + opus 20 ms) into a PlainTransport producer; ' +
+      `subscribers = PlainTransport consumers (no SRTP) into a counting UDP sink (${output.fanout.at(-1)?.sink}); ` +
+      `N > ${spreadAbove} is spread over both workers with pipeToRouter. Latency includes the sink (see the baseline row).`,
+  );
+  printTable('Lecture fan-out (Lectern, plain-RTP subscribers into a counting sink)', FANOUT_HEADER, fanoutRows(output.fanout));
+}
+
+// 2. Side by side with Janus: the same load, WebRTC subscribers (werift) on both sides, A-B-B-A.
+if (only.has('compare')) {
+  const n = Number(args['compare-subscribers']);
+  const pairs = Number(args.pairs);
+  const compareTiming = { warmupMs: timing.warmupMs, windowSeconds: Number(args['compare-window']) };
+  let skip: string | undefined;
+  if (!janusInstalled()) skip = 'janus is not installed (apt-get install janus)';
+  else
+    await loadWerift().catch((error: Error) => {
+      skip = error.message;
+    });
+  if (skip) {
+    console.log(`\ncomparison with Janus skipped: ${skip}`);
+    notes.push(`comparison skipped: ${skip}`);
+  } else {
+    const runPair: { lectern?: FanoutResult; janus?: FanoutResult }[] = [];
+    const inRunOrder: FanoutResult[] = [];
+    for (let p = 0; p < pairs; p++) {
+      const order = p % 2 === 0 ? (['lectern', 'janus'] as const) : (['janus', 'lectern'] as const);
+      const pair: { lectern?: FanoutResult; janus?: FanoutResult } = {};
+      for (const sfu of order) {
+        console.log(`compare pair ${p + 1}/${pairs}: ${sfu} 1 -> ${n} (WebRTC subscribers) ...`);
+        pair[sfu] =
+          sfu === 'lectern'
+            ? await measureFanout(() => LecternFanout.create({ spread: false }), n, 'webrtc', compareTiming)
+            : await measureFanout(() => JanusFanout.create(), n, 'webrtc', compareTiming);
+        inRunOrder.push(pair[sfu]!);
+      }
+      runPair.push(pair);
+    }
+    const complete = runPair.filter((p): p is { lectern: FanoutResult; janus: FanoutResult } => !!p.lectern && !!p.janus);
+    const valid = complete.filter((p) => !p.lectern.discarded && !p.janus.discarded);
+    const comparison = {
+      subscribers: n,
+      pairs: complete,
+      validPairs: valid.length,
+      medianCpuRatio: median(valid.map((p) => p.lectern.cpuMicrosPerPacket / p.janus.cpuMicrosPerPacket)),
+      medianP99Ratio: median(valid.map((p) => p.lectern.latencyP99Ms / p.janus.latencyP99Ms)),
+    };
+    output.comparison = comparison;
+    notes.push(
+      `comparison: 1 -> ${n}, subscribers are werift WebRTC peers (ICE + DTLS + SRTP, loopback only) on both sides: ` +
+        'Lectern WebRtcTransports on the pool WebRtcServer (1 worker) vs a Janus streaming mountpoint (1 event loop). ' +
+        'Runs interleaved A-B-B-A; pairs with kernel receive-buffer drops are discarded.',
+    );
+    printTable(
+      `Side by side with Janus, 1 -> ${n}, werift WebRTC subscribers, A-B-B-A`,
+      FANOUT_HEADER,
+      fanoutRows(inRunOrder),
+    );
+    console.log(
+      `Lectern/Janus over ${valid.length} valid pairs (median): CPU per forwarded packet ${fmt(comparison.medianCpuRatio, 2)}, ` +
+        `p99 latency ${fmt(comparison.medianP99Ratio, 2)}   (target: CPU ratio <= 0.67)`,
+    );
+    console.log('  (latency here is dominated by the single werift receiver thread, not the SFUs: see bench/README.md)');
+  }
+}
+
+// 3. Signalling: WebSocket sessions against a real Lectern server.
+if (only.has('signalling')) {
+  for (const sessions of args.sessions.split(',').map(Number)) {
+    console.log(`signalling: ${sessions} sessions ...`);
+    try {
+      output.signalling.push(await measureSignalling(sessions));
+    } catch (error) {
+      console.log(`signalling with ${sessions} sessions failed: ${(error as Error).message}`);
+      notes.push(`signalling ${sessions}: failed: ${(error as Error).message}`);
+    }
+  }
+  printTable(
+    'Signalling (real server in its own process; all sessions join at once, rooms of 500)',
+    ['sessions', 'connects/s', 'joins/s', 'join p50 ms', 'join p99 ms', 'failed', 'frames to clients', 'server RSS KiB/session', 'server heap KiB/session'],
+    output.signalling.map((s) => [
+      String(s.sessions),
+      String(s.connectsPerSecond),
+      String(s.joinsPerSecond),
+      fmt(s.joinP50Ms, 0),
+      fmt(s.joinP99Ms, 0),
+      String(s.failedJoins),
+      String(s.framesToClients),
+      fmt(s.serverRssPerSessionKiB, 2),
+      fmt(s.serverHeapPerSessionKiB, 2),
+    ]),
+  );
+}
+
+const resultsDir = join(benchDir, 'results');
+if (!existsSync(resultsDir)) mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `${output.startedAt.replaceAll(':', '-').replace(/\..*/, '')}.json`);
+writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+console.log(`\nnotes:\n- ${notes.join('\n- ')}\nresults written to ${file}`);
+process.exit(0);

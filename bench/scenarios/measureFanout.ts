@@ -1,0 +1,137 @@
+// One measured fan-out run: a fresh SFU, one publisher, N subscribers, a warm-up, then a window
+// defined by the generator's packet counter. Loss is exact (every packet in the window was expected
+// at every subscriber); CPU is the SFU processes' user+system time across the window; latency is
+// receive time minus the send time written in the payload.
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
+import { LatencyHistogram } from '../lib/LatencyHistogram.js';
+import { RtpGenerator } from '../lib/RtpGenerator.js';
+import { Sink } from '../lib/Sink.js';
+import { cpuMicros, rssBytes, udpRcvbufErrors } from '../lib/proc.js';
+
+/** Timing of a run. */
+export interface FanoutTiming {
+  warmupMs: number;
+  windowSeconds: number;
+}
+
+/** What one fan-out run measured. */
+export interface FanoutResult {
+  sfu: string;
+  layout: string;
+  subscribers: number;
+  subscriberKind: SubscriberKind;
+  setupMs: number;
+  windowSeconds: number;
+  expectedPackets: number;
+  receivedPackets: number;
+  loss: number;
+  forwardedPerSecond: number;
+  sfuCpuPercent: number;
+  cpuMicrosPerPacket: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  rssPerSubscriberKiB: number;
+  rcvbufErrors: number;
+  discarded: boolean;
+  streamsSeen: number;
+  /** What counted the packets. */
+  sink: string;
+  /** 1-minute load average at the end of the run (other work on the machine skews the numbers). */
+  loadAverage: number;
+}
+
+async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the generator');
+    await sleep(5);
+  }
+}
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Run one fan-out measurement against a freshly created target; closes it afterwards. */
+export async function measureFanout(
+  makeTarget: (sink: Sink) => Promise<FanoutTarget>,
+  subscribers: number,
+  kind: SubscriberKind,
+  timing: FanoutTiming,
+): Promise<FanoutResult> {
+  const sink = await Sink.create();
+  let target: FanoutTarget;
+  try {
+    target = await makeTarget(sink);
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
+  let generator: RtpGenerator | undefined;
+  try {
+    generator = await RtpGenerator.create(target.publisher);
+    generator.start();
+    await sleep(300);
+    const rssBefore = sum(target.pids.map(rssBytes));
+    const setupStart = Date.now();
+    await target.addSubscribers(subscribers, kind, sink);
+    const setupMs = Date.now() - setupStart;
+    await sleep(timing.warmupMs);
+
+    const pps = generator.packetsPerSecond;
+    const start = generator.counter + Math.ceil(pps * 0.2);
+    const end = start + Math.round(pps * timing.windowSeconds);
+    await sink.setWindow(start, end);
+    const gen = generator;
+    await until(() => gen.counter >= start, 5000);
+    const cpu0 = sum(target.pids.map(cpuMicros));
+    const drops0 = udpRcvbufErrors();
+    const t0 = process.hrtime.bigint();
+    await until(() => gen.counter >= end, timing.windowSeconds * 1000 + 5000);
+    const cpu1 = sum(target.pids.map(cpuMicros));
+    const t1 = process.hrtime.bigint();
+    const rssAfter = sum(target.pids.map(rssBytes));
+    // Let the last packets of the window arrive: a sink that fell behind is slow, not lossy, so wait
+    // until the count stops growing (at most 5 s) before calling anything lost.
+    let report = await sink.report();
+    const drainDeadline = Date.now() + 5000;
+    for (;;) {
+      await sleep(300);
+      const next = await sink.report();
+      const settled = next.received === report.received;
+      report = next;
+      if (settled || report.received >= (end - start) * subscribers || Date.now() > drainDeadline) break;
+    }
+    const drops1 = udpRcvbufErrors();
+
+    const seconds = Number(t1 - t0) / 1e9;
+    const expected = (end - start) * subscribers;
+    const histogram = new LatencyHistogram(report.histogram);
+    return {
+      sfu: target.name,
+      layout: target.layout,
+      subscribers,
+      subscriberKind: kind,
+      setupMs,
+      windowSeconds: Number(seconds.toFixed(3)),
+      expectedPackets: expected,
+      receivedPackets: report.received,
+      loss: expected > 0 ? Math.max(0, 1 - report.received / expected) : 0,
+      forwardedPerSecond: Math.round(report.received / seconds),
+      sfuCpuPercent: ((cpu1 - cpu0) / 1e6 / seconds) * 100,
+      cpuMicrosPerPacket: report.received > 0 ? (cpu1 - cpu0) / report.received : Number.NaN,
+      latencyP50Ms: histogram.quantileMs(0.5),
+      latencyP99Ms: histogram.quantileMs(0.99),
+      rssPerSubscriberKiB: target.pids.length ? (rssAfter - rssBefore) / 1024 / subscribers : Number.NaN,
+      rcvbufErrors: drops1 - drops0,
+      discarded: drops1 > drops0,
+      streamsSeen: report.streams,
+      sink: kind === 'plain-rtp' ? sink.plainSinkKind : 'werift peers (Node thread)',
+      loadAverage: Number(os.loadavg()[0]!.toFixed(2)),
+    };
+  } finally {
+    generator?.close();
+    await sink.close();
+    await target.close();
+  }
+}
