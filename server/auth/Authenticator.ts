@@ -58,8 +58,11 @@ export class Authenticator {
     return this.#tokens.issue(request);
   }
 
-  /** The signed-in person on this request (the WebSocket upgrade carries the cookie), if any. */
-  async identityFromRequest(request: FastifyRequest, room: string): Promise<Identity | undefined> {
+  /**
+   * The signed-in person on this request (the WebSocket upgrade carries the cookie), if any. Takes
+   * only the headers, so a long-lived connection need not keep its whole upgrade request alive.
+   */
+  async identityFromRequest(request: { headers: { cookie?: string | undefined } }, room: string): Promise<Identity | undefined> {
     void room; // a sign-in is good for every room; the room decides admission (lobby), not the sign-in
     const cookies = fastifyCookie.parse(request.headers.cookie ?? '');
     return this.sessions.openSession(cookies[SESSION_COOKIE]);

@@ -33,13 +33,18 @@ const dataChecks = Object.fromEntries(
 /** WebSocket close code for a peer that breaks the protocol (RFC 6455 1008). */
 export const POLICY_VIOLATION = 1008;
 
+/** The part of the WebSocket upgrade request that can carry a sign-in. */
+export interface SignInHeaders {
+  headers: { cookie?: string | undefined };
+}
+
 /** Establishes who is joining a room. */
 export interface IdentityResolver {
   /**
    * From a room token if given, else the sign-in session carried by the WebSocket upgrade request,
    * else guest access if the deployment allows it; throws an `unauthorized` error otherwise.
    */
-  resolve(room: string, token: string | undefined, request: FastifyRequest): Promise<PeerIdentity & { displayName?: string | undefined }>;
+  resolve(room: string, token: string | undefined, request: SignInHeaders): Promise<PeerIdentity & { displayName?: string | undefined }>;
 }
 
 /** What a session needs from the server. */
@@ -55,8 +60,8 @@ export interface SessionDeps {
 export class Session implements Notifier {
   readonly #socket: WebSocket;
   readonly #deps: SessionDeps;
-  /** The HTTP upgrade request: carries the sign-in cookie. */
-  readonly request: FastifyRequest;
+  /** The sign-in cookie of the upgrade request; the request itself is not kept (memory per idle session). */
+  readonly signIn: SignInHeaders;
   readonly #log: FastifyBaseLogger;
   readonly #limiter: RateLimiter;
   #room: Room | undefined;
@@ -66,7 +71,7 @@ export class Session implements Notifier {
 
   constructor(socket: WebSocket, request: FastifyRequest, deps: SessionDeps) {
     this.#socket = socket;
-    this.request = request;
+    this.signIn = { headers: { cookie: request.headers.cookie } };
     this.#deps = deps;
     this.#log = deps.log;
     this.#limiter = new RateLimiter(deps.config.signalling.maxRequestsPerSecond);

@@ -1,9 +1,8 @@
 // Who is joining: a room link token if the client sent one, else the sign-in session cookie on the
 // WebSocket upgrade request, else guest access where the deployment allows it.
-import type { FastifyRequest } from 'fastify';
 import type { Authenticator, Identity } from '../auth/index.js';
 import type { PeerIdentity } from '../rooms/Peer.js';
-import type { IdentityResolver } from './Session.js';
+import type { IdentityResolver, SignInHeaders } from './Session.js';
 import { SignallingError } from './SignallingError.js';
 
 /** A joining participant's identity, with the name their sign-in or link gives them, if any. */
@@ -18,7 +17,7 @@ export class JoinIdentities implements IdentityResolver {
   }
 
   /** Resolve or throw `unauthorized` (AuthErrors are mapped by wireError). */
-  async resolve(room: string, token: string | undefined, request: FastifyRequest): Promise<JoinIdentity> {
+  async resolve(room: string, token: string | undefined, request: SignInHeaders): Promise<JoinIdentity> {
     const identity =
       token !== undefined
         ? await this.#auth.verifyRoomToken(token, room)

@@ -7,7 +7,7 @@ import { SignallingError } from '../SignallingError.js';
  */
 export const join: Handler<'join'> = async (ctx, data) => {
   if (ctx.session.joined) throw new SignallingError('already_joined', 'this connection has already joined a room');
-  const identity = await ctx.identities.resolve(data.room, data.token, ctx.session.request);
+  const identity = await ctx.identities.resolve(data.room, data.token, ctx.session.signIn);
   const room = await ctx.rooms.getOrCreate(data.room);
   // The session may have closed while the room was being created.
   if (ctx.session.closed) throw new SignallingError('not_joined', 'connection closed');
