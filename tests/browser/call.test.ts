@@ -86,6 +86,13 @@ describe('a class in the browser', () => {
     await cleo.screenshot({ path: join(ARTIFACTS, 'call-three-participants.png') });
   }, 90_000);
 
+  it('the active speaker is highlighted (mediasoup ActiveSpeakerObserver)', async () => {
+    // Every fake microphone beeps; the observer must name one of the others as dominant.
+    const speaking = ada.locator('.tile.speaking');
+    await speaking.first().waitFor({ timeout: 20_000 });
+    expect(['Bob', 'Cleo', 'Ada (you)']).toContain(await speaking.first().getAttribute('aria-label'));
+  }, 30_000);
+
   it('muting the camera shows a badge on the others and unmuting brings video back', async () => {
     await bob.getByRole('button', { name: 'Stop camera' }).click();
     await ada.locator('.tile[aria-label="Bob"] .badge', { hasText: 'camera off' }).waitFor();
