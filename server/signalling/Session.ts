@@ -67,6 +67,7 @@ export class Session implements Notifier {
   #room: Room | undefined;
   #peer: Peer | undefined;
   #invalidFrames = 0;
+  #joining = false;
   #closed = false;
 
   constructor(socket: WebSocket, request: FastifyRequest, deps: SessionDeps) {
@@ -101,6 +102,20 @@ export class Session implements Notifier {
   requireMember(): { room: Room; peer: Peer } {
     if (!this.#room || !this.#peer) throw new SignallingError('not_joined', 'join a room first');
     return { room: this.#room, peer: this.#peer };
+  }
+
+  /**
+   * Start a join: refused while joined or while another join is in flight, so two quick join
+   * frames cannot leave a ghost participant behind. `finishJoin` ends it, whatever the outcome.
+   */
+  beginJoin(): void {
+    if (this.#peer || this.#joining) throw new SignallingError('already_joined', 'this connection has already joined a room');
+    this.#joining = true;
+  }
+
+  /** The join in flight is over (attached or failed). */
+  finishJoin(): void {
+    this.#joining = false;
   }
 
   /** Bind this connection to a room membership (called by `join`). */

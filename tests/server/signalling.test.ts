@@ -160,6 +160,21 @@ describe('bad input', () => {
     expect(await client.send('connectTransport', { transportId: 'nope', dtlsParameters: clientDtls })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
+  it('two join frames sent at once leave exactly one participant', async () => {
+    const peers = async () => ((await (await fetch(`${lectern.url}/healthz`)).json()) as { peers: number }).peers;
+    const before = await peers();
+    const client = await connect();
+    const [first, second] = await Promise.all([
+      client.send('join', { room: 'double', displayName: 'Twice' }),
+      client.send('join', { room: 'double', displayName: 'Twice' }),
+    ]);
+    expect([first.ok, second.ok].sort()).toEqual([false, true]);
+    expect([first, second].find((r) => !r.ok)).toMatchObject({ error: { code: 'already_joined' } });
+    expect(await peers()).toBe(before + 1);
+    client.close();
+    await expect.poll(peers).toBe(before);
+  });
+
   it("cannot touch another participant's media by id", async () => {
     const ada = await joinReady('ids', 'Ada');
     const mallory = await joinReady('ids', 'Mallory');

@@ -6,7 +6,15 @@ import { SignallingError } from '../SignallingError.js';
  * session or guest access; whether you are in at once or wait in the lobby comes from the room.
  */
 export const join: Handler<'join'> = async (ctx, data) => {
-  if (ctx.session.joined) throw new SignallingError('already_joined', 'this connection has already joined a room');
+  ctx.session.beginJoin();
+  try {
+    return await enter(ctx, data);
+  } finally {
+    ctx.session.finishJoin();
+  }
+};
+
+const enter: Handler<'join'> = async (ctx, data) => {
   const identity = await ctx.identities.resolve(data.room, data.token, ctx.session.signIn);
   const room = await ctx.rooms.getOrCreate(data.room);
   // The session may have closed while the room was being created.
