@@ -24,11 +24,15 @@ export async function signalling(app: FastifyInstance, deps: Omit<SessionDeps, '
   heartbeat.unref();
   app.addHook('onClose', async () => clearInterval(heartbeat));
 
-  app.get('/ws', { websocket: true }, (socket, request) => {
+  // No security headers on the upgrade: they are never sent (the connection is handed to the
+  // WebSocket), yet the unsent response holding them lives as long as the connection does.
+  app.get('/ws', { websocket: true, helmet: false }, (socket, request) => {
     sockets.add(socket);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('close', () => sockets.delete(socket));
-    new Session(socket, request, { ...deps, log: request.log });
+    // The app logger, not a per-request child: a child logger per idle connection costs memory that
+    // 10k students in one lecture would notice; session log lines carry the peer id instead.
+    new Session(socket, request, { ...deps, log: app.log });
   });
 }
