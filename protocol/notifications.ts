@@ -6,10 +6,13 @@ const Id = Type.String({ minLength: 1, maxLength: 64 });
 
 /** Notification names and their data. */
 export const Notifications = {
-  /** Someone entered the room (after they sent `ready`). */
-  peerJoined: Type.Object({ peer: PeerInfo }),
-  /** Someone left, was disconnected, or their connection died. */
-  peerLeft: Type.Object({ peerId: Id }),
+  /**
+   * People who entered the room (sent `ready`) since the last such notification. Presence is
+   * batched over a short window so a lecture's join storm is not one message per pair of people.
+   */
+  peersJoined: Type.Object({ peers: Type.Array(PeerInfo, { minItems: 1 }) }),
+  /** People who left, were removed, or whose connection died, batched like peersJoined. */
+  peersLeft: Type.Object({ peerIds: Type.Array(Id, { minItems: 1 }) }),
   /** A new consumer for you, created paused: set it up, then send `resumeConsumer`. */
   consumerAdded: Type.Object({
     consumerId: Id,

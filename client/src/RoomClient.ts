@@ -103,8 +103,8 @@ export class RoomClient {
     this.peerId = peerId;
     this.#events = events;
     signalling.onclose = (reason) => events.disconnected(reason);
-    signalling.on('peerJoined', ({ peer }) => events.peerJoined(peer));
-    signalling.on('peerLeft', ({ peerId: id }) => events.peerLeft(id));
+    signalling.on('peersJoined', ({ peers }) => peers.forEach((peer) => events.peerJoined(peer)));
+    signalling.on('peersLeft', ({ peerIds }) => peerIds.forEach((id) => events.peerLeft(id)));
     signalling.on('consumerAdded', (data) => void this.#onConsumerAdded(data));
     signalling.on('consumerClosed', ({ consumerId }) => this.#removeTrack(consumerId));
     signalling.on('consumerPaused', ({ consumerId }) => this.#setPaused(consumerId, true));

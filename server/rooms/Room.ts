@@ -12,6 +12,10 @@ import type { ClassRecorder, ClassEvent } from './ClassRecord.js';
 import { HandQueue } from './HandQueue.js';
 import { ChatLog } from './ChatLog.js';
 
+// Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
+// message per pair of people (~125k); batching sends each person one message per window.
+const PRESENCE_BATCH_MS = 100;
+
 /** Events of a Room. */
 export type RoomEvents = {
   /** The last participant left. */
@@ -44,6 +48,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Identity subjects and token ids removed from this class: they may not come back. */
   readonly #removed = new Set<string>();
   #policy: RoomPolicy;
+  #joinedSinceFlush: Peer[] = [];
+  #leftSinceFlush: string[] = [];
+  #presenceTimer: NodeJS.Timeout | undefined;
   #activeSpeaker: string | null = null;
   #closed = false;
 
@@ -119,7 +126,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (peer.ready) throw new SignallingError('already_joined', 'ready was already sent');
     peer.markReady(rtpCapabilities);
     const others = this.#readyPeers(peer);
-    for (const other of others) other.notify('peerJoined', { peer: peer.info() });
+    this.#joinedSinceFlush.push(peer);
+    this.#schedulePresence();
     return {
       peers: others.map((other) => other.info()),
       chat: this.#chat.history(),
@@ -146,7 +154,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#peers.delete(peer.id);
     peer.media.close();
     if (this.#hands.set(peer.id, false)) this.#broadcastHands();
-    if (peer.ready) for (const other of this.#readyPeers(peer)) other.notify('peerLeft', { peerId: peer.id });
+    if (peer.ready) {
+      this.#leftSinceFlush.push(peer.id);
+      this.#schedulePresence();
+    }
     if (!peer.admitted) this.#lobbyChanged();
     this.#record({ action: 'peer.left', actor: peer.identity.subject, actorRole: peer.role });
     this.#log.info({ peer: peer.id, peers: this.#peers.size }, 'peer left');
@@ -278,6 +289,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   close(reason = 'closed'): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#presenceTimer);
     for (const peer of [...this.#peers.values()]) {
       peer.notify('roomClosed', { reason });
       this.#peers.delete(peer.id);
@@ -302,6 +314,26 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   #readyPeers(except: Peer): Peer[] {
     return [...this.#peers.values()].filter((p) => p.ready && p !== except);
+  }
+
+  #schedulePresence(): void {
+    if (this.#presenceTimer || this.#closed) return;
+    this.#presenceTimer = setTimeout(() => this.#flushPresence(), PRESENCE_BATCH_MS);
+  }
+
+  /** Tell every ready participant who came and went since the last flush, in one message each. */
+  #flushPresence(): void {
+    this.#presenceTimer = undefined;
+    const joined = this.#joinedSinceFlush.filter((p) => this.#peers.get(p.id) === p).map((p) => p.info());
+    const left = this.#leftSinceFlush;
+    this.#joinedSinceFlush = [];
+    this.#leftSinceFlush = [];
+    for (const recipient of this.#peers.values()) {
+      if (!recipient.ready) continue;
+      const peers = joined.filter((info) => info.id !== recipient.id);
+      if (peers.length > 0) recipient.notify('peersJoined', { peers });
+      if (left.length > 0) recipient.notify('peersLeft', { peerIds: left });
+    }
   }
 
   #lobbyChanged(): void {

@@ -25,7 +25,7 @@ describe('accessibility', () => {
     const context = await browser.newContext({ viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
     const page = await context.newPage();
     await page.goto(`${lectern.url}/r/a11y-101`);
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('display-name');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 10_000 }).toBe('display-name');
     await page.keyboard.type('Keyboard Kim');
     await page.keyboard.press('Enter');
     await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
@@ -38,7 +38,7 @@ describe('accessibility', () => {
     }
     expect(focused).toBe('toggle-hand');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#toggle-hand').getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.locator('#toggle-hand').getAttribute('aria-pressed'), { timeout: 10_000 }).toBe('true');
 
     // No horizontal scrolling, and every visible control has an accessible name.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);

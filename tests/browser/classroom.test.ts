@@ -10,6 +10,8 @@ import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
 const ROOM = 'e2e-seminar';
+// Page, server and media share two cores: give round trips time when the machine is loaded.
+const SLOW = { timeout: 15_000 };
 
 let lectern: TestLectern;
 let browser: Browser;
@@ -61,7 +63,7 @@ describe('a class run from the browser', () => {
   it('the instructor admits a student from the lobby', async () => {
     teacher = await open(await link('instructor', 'teacher@uni'), 'Teacher');
     await inClass(teacher);
-    await expect.poll(() => teacher.locator('#instructor-controls').isVisible()).toBe(true);
+    await expect.poll(() => teacher.locator('#instructor-controls').isVisible(), SLOW).toBe(true);
     await teacher.getByRole('button', { name: 'Turn lobby on' }).click();
     await teacher.getByRole('button', { name: 'Turn lobby off' }).waitFor();
 
@@ -88,16 +90,16 @@ describe('a class run from the browser', () => {
     await ben.getByRole('button', { name: 'Raise hand' }).click();
     await teacher.locator('#hand-list li').first().waitFor();
     await ann.getByRole('button', { name: 'Raise hand' }).click();
-    await expect.poll(() => teacher.locator('#hand-list li .who').allTextContents()).toEqual(['Ben', 'Ann']);
+    await expect.poll(() => teacher.locator('#hand-list li .who').allTextContents(), SLOW).toEqual(['Ben', 'Ann']);
     await teacher.getByRole('button', { name: 'Lower hand of Ben' }).click();
-    await expect.poll(() => teacher.locator('#hand-list li .who').allTextContents()).toEqual(['Ann']);
+    await expect.poll(() => teacher.locator('#hand-list li .who').allTextContents(), SLOW).toEqual(['Ann']);
   }, 40_000);
 
   it('mute all reaches every student and they must ask to unmute', async () => {
     await expect.poll(() => tileData(teacher, 'Ann', 'audioPackets'), { timeout: 20_000 }).toBeGreaterThan(0);
     await teacher.getByRole('button', { name: 'Mute all' }).click();
     for (const student of [ann, ben]) {
-      await expect.poll(() => student.locator('#status').textContent()).toContain('Raise your hand to ask to unmute');
+      await expect.poll(() => student.locator('#status').textContent(), SLOW).toContain('Raise your hand to ask to unmute');
       expect(await student.locator('#toggle-mic').getAttribute('aria-pressed')).toBe('true');
     }
     await teacher.locator('.tile[aria-label="Ann"] .badge', { hasText: 'mic off' }).waitFor();
@@ -111,7 +113,7 @@ describe('a class run from the browser', () => {
     };
     await expect.poll(growth, { timeout: 10_000, interval: 0 }).toBeLessThan(10);
     await ann.getByRole('button', { name: 'Unmute mic' }).click();
-    await expect.poll(() => ann.locator('#status').textContent()).toContain('raise your hand');
+    await expect.poll(() => ann.locator('#status').textContent(), SLOW).toContain('raise your hand');
     await teacher.getByRole('button', { name: 'Allow unmute Ann' }).click();
     await ann.getByRole('button', { name: 'Unmute mic' }).click();
     await teacher.locator('.tile[aria-label="Ann"] .badge', { hasText: 'mic off' }).waitFor({ state: 'detached' });
@@ -150,12 +152,12 @@ describe('a class run from the browser', () => {
     await troll.getByRole('button', { name: 'Join' }).click();
     await inClass(troll);
     await teacher.getByRole('button', { name: 'Remove Troll' }).click();
-    await expect.poll(() => troll.locator('#status').textContent()).toContain('removed');
+    await expect.poll(() => troll.locator('#status').textContent(), SLOW).toContain('removed');
     await teacher.locator('.tile[aria-label="Troll"]').waitFor({ state: 'detached' });
     await troll.goto(benLink);
     await troll.reload();
     await troll.getByLabel('Your name').fill('Troll again');
     await troll.getByRole('button', { name: 'Join' }).click();
-    await expect.poll(() => troll.locator('#prejoin-error').textContent()).toContain('removed');
+    await expect.poll(() => troll.locator('#prejoin-error').textContent(), SLOW).toContain('removed');
   }, 60_000);
 });

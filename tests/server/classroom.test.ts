@@ -56,7 +56,7 @@ describe('lobby and lock', () => {
     expect(await teacher.client.ok('admit', { peerId: ann.peerId })).toEqual({ admitted: 1 });
     await ann.client.notification('admitted');
     await setUp(ann);
-    await teacher.client.notification('peerJoined', (d) => d.peer.id === ann.peerId);
+    await teacher.client.notification('peersJoined', (d) => d.peers.some((p) => p.id === ann.peerId));
     await teacher.client.ok('deny', { peerId: ben.peerId });
     expect(await ben.client.notification('denied')).toMatchObject({ reason: expect.stringContaining('declined') });
     expect(await ben.client.send('sendChat', { text: 'hello?' })).toMatchObject({ ok: false, error: { code: 'not_joined' } });
@@ -112,7 +112,7 @@ describe('moderation', () => {
     const troll = await enter('remove-101', 'Troll', 'student', 'troll@uni.example');
     await teacher.client.ok('removeParticipant', { peerId: troll.peerId });
     expect(await troll.client.notification('removed')).toMatchObject({ reason: expect.stringContaining('removed') });
-    await teacher.client.notification('peerLeft', (d) => d.peerId === troll.peerId);
+    await teacher.client.notification('peersLeft', (d) => d.peerIds.includes(troll.peerId));
     const again = await SignallingClient.connect(lectern.wsUrl);
     clients.push(again);
     expect(await again.send('join', { room: 'remove-101', displayName: 'Troll2', token: troll.token })).toMatchObject({ ok: false, error: { code: 'removed' } });

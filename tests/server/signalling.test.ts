@@ -62,8 +62,8 @@ describe('joining and media', () => {
     expect(ada.peers).toEqual([]);
     const bob = await joinReady('physics', 'Bob');
     expect(bob.peers.map((p) => p.displayName)).toEqual(['Ada']);
-    const joinedNote = await ada.client.notification('peerJoined');
-    expect(joinedNote.peer).toMatchObject({ id: bob.peerId, displayName: 'Bob', producers: [] });
+    const joinedNote = await ada.client.notification('peersJoined');
+    expect(joinedNote.peers).toMatchObject([{ id: bob.peerId, displayName: 'Bob', producers: [] }]);
 
     const audio = await ada.client.ok('produce', { transportId: ada.sendId, kind: 'audio', source: 'microphone', rtpParameters: opusParameters() });
     const added = await bob.client.notification('consumerAdded', (d) => d.producerId === audio.producerId);
@@ -85,8 +85,8 @@ describe('joining and media', () => {
     // Leaving closes the consumers of the leaver's tracks and removes them from everyone's list.
     await ada.client.ok('leave', {});
     await bob.client.notification('consumerClosed', (d) => d.consumerId === added.consumerId);
-    expect(await bob.client.notification('peerLeft', (d) => d.peerId === ada.peerId)).toBeTruthy();
-    expect(await cleo.client.notification('peerLeft', (d) => d.peerId === ada.peerId)).toBeTruthy();
+    expect(await bob.client.notification('peersLeft', (d) => d.peerIds.includes(ada.peerId))).toBeTruthy();
+    expect(await cleo.client.notification('peersLeft', (d) => d.peerIds.includes(ada.peerId))).toBeTruthy();
     expect(lectern.app.server.listening).toBe(true);
   });
 
@@ -107,7 +107,7 @@ describe('joining and media', () => {
     const ada = await joinReady('drops', 'Ada');
     const bob = await joinReady('drops', 'Bob');
     bob.client.socket.terminate();
-    expect(await ada.client.notification('peerLeft', (d) => d.peerId === bob.peerId)).toBeTruthy();
+    expect(await ada.client.notification('peersLeft', (d) => d.peerIds.includes(bob.peerId))).toBeTruthy();
   });
 });
 
@@ -194,7 +194,7 @@ describe('bad input', () => {
     const closed = await client.closed;
     expect(closed.code).toBe(1008);
     const other = await joinReady('junk', 'Other');
-    expect(await bystander.client.notification('peerJoined', (d) => d.peer.id === other.peerId)).toBeTruthy();
+    expect(await bystander.client.notification('peersJoined', (d) => d.peers.some((p) => p.id === other.peerId))).toBeTruthy();
   });
 
   it('rate-limits a connection that floods requests', async () => {
@@ -203,5 +203,27 @@ describe('bad input', () => {
     const limited = replies.filter((r) => !r.ok && r.error.code === 'rate_limited').length;
     expect(limited).toBeGreaterThanOrEqual(15);
     expect(replies.filter((r) => !r.ok && r.error.code === 'not_joined').length).toBeGreaterThan(0);
+  });
+});
+
+describe('presence at scale', () => {
+  it('batches a join storm: each participant gets a handful of presence messages, not one per newcomer', async () => {
+    const people = await Promise.all(Array.from({ length: 30 }, (_, i) => joinReady('storm', `Student ${i}`)));
+    const ids = new Set(people.map((p) => p.peerId));
+    // Everyone ends up knowing everyone else...
+    for (const person of people) {
+      await expect
+        .poll(() => {
+          const known = new Set<string>(person.peers.map((p) => p.id));
+          for (const f of person.client.frames) if (f.kind === 'notification' && f.method === 'peersJoined') for (const p of f.data.peers) known.add(p.id);
+          return [...ids].filter((id) => id !== person.peerId && !known.has(id)).length;
+        })
+        .toBe(0);
+    }
+    // ...from far fewer presence frames than the 29 per person that one-message-per-join would need.
+    const frames = people.map((p) => p.client.frames.filter((f) => f.kind === 'notification' && f.method === 'peersJoined').length);
+    const total = frames.reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThan((30 * 29) / 2);
+    console.log(`presence: 30 joins -> ${total} peersJoined frames in all (one per pair would be ${30 * 29})`);
   });
 });

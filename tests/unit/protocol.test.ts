@@ -65,7 +65,7 @@ describe('protocol schemas', () => {
     expect(Value.Check(ResponseFrame, { kind: 'response', id: 3, ok: true, data: {} })).toBe(true);
     expect(Value.Check(ResponseFrame, { kind: 'response', id: null, ok: false, error: { code: 'bad_frame', message: 'x' } })).toBe(true);
     expect(Value.Check(ResponseFrame, { kind: 'response', id: 3, ok: false, error: { code: 'made_up', message: 'x' } })).toBe(false);
-    expect(Value.Check(NotificationFrame, { kind: 'notification', method: 'peerLeft', data: { peerId: 'p' } })).toBe(true);
-    expect(Value.Check(NotificationFrame, { kind: 'notification', method: 'peerLeft', data: {} })).toBe(false);
+    expect(Value.Check(NotificationFrame, { kind: 'notification', method: 'peersLeft', data: { peerIds: ['p'] } })).toBe(true);
+    expect(Value.Check(NotificationFrame, { kind: 'notification', method: 'peersLeft', data: { peerIds: [] } })).toBe(false);
   });
 });

@@ -13,6 +13,8 @@ export class ClassView {
   readonly #grid = $('grid');
   readonly #tiles = new Map<string, Tile>();
   readonly #peers = new Map<string, PeerInfo>();
+  /** Tracks of people not announced yet: presence is batched, media is not, so media can come first. */
+  readonly #early = new Map<string, RemoteTrack[]>();
   #client: RoomClient | undefined;
   #self: { id: string; name: string; role: Role; permissions: Set<string> } | undefined;
   #hands: string[] = [];
@@ -25,8 +27,10 @@ export class ClassView {
   readonly events: RoomClientEvents = {
     peerJoined: (peer) => this.#upsertPeer(peer),
     peerLeft: (peerId) => this.#removePeer(peerId),
-    trackAdded: (track) => this.#tileForTrack(track)?.addTrack(track),
+    trackAdded: (track) => this.#addTrack(track),
     trackRemoved: (track) => {
+      const early = this.#early.get(track.peerId);
+      if (early) this.#early.set(track.peerId, early.filter((t) => t !== track));
       const tile = this.#tileForTrack(track);
       tile?.removeTrack(track);
       if (track.source === 'screen') this.#dropTile(`${track.peerId}:screen`);
@@ -90,15 +94,27 @@ export class ClassView {
     this.#resize.disconnect();
   }
 
+  #addTrack(track: RemoteTrack): void {
+    if (!this.#peers.has(track.peerId)) {
+      this.#early.set(track.peerId, [...(this.#early.get(track.peerId) ?? []), track]);
+      return;
+    }
+    this.#tileForTrack(track)?.addTrack(track);
+  }
+
   #upsertPeer(peer: PeerInfo): void {
     this.#peers.set(peer.id, peer);
     if (!this.#tiles.has(peer.id)) this.#addTile(peer.id, new Tile(peer.id, peer.displayName));
+    const early = this.#early.get(peer.id);
+    this.#early.delete(peer.id);
+    for (const track of early ?? []) this.#tileForTrack(track)?.addTrack(track);
     this.#renderPeople();
     setStatus(`${this.#peers.size + 1} in the room`);
   }
 
   #removePeer(peerId: string): void {
     this.#peers.delete(peerId);
+    this.#early.delete(peerId);
     this.#dropTile(peerId);
     this.#dropTile(`${peerId}:screen`);
     this.#renderPeople();
