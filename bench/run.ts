@@ -4,6 +4,7 @@
 //
 //   npm run bench                          all scenarios
 //   npm run bench -- --only=fanout,signalling --window=5 --pairs=3 --sessions=1000
+//   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --joins=12   (Chromium)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -18,12 +19,14 @@ import { loadWerift } from './lib/werift.js';
 import { sysctl } from './lib/proc.js';
 import { measureFanout, type FanoutResult } from './scenarios/measureFanout.js';
 import { measureSignalling, type SignallingResult } from './scenarios/signalling.js';
+import { measureSeminar, type SeminarResult } from './scenarios/seminar.js';
+import { measureJoinLatency, type JoinLatencyResult } from './scenarios/joinLatency.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,compare,signalling' },
+    only: { type: 'string', default: 'fanout,compare,signalling,seminar,joinlatency' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
     'spread-above': { type: 'string', default: '100' },
     window: { type: 'string', default: '10' },
@@ -32,6 +35,11 @@ const { values: args } = parseArgs({
     'compare-subscribers': { type: 'string', default: '50' },
     'compare-window': { type: 'string', default: '8' },
     sessions: { type: 'string', default: '1000,10000' },
+    'seminar-participants': { type: 'string', default: '12' },
+    'seminar-camera': { type: 'string', default: '320x180@15' },
+    'seminar-window': { type: 'string', default: '30' },
+    joins: { type: 'string', default: '12' },
+    'joiner-sends': { type: 'string', default: 'yes' },
     'time-limit': { type: 'string', default: '1800' },
     'no-netns': { type: 'boolean', default: false },
   },
@@ -126,7 +134,9 @@ const output: {
   fanout: FanoutResult[];
   comparison?: { subscribers: number; pairs: { lectern: FanoutResult; janus: FanoutResult }[]; medianCpuRatio: number; medianP99Ratio: number; validPairs: number };
   signalling: SignallingResult[];
-} = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [] };
+  seminar: SeminarResult[];
+  joinLatency?: JoinLatencyResult;
+} = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
 console.log(`load average at start ${machine.loadAverageAtStart.join(' ')} (other work on the machine skews every number)`);
@@ -231,6 +241,76 @@ if (only.has('signalling')) {
       fmt(s.serverHeapPerSessionKiB, 2),
     ]),
   );
+}
+
+// 4. Seminar: N Chromium pages in one room, all sending and receiving.
+if (only.has('seminar')) {
+  const cam = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(args['seminar-camera']);
+  if (!cam) throw new Error('--seminar-camera=WIDTHxHEIGHT[@FPS]');
+  const camera = { width: Number(cam[1]), height: Number(cam[2]), fps: Number(cam[3] ?? 15) };
+  for (const participants of args['seminar-participants'].split(',').map(Number)) {
+    console.log(`seminar: ${participants} Chromium participants, camera ${args['seminar-camera']} ...`);
+    try {
+      const r = await measureSeminar({ participants, camera, windowSeconds: Number(args['seminar-window']), warmupSeconds: 5, readyTimeoutSeconds: 90 });
+      output.seminar.push(r);
+      notes.push(`seminar ${participants}: ${r.note}`);
+    } catch (error) {
+      console.log(`seminar with ${participants} participants failed: ${(error as Error).message}`);
+      notes.push(`seminar ${participants}: failed: ${(error as Error).message}`);
+    }
+  }
+  printTable(
+    'Seminar (N Chromium pages, each sends camera+mic and receives all others; SFU = default 2 workers, one room = one worker)',
+    ['N', 'joined', 'camera', 'layers sent', 'sent heights', 'tiles w/ video', 'fps p50', 'fps p10', 'height p50', 'video loss', 'audio loss', 'fwd pkt/s', 'sfu in pkt/s', 'sfu cpu % (per worker)', 'chromium cpu %', 'machine cpu %', 'load'],
+    output.seminar.map((r) => [
+      String(r.participants),
+      String(r.joined),
+      r.camera,
+      fmt(r.layersSentMedian, 0),
+      r.sentHeights,
+      `${r.tilesWithVideo}/${r.remoteTiles}`,
+      fmt(r.fpsMedian),
+      fmt(r.fpsP10),
+      fmt(r.frameHeightMedian, 0),
+      pct(r.videoLoss),
+      pct(r.audioLoss),
+      String(r.sfuForwardedPerSecond),
+      String(r.sfuReceivedPerSecond),
+      r.sfuCpuPercentPerWorker.map((c) => fmt(c)).join(' + '),
+      fmt(r.chromiumCpuPercent, 0),
+      `${fmt(r.machineBusyPercent, 0)}/${machine.cpus * 100}`,
+      fmt(r.loadAverage),
+    ]),
+  );
+}
+
+// 5. Join latency: click Join -> first decoded remote frame, in Chromium, repeated.
+if (only.has('joinlatency')) {
+  const joins = Number(args.joins);
+  console.log(`join latency: ${joins} joins into a room with one publisher ...`);
+  try {
+    const r = await measureJoinLatency({ joins, joinerSends: args['joiner-sends'] !== 'no', timeoutSeconds: 20 });
+    output.joinLatency = r;
+    notes.push(`join latency: ${r.note}`);
+    const row = (label: string, s: { p50: number; p95: number; min: number; max: number }) => [label, fmt(s.p50, 0), fmt(s.p95, 0), fmt(s.min, 0), fmt(s.max, 0)];
+    printTable(
+      `Join latency in Chromium (${r.completed}/${r.joins} joins, one publisher already sending; target: click -> first frame p50 <= 500 ms)`,
+      ['from -> to', 'p50 ms', 'p95 ms', 'min ms', 'max ms'],
+      [
+        row("click -> 'join' request sent", r.summary.clickToJoinSentMs),
+        row("click -> 'join' reply", r.summary.clickToJoinedMs),
+        row('click -> first PeerConnection connected', r.summary.clickToFirstPcConnectedMs),
+        row('click -> remote video track on its tile', r.summary.clickToRemoteTrackMs),
+        row('click -> first remote frame (rVFC)', r.summary.clickToFirstFrameMs),
+        row('click -> first remote frame (10 ms poll)', r.summary.clickToFirstFramePollMs),
+        row("'join' reply -> first remote frame", r.summary.joinedToFirstFrameMs),
+      ],
+    );
+    for (const s of r.samples.filter((x) => x.error)) console.log(`  join ${s.join}: ${s.error}`);
+  } catch (error) {
+    console.log(`join latency failed: ${(error as Error).message}`);
+    notes.push(`join latency: failed: ${(error as Error).message}`);
+  }
 }
 
 const resultsDir = join(benchDir, 'results');

@@ -1,0 +1,284 @@
+// What the Chromium scenarios (seminar, join latency) share: a real Lectern in this process
+// (server/app.ts build() with parseConfig, a real Sfu with 2 workers on 127.0.0.1), Debian's
+// Chromium through playwright-core, a page-side probe injected before the client runs, and CPU
+// accounting from /proc for the mediasoup workers, the Chromium processes and the whole machine.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from '../../server/app.js';
+import { parseConfig } from '../../config/index.js';
+import { Sfu } from '../../sfu/index.js';
+import { cpuMicros } from './proc.js';
+
+const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** A Lectern listening on 127.0.0.1, and every consumer/producer its workers create. */
+export interface BenchLectern {
+  url: string;
+  sfu: Sfu;
+  consumers: Set<types.Consumer>;
+  producers: Set<types.Producer>;
+  close(): Promise<void>;
+}
+
+/** Build the client if client/dist is missing (the pages are served from it). */
+export function ensureClientBuilt(): void {
+  if (existsSync(join(projectDir, 'client', 'dist', 'app.js'))) return;
+  const r = spawnSync(process.execPath, [join(projectDir, 'scripts', 'build-client.mjs')], { stdio: 'inherit', cwd: projectDir });
+  if (r.status !== 0) throw new Error('client build failed (node scripts/build-client.mjs)');
+}
+
+/** Start Lectern as `npm start` would (default config: one worker per core), on OS-chosen ports. */
+export async function startBenchLectern(): Promise<BenchLectern> {
+  ensureClientBuilt();
+  const consumers = new Set<types.Consumer>();
+  const producers = new Set<types.Producer>();
+  // Count through mediasoup's observer: the Sfu keeps its routers private, and a bench must not
+  // need hooks in the product.
+  const onWorker = (worker: types.Worker) =>
+    worker.observer.on('newrouter', (router) =>
+      router.observer.on('newtransport', (transport) => {
+        transport.observer.on('newconsumer', (c) => {
+          consumers.add(c);
+          c.observer.once('close', () => consumers.delete(c));
+        });
+        transport.observer.on('newproducer', (p) => {
+          producers.add(p);
+          p.observer.once('close', () => producers.delete(p));
+        });
+      }),
+    );
+  mediasoup.observer.on('newworker', onWorker);
+  const auditDir = mkdtempSync(join(tmpdir(), 'lectern-bench-audit-'));
+  const config = parseConfig({ log: { level: 'silent' }, audit: { dir: auditDir } });
+  const sfu = await Sfu.create({ ...config.media, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn' });
+  mediasoup.observer.off('newworker', onWorker);
+  const { app } = await build({ config, sfu });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const exits = sfu.pool.workers.map((w) => new Promise<void>((resolve) => w.worker.observer.once('close', () => resolve())));
+  return {
+    url,
+    sfu,
+    consumers,
+    producers,
+    async close() {
+      await app.close();
+      sfu.close();
+      await Promise.all(exits);
+      rmSync(auditDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Chromium with fake camera/microphone; no throttling of pages that are not in front. */
+export function launchBenchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows',
+    ],
+  });
+}
+
+/** Page-side probe: a string, not a function, so no transpiler helper can leak into the page. */
+export function probeScript(camera?: { width: number; height: number; fps: number }): string {
+  return `(() => {
+  const probe = { click: null, joinSent: null, joinId: null, joined: null, firstFrameRvfc: null, firstFramePresented: null, firstFramePoll: null, firstFrameSize: null, firstTrack: null, pcConnected: null, pcs: [] };
+  window.__benchProbe = probe;
+  const camera = ${JSON.stringify(camera ?? null)};
+  if (camera) {
+    // Ask the fake camera for a smaller picture than the client's 960x540 (the only change).
+    const gum = MediaDevices.prototype.getUserMedia;
+    MediaDevices.prototype.getUserMedia = function (c) {
+      if (c && c.video) c = { ...c, video: { width: { ideal: camera.width }, height: { ideal: camera.height }, frameRate: { ideal: camera.fps } } };
+      return gum.call(this, c);
+    };
+  }
+  const PC = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends PC {
+    constructor(...args) {
+      super(...args);
+      probe.pcs.push(this);
+      this.addEventListener('connectionstatechange', () => {
+        if (this.connectionState === 'connected' && probe.pcConnected === null) probe.pcConnected = performance.now();
+      });
+    }
+  };
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (probe.joinId === null || probe.joined !== null || typeof event.data !== 'string') return;
+        try { const f = JSON.parse(event.data); if (f.kind === 'response' && f.id === probe.joinId) probe.joined = performance.now(); } catch {}
+      });
+    }
+    send(data) {
+      if (probe.joinSent === null && typeof data === 'string' && data.includes('"join"')) {
+        try { const f = JSON.parse(data); if (f.method === 'join') { probe.joinSent = performance.now(); probe.joinId = f.id; } } catch {}
+      }
+      return super.send(data);
+    }
+  };
+  document.addEventListener('click', (event) => {
+    const t = event.target;
+    if (probe.click === null && t && t.closest && t.closest('#join-button')) probe.click = performance.now();
+  }, true);
+  // First remote frame, two ways: requestVideoFrameCallback (presentationTime of the first frame
+  // composited) and getVideoPlaybackQuality().totalVideoFrames polled every 10 ms.
+  const hooked = new WeakSet();
+  setInterval(() => {
+    const now = performance.now();
+    for (const v of document.querySelectorAll('.tile:not(.local) video')) {
+      if (!v.srcObject) continue;
+      if (probe.firstTrack === null) probe.firstTrack = now;
+      if (!hooked.has(v) && v.requestVideoFrameCallback) {
+        hooked.add(v);
+        v.requestVideoFrameCallback((t, m) => {
+          if (probe.firstFrameRvfc !== null) return;
+          probe.firstFrameRvfc = performance.now();
+          probe.firstFramePresented = m.presentationTime;
+          probe.firstFrameSize = m.width + 'x' + m.height;
+        });
+      }
+      if (probe.firstFramePoll === null && v.getVideoPlaybackQuality().totalVideoFrames > 0) probe.firstFramePoll = now;
+    }
+  }, 10);
+})();`;
+}
+
+/** The probe's record of one page. */
+export interface Probe {
+  click: number | null;
+  joinSent: number | null;
+  joined: number | null;
+  firstFrameRvfc: number | null;
+  firstFramePresented: number | null;
+  firstFramePoll: number | null;
+  firstFrameSize: string | null;
+  /** First remote video track attached to a tile (10 ms poll). */
+  firstTrack: number | null;
+  /** First PeerConnection (send or receive) connected. */
+  pcConnected: number | null;
+}
+
+export const readProbe = (page: Page): Promise<Probe> =>
+  page.evaluate(`(() => { const { pcs, joinId, ...rest } = window.__benchProbe; return rest; })()`) as Promise<Probe>;
+
+/** Open the room in a fresh profile with the probe, type a name, click Join (no wait). */
+export async function openAndClickJoin(
+  browser: Browser,
+  url: string,
+  room: string,
+  name: string,
+  options: { camera?: { width: number; height: number; fps: number }; viewport?: { width: number; height: number }; sendMedia?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 800, height: 600 } });
+  await context.addInitScript({ content: probeScript(options.camera) });
+  const page = await context.newPage();
+  await page.goto(`${url}/r/${room}`);
+  await page.getByLabel('Your name').fill(name);
+  if (options.sendMedia === false) {
+    await page.locator('#start-camera').setChecked(false);
+    await page.locator('#start-mic').setChecked(false);
+  }
+  await page.getByRole('button', { name: 'Join' }).click();
+  return { context, page };
+}
+
+/** Direct and indirect children of a process (pid, from /proc/<pid>/stat ppid). */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    for (const [child, pp] of parent) if (pp === p) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+/** Summed CPU time of processes that exist now; processes that vanish count 0. */
+export function cpuOf(pids: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      m.set(pid, cpuMicros(pid));
+    } catch {
+      // exited
+    }
+  }
+  return m;
+}
+
+/** CPU seconds used between two snapshots by processes present in both (a process started in
+ *  between is not counted: its pid might be a reused one). */
+export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let micros = 0;
+  for (const [pid, t] of after) {
+    const b = before.get(pid);
+    if (b !== undefined && t >= b) micros += t - b;
+  }
+  return micros / 1e6;
+}
+
+/** Machine-wide busy and total jiffies from /proc/stat (all cores). */
+export function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Sum of RTP packets the SFU sent to consumers / received from producers (mediasoup stats). */
+export async function mediasoupPackets(lectern: BenchLectern): Promise<{ sent: number; received: number }> {
+  let sent = 0;
+  let received = 0;
+  await Promise.all([
+    ...[...lectern.consumers].map(async (c) => {
+      for (const s of await c.getStats().catch(() => [])) if (s.type === 'outbound-rtp') sent += s.packetCount;
+    }),
+    ...[...lectern.producers].map(async (p) => {
+      for (const s of await p.getStats().catch(() => [])) if (s.type === 'inbound-rtp') received += s.packetCount;
+    }),
+  ]);
+  return { sent, received };
+}
+
+export const quantile = (values: number[], q: number): number => {
+  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+};
