@@ -9,14 +9,14 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../tests/helpers/chromium.js';
 import { build } from '../../server/app.js';
 import { parseConfig } from '../../config/index.js';
 import { Sfu } from '../../sfu/index.js';
 import { cpuMicros } from './proc.js';
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A Lectern listening on 127.0.0.1, and every consumer/producer its workers create. */
 export interface BenchLectern {
@@ -76,28 +76,9 @@ export async function startBenchLectern(): Promise<BenchLectern> {
   };
 }
 
-/** Headless Chromium with fake camera/microphone; no throttling of pages that are not in front. */
+/** Headless Chromium with fake camera/microphone (the tests' launcher); no throttling of pages that are not in front. */
 export function launchBenchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
-    ],
-  });
+  return launchChromium(['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows']);
 }
 
 /** Page-side probe: a string, not a function, so no transpiler helper can leak into the page. */

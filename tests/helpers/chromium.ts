@@ -6,12 +6,13 @@ import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Start a headless Chromium with fake media devices. */
-export async function launchChromium(): Promise<Browser> {
+/** Start a headless Chromium with fake media devices; `extraArgs` are added to the usual flags. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
+      ...extraArgs,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
