@@ -81,6 +81,12 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
     return this.#producers;
   }
 
+  /** My live producer of a source, if any (the server allows one per source). */
+  producerFor(source: TrackSource): TrackProducer | undefined {
+    for (const producer of this.#producers.values()) if (producer.appData.source === source) return producer;
+    return undefined;
+  }
+
   /** My live consumers. */
   get consumers(): ReadonlyMap<string, TrackConsumer> {
     return this.#consumers;

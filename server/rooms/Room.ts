@@ -206,9 +206,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Pause someone's track as a moderator; with `lock`, they may not unmute it themselves. */
   async mute(by: Peer, peerId: string, source: TrackSource, lock: boolean): Promise<void> {
     const peer = this.#target(peerId);
-    for (const producer of peer.media.producers.values()) {
-      if (producer.appData.source === source && !producer.paused) await producer.pause();
-    }
+    await peer.media.producerFor(source)?.pause();
     if (lock) peer.lockedSources.add(source);
     peer.notify('moderatorMuted', { source, canUnmute: !lock });
     this.#record({ action: 'moderation.muted', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { source, lock } });
@@ -218,9 +216,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async muteAll(by: Peer, allowSelfUnmute: boolean): Promise<number> {
     const targets = this.#admittedPeers().filter((p) => p !== by && !p.can('moderate'));
     for (const peer of targets) {
-      for (const producer of peer.media.producers.values()) {
-        if (producer.appData.source === 'microphone' && !producer.paused) await producer.pause();
-      }
+      await peer.media.producerFor('microphone')?.pause();
       if (!allowSelfUnmute) peer.lockedSources.add('microphone');
       peer.notify('moderatorMuted', { source: 'microphone', canUnmute: allowSelfUnmute });
     }
@@ -254,7 +250,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     const peer = this.#target(peerId);
     peer.presenter = presenter;
     if (!peer.can('shareScreen')) {
-      for (const producer of [...peer.media.producers.values()]) if (producer.appData.source === 'screen') producer.close();
+      peer.media.producerFor('screen')?.close();
     }
     for (const other of this.#admittedPeers()) other.notify('peerUpdated', { peer: peer.info() });
     this.#record({ action: 'moderation.presenter', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { presenter } });

@@ -18,7 +18,6 @@ export class ClassView {
   #client: RoomClient | undefined;
   #self: { id: string; name: string; role: Role; permissions: Set<string> } | undefined;
   #hands: string[] = [];
-  #speaker: string | null = null;
   #statsVisible = false;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   readonly #resize = new ResizeObserver((entries) => this.#onResize(entries));
@@ -237,7 +236,6 @@ export class ClassView {
   }
 
   #renderSpeaker(peerId: string | null): void {
-    this.#speaker = peerId;
     for (const [key, tile] of this.#tiles) tile.speaking = key === peerId;
   }
 

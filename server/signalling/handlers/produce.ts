@@ -10,10 +10,8 @@ export const produce: Handler<'produce'> = async (ctx, data) => {
   if (KIND_OF_SOURCE[data.source] !== data.kind) {
     throw new SignallingError('invalid_data', `a ${data.source} track must be ${KIND_OF_SOURCE[data.source]}`);
   }
-  for (const existing of peer.media.producers.values()) {
-    if (existing.appData.source === data.source) {
-      throw new SignallingError('media_rejected', `already sending a ${data.source} track; close it first`);
-    }
+  if (peer.media.producerFor(data.source)) {
+    throw new SignallingError('media_rejected', `already sending a ${data.source} track; close it first`);
   }
   const producer = await peer.media.produce(
     data.transportId,
