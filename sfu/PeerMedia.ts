@@ -58,6 +58,8 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
   readonly #router: types.Router;
   readonly #options: PeerMediaOptions;
   readonly #transports = new Map<string, types.WebRtcTransport>();
+  /** Transports being created: counted at once, so concurrent requests cannot overshoot a limit. */
+  #creatingTransports = 0;
   readonly #producers = new Map<string, TrackProducer>();
   readonly #consumers = new Map<string, TrackConsumer>();
   #recvTransport: types.WebRtcTransport | undefined;
@@ -94,7 +96,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
 
   /** Number of open transports. */
   get transportCount(): number {
-    return this.#transports.size;
+    return this.#transports.size + this.#creatingTransports;
   }
 
   /** Whether a receive transport exists to carry consumers. */
@@ -105,19 +107,21 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
   /** Open a WebRTC transport on the worker's shared WebRtcServer. */
   async createTransport(direction: 'send' | 'recv'): Promise<TransportInfo> {
     this.#assertOpen();
-    const transport = await this.#router.createWebRtcTransport({
-      webRtcServer: this.#options.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: this.#options.initialAvailableOutgoingBitrate,
-      appData: { direction },
-    });
+    this.#creatingTransports++;
+    const transport = await this.#router
+      .createWebRtcTransport({
+        webRtcServer: this.#options.webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: this.#options.initialAvailableOutgoingBitrate,
+        appData: { direction },
+      })
+      .finally(() => this.#creatingTransports--);
     if (this.#closed) {
       transport.close();
       throw new SfuError('closed', 'peer media closed while creating a transport');
     }
-    if (direction === 'send') await transport.setMaxIncomingBitrate(this.#options.maxIncomingBitrate);
     this.#transports.set(transport.id, transport);
     transport.observer.once('close', () => {
       this.#transports.delete(transport.id);
@@ -125,6 +129,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
     });
     // The first receive transport carries consumers; a later one replaces it (client reconnect).
     if (direction === 'recv') this.#recvTransport = transport;
+    if (direction === 'send') await transport.setMaxIncomingBitrate(this.#options.maxIncomingBitrate);
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,

@@ -192,7 +192,11 @@ export class RoomClient {
   }
 
   async #createTransports(ice: { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy }): Promise<void> {
-    const send = await this.#signalling.request('createTransport', { direction: 'send' });
+    // Both at once: one round trip instead of two before 'ready' (time to first picture).
+    const [send, recv] = await Promise.all([
+      this.#signalling.request('createTransport', { direction: 'send' }),
+      this.#signalling.request('createTransport', { direction: 'recv' }),
+    ]);
     this.#sendTransport = this.#device.createSendTransport({ ...transportOptions(send), ...ice });
     this.#wireConnect(this.#sendTransport);
     this.#sendTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
@@ -202,7 +206,6 @@ export class RoomClient {
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
 
-    const recv = await this.#signalling.request('createTransport', { direction: 'recv' });
     this.#recvTransport = this.#device.createRecvTransport({ ...transportOptions(recv), ...ice });
     this.#wireConnect(this.#recvTransport);
   }

@@ -175,6 +175,14 @@ describe('bad input', () => {
     await expect.poll(peers).toBe(before);
   });
 
+  it('caps transports per participant even when they are all requested at once', async () => {
+    const client = await connect();
+    await client.ok('join', { room: 'transports', displayName: 'Greedy' });
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => client.send('createTransport', { direction: i % 2 ? 'recv' : 'send' })));
+    expect(replies.filter((r) => r.ok)).toHaveLength(4);
+    for (const refused of replies.filter((r) => !r.ok)) expect(refused).toMatchObject({ error: { code: 'media_rejected' } });
+  });
+
   it("cannot touch another participant's media by id", async () => {
     const ada = await joinReady('ids', 'Ada');
     const mallory = await joinReady('ids', 'Mallory');
