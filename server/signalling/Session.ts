@@ -3,7 +3,7 @@
 // answered with an error frame and the connection (and everyone else's) carries on; a connection
 // that keeps sending junk is closed with a policy-violation code.
 import type { WebSocket, RawData } from 'ws';
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
 import type { LecternConfig } from '../../config/index.js';
@@ -59,10 +59,13 @@ export interface SessionDeps {
 /** A browser's signalling connection and the room membership it carries. */
 export class Session implements Notifier {
   readonly #socket: WebSocket;
+  /** Shared by every session (one object, see routes/signalling.ts). */
   readonly #deps: SessionDeps;
   /** The sign-in cookie of the upgrade request; the request itself is not kept (memory per idle session). */
   readonly signIn: SignInHeaders;
   readonly #log: FastifyBaseLogger;
+  /** The upgrade request's id, to tie this connection's log lines to fastify's 'incoming request'. */
+  readonly #reqId: string;
   readonly #limiter: RateLimiter;
   #room: Room | undefined;
   #peer: Peer | undefined;
@@ -70,15 +73,24 @@ export class Session implements Notifier {
   #joining = false;
   #closed = false;
 
-  constructor(socket: WebSocket, request: FastifyRequest, deps: SessionDeps) {
+  /** `signIn` and `reqId` are copied out of the upgrade request by the route, so the request need not live on. */
+  constructor(socket: WebSocket, signIn: SignInHeaders, reqId: string, deps: SessionDeps) {
     this.#socket = socket;
-    this.signIn = { headers: { cookie: request.headers.cookie } };
+    this.signIn = signIn;
+    this.#reqId = reqId;
     this.#deps = deps;
     this.#log = deps.log;
     this.#limiter = new RateLimiter(deps.config.signalling.maxRequestsPerSecond);
     socket.on('message', (raw, isBinary) => this.#onFrame(raw, isBinary));
     socket.on('close', () => this.close());
-    socket.on('error', (error) => this.#log.debug({ err: error }, 'websocket error'));
+    // ws emits 'error' for a broken frame or one above maxPayload, and has already started the close.
+    // This is the only 'error' listener (the route removes @fastify/websocket's, which kept the
+    // upgrade request alive) and does what that one did by default: log it and drop the connection.
+    // A warning, not an error: it is the client's fault, and one line per connection at most.
+    socket.on('error', (error) => {
+      this.#log.warn({ err: error, reqId: this.#reqId, peer: this.#peer?.id }, 'websocket error');
+      this.#socket.terminate();
+    });
   }
 
   /** Whether this connection has joined a room. */
