@@ -11,10 +11,12 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LecternFanout } from './lectern/LecternFanout.js';
+import { LecternFanout, type SrtpSuite } from './lectern/LecternFanout.js';
 import { JanusFanout } from './janus/JanusFanout.js';
 import { janusInstalled } from './janus/JanusServer.js';
 import { DirectTarget } from './lib/DirectTarget.js';
+import { Sink } from './lib/Sink.js';
+import type { SubscriberKind } from './lib/FanoutTarget.js';
 import { loadWerift } from './lib/werift.js';
 import { sysctl } from './lib/proc.js';
 import { measureFanout, type FanoutResult } from './scenarios/measureFanout.js';
@@ -26,8 +28,13 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,compare,signalling,seminar,joinlatency' },
+    only: { type: 'string', default: 'fanout,capacity,compare,signalling,seminar,joinlatency' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
+    'fanout-kind': { type: 'string', default: 'srtp' },
+    'srtp-suite': { type: 'string', default: 'AEAD_AES_256_GCM' },
+    'capacity-subscribers': { type: 'string', default: '300,350,400,450,500,550,600' },
+    pin: { type: 'boolean', default: false },
+    paced: { type: 'boolean', default: false },
     'spread-above': { type: 'string', default: '100' },
     window: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
@@ -62,7 +69,7 @@ setTimeout(() => {
 }, limitSeconds * 1000).unref();
 
 const only = new Set(args.only.split(','));
-const timing = { warmupMs: Number(args.warmup) * 1000, windowSeconds: Number(args.window) };
+const timing = { warmupMs: Number(args.warmup) * 1000, windowSeconds: Number(args.window), paced: args.paced };
 const spreadAbove = Number(args['spread-above']);
 const notes: string[] = [];
 
@@ -106,6 +113,7 @@ function fanoutRows(results: FanoutResult[]): string[][] {
     r.sfu,
     r.layout,
     r.subscriberKind,
+    r.publisher,
     String(r.subscribers),
     String(r.forwardedPerSecond),
     fmt(r.sfuCpuPercent),
@@ -115,10 +123,10 @@ function fanoutRows(results: FanoutResult[]): string[][] {
     fmt(r.latencyP99Ms, 2),
     fmt(r.rssPerSubscriberKiB, 0),
     fmt(r.loadAverage, 1),
-    r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops)` : 'ok',
+    (r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops)` : 'ok') + (r.srtpFailures ? `, ${r.srtpFailures} SRTP failures` : ''),
   ]);
 }
-const FANOUT_HEADER = ['sfu', 'layout', 'subscribers are', 'N', 'fwd pkt/s', 'sfu cpu %', 'cpu µs/pkt', 'loss', 'p50 ms', 'p99 ms', 'RSS KiB/sub', 'load', 'run'];
+const FANOUT_HEADER = ['sfu', 'layout', 'subscribers are', 'publisher', 'N', 'fwd pkt/s', 'sfu cpu %', 'cpu µs/pkt', 'loss', 'p50 ms', 'p99 ms', 'RSS KiB/sub', 'load', 'run'];
 
 const median = (xs: number[]): number => {
   const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
@@ -132,6 +140,7 @@ const output: {
   machine: typeof machine;
   notes: string[];
   fanout: FanoutResult[];
+  capacity?: { points: FanoutResult[]; maxCleanForwardedPerSecond: number; maxCleanSubscribers: number };
   comparison?: { subscribers: number; pairs: { lectern: FanoutResult; janus: FanoutResult }[]; medianCpuRatio: number; medianP99Ratio: number; validPairs: number };
   signalling: SignallingResult[];
   seminar: SeminarResult[];
@@ -141,27 +150,63 @@ const output: {
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
 console.log(`load average at start ${machine.loadAverageAtStart.join(' ')} (other work on the machine skews every number)`);
 
-// 1. Lecture fan-out through Lectern, plain-RTP subscribers into the counting sink.
+// Subscribers of the high-N points: SRTP PlainTransport consumers (mediasoup encrypts every copy, as
+// for browsers) when the C sink could be built against libsrtp2, plain RTP otherwise, and said so.
+let fanoutKind = args['fanout-kind'] as SubscriberKind;
+if (fanoutKind !== 'srtp' && fanoutKind !== 'plain-rtp') throw new Error('--fanout-kind=srtp|plain-rtp');
+if (fanoutKind === 'srtp' && !Sink.srtpCapable) {
+  fanoutKind = 'plain-rtp';
+  notes.push('fan-out: the C sink could not be built against libsrtp2 (apt-get install gcc libsrtp2-dev): subscribers are plain RTP, which understates CPU per packet');
+}
+const srtpSuite = args['srtp-suite'] as SrtpSuite;
+const fanoutSubscribers = fanoutKind === 'srtp' ? `SRTP PlainTransport consumers (${srtpSuite})` : 'PlainTransport consumers (no SRTP)';
+const lecternFanout = (spread: boolean) => () => LecternFanout.create({ spread, pin: args.pin, srtpSuite });
+
+// 1. Lecture fan-out through Lectern, SRTP (or plain-RTP) subscribers into the counting sink.
 if (only.has('fanout')) {
   const baseline = await measureFanout((sink) => DirectTarget.create(sink), 1, 'plain-rtp', timing);
   output.fanout.push(baseline);
   for (const n of args.subscribers.split(',').map(Number)) {
     console.log(`fan-out: lectern 1 -> ${n} ...`);
-    output.fanout.push(await measureFanout(() => LecternFanout.create({ spread: n > spreadAbove }), n, 'plain-rtp', timing));
+    output.fanout.push(await measureFanout(lecternFanout(n > spreadAbove), n, fanoutKind, timing));
   }
   notes.push(
     'fan-out: publisher = plain-RTP generator (VP8 ~1 Mbit/s, 30 fps, 4 packets/frame + opus 20 ms) into a PlainTransport producer; ' +
-      `subscribers = PlainTransport consumers (no SRTP) into a counting UDP sink (${output.fanout.at(-1)?.sink}); ` +
+      `subscribers = ${fanoutSubscribers} into a counting UDP sink (${output.fanout.at(-1)?.sink}); ` +
       `N > ${spreadAbove} is spread over both workers with pipeToRouter. Latency includes the sink (see the baseline row).`,
   );
-  printTable('Lecture fan-out (Lectern, plain-RTP subscribers into a counting sink)', FANOUT_HEADER, fanoutRows(output.fanout));
+  printTable(`Lecture fan-out (Lectern; subscribers: ${fanoutSubscribers} into a counting sink)`, FANOUT_HEADER, fanoutRows(output.fanout));
+}
+
+// 1b. Capacity of one worker core: one worker, N rising until subscribers lose packets.
+if (only.has('capacity')) {
+  const points: FanoutResult[] = [];
+  for (const n of args['capacity-subscribers'].split(',').map(Number)) {
+    console.log(`capacity: one worker, 1 -> ${n} ...`);
+    const r = await measureFanout(lecternFanout(false), n, fanoutKind, timing);
+    points.push(r);
+    if (!r.discarded && r.loss > 0) break;
+  }
+  const clean = points.filter((r) => !r.discarded && r.loss === 0);
+  const best = clean.reduce<FanoutResult | undefined>((a, r) => (!a || r.forwardedPerSecond > a.forwardedPerSecond ? r : a), undefined);
+  output.capacity = { points, maxCleanForwardedPerSecond: best?.forwardedPerSecond ?? 0, maxCleanSubscribers: best?.subscribers ?? 0 };
+  printTable(`Capacity of one worker (one core; subscribers: ${fanoutSubscribers})`, FANOUT_HEADER, fanoutRows(points));
+  console.log(
+    best
+      ? `highest load with 0 loss on one worker: 1 -> ${best.subscribers}, ${best.forwardedPerSecond} forwarded packets/s at ${fmt(best.sfuCpuPercent)}% of a core (target >= 60,000/s)`
+      : 'no point ran without loss',
+  );
+  notes.push(
+    'capacity: one worker process (so one core at most), the same publisher and subscribers as the fan-out, N rising until a ' +
+      'point loses packets without kernel receive-buffer drops; the first lossy point ends the ramp.',
+  );
 }
 
 // 2. Side by side with Janus: the same load, WebRTC subscribers (werift) on both sides, A-B-B-A.
 if (only.has('compare')) {
   const n = Number(args['compare-subscribers']);
   const pairs = Number(args.pairs);
-  const compareTiming = { warmupMs: timing.warmupMs, windowSeconds: Number(args['compare-window']) };
+  const compareTiming = { ...timing, windowSeconds: Number(args['compare-window']) };
   let skip: string | undefined;
   if (!janusInstalled()) skip = 'janus is not installed (apt-get install janus)';
   else

@@ -4,7 +4,8 @@
 #
 #   1. cached binary (outside node_modules)            -> copy into place   (~1 s)
 #   2. upstream prebuilt from GitHub releases          -> verify, cache     (needs internet)
-#   3. build from the package's own sources against Debian libraries     (~6 min, 2 cores)
+#   3. build from the package's own sources against Debian libraries     (~6 min, 2 cores);
+#      libsrtp is Debian's libsrtp2 source package rebuilt with OpenSSL crypto (see build_libsrtp)
 #   4. verify: worker + router + WebRtcTransport through the mediasoup Node API
 #
 # Env:
@@ -42,10 +43,43 @@ die() { printf 'mediasoup-worker: ERROR: %s\n' "$*" >&2; exit 1; }
 new_tmp() { NEW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/lectern-mediasoup.XXXXXX") && TMP_DIRS+=("$NEW_TMP"); }
 
 # ---------------------------------------------------------------------------------------
-# Source-build recipe. The text of build_from_source and apply_patches (as printed by
-# `declare -f`, i.e. without comments) is hashed into the cache key, so changing the
-# recipe invalidates cached source builds.
+# Source-build recipe. The text of build_from_source, build_libsrtp and apply_patches (as
+# printed by `declare -f`, i.e. without comments) is hashed into the cache key, so changing
+# the recipe invalidates cached source builds.
 # ---------------------------------------------------------------------------------------
+
+# The Debian mirror this machine already uses (its deb-src side holds the same sources).
+debian_mirror() {
+	local uri
+	uri=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list |
+		grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n 1 | tr -d ' ')
+	echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# Why: Debian builds libsrtp2 with NSS crypto (--enable-nss), which creates an NSS context for
+# every packet: 7-10 us to protect one 1,100-byte packet here, against ~2 us for the same source
+# built with OpenSSL (mediasoup's own build uses OpenSSL too). An SFU protects every forwarded
+# copy, so this alone was ~2/3 of Lectern's CPU per packet. Same upstream version, same Debian
+# patches, fetched by apt (signature-checked) from the Debian archive; only the crypto differs.
+# Prints the install prefix; fails (the caller falls back to Debian's binary) if anything is off.
+build_libsrtp() {
+	local dir=$1 version codename
+	version=$(dpkg-query -W -f '${source:Version}' libsrtp2-dev) || return 1
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[[ -n $codename ]] || return 1
+	mkdir -p "$dir/apt/lists/partial" "$dir/src"
+	echo "deb-src $(debian_mirror) $codename main" >"$dir/apt/sources.list"
+	local apt=(-o "Dir::Etc::sourcelist=$dir/apt/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$dir/apt/lists" -o APT::Sandbox::User=root)
+	apt-get "${apt[@]}" update -qq >&2 || return 1
+	(cd "$dir/src" && apt-get "${apt[@]}" source -qq "libsrtp2=$version" >&2) || return 1
+	local tree
+	tree=$(find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name 'libsrtp*' | head -n 1)
+	[[ -n $tree ]] || return 1
+	(cd "$tree" && ./configure --prefix="$dir/install" --enable-openssl --disable-debug-logging \
+		CFLAGS="-O2 -fPIC -D_REENTRANT" >&2 && make -j "$JOBS" libsrtp2.a >&2 && make install >&2) || return 1
+	[[ -f $dir/install/lib/libsrtp2.a && -f $dir/install/include/srtp2/srtp.h ]] || return 1
+	echo "$dir/install"
+}
 
 apply_patches() {
 	local src=$1 f
@@ -82,6 +116,16 @@ build_from_source() {
 	# Any .wrap left makes meson download; replace each subproject by a local Debian shim.
 	rm -f "$src"/subprojects/*.wrap
 	cp -a "$SHIM_DIR"/*/ "$src/subprojects/"
+
+	# libsrtp with OpenSSL crypto if Debian's source can be fetched; the shim picks it up from
+	# subprojects/libsrtp3/openssl-build, else it links Debian's libsrtp2 (NSS) as before.
+	local srtp
+	if srtp=$(build_libsrtp "$build/libsrtp"); then
+		cp -a "$srtp" "$src/subprojects/libsrtp3/openssl-build"
+		log "libsrtp: Debian's libsrtp2 source rebuilt with OpenSSL crypto"
+	else
+		log "warning: could not fetch or build Debian's libsrtp2 source; linking Debian's libsrtp2 (NSS crypto, slower SRTP)"
+	fi
 
 	apply_patches "$src"
 
@@ -136,7 +180,7 @@ compute_source_key() {
 arch=$arch
 $(deb_versions)
 shims=$(shim_hash)
-recipe=$(declare -f build_from_source apply_patches | sha256sum | cut -c1-64)"
+recipe=$(declare -f build_from_source build_libsrtp apply_patches | sha256sum | cut -c1-64)"
 	SOURCE_KEY="$MS_VERSION-$arch-debian-$(sha256sum <<<"$SOURCE_KEY_TEXT" | cut -c1-16)"
 }
 
@@ -166,6 +210,14 @@ store_cache() { # <binary> <key> <key description>
 		printf '%s\n' "$3" >"$dir/key.txt" &&
 		mv -f "$dir/mediasoup-worker.tmp.$$" "$dir/mediasoup-worker" &&
 		log "cached: $dir/mediasoup-worker"
+}
+
+# The OpenSSL libsrtp2 the worker was linked with, kept for the bench's SRTP sink (bench/lib/
+# NativeUdpSink.ts), which shares the worker's cores and should not pay NSS's per-packet cost.
+keep_libsrtp() {
+	local dir=${CACHE_ROOT%/*}/libsrtp2-openssl
+	[[ -f $1/lib/libsrtp2.a ]] || return 0
+	rm -rf "$dir.tmp.$$" && cp -a "$1" "$dir.tmp.$$" && rm -rf "$dir" && mv "$dir.tmp.$$" "$dir" || true
 }
 
 # Step 4. Prints one line; non-zero exit if the worker does not work.
@@ -295,6 +347,7 @@ $out"
 	log "building from source in $build (mediasoup $MS_VERSION, -j$JOBS, key $SOURCE_KEY)"
 	build_from_source "$build"
 	binary_runs "$BUILT_BIN" || die "built worker does not run: $BUILT_BIN"
+	keep_libsrtp "$build/libsrtp/install"
 	install_bin "$BUILT_BIN"
 	log "built in $(((SECONDS - start) / 60))m$(((SECONDS - start) % 60))s"
 

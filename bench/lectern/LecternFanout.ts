@@ -1,19 +1,23 @@
 // Lectern's SFU set up for a lecture: one plain-RTP publisher (VP8 + opus) on worker 0, subscribers
-// as PlainTransports (into the counting sink) or WebRtcTransports on the pool's WebRtcServers (into
-// werift peers). With `spread`, a second router on worker 1 gets the producers by pipeToRouter and
+// as PlainTransports (SRTP or not, into the counting sink) or WebRtcTransports on the pool's
+// WebRtcServers (into werift peers). With `spread`, a second router on worker 1 gets the producers by pipeToRouter and
 // every other subscriber, so both cores forward.
 //
 // RoomMedia keeps its router private and only makes WebRtcTransports for browsers, so this reaches
 // the pool's mediasoup Workers directly with the room codecs; see bench/README.md for the API this
 // would want in sfu/.
+import { randomBytes } from 'node:crypto';
 import { Sfu, roomMediaCodecs, type mediasoupTypes as types } from '../../sfu/index.js';
 import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
 import type { Sink } from '../lib/Sink.js';
-import { waitForExit } from '../lib/proc.js';
+import { pinToCpu, waitForExit } from '../lib/proc.js';
 import { AUDIO_SSRC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../lib/rtpPackets.js';
 import { answerDtlsParameters, consumerOffer } from './sdp.js';
 
 const LISTEN = { protocol: 'udp', ip: '127.0.0.1' } as const;
+/** The suites the C sink decrypts; Chromium and mediasoup settle on AEAD_AES_256_GCM. */
+export type SrtpSuite = 'AEAD_AES_256_GCM' | 'AEAD_AES_128_GCM' | 'AES_CM_128_HMAC_SHA1_80';
+const KEY_BYTES: Record<SrtpSuite, number> = { AEAD_AES_256_GCM: 44, AEAD_AES_128_GCM: 28, AES_CM_128_HMAC_SHA1_80: 30 };
 /** Subscribers per sink socket for plain-RTP consumers. */
 const SUBSCRIBERS_PER_SOCKET = 25;
 
@@ -27,6 +31,10 @@ const WEBRTC_EXTENSIONS = new Set([
 export interface LecternFanoutOptions {
   /** Put subscribers on both workers (pipeToRouter) instead of only the publisher's. */
   spread: boolean;
+  /** Pin worker i to CPU i (taskset), so the kernel never moves a worker between cores. */
+  pin?: boolean;
+  /** SRTP suite of 'srtp' subscribers (default AEAD_AES_256_GCM, what browsers get). */
+  srtpSuite?: SrtpSuite;
 }
 
 /** Lectern's SFU under fan-out load. */
@@ -37,6 +45,7 @@ export class LecternFanout implements FanoutTarget {
   readonly #sfu: Sfu;
   readonly #routers: types.Router[];
   readonly #producers: types.Producer[];
+  readonly #srtpSuite: SrtpSuite;
   #added = 0;
   #closed = false;
 
@@ -52,6 +61,8 @@ export class LecternFanout implements FanoutTarget {
     });
     try {
       const workers = sfu.pool.workers;
+      const pinned = !!options.pin && workers.every((w, i) => pinToCpu(w.worker.pid, i));
+      if (options.pin && !pinned) throw new Error('could not pin the workers (taskset missing?)');
       const routers = [await workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs })];
       if (options.spread) routers.push(await workers[1]!.worker.createRouter({ mediaCodecs: roomMediaCodecs }));
       const ingest = await routers[0]!.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: true });
@@ -80,19 +91,27 @@ export class LecternFanout implements FanoutTarget {
         for (const producer of [video, audio]) await routers[0]!.pipeToRouter({ producerId: producer.id, router });
       }
       const target = { host: '127.0.0.1', port: ingest.tuple.localPort };
-      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target });
+      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target }, pinned, options.srtpSuite ?? 'AEAD_AES_256_GCM');
     } catch (error) {
       sfu.close();
       throw error;
     }
   }
 
-  private constructor(sfu: Sfu, routers: types.Router[], producers: types.Producer[], publisher: FanoutTarget['publisher']) {
+  private constructor(
+    sfu: Sfu,
+    routers: types.Router[],
+    producers: types.Producer[],
+    publisher: FanoutTarget['publisher'],
+    pinned: boolean,
+    srtpSuite: SrtpSuite,
+  ) {
     this.#sfu = sfu;
+    this.#srtpSuite = srtpSuite;
     this.#routers = routers;
     this.#producers = producers;
     this.publisher = publisher;
-    this.layout = routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker';
+    this.layout = (routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker') + (pinned ? ', pinned' : '');
   }
 
   /** The mediasoup worker processes. */
@@ -102,21 +121,22 @@ export class LecternFanout implements FanoutTarget {
 
   /** Add subscribers, alternating routers when spread. */
   async addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void> {
-    const ports = kind === 'plain-rtp' ? (await sink.openPlain(Math.ceil(count / SUBSCRIBERS_PER_SOCKET))).ports : [];
-    const batch = kind === 'plain-rtp' ? 50 : 10;
+    const plain = kind !== 'webrtc';
+    const ports = plain ? (await sink.openPlain(Math.ceil(count / SUBSCRIBERS_PER_SOCKET))).ports : [];
+    const batch = plain ? 50 : 10;
     for (let first = 0; first < count; first += batch) {
       const jobs: Promise<void>[] = [];
       for (let i = first; i < Math.min(count, first + batch); i++) {
         const routerIndex = (this.#added + i) % this.#routers.length;
-        jobs.push(kind === 'plain-rtp' ? this.#addPlain(routerIndex, ports[i % ports.length]!) : this.#addWebRtc(routerIndex, sink));
+        jobs.push(plain ? this.#addPlain(routerIndex, ports[i % ports.length]!, kind === 'srtp', sink) : this.#addWebRtc(routerIndex, sink));
       }
       await Promise.all(jobs);
     }
     this.#added += count;
   }
 
-  async #consumeAll(router: types.Router, transport: types.Transport, kind: SubscriberKind): Promise<types.Consumer[]> {
-    // Plain-RTP sinks get bare media (no RTX, no header extensions). WebRTC subscribers get what a
+  async #consumeAll(router: types.Router, transport: types.Transport, kind: SubscriberKind, paused = false): Promise<types.Consumer[]> {
+    // Plain sinks get bare media (no RTX, no header extensions). WebRTC subscribers get what a
     // Janus streaming viewer is offered: RTX for video, mid, abs-send-time and transport-cc.
     const all = router.rtpCapabilities.codecs ?? [];
     const vp8 = all.find((c) => c.mimeType === 'video/VP8');
@@ -131,15 +151,30 @@ export class LecternFanout implements FanoutTarget {
       headerExtensions: kind === 'webrtc' ? (router.rtpCapabilities.headerExtensions ?? []).filter((e) => WEBRTC_EXTENSIONS.has(e.uri)) : [],
     };
     const consumers: types.Consumer[] = [];
-    for (const producer of this.#producers) consumers.push(await transport.consume({ producerId: producer.id, rtpCapabilities }));
+    for (const producer of this.#producers) consumers.push(await transport.consume({ producerId: producer.id, rtpCapabilities, paused }));
     return consumers;
   }
 
-  async #addPlain(routerIndex: number, sinkPort: number): Promise<void> {
+  async #addPlain(routerIndex: number, sinkPort: number, srtp: boolean, sink: Sink): Promise<void> {
     const router = this.#routers[routerIndex]!;
-    const transport = await router.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: false });
-    await transport.connect({ ip: '127.0.0.1', port: sinkPort });
-    await this.#consumeAll(router, transport, 'plain-rtp');
+    const transport = await router.createPlainTransport({
+      listenInfo: LISTEN,
+      rtcpMux: true,
+      comedia: false,
+      enableSrtp: srtp,
+      srtpCryptoSuite: this.#srtpSuite,
+    });
+    // The sink never sends, but mediasoup needs our key to accept SRTP on this transport.
+    const ourKey = { cryptoSuite: this.#srtpSuite, keyBase64: randomBytes(KEY_BYTES[this.#srtpSuite]).toString('base64') };
+    await transport.connect({ ip: '127.0.0.1', port: sinkPort, ...(srtp ? { srtpParameters: ourKey } : {}) });
+    // SRTP consumers start paused until the sink holds their key, so no packet is undecryptable.
+    const consumers = await this.#consumeAll(router, transport, 'plain-rtp', srtp);
+    if (!srtp) return;
+    const { keyBase64 } = transport.srtpParameters!;
+    for (const consumer of consumers) {
+      await sink.addSrtpStream(sinkPort, consumer.rtpParameters.encodings![0]!.ssrc!, this.#srtpSuite, keyBase64);
+      await consumer.resume();
+    }
   }
 
   async #addWebRtc(routerIndex: number, sink: Sink): Promise<void> {
@@ -151,7 +186,7 @@ export class LecternFanout implements FanoutTarget {
       enableTcp: false,
       initialAvailableOutgoingBitrate: 1_000_000,
     });
-    const consumers = await this.#consumeAll(router, transport, 'plain-rtp');
+    const consumers = await this.#consumeAll(router, transport, 'webrtc');
     const answer = await sink.subscribe(consumerOffer(transport, consumers));
     await transport.connect({ dtlsParameters: answerDtlsParameters(answer) });
   }

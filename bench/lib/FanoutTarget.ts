@@ -2,8 +2,11 @@
 import type { RtpTarget } from './RtpGenerator.js';
 import type { Sink } from './Sink.js';
 
-/** How subscribers receive media. */
-export type SubscriberKind = 'plain-rtp' | 'webrtc';
+/**
+ * How subscribers receive media: 'srtp' and 'plain-rtp' are PlainTransport consumers into the C
+ * counting sink (with and without SRTP); 'webrtc' are werift peers (ICE + DTLS + SRTP).
+ */
+export type SubscriberKind = 'srtp' | 'plain-rtp' | 'webrtc';
 
 /** One SFU set up with a single publisher, ready to take subscribers. */
 export interface FanoutTarget {

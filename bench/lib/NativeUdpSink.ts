@@ -1,10 +1,11 @@
 // The C counting sink (bench/sink/udp-sink.c), compiled on first use into the temp directory. Used
-// for plain-RTP subscribers when a C compiler exists: it reads with recvmmsg and keeps up with a
-// 1 -> 500 fan-out where Node's per-datagram callbacks cannot.
+// for plain-RTP and SRTP subscribers when a C compiler exists: it reads with recvmmsg and keeps up
+// with a 1 -> 500 fan-out where Node's per-datagram callbacks cannot. With libsrtp2's headers
+// (libsrtp2-dev) it is built to decrypt SRTP too.
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -18,27 +19,56 @@ export interface NativeReport {
   minPerStream: number;
   maxPerStream: number;
   recvBufferBytes: number;
+  /** SRTP packets that failed to decrypt or authenticate in the window (not counted as received). */
+  srtpFailures: number;
   buckets: [bucket: number, count: number][];
 }
 
-let binary: string | null | undefined;
+/** A compiled sink and whether it decrypts SRTP, with which libsrtp build. */
+export interface NativeSinkBinary {
+  path: string;
+  srtp: false | 'libsrtp2/OpenSSL' | 'libsrtp2/NSS';
+}
 
-/** Path of the compiled sink, compiling it if needed; null when there is no C compiler. */
-export function nativeSinkBinary(): string | null {
+/**
+ * The OpenSSL build of libsrtp2 that scripts/mediasoup-worker.sh keeps next to its worker cache.
+ * The sink shares the SFU's 2 cores, so it should not pay NSS's per-packet cost either.
+ */
+function opensslLibsrtp(): string | undefined {
+  const root = process.env.LECTERN_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lectern');
+  const dir = join(root, 'libsrtp2-openssl');
+  return existsSync(join(dir, 'lib', 'libsrtp2.a')) ? dir : undefined;
+}
+
+let binary: NativeSinkBinary | null | undefined;
+
+function compile(out: string, defines: string[], libraries: string[]): boolean {
+  if (existsSync(out)) return true;
+  try {
+    execFileSync('cc', ['-O2', ...defines, '-o', out, SOURCE, ...libraries], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The compiled sink, compiling it if needed (with SRTP when libsrtp2 is there); null without a C compiler. */
+export function nativeSinkBinary(): NativeSinkBinary | null {
   if (binary !== undefined) return binary;
   if (process.env.BENCH_NODE_SINK === '1') return (binary = null);
   const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 12);
   const dir = join(tmpdir(), 'lectern-bench');
-  const out = join(dir, `udp-sink-${hash}`);
-  if (!existsSync(out)) {
-    try {
-      mkdirSync(dir, { recursive: true });
-      execFileSync('cc', ['-O2', '-o', out, SOURCE], { stdio: 'ignore' });
-    } catch {
-      return (binary = null);
-    }
+  mkdirSync(dir, { recursive: true });
+  if (process.env.BENCH_NO_SRTP !== '1') {
+    const openssl = opensslLibsrtp();
+    const withOpenssl = join(dir, `udp-sink-srtp-ossl-${hash}`);
+    if (openssl && compile(withOpenssl, ['-DLECTERN_SRTP', `-I${join(openssl, 'include')}`], [join(openssl, 'lib', 'libsrtp2.a'), '-lcrypto']))
+      return (binary = { path: withOpenssl, srtp: 'libsrtp2/OpenSSL' });
+    const withNss = join(dir, `udp-sink-srtp-${hash}`);
+    if (compile(withNss, ['-DLECTERN_SRTP'], ['-lsrtp2'])) return (binary = { path: withNss, srtp: 'libsrtp2/NSS' });
   }
-  return (binary = out);
+  const plain = join(dir, `udp-sink-${hash}`);
+  return (binary = compile(plain, [], []) ? { path: plain, srtp: false } : null);
 }
 
 /** A running native sink process. */
@@ -78,15 +108,22 @@ export class NativeUdpSink {
     await this.#command(`window ${start} ${end}`);
   }
 
+  /** Decrypt `ssrc` with this SRTP suite and key (base64 key + salt, as mediasoup gives them). */
+  async addSrtpStream(ssrc: number, suite: string, keyBase64: string): Promise<void> {
+    const reply = await this.#command(`srtp ${ssrc} ${suite} ${Buffer.from(keyBase64, 'base64').toString('hex')}`);
+    if (reply !== 'ok') throw new Error(`udp-sink: ${reply}`);
+  }
+
   /** Counts for the current window. */
   async report(): Promise<NativeReport> {
-    const [, received, streams, min, max, rcvbuf, ...buckets] = (await this.#command('report')).split(' ');
+    const [, received, streams, min, max, rcvbuf, srtpFailures, ...buckets] = (await this.#command('report')).split(' ');
     return {
       received: Number(received),
       streams: Number(streams),
       minPerStream: Number(min),
       maxPerStream: Number(max),
       recvBufferBytes: Number(rcvbuf),
+      srtpFailures: Number(srtpFailures),
       buckets: buckets.map((b) => b.split(':').map(Number) as [number, number]),
     };
   }

@@ -29,6 +29,12 @@ export interface RtpGeneratorOptions {
   /** Opus payload bytes per 20 ms packet (160 = 64 kbit/s). */
   audioBytes?: number;
   maxPacketPayload?: number;
+  /**
+   * Spread each frame's packets over half a frame interval, as a browser's pacer does, instead of
+   * sending them back to back (the default, the harder case for an SFU's latency: every copy of
+   * every packet of a frame queues behind the others in one worker).
+   */
+  paced?: boolean;
 }
 
 const RTP_HEADER = 12;
@@ -48,6 +54,8 @@ export class RtpGenerator {
   #nextAudioNs = 0n;
   #startNs = 0n;
   #bytesSent = 0;
+  /** Paced video packets not yet due, in due order. */
+  readonly #paced: { dueNs: bigint; send: () => void }[] = [];
 
   /** Bind a loopback socket; RTCP PLI/FIR received on it trigger a key frame. */
   static async create(options: RtpGeneratorOptions): Promise<RtpGenerator> {
@@ -62,7 +70,7 @@ export class RtpGenerator {
 
   private constructor(socket: dgram.Socket, options: RtpGeneratorOptions) {
     this.#socket = socket;
-    this.#opts = { videoBitrate: 1_000_000, fps: 30, audioBytes: 160, maxPacketPayload: 1100, ...options };
+    this.#opts = { videoBitrate: 1_000_000, fps: 30, audioBytes: 160, maxPacketPayload: 1100, paced: false, ...options };
     socket.on('message', (msg) => {
       // RTCP PSFB (206) with FMT 1 (PLI) or 4 (FIR): the SFU asks for a key frame for a new subscriber.
       if (msg.length >= 8 && msg[1] === 206 && ((msg[0]! & 0x1f) === 1 || (msg[0]! & 0x1f) === 4)) this.#forceKeyFrame = true;
@@ -113,29 +121,35 @@ export class RtpGenerator {
     const now = process.hrtime.bigint();
     const frameNs = BigInt(Math.round(1e9 / this.#opts.fps));
     while (this.#nextVideoNs <= now) {
-      this.#sendVideoFrame();
+      this.#sendVideoFrame(this.#nextVideoNs, frameNs / 2n);
       this.#nextVideoNs += frameNs;
     }
+    while (this.#paced.length > 0 && this.#paced[0]!.dueNs <= now) this.#paced.shift()!.send();
     while (this.#nextAudioNs <= now) {
       this.#sendAudio();
       this.#nextAudioNs += 20_000_000n;
     }
   }
 
-  #sendVideoFrame(): void {
-    const { videoBitrate, fps, video } = this.#opts;
+  #sendVideoFrame(startNs: bigint, spreadNs: bigint): void {
+    const { videoBitrate, fps, video, paced } = this.#opts;
     const keyFrame = this.#forceKeyFrame || this.#frames % fps === 0;
     this.#forceKeyFrame = false;
     const packets = this.#packetsPerFrame();
     const payloadBytes = Math.round(videoBitrate / 8 / fps / packets);
     const timestamp = (this.#frames * Math.round(90000 / fps)) >>> 0;
     this.#pictureId = (this.#pictureId + 1) & 0x7fff;
+    const pictureId = this.#pictureId;
     for (let i = 0; i < packets; i++) {
-      const buf = Buffer.alloc(RTP_HEADER + payloadBytes, 0x5a);
-      writeRtpHeader(buf, VP8_PAYLOAD_TYPE, i === packets - 1, this.#videoSeq++, timestamp, VIDEO_SSRC);
-      writeVp8Descriptor(buf, RTP_HEADER, i === 0, keyFrame, this.#pictureId);
-      writeMarker(buf, RTP_HEADER + VP8_MARKER_OFFSET, process.hrtime.bigint(), this.#counter++);
-      this.#send(buf, video.port, video.host);
+      const send = () => {
+        const buf = Buffer.alloc(RTP_HEADER + payloadBytes, 0x5a);
+        writeRtpHeader(buf, VP8_PAYLOAD_TYPE, i === packets - 1, this.#videoSeq++, timestamp, VIDEO_SSRC);
+        writeVp8Descriptor(buf, RTP_HEADER, i === 0, keyFrame, pictureId);
+        writeMarker(buf, RTP_HEADER + VP8_MARKER_OFFSET, process.hrtime.bigint(), this.#counter++);
+        this.#send(buf, video.port, video.host);
+      };
+      if (paced && i > 0) this.#paced.push({ dueNs: startNs + (spreadNs * BigInt(i)) / BigInt(packets), send });
+      else send();
     }
     this.#frames++;
   }

@@ -6,7 +6,10 @@ import { NativeUdpSink, nativeSinkBinary } from './NativeUdpSink.js';
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type Op<R extends SinkRequest = SinkRequest> = R extends unknown ? Omit<R, 'id'> : never;
 
-/** A counting RTP sink: werift peers and (without a C compiler) plain sockets on a thread, plain sockets in the C sink otherwise. */
+/**
+ * A counting RTP sink: werift peers and (without a C compiler) plain sockets on a thread, plain and
+ * SRTP sockets in the C sink otherwise.
+ */
 export class Sink {
   readonly #worker: Worker;
   readonly #native: NativeUdpSink[] = [];
@@ -52,16 +55,30 @@ export class Sink {
 
   /** Which sink counts plain-RTP subscribers. */
   get plainSinkKind(): string {
-    return nativeSinkBinary() ? 'C sink (recvmmsg)' : 'Node dgram sink';
+    const native = nativeSinkBinary();
+    if (!native) return 'Node dgram sink';
+    return native.srtp ? `C sink (recvmmsg, ${native.srtp})` : 'C sink (recvmmsg)';
+  }
+
+  /** Whether the sink can take SRTP subscribers (the C sink built against libsrtp2). */
+  static get srtpCapable(): boolean {
+    return !!nativeSinkBinary()?.srtp;
   }
 
   /** Open plain UDP sockets on 127.0.0.1; returns their ports. */
   async openPlain(sockets: number): Promise<{ ports: number[]; recvBufferBytes: number }> {
-    const path = nativeSinkBinary();
-    if (!path) return this.#call({ op: 'openPlain', sockets });
-    const native = await NativeUdpSink.create(path, sockets);
-    this.#native.push(native);
-    return { ports: native.ports, recvBufferBytes: (await native.report()).recvBufferBytes };
+    const native = nativeSinkBinary();
+    if (!native) return this.#call({ op: 'openPlain', sockets });
+    const sink = await NativeUdpSink.create(native.path, sockets);
+    this.#native.push(sink);
+    return { ports: sink.ports, recvBufferBytes: (await sink.report()).recvBufferBytes };
+  }
+
+  /** Decrypt `ssrc` arriving on `port` (one of openPlain's) with an SRTP key from mediasoup. */
+  async addSrtpStream(port: number, ssrc: number, suite: string, keyBase64: string): Promise<void> {
+    const owner = this.#native.find((n) => n.ports.includes(port));
+    if (!owner || !nativeSinkBinary()?.srtp) throw new Error('SRTP needs the C sink built with libsrtp2 (apt-get install libsrtp2-dev)');
+    await owner.addSrtpStream(ssrc, suite, keyBase64);
   }
 
   /** Create a werift subscriber for an SDP offer; returns the answer (with candidates). */
@@ -86,6 +103,7 @@ export class Sink {
       report.received += n.received;
       report.streams += n.streams;
       report.recvBufferBytes = n.recvBufferBytes;
+      report.srtpFailures += n.srtpFailures;
       for (const [bucket, count] of n.buckets) report.histogram[bucket]! += count;
     }
     return report;

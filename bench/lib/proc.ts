@@ -67,3 +67,13 @@ export async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Pin every thread of a process to one CPU (util-linux taskset); false if that failed. */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -23,6 +23,8 @@ export interface SinkReport {
   connectedPeers: number;
   /** Effective SO_RCVBUF of the plain sockets, bytes. */
   recvBufferBytes: number;
+  /** SRTP packets the C sink could not decrypt or authenticate in the window (not in `received`). */
+  srtpFailures: number;
 }
 
 /** A reply from the sink thread. */

@@ -77,6 +77,7 @@ function report(): SinkReport {
     histogram: histogram.counts,
     connectedPeers: peers.filter((p) => p.connectionState === 'connected').length,
     recvBufferBytes: recvBufferBytes(),
+    srtpFailures: 0,
   };
 }
 

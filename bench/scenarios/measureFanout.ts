@@ -14,6 +14,8 @@ import { cpuMicros, rssBytes, udpRcvbufErrors } from '../lib/proc.js';
 export interface FanoutTiming {
   warmupMs: number;
   windowSeconds: number;
+  /** Pace the publisher's video packets (see RtpGeneratorOptions.paced); default back to back. */
+  paced?: boolean;
 }
 
 /** What one fan-out run measured. */
@@ -22,6 +24,8 @@ export interface FanoutResult {
   layout: string;
   subscribers: number;
   subscriberKind: SubscriberKind;
+  /** How the publisher sends a frame's packets. */
+  publisher: 'burst' | 'paced';
   setupMs: number;
   windowSeconds: number;
   expectedPackets: number;
@@ -36,6 +40,8 @@ export interface FanoutResult {
   rcvbufErrors: number;
   discarded: boolean;
   streamsSeen: number;
+  /** SRTP packets the sink could not decrypt or authenticate in the window (counted as lost). */
+  srtpFailures: number;
   /** What counted the packets. */
   sink: string;
   /** 1-minute load average at the end of the run (other work on the machine skews the numbers). */
@@ -69,7 +75,7 @@ export async function measureFanout(
   }
   let generator: RtpGenerator | undefined;
   try {
-    generator = await RtpGenerator.create(target.publisher);
+    generator = await RtpGenerator.create({ ...target.publisher, paced: !!timing.paced });
     generator.start();
     await sleep(300);
     const rssBefore = sum(target.pids.map(rssBytes));
@@ -112,6 +118,7 @@ export async function measureFanout(
       layout: target.layout,
       subscribers,
       subscriberKind: kind,
+      publisher: timing.paced ? 'paced' : 'burst',
       setupMs,
       windowSeconds: Number(seconds.toFixed(3)),
       expectedPackets: expected,
@@ -126,7 +133,8 @@ export async function measureFanout(
       rcvbufErrors: drops1 - drops0,
       discarded: drops1 > drops0,
       streamsSeen: report.streams,
-      sink: kind === 'plain-rtp' ? sink.plainSinkKind : 'werift peers (Node thread)',
+      srtpFailures: report.srtpFailures,
+      sink: kind === 'webrtc' ? 'werift peers (Node thread)' : sink.plainSinkKind,
       loadAverage: Number(os.loadavg()[0]!.toFixed(2)),
     };
   } finally {

@@ -3,9 +3,15 @@
  * out well below the 85k packets/s of a 1 -> 500 lecture, so the bench compiles this (cc -O2) when a
  * C compiler is present and falls back to the Node sink otherwise. Reads with recvmmsg in batches.
  *
+ * Built with -DLECTERN_SRTP (and -lsrtp2, Debian's libsrtp2-dev) it also decrypts SRTP: subscribers
+ * are then SRTP PlainTransport consumers, each with its own key, and mediasoup pays for encrypting
+ * every copy as it does for browsers. A packet that fails to decrypt or authenticate is not counted.
+ *
  * usage: udp-sink <sockets>     prints "ports <p1> <p2> ...", then reads commands on stdin:
  *   window <start> <end>        count only packets whose bench marker counter is in [start, end); reset
- *   report                      prints "report <received> <streams> <min> <max> <rcvbuf> <bucket>:<count>..."
+ *   srtp <ssrc> <suite> <hex>   decrypt SSRC; suite is mediasoup's name: AEAD_AES_256_GCM (44 bytes of key
+ *                               + salt), AEAD_AES_128_GCM (28) or AES_CM_128_HMAC_SHA1_80 (30)
+ *   report                      prints "report <received> <streams> <min> <max> <rcvbuf> <srtp-failures> <bucket>:<count>..."
  *   quit
  * Packet format and histogram buckets (10 us, 100000 buckets) match bench/lib/rtpPackets.ts and
  * bench/lib/LatencyHistogram.ts.
@@ -22,6 +28,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef LECTERN_SRTP
+#include <srtp2/srtp.h>
+static srtp_t srtp_session;
+static uint64_t srtp_failures;
+#endif
 
 #define MAGIC 0x4c435442u
 #define BUCKETS 100000
@@ -48,10 +59,20 @@ static void count_ssrc(uint32_t ssrc) {
   }
 }
 
-static void account(const uint8_t *b, size_t len, uint64_t now) {
+static void account(uint8_t *b, size_t len, uint64_t now) {
   if (len < 12 || (b[0] & 0xc0) != 0x80) return;
   uint8_t pt = b[1] & 0x7f;
   if (pt >= 64 && pt <= 95) return; /* RTCP */
+#ifdef LECTERN_SRTP
+  if (srtp_session) {
+    int plain_len = (int)len;
+    if (srtp_unprotect(srtp_session, b, &plain_len) != srtp_err_status_ok) {
+      srtp_failures++;
+      return;
+    }
+    len = (size_t)plain_len;
+  }
+#endif
   size_t off = 12 + (size_t)(b[0] & 0x0f) * 4;
   if (b[0] & 0x10) {
     if (len < off + 4) return;
@@ -75,9 +96,56 @@ static void account(const uint8_t *b, size_t len, uint64_t now) {
   }
 }
 
+#ifdef LECTERN_SRTP
+static int hexval(char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; }
+
+/* Add a receive stream for one consumer's SSRC; the session is created on the first key. */
+static int add_srtp_stream(uint32_t ssrc, const char *suite, const char *hex) {
+  static uint8_t keys[SSRC_SLOTS][SRTP_AES_GCM_256_KEY_LEN_WSALT];
+  static int used;
+  srtp_policy_t policy;
+  memset(&policy, 0, sizeof policy);
+  size_t key_len;
+  if (strcmp(suite, "AEAD_AES_256_GCM") == 0) {
+    srtp_crypto_policy_set_aes_gcm_256_16_auth(&policy.rtp);
+    srtp_crypto_policy_set_aes_gcm_256_16_auth(&policy.rtcp);
+    key_len = SRTP_AES_GCM_256_KEY_LEN_WSALT;
+  } else if (strcmp(suite, "AEAD_AES_128_GCM") == 0) {
+    srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
+    srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtcp);
+    key_len = SRTP_AES_GCM_128_KEY_LEN_WSALT;
+  } else if (strcmp(suite, "AES_CM_128_HMAC_SHA1_80") == 0) {
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
+    key_len = SRTP_AES_ICM_128_KEY_LEN_WSALT;
+  } else {
+    return -1;
+  }
+  if (used >= SSRC_SLOTS || strlen(hex) != 2 * key_len) return -1;
+  uint8_t *key = keys[used];
+  for (size_t i = 0; i < key_len; i++) {
+    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return -1;
+    key[i] = (uint8_t)(hi << 4 | lo);
+  }
+  policy.ssrc.type = ssrc_specific;
+  policy.ssrc.value = ssrc;
+  policy.key = key;
+  policy.window_size = 1024;
+  policy.next = NULL;
+  srtp_err_status_t status = srtp_session ? srtp_add_stream(srtp_session, &policy) : srtp_create(&srtp_session, &policy);
+  if (status != srtp_err_status_ok) return -1;
+  used++;
+  return 0;
+}
+#endif
+
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 1;
   if (n < 1 || n > 1000) return 2;
+#ifdef LECTERN_SRTP
+  if (srtp_init() != srtp_err_status_ok) return 3;
+#endif
   int ep = epoll_create1(0);
   int *fds = calloc((size_t)n, sizeof(int));
   int rcvbuf = 0;
@@ -129,13 +197,23 @@ int main(int argc, char **argv) {
         while ((nl = strchr(line, '\n'))) {
           *nl = 0;
           unsigned long s, en;
+          char hex[128], suite[32];
           if (sscanf(line, "window %lu %lu", &s, &en) == 2) {
             win_start = (uint32_t)s;
             win_end = (uint32_t)en;
             received = 0;
             memset(histogram, 0, sizeof histogram);
             memset(ssrc_used, 0, sizeof ssrc_used);
+#ifdef LECTERN_SRTP
+            srtp_failures = 0;
+#endif
             printf("ok\n");
+          } else if (sscanf(line, "srtp %lu %31s %127s", &s, suite, hex) == 3) {
+#ifdef LECTERN_SRTP
+            printf(add_srtp_stream((uint32_t)s, suite, hex) == 0 ? "ok\n" : "error bad srtp stream\n");
+#else
+            printf("error built without SRTP\n");
+#endif
           } else if (strcmp(line, "report") == 0) {
             uint64_t streams = 0, mn = UINT64_MAX, mx = 0;
             for (int i = 0; i < SSRC_SLOTS; i++)
@@ -144,7 +222,11 @@ int main(int argc, char **argv) {
                 if (ssrc_count[i] < mn) mn = ssrc_count[i];
                 if (ssrc_count[i] > mx) mx = ssrc_count[i];
               }
-            printf("report %lu %lu %lu %lu %d", (unsigned long)received, (unsigned long)streams, (unsigned long)(streams ? mn : 0), (unsigned long)mx, rcvbuf);
+            unsigned long failures = 0;
+#ifdef LECTERN_SRTP
+            failures = (unsigned long)srtp_failures;
+#endif
+            printf("report %lu %lu %lu %lu %d %lu", (unsigned long)received, (unsigned long)streams, (unsigned long)(streams ? mn : 0), (unsigned long)mx, rcvbuf, failures);
             for (int i = 0; i < BUCKETS; i++)
               if (histogram[i]) printf(" %d:%u", i, histogram[i]);
             printf("\n");
