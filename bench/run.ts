@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     'capacity-subscribers': { type: 'string', default: '300,350,400,450,500,550,600' },
     pin: { type: 'boolean', default: false },
     paced: { type: 'boolean', default: false },
+    'lectern-transport-cc': { type: 'boolean', default: false },
     'spread-above': { type: 'string', default: '100' },
     window: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
@@ -123,7 +124,11 @@ function fanoutRows(results: FanoutResult[]): string[][] {
     fmt(r.latencyP99Ms, 2),
     fmt(r.rssPerSubscriberKiB, 0),
     fmt(r.loadAverage, 1),
-    (r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops)` : 'ok') + (r.srtpFailures ? `, ${r.srtpFailures} SRTP failures` : ''),
+    [
+      r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops at receivers)` : 'ok',
+      ...(r.sfuSocketDrops ? [`SFU overloaded: ${r.sfuSocketDrops} drops at its sockets`] : []),
+      ...(r.srtpFailures ? [`${r.srtpFailures} SRTP failures`] : []),
+    ].join(', '),
   ]);
 }
 const FANOUT_HEADER = ['sfu', 'layout', 'subscribers are', 'publisher', 'N', 'fwd pkt/s', 'sfu cpu %', 'cpu µs/pkt', 'loss', 'p50 ms', 'p99 ms', 'RSS KiB/sub', 'load', 'run'];
@@ -193,7 +198,8 @@ if (only.has('capacity')) {
   printTable(`Capacity of one worker (one core; subscribers: ${fanoutSubscribers})`, FANOUT_HEADER, fanoutRows(points));
   console.log(
     best
-      ? `highest load with 0 loss on one worker: 1 -> ${best.subscribers}, ${best.forwardedPerSecond} forwarded packets/s at ${fmt(best.sfuCpuPercent)}% of a core (target >= 60,000/s)`
+      ? `highest load with 0 loss on one worker: 1 -> ${best.subscribers}, ${best.forwardedPerSecond} forwarded packets/s at ${fmt(best.sfuCpuPercent)}% of a core, ` +
+          `p99 ${fmt(best.latencyP99Ms)} ms (target >= 60,000/s)`
       : 'no point ran without loss',
   );
   notes.push(
@@ -226,7 +232,7 @@ if (only.has('compare')) {
         console.log(`compare pair ${p + 1}/${pairs}: ${sfu} 1 -> ${n} (WebRTC subscribers) ...`);
         pair[sfu] =
           sfu === 'lectern'
-            ? await measureFanout(() => LecternFanout.create({ spread: false }), n, 'webrtc', compareTiming)
+            ? await measureFanout(() => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'] }), n, 'webrtc', compareTiming)
             : await measureFanout(() => JanusFanout.create(), n, 'webrtc', compareTiming);
         inRunOrder.push(pair[sfu]!);
       }
@@ -245,7 +251,9 @@ if (only.has('compare')) {
     notes.push(
       `comparison: 1 -> ${n}, subscribers are werift WebRTC peers (ICE + DTLS + SRTP, loopback only) on both sides: ` +
         'Lectern WebRtcTransports on the pool WebRtcServer (1 worker) vs a Janus streaming mountpoint (1 event loop). ' +
-        'Runs interleaved A-B-B-A; pairs with kernel receive-buffer drops are discarded.',
+        'Both offer VP8+RTX and opus with mid and abs-send-time and no transport-wide-cc extension (Janus offers none)' +
+        (args['lectern-transport-cc'] ? ', except that Lectern here also offers transport-wide-cc (--lectern-transport-cc)' : '') +
+        '. Runs interleaved A-B-B-A; pairs with kernel receive-buffer drops at the receivers are discarded.',
     );
     printTable(
       `Side by side with Janus, 1 -> ${n}, werift WebRTC subscribers, A-B-B-A`,

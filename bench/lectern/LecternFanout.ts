@@ -21,11 +21,12 @@ const KEY_BYTES: Record<SrtpSuite, number> = { AEAD_AES_256_GCM: 44, AEAD_AES_12
 /** Subscribers per sink socket for plain-RTP consumers. */
 const SUBSCRIBERS_PER_SOCKET = 25;
 
-const WEBRTC_EXTENSIONS = new Set([
-  'urn:ietf:params:rtp-hdrext:sdes:mid',
-  'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
-  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
-]);
+// What Janus 1.1's streaming plugin offers its viewers (read from its SDP): mid and abs-send-time.
+// Its offer lists transport-cc feedback but not the transport-wide-cc header extension, so no
+// transport-cc feedback ever flows to Janus. Lectern's WebRTC subscribers get the same by default;
+// `transportCc` adds the extension, and with it mediasoup's per-subscriber congestion control.
+const WEBRTC_EXTENSIONS = ['urn:ietf:params:rtp-hdrext:sdes:mid', 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'];
+const TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 
 /** Options for a Lectern fan-out. */
 export interface LecternFanoutOptions {
@@ -35,6 +36,8 @@ export interface LecternFanoutOptions {
   pin?: boolean;
   /** SRTP suite of 'srtp' subscribers (default AEAD_AES_256_GCM, what browsers get). */
   srtpSuite?: SrtpSuite;
+  /** Offer WebRTC subscribers transport-wide-cc (mediasoup then runs send-side BWE per subscriber). */
+  transportCc?: boolean;
 }
 
 /** Lectern's SFU under fan-out load. */
@@ -46,6 +49,7 @@ export class LecternFanout implements FanoutTarget {
   readonly #routers: types.Router[];
   readonly #producers: types.Producer[];
   readonly #srtpSuite: SrtpSuite;
+  readonly #webrtcExtensions: Set<string>;
   #added = 0;
   #closed = false;
 
@@ -91,7 +95,7 @@ export class LecternFanout implements FanoutTarget {
         for (const producer of [video, audio]) await routers[0]!.pipeToRouter({ producerId: producer.id, router });
       }
       const target = { host: '127.0.0.1', port: ingest.tuple.localPort };
-      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target }, pinned, options.srtpSuite ?? 'AEAD_AES_256_GCM');
+      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target }, pinned, options);
     } catch (error) {
       sfu.close();
       throw error;
@@ -104,14 +108,16 @@ export class LecternFanout implements FanoutTarget {
     producers: types.Producer[],
     publisher: FanoutTarget['publisher'],
     pinned: boolean,
-    srtpSuite: SrtpSuite,
+    options: LecternFanoutOptions,
   ) {
     this.#sfu = sfu;
-    this.#srtpSuite = srtpSuite;
+    this.#srtpSuite = options.srtpSuite ?? 'AEAD_AES_256_GCM';
+    this.#webrtcExtensions = new Set(options.transportCc ? [...WEBRTC_EXTENSIONS, TRANSPORT_CC] : WEBRTC_EXTENSIONS);
     this.#routers = routers;
     this.#producers = producers;
     this.publisher = publisher;
-    this.layout = (routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker') + (pinned ? ', pinned' : '');
+    this.layout =
+      (routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker') + (pinned ? ', pinned' : '') + (options.transportCc ? ', transport-cc' : '');
   }
 
   /** The mediasoup worker processes. */
@@ -137,7 +143,7 @@ export class LecternFanout implements FanoutTarget {
 
   async #consumeAll(router: types.Router, transport: types.Transport, kind: SubscriberKind, paused = false): Promise<types.Consumer[]> {
     // Plain sinks get bare media (no RTX, no header extensions). WebRTC subscribers get what a
-    // Janus streaming viewer is offered: RTX for video, mid, abs-send-time and transport-cc.
+    // Janus streaming viewer is offered: RTX for video, mid and abs-send-time (WEBRTC_EXTENSIONS).
     const all = router.rtpCapabilities.codecs ?? [];
     const vp8 = all.find((c) => c.mimeType === 'video/VP8');
     const codecs = all.filter(
@@ -148,7 +154,7 @@ export class LecternFanout implements FanoutTarget {
     );
     const rtpCapabilities: types.RtpCapabilities = {
       codecs,
-      headerExtensions: kind === 'webrtc' ? (router.rtpCapabilities.headerExtensions ?? []).filter((e) => WEBRTC_EXTENSIONS.has(e.uri)) : [],
+      headerExtensions: kind === 'webrtc' ? (router.rtpCapabilities.headerExtensions ?? []).filter((e) => this.#webrtcExtensions.has(e.uri)) : [],
     };
     const consumers: types.Consumer[] = [];
     for (const producer of this.#producers) consumers.push(await transport.consume({ producerId: producer.id, rtpCapabilities, paused }));

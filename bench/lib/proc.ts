@@ -1,7 +1,7 @@
 // What the kernel says about a process and the UDP stack: CPU time from /proc/<pid>/stat (user +
 // system, all threads, in clock ticks), resident memory from /proc/<pid>/status, and UDP receive-
 // buffer drops from /proc/net/snmp (per network namespace: the bench runs in its own).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let ticksPerSecond: number | undefined;
@@ -43,6 +43,45 @@ export function udpRcvbufErrors(): number {
   if (!header || !values) return 0;
   const index = header.split(/\s+/).indexOf('RcvbufErrors');
   return Number(values.split(/\s+/)[index] ?? 0);
+}
+
+/**
+ * Receive-buffer drops on the UDP sockets the given processes hold (the `drops` column of
+ * /proc/net/udp{,6}, matched by socket inode against /proc/<pid>/fd). Tells an SFU that could not
+ * keep up with its own input apart from a receiver that could not keep up with the SFU.
+ */
+export function udpDropsOfProcesses(pids: number[]): number {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) inodes.add(match[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  let drops = 0;
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(table, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      if (inodes.has(fields[9]!)) drops += Number(fields.at(-1));
+    }
+  }
+  return drops;
 }
 
 /** A sysctl value as text, or undefined if unreadable. */

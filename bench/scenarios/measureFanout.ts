@@ -8,7 +8,7 @@ import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
 import { LatencyHistogram } from '../lib/LatencyHistogram.js';
 import { RtpGenerator } from '../lib/RtpGenerator.js';
 import { Sink } from '../lib/Sink.js';
-import { cpuMicros, rssBytes, udpRcvbufErrors } from '../lib/proc.js';
+import { cpuMicros, rssBytes, udpDropsOfProcesses, udpRcvbufErrors } from '../lib/proc.js';
 
 /** Timing of a run. */
 export interface FanoutTiming {
@@ -37,7 +37,11 @@ export interface FanoutResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   rssPerSubscriberKiB: number;
+  /** Receive-buffer drops in the window outside the SFU's own sockets (the sink's, the generator's). */
   rcvbufErrors: number;
+  /** Receive-buffer drops at the SFU's own sockets: the SFU fell behind its input (counted as SFU loss). */
+  sfuSocketDrops: number;
+  /** Drops outside the SFU: the receiving side, not the SFU, lost packets, so the run says nothing. */
   discarded: boolean;
   streamsSeen: number;
   /** SRTP packets the sink could not decrypt or authenticate in the window (counted as lost). */
@@ -92,6 +96,7 @@ export async function measureFanout(
     await until(() => gen.counter >= start, 5000);
     const cpu0 = sum(target.pids.map(cpuMicros));
     const drops0 = udpRcvbufErrors();
+    const sfuDrops0 = udpDropsOfProcesses(target.pids);
     const t0 = process.hrtime.bigint();
     await until(() => gen.counter >= end, timing.windowSeconds * 1000 + 5000);
     const cpu1 = sum(target.pids.map(cpuMicros));
@@ -109,6 +114,8 @@ export async function measureFanout(
       if (settled || report.received >= (end - start) * subscribers || Date.now() > drainDeadline) break;
     }
     const drops1 = udpRcvbufErrors();
+    const sfuDrops = udpDropsOfProcesses(target.pids) - sfuDrops0;
+    const otherDrops = Math.max(0, drops1 - drops0 - sfuDrops);
 
     const seconds = Number(t1 - t0) / 1e9;
     const expected = (end - start) * subscribers;
@@ -130,8 +137,9 @@ export async function measureFanout(
       latencyP50Ms: histogram.quantileMs(0.5),
       latencyP99Ms: histogram.quantileMs(0.99),
       rssPerSubscriberKiB: target.pids.length ? (rssAfter - rssBefore) / 1024 / subscribers : Number.NaN,
-      rcvbufErrors: drops1 - drops0,
-      discarded: drops1 > drops0,
+      rcvbufErrors: otherDrops,
+      sfuSocketDrops: sfuDrops,
+      discarded: otherDrops > 0,
       streamsSeen: report.streams,
       srtpFailures: report.srtpFailures,
       sink: kind === 'webrtc' ? 'werift peers (Node thread)' : sink.plainSinkKind,
