@@ -360,6 +360,8 @@ if (only.has('joinlatency')) {
       ],
     );
     for (const s of r.samples.filter((x) => x.error)) console.log(`  join ${s.join}: ${s.error}`);
+    const typical = r.samples.filter((x) => !x.error).sort((a, b) => a.clickToFirstFrameMs - b.clickToFirstFrameMs)[Math.floor(r.completed / 2)];
+    if (typical?.timeline) console.log(`  the median join, step by step (ms after the click):\n    ${typical.timeline.join('\n    ')}`);
   } catch (error) {
     console.log(`join latency failed: ${(error as Error).message}`);
     notes.push(`join latency: failed: ${(error as Error).message}`);

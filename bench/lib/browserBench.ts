@@ -84,8 +84,11 @@ export function launchBenchChromium(): Promise<Browser> {
 /** Page-side probe: a string, not a function, so no transpiler helper can leak into the page. */
 export function probeScript(camera?: { width: number; height: number; fps: number }): string {
   return `(() => {
-  const probe = { click: null, joinSent: null, joinId: null, joined: null, firstFrameRvfc: null, firstFramePresented: null, firstFramePoll: null, firstFrameSize: null, firstTrack: null, pcConnected: null, pcs: [] };
+  const probe = { click: null, joinSent: null, joinId: null, joined: null, firstFrameRvfc: null, firstFramePresented: null, firstFramePoll: null, firstFrameSize: null, firstTrack: null, pcConnected: null, pcs: [], timeline: [] };
   window.__benchProbe = probe;
+  // Every step after the click, for finding where the time goes: [ms since page start, what].
+  const mark = (what) => { if (probe.click !== null && probe.timeline.length < 200) probe.timeline.push([performance.now(), what]); };
+  const methods = new Map();
   const camera = ${JSON.stringify(camera ?? null)};
   if (camera) {
     // Ask the fake camera for a smaller picture than the client's 960x540 (the only change).
@@ -99,8 +102,11 @@ export function probeScript(camera?: { width: number; height: number; fps: numbe
   window.RTCPeerConnection = class extends PC {
     constructor(...args) {
       super(...args);
-      probe.pcs.push(this);
+      const n = probe.pcs.push(this);
+      mark('pc' + n + ' created');
+      this.addEventListener('iceconnectionstatechange', () => mark('pc' + n + ' ice ' + this.iceConnectionState));
       this.addEventListener('connectionstatechange', () => {
+        mark('pc' + n + ' ' + this.connectionState);
         if (this.connectionState === 'connected' && probe.pcConnected === null) probe.pcConnected = performance.now();
       });
     }
@@ -109,12 +115,19 @@ export function probeScript(camera?: { width: number; height: number; fps: numbe
   window.WebSocket = class extends WS {
     constructor(...args) {
       super(...args);
+      this.addEventListener('open', () => mark('ws open'));
       this.addEventListener('message', (event) => {
-        if (probe.joinId === null || probe.joined !== null || typeof event.data !== 'string') return;
-        try { const f = JSON.parse(event.data); if (f.kind === 'response' && f.id === probe.joinId) probe.joined = performance.now(); } catch {}
+        if (typeof event.data !== 'string') return;
+        try {
+          const f = JSON.parse(event.data);
+          if (f.kind === 'response') mark('< ' + (methods.get(f.id) ?? f.id));
+          else mark('! ' + f.method);
+          if (probe.joinId !== null && probe.joined === null && f.kind === 'response' && f.id === probe.joinId) probe.joined = performance.now();
+        } catch {}
       });
     }
     send(data) {
+      try { const f = JSON.parse(data); methods.set(f.id, f.method); mark('> ' + f.method); } catch {}
       if (probe.joinSent === null && typeof data === 'string' && data.includes('"join"')) {
         try { const f = JSON.parse(data); if (f.method === 'join') { probe.joinSent = performance.now(); probe.joinId = f.id; } } catch {}
       }
@@ -132,11 +145,12 @@ export function probeScript(camera?: { width: number; height: number; fps: numbe
     const now = performance.now();
     for (const v of document.querySelectorAll('.tile:not(.local) video')) {
       if (!v.srcObject) continue;
-      if (probe.firstTrack === null) probe.firstTrack = now;
+      if (probe.firstTrack === null) { probe.firstTrack = now; mark('remote video on tile'); }
       if (!hooked.has(v) && v.requestVideoFrameCallback) {
         hooked.add(v);
         v.requestVideoFrameCallback((t, m) => {
           if (probe.firstFrameRvfc !== null) return;
+          mark('first frame');
           probe.firstFrameRvfc = performance.now();
           probe.firstFramePresented = m.presentationTime;
           probe.firstFrameSize = m.width + 'x' + m.height;
@@ -161,6 +175,8 @@ export interface Probe {
   firstTrack: number | null;
   /** First PeerConnection (send or receive) connected. */
   pcConnected: number | null;
+  /** Steps after the click: [performance.now(), what] (requests, replies, notifications, PeerConnection states). */
+  timeline: [number, string][];
 }
 
 export const readProbe = (page: Page): Promise<Probe> =>

@@ -25,6 +25,8 @@ export interface JoinSample {
   clickToFirstPcConnectedMs: number;
   clickToRemoteTrackMs: number;
   firstFrameSize: string | null;
+  /** What happened when, in ms after the click (see Probe.timeline). */
+  timeline?: string[];
   error?: string;
 }
 
@@ -87,6 +89,7 @@ export async function measureJoinLatency(options: JoinLatencyOptions): Promise<J
           clickToFirstPcConnectedMs: since(probe.click, probe.pcConnected),
           clickToRemoteTrackMs: since(probe.click, probe.firstTrack),
           firstFrameSize: probe.firstFrameSize,
+          timeline: probe.timeline.map(([t, what]) => `${Math.round(t - (probe.click ?? 0))} ${what}`),
           ...(probe.firstFrameRvfc === null ? { error: `no remote frame within ${options.timeoutSeconds} s` } : {}),
         };
       } catch (error) {

@@ -68,10 +68,18 @@ export class RoomClient {
    * instructor admits us (or rejects if we are turned away). Then both transports are set up.
    */
   static async join(
-    options: { room: string; displayName: string; token?: string | undefined; onWaiting?: () => void },
+    options: {
+      room: string;
+      displayName: string;
+      token?: string | undefined;
+      onWaiting?: () => void;
+      /** A connection opened while the person was typing their name, used if still open. */
+      preconnected?: Promise<Signalling> | undefined;
+    },
     events: RoomClientEvents,
   ): Promise<{ client: RoomClient; state: RoomState; role: Role; permissions: string[]; policy: RoomPolicy }> {
-    const signalling = await Signalling.connect();
+    const early = await options.preconnected?.catch(() => undefined);
+    const signalling = early?.isOpen ? early : await Signalling.connect();
     try {
       const outcome = new Promise<void>((resolve, reject) => {
         signalling.on('admitted', () => resolve());
@@ -84,11 +92,17 @@ export class RoomClient {
         options.onWaiting?.();
         await outcome;
       }
+      // Loading the Device probes the browser's codecs (a throw-away PeerConnection, ~100 ms): the
+      // server opens both transports meanwhile. Time to first picture is the budget here.
       const device = new Device();
-      await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as types.RtpCapabilities });
+      const [, send, recv] = await Promise.all([
+        device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as types.RtpCapabilities }),
+        signalling.request('createTransport', { direction: 'send' }),
+        signalling.request('createTransport', { direction: 'recv' }),
+      ]);
       const client = new RoomClient(signalling, device, joined.peerId, events);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };
-      await client.#createTransports(ice);
+      client.#setUpTransports(send, recv, ice);
       const state = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
       return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
     } catch (error) {
@@ -191,12 +205,11 @@ export class RoomClient {
     this.#recvTransport?.close();
   }
 
-  async #createTransports(ice: { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy }): Promise<void> {
-    // Both at once: one round trip instead of two before 'ready' (time to first picture).
-    const [send, recv] = await Promise.all([
-      this.#signalling.request('createTransport', { direction: 'send' }),
-      this.#signalling.request('createTransport', { direction: 'recv' }),
-    ]);
+  #setUpTransports(
+    send: ReplyData<'createTransport'>,
+    recv: ReplyData<'createTransport'>,
+    ice: { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy },
+  ): void {
     this.#sendTransport = this.#device.createSendTransport({ ...transportOptions(send), ...ice });
     this.#wireConnect(this.#sendTransport);
     this.#sendTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {

@@ -53,6 +53,11 @@ export class Signalling {
     });
   }
 
+  /** Whether the socket is open (a connection opened early may have closed since). */
+  get isOpen(): boolean {
+    return this.#socket.readyState === WebSocket.OPEN;
+  }
+
   /** Send a request and wait for its reply. */
   request<M extends MethodName>(method: M, data: RequestData<M>): Promise<ReplyData<M>> {
     const id = this.#nextId++;
