@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Session, type SessionDeps, type SignInHeaders } from '../signalling/Session.js';
+import { allowedWebSocketOrigin } from './wsOrigin.js';
 
 const HEARTBEAT_MS = 25_000;
 
@@ -52,6 +53,12 @@ export async function signalling(app: FastifyInstance, deps: Omit<SessionDeps, '
     {
       websocket: true,
       helmet: false,
+      // Before the upgrade: a page from another origin gets a plain 403, never a socket.
+      onRequest: (request, reply, done) => {
+        if (allowedWebSocketOrigin(request.headers.origin, request.headers.host, deps.config.http.publicUrl)) return done();
+        request.log.warn({ origin: request.headers.origin }, 'signalling refused: page from another origin');
+        void reply.code(403).send({ error: 'forbidden', message: 'this page may not open the Lectern signalling connection' });
+      },
       preHandler: (request, reply, done) => {
         responses.set(request, reply.raw);
         done();

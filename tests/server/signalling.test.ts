@@ -1,4 +1,5 @@
 // Signalling against a real server: real mediasoup worker, real Fastify on 127.0.0.1, real WebSocket.
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
@@ -173,6 +174,21 @@ describe('bad input', () => {
     expect(await peers()).toBe(before + 1);
     client.close();
     await expect.poll(peers).toBe(before);
+  });
+
+  it('refuses the socket to a page from another origin, before the upgrade', async () => {
+    const attempt = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(lectern.wsUrl, { headers: { origin } });
+        socket.once('open', () => {
+          socket.close();
+          resolve(101);
+        });
+        socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+        socket.once('error', reject);
+      });
+    expect(await attempt('http://evil.example')).toBe(403);
+    expect(await attempt(new URL(lectern.url).origin)).toBe(101);
   });
 
   it('caps transports per participant even when they are all requested at once', async () => {
