@@ -22,6 +22,9 @@ export class RequestError extends Error {
 type Listener<N extends NotificationName> = (data: NotificationData<N>) => void;
 
 const REQUEST_TIMEOUT_MS = 15_000;
+// The server's bucket refills at maxRequestsPerSecond (50 by default): 250 ms, then 500, 1000, 2000.
+const RATE_LIMIT_RETRIES = 4;
+const RATE_LIMIT_BACKOFF_MS = 250;
 
 /** One signalling connection. */
 export class Signalling {
@@ -58,8 +61,23 @@ export class Signalling {
     return this.#socket.readyState === WebSocket.OPEN;
   }
 
-  /** Send a request and wait for its reply. */
-  request<M extends MethodName>(method: M, data: RequestData<M>): Promise<ReplyData<M>> {
+  /**
+   * Send a request and wait for its reply. When the server says to slow down (a big class joining
+   * sends dozens of requests at once: one resume per track, one size per tile), wait and try again
+   * rather than leave a track paused for good.
+   */
+  async request<M extends MethodName>(method: M, data: RequestData<M>): Promise<ReplyData<M>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#requestOnce(method, data);
+      } catch (error) {
+        if (!(error instanceof RequestError) || error.code !== 'rate_limited' || attempt >= RATE_LIMIT_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RATE_LIMIT_BACKOFF_MS * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  #requestOnce<M extends MethodName>(method: M, data: RequestData<M>): Promise<ReplyData<M>> {
     const id = this.#nextId++;
     return new Promise<ReplyData<M>>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -8,6 +8,9 @@ import { $, button, setStatus } from './dom.js';
 
 const STATS_INTERVAL_MS = 1000;
 
+/** Quiet time after the last tile resize before tile sizes go to the server. */
+const TILE_SIZE_SETTLE_MS = 150;
+
 /** Everything shown while in a class. */
 export class ClassView {
   readonly #grid = $('grid');
@@ -21,6 +24,10 @@ export class ClassView {
   #statsVisible = false;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   readonly #resize = new ResizeObserver((entries) => this.#onResize(entries));
+  /** Tile sizes waiting for the layout to settle, and the last size sent per consumer. */
+  readonly #tileSizes = new Map<string, { width: number; height: number }>();
+  readonly #sentTileSizes = new Map<string, { width: number; height: number }>();
+  #tileSizeTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Handlers for the RoomClient: every change in the room lands here. */
   readonly events: RoomClientEvents = {
@@ -28,6 +35,8 @@ export class ClassView {
     peerLeft: (peerId) => this.#removePeer(peerId),
     trackAdded: (track) => this.#addTrack(track),
     trackRemoved: (track) => {
+      this.#sentTileSizes.delete(track.consumerId);
+      this.#tileSizes.delete(track.consumerId);
       const early = this.#early.get(track.peerId);
       if (early) this.#early.set(track.peerId, early.filter((t) => t !== track));
       const tile = this.#tileForTrack(track);
@@ -152,10 +161,24 @@ export class ClassView {
     for (const entry of entries) {
       const key = (entry.target as HTMLElement).dataset.peerId;
       const consumerId = key ? this.#tiles.get(key)?.videoConsumerId : undefined;
-      if (!consumerId || !this.#client) continue;
+      if (!consumerId) continue;
       const { width, height } = entry.contentRect;
-      void this.#client.setTileSize(consumerId, width * devicePixelRatio, height * devicePixelRatio).catch(() => undefined);
+      this.#tileSizes.set(consumerId, { width: Math.round(width * devicePixelRatio), height: Math.round(height * devicePixelRatio) });
     }
+    // While a class fills up, every newcomer re-lays out every tile: send each tile's size once the
+    // layout has settled, and only if it changed, instead of a request per tile per newcomer.
+    clearTimeout(this.#tileSizeTimer);
+    this.#tileSizeTimer = setTimeout(() => this.#sendTileSizes(), TILE_SIZE_SETTLE_MS);
+  }
+
+  #sendTileSizes(): void {
+    for (const [consumerId, size] of this.#tileSizes) {
+      const sent = this.#sentTileSizes.get(consumerId);
+      if (!this.#client || (sent && sent.width === size.width && sent.height === size.height)) continue;
+      this.#sentTileSizes.set(consumerId, size);
+      void this.#client.setTileSize(consumerId, size.width, size.height).catch(() => undefined);
+    }
+    this.#tileSizes.clear();
   }
 
   #renderPeople(): void {
