@@ -28,7 +28,7 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,compare,signalling,seminar,joinlatency' },
+    only: { type: 'string', default: 'fanout,capacity,compare,signalling,joinlatency,seminar' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
     'fanout-kind': { type: 'string', default: 'srtp' },
     'srtp-suite': { type: 'string', default: 'AEAD_AES_256_GCM' },
@@ -39,16 +39,16 @@ const { values: args } = parseArgs({
     'spread-above': { type: 'string', default: '100' },
     window: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
-    pairs: { type: 'string', default: '5' },
+    pairs: { type: 'string', default: '6' },
     'compare-subscribers': { type: 'string', default: '50' },
     'compare-window': { type: 'string', default: '8' },
     sessions: { type: 'string', default: '1000,10000' },
-    'seminar-participants': { type: 'string', default: '12' },
+    'seminar-participants': { type: 'string', default: '12,6' },
     'seminar-camera': { type: 'string', default: '320x180@15' },
     'seminar-window': { type: 'string', default: '30' },
-    joins: { type: 'string', default: '12' },
+    joins: { type: 'string', default: '20' },
     'joiner-sends': { type: 'string', default: 'yes' },
-    'time-limit': { type: 'string', default: '1800' },
+    'time-limit': { type: 'string', default: '2700' },
     'no-netns': { type: 'boolean', default: false },
   },
 });
@@ -62,11 +62,12 @@ if (process.env.NETNS_LOOPBACK_ONLY !== '1' && !args['no-netns']) {
   process.exit(result.status ?? 1);
 }
 
-// Self-stopping: whatever hangs, the bench ends.
+// Self-stopping: whatever hangs, the bench ends, keeping what it measured so far.
 const limitSeconds = Number(args['time-limit']);
 setTimeout(() => {
   console.error(`bench: time limit of ${limitSeconds} s reached, stopping`);
-  process.exit(2);
+  notes.push(`stopped by the time limit (--time-limit=${limitSeconds}): later scenarios did not run or did not finish`);
+  finish(2);
 }, limitSeconds * 1000).unref();
 
 const only = new Set(args.only.split(','));
@@ -296,7 +297,39 @@ if (only.has('signalling')) {
   );
 }
 
-// 4. Seminar: N Chromium pages in one room, all sending and receiving.
+// 4. Join latency: click Join -> first decoded remote frame, in Chromium, repeated. Before the
+//    seminar, whose dozen browsers leave the machine loaded for a while.
+if (only.has('joinlatency')) {
+  const joins = Number(args.joins);
+  console.log(`join latency: ${joins} joins into a room with one publisher ...`);
+  try {
+    const r = await measureJoinLatency({ joins, joinerSends: args['joiner-sends'] !== 'no', timeoutSeconds: 20 });
+    output.joinLatency = r;
+    notes.push(`join latency: ${r.note}`);
+    const row = (label: string, s: { p50: number; p95: number; min: number; max: number }) => [label, fmt(s.p50, 0), fmt(s.p95, 0), fmt(s.min, 0), fmt(s.max, 0)];
+    printTable(
+      `Join latency in Chromium (${r.completed}/${r.joins} joins, one publisher already sending; target: click -> first frame p50 <= 500 ms)`,
+      ['from -> to', 'p50 ms', 'p95 ms', 'min ms', 'max ms'],
+      [
+        row("click -> 'join' request sent", r.summary.clickToJoinSentMs),
+        row("click -> 'join' reply", r.summary.clickToJoinedMs),
+        row('click -> first PeerConnection connected', r.summary.clickToFirstPcConnectedMs),
+        row('click -> remote video track on its tile', r.summary.clickToRemoteTrackMs),
+        row('click -> first remote frame (rVFC)', r.summary.clickToFirstFrameMs),
+        row('click -> first remote frame (10 ms poll)', r.summary.clickToFirstFramePollMs),
+        row("'join' reply -> first remote frame", r.summary.joinedToFirstFrameMs),
+      ],
+    );
+    for (const s of r.samples.filter((x) => x.error)) console.log(`  join ${s.join}: ${s.error}`);
+    const typical = r.samples.filter((x) => !x.error).sort((a, b) => a.clickToFirstFrameMs - b.clickToFirstFrameMs)[Math.floor(r.completed / 2)];
+    if (typical?.timeline) console.log(`  the median join, step by step (ms after the click):\n    ${typical.timeline.join('\n    ')}`);
+  } catch (error) {
+    console.log(`join latency failed: ${(error as Error).message}`);
+    notes.push(`join latency: failed: ${(error as Error).message}`);
+  }
+}
+
+// 5. Seminar: N Chromium pages in one room, all sending and receiving.
 if (only.has('seminar')) {
   const cam = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(args['seminar-camera']);
   if (!cam) throw new Error('--seminar-camera=WIDTHxHEIGHT[@FPS]');
@@ -337,40 +370,14 @@ if (only.has('seminar')) {
   );
 }
 
-// 5. Join latency: click Join -> first decoded remote frame, in Chromium, repeated.
-if (only.has('joinlatency')) {
-  const joins = Number(args.joins);
-  console.log(`join latency: ${joins} joins into a room with one publisher ...`);
-  try {
-    const r = await measureJoinLatency({ joins, joinerSends: args['joiner-sends'] !== 'no', timeoutSeconds: 20 });
-    output.joinLatency = r;
-    notes.push(`join latency: ${r.note}`);
-    const row = (label: string, s: { p50: number; p95: number; min: number; max: number }) => [label, fmt(s.p50, 0), fmt(s.p95, 0), fmt(s.min, 0), fmt(s.max, 0)];
-    printTable(
-      `Join latency in Chromium (${r.completed}/${r.joins} joins, one publisher already sending; target: click -> first frame p50 <= 500 ms)`,
-      ['from -> to', 'p50 ms', 'p95 ms', 'min ms', 'max ms'],
-      [
-        row("click -> 'join' request sent", r.summary.clickToJoinSentMs),
-        row("click -> 'join' reply", r.summary.clickToJoinedMs),
-        row('click -> first PeerConnection connected', r.summary.clickToFirstPcConnectedMs),
-        row('click -> remote video track on its tile', r.summary.clickToRemoteTrackMs),
-        row('click -> first remote frame (rVFC)', r.summary.clickToFirstFrameMs),
-        row('click -> first remote frame (10 ms poll)', r.summary.clickToFirstFramePollMs),
-        row("'join' reply -> first remote frame", r.summary.joinedToFirstFrameMs),
-      ],
-    );
-    for (const s of r.samples.filter((x) => x.error)) console.log(`  join ${s.join}: ${s.error}`);
-    const typical = r.samples.filter((x) => !x.error).sort((a, b) => a.clickToFirstFrameMs - b.clickToFirstFrameMs)[Math.floor(r.completed / 2)];
-    if (typical?.timeline) console.log(`  the median join, step by step (ms after the click):\n    ${typical.timeline.join('\n    ')}`);
-  } catch (error) {
-    console.log(`join latency failed: ${(error as Error).message}`);
-    notes.push(`join latency: failed: ${(error as Error).message}`);
-  }
-}
+finish(0);
 
-const resultsDir = join(benchDir, 'results');
-if (!existsSync(resultsDir)) mkdirSync(resultsDir, { recursive: true });
-const file = join(resultsDir, `${output.startedAt.replaceAll(':', '-').replace(/\..*/, '')}.json`);
-writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
-console.log(`\nnotes:\n- ${notes.join('\n- ')}\nresults written to ${file}`);
-process.exit(0);
+/** Write what was measured and exit. */
+function finish(code: number): never {
+  const resultsDir = join(benchDir, 'results');
+  if (!existsSync(resultsDir)) mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${output.startedAt.replaceAll(':', '-').replace(/\..*/, '')}.json`);
+  writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+  console.log(`\nnotes:\n- ${notes.join('\n- ')}\nresults written to ${file}`);
+  process.exit(code);
+}

@@ -1,7 +1,7 @@
 // Lectern's SFU set up for a lecture: one plain-RTP publisher (VP8 + opus) on worker 0, subscribers
 // as PlainTransports (SRTP or not, into the counting sink) or WebRtcTransports on the pool's
-// WebRtcServers (into werift peers). With `spread`, a second router on worker 1 gets the producers by pipeToRouter and
-// every other subscriber, so both cores forward.
+// WebRtcServers (into werift peers). With `spread`, a second router on worker 1 gets the producers
+// by pipeToRouter and every other subscriber, so both cores forward.
 //
 // RoomMedia keeps its router private and only makes WebRtcTransports for browsers, so this reaches
 // the pool's mediasoup Workers directly with the room codecs; see bench/README.md for the API this
