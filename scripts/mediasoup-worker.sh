@@ -31,7 +31,8 @@ FROM_SOURCE=${LECTERN_WORKER_FROM_SOURCE:-0}
 
 # Debian libraries the source-built worker links to (their versions are part of the cache key).
 DEB_LIBS=(libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev)
-BUILD_PKGS=(meson ninja-build pkg-config g++ "${DEB_LIBS[@]}" flatbuffers-compiler)
+# dpkg-dev: apt-get source needs dpkg-source to unpack the libsrtp2 source package (build_libsrtp).
+BUILD_PKGS=(meson ninja-build pkg-config g++ dpkg-dev "${DEB_LIBS[@]}" flatbuffers-compiler)
 
 TMP_DIRS=()
 cleanup() { if ((${#TMP_DIRS[@]})); then rm -rf "${TMP_DIRS[@]}"; fi; }

@@ -111,8 +111,10 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     const readyStart = performance.now();
     let allReceiving = false;
     while (performance.now() - readyStart < options.readyTimeoutSeconds * 1000) {
-      // (one sample of every page per second at most)
-      const samples = await Promise.all(pages.map((p) => sample(p).catch(() => ({ inbound: [] as Inbound[], outbound: [] }))));
+      // (one sample of every page per second at most; a page too starved to answer within 10 s
+      // counts as not receiving, so the wait stays near readyTimeoutSeconds on a saturated machine)
+      const none = { inbound: [] as Inbound[], outbound: [] };
+      const samples = await Promise.all(pages.map((p) => Promise.race([sample(p).catch(() => none), sleep(10_000).then(() => none)])));
       const ok = samples.every((s) => s.inbound.filter((x) => x.kind === 'video' && (x.framesDecoded ?? 0) > 0).length >= joined - 1);
       if (ok) {
         allReceiving = true;
