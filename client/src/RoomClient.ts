@@ -144,6 +144,11 @@ export class RoomClient {
     return this.#signalling.request(method, data);
   }
 
+  /** Whether the signalling connection is still open. */
+  get connected(): boolean {
+    return this.#signalling.isOpen;
+  }
+
   /** Whether this browser can send video (some locked-down machines cannot). */
   get canSendVideo(): boolean {
     return this.#device.canProduce('video');

@@ -89,8 +89,14 @@ async function joinClass(
   const cameraTrack = media?.getVideoTracks()[0];
   const micTrack = media?.getAudioTracks()[0];
   view.ownTile?.showLocalVideo(cameraTrack);
-  if (micTrack) await client.publish('microphone', micTrack);
-  if (cameraTrack && client.canSendVideo) await client.publish('camera', cameraTrack);
+  try {
+    if (micTrack) await client.publish('microphone', micTrack);
+    if (cameraTrack && client.canSendVideo) await client.publish('camera', cameraTrack);
+  } catch (error) {
+    // Already in the class: this is not a failed join. If the connection went (removed, class
+    // ended, network) the class view already says why, and that must stay on screen.
+    if (client.connected) setStatus(`Could not send camera/microphone: ${(error as Error).message}`);
+  }
 
   wireToggle('toggle-mic', 'Mute mic', 'Unmute mic', micTrack, async (muted) => {
     await client.setMuted('microphone', muted);
