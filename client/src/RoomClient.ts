@@ -56,6 +56,8 @@ export class RoomClient {
   readonly #signalling: Signalling;
   readonly #device: Device;
   readonly #events: RoomClientEvents;
+  /** Removed, class ended or connection closed: later failures must not hide the reason. */
+  #ended = false;
   readonly #tracks = new Map<string, RemoteTrack & { consumer: types.Consumer }>();
   readonly #producers = new Map<MediaSource, types.Producer>();
   #sendTransport: types.Transport | undefined;
@@ -116,15 +118,19 @@ export class RoomClient {
     this.#device = device;
     this.peerId = peerId;
     this.#events = events;
-    signalling.onclose = (reason) => events.disconnected(reason);
+    const end = (reason: string) => {
+      this.#ended = true;
+      events.disconnected(reason);
+    };
+    signalling.onclose = end;
     signalling.on('peersJoined', ({ peers }) => peers.forEach((peer) => events.peerJoined(peer)));
     signalling.on('peersLeft', ({ peerIds }) => peerIds.forEach((id) => events.peerLeft(id)));
     signalling.on('consumerAdded', (data) => void this.#onConsumerAdded(data));
     signalling.on('consumerClosed', ({ consumerId }) => this.#removeTrack(consumerId));
     signalling.on('consumerPaused', ({ consumerId }) => this.#setPaused(consumerId, true));
     signalling.on('consumerResumed', ({ consumerId }) => this.#setPaused(consumerId, false));
-    signalling.on('roomClosed', ({ reason }) => events.disconnected(reason));
-    signalling.on('removed', ({ reason }) => events.disconnected(reason));
+    signalling.on('roomClosed', ({ reason }) => end(reason));
+    signalling.on('removed', ({ reason }) => end(reason));
     signalling.on('moderatorMuted', (data) => {
       // The server already paused the track; mirror it locally so the UI and the track agree.
       this.#producers.get(data.source)?.pause();
@@ -144,9 +150,9 @@ export class RoomClient {
     return this.#signalling.request(method, data);
   }
 
-  /** Whether the signalling connection is still open. */
+  /** Whether this participant is still in the class: not removed, class not ended, socket open. */
   get connected(): boolean {
-    return this.#signalling.isOpen;
+    return !this.#ended && this.#signalling.isOpen;
   }
 
   /** Whether this browser can send video (some locked-down machines cannot). */
