@@ -131,7 +131,9 @@ describe('a class run from the browser', () => {
   }, 60_000);
 
   it('the simulcast layer drops when the receiver’s tile shrinks', async () => {
-    await expect.poll(() => tileData(ben, 'Teacher', 'frameHeight'), { timeout: 30_000 }).toBeGreaterThanOrEqual(270);
+    // Up to a minute: under the full suite the teacher's browser may shed its top layers for CPU
+    // for a while (its own adaptation, not the SFU's), and the bandwidth estimate ramps up meanwhile.
+    await expect.poll(() => tileData(ben, 'Teacher', 'frameHeight'), { timeout: 60_000 }).toBeGreaterThanOrEqual(270);
     const large = await tileData(ben, 'Teacher', 'frameHeight');
     await ben.setViewportSize({ width: 420, height: 700 });
     await ben.evaluate(() => {
@@ -140,7 +142,7 @@ describe('a class run from the browser', () => {
     });
     await expect.poll(() => tileData(ben, 'Teacher', 'frameHeight'), { timeout: 30_000 }).toBeLessThan(large);
     console.log(`simulcast: received height ${large} -> ${await tileData(ben, 'Teacher', 'frameHeight')} after the tile shrank`);
-  }, 70_000);
+  }, 100_000);
 
   it('a removed participant cannot rejoin with the same link', async () => {
     const benLink = await link('student', 'ben-removed@uni');
