@@ -2,7 +2,7 @@
 // (server/app.ts build() with parseConfig, a real Sfu with 2 workers on 127.0.0.1), Debian's
 // Chromium through playwright-core, a page-side probe injected before the client runs, and CPU
 // accounting from /proc for the mediasoup workers, the Chromium processes and the whole machine.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -14,7 +14,6 @@ import { launchChromium } from '../../tests/helpers/chromium.js';
 import { build } from '../../server/app.js';
 import { parseConfig } from '../../config/index.js';
 import { Sfu } from '../../sfu/index.js';
-import { cpuMicros } from './proc.js';
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -201,62 +200,6 @@ export async function openAndClickJoin(
   }
   await page.getByRole('button', { name: 'Join' }).click();
   return { context, page };
-}
-
-/** Direct and indirect children of a process (pid, from /proc/<pid>/stat ppid). */
-export function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const p = queue.shift()!;
-    for (const [child, pp] of parent) if (pp === p) {
-      out.push(child);
-      queue.push(child);
-    }
-  }
-  return out;
-}
-
-/** Summed CPU time of processes that exist now; processes that vanish count 0. */
-export function cpuOf(pids: number[]): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      m.set(pid, cpuMicros(pid));
-    } catch {
-      // exited
-    }
-  }
-  return m;
-}
-
-/** CPU seconds used between two snapshots by processes present in both (a process started in
- *  between is not counted: its pid might be a reused one). */
-export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
-  let micros = 0;
-  for (const [pid, t] of after) {
-    const b = before.get(pid);
-    if (b !== undefined && t >= b) micros += t - b;
-  }
-  return micros / 1e6;
-}
-
-/** Machine-wide busy and total jiffies from /proc/stat (all cores). */
-export function machineTicks(): { busy: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-  const total = cpu.reduce((a, b) => a + b, 0);
-  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
-  return { busy: total - idle, total };
 }
 
 /** Sum of RTP packets the SFU sent to consumers / received from producers (mediasoup stats). */

@@ -1,6 +1,7 @@
 // What the kernel says about a process and the UDP stack: CPU time from /proc/<pid>/stat (user +
 // system, all threads, in clock ticks), resident memory from /proc/<pid>/status, and UDP receive-
-// buffer drops from /proc/net/snmp (per network namespace: the bench runs in its own).
+// buffer drops from /proc/net/snmp and /proc/net/udp (per network namespace: the bench runs in its
+// own), process trees from the ppid field, and machine-wide busy time from /proc/stat.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -18,11 +19,16 @@ export function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** CPU time (user + system) of a process and all its threads, in microseconds. */
-export function cpuMicros(pid: number): number {
+/** Fields of /proc/<pid>/stat after the command name: [0] = state, [1] = ppid, [11] = utime, ... */
+function statFields(pid: number | string): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces; fields after it are positional.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU time (user + system) of a process and all its threads, in microseconds. */
+export function cpuMicros(pid: number): number {
+  const fields = statFields(pid);
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return ((utime + stime) * 1e6) / clockTicks();
@@ -98,8 +104,7 @@ export async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (/\) [ZX] /.test(state)) return;
+      if (/^[ZX]$/.test(statFields(pid)[0]!)) return;
     } catch {
       return;
     }
@@ -115,4 +120,59 @@ export function pinToCpu(pid: number, cpu: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Direct and indirect children of a process (pid, from /proc/<pid>/stat ppid). */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parent.set(Number(entry), Number(statFields(entry)[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    for (const [child, pp] of parent) if (pp === p) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+/** Summed CPU time of processes that exist now; processes that vanish count 0. */
+export function cpuOf(pids: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      m.set(pid, cpuMicros(pid));
+    } catch {
+      // exited
+    }
+  }
+  return m;
+}
+
+/** CPU seconds used between two snapshots by processes present in both (a process started in
+ *  between is not counted: its pid might be a reused one). */
+export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let micros = 0;
+  for (const [pid, t] of after) {
+    const b = before.get(pid);
+    if (b !== undefined && t >= b) micros += t - b;
+  }
+  return micros / 1e6;
+}
+
+/** Machine-wide busy and total jiffies from /proc/stat (all cores). */
+export function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  return { busy: total - idle, total };
 }

@@ -11,13 +11,10 @@ import {
   startBenchLectern,
   launchBenchChromium,
   openAndClickJoin,
-  descendants,
-  cpuOf,
-  cpuDelta,
-  machineTicks,
   mediasoupPackets,
   quantile,
 } from '../lib/browserBench.js';
+import { cpuDelta, cpuOf, descendants, machineTicks } from '../lib/proc.js';
 
 export interface SeminarOptions {
   participants: number;
