@@ -42,6 +42,14 @@ function opensslLibsrtp(): string | undefined {
 
 let binary: NativeSinkBinary | null | undefined;
 
+/**
+ * How often the C sink reads its sockets, in microseconds. Reading on a timer rather than sleeping in
+ * epoll_wait keeps the SFU from paying a receiver wake-up per packet, which loopback charges to the
+ * sender (see udp-sink.c); 0 wakes the sink for every packet. Latency comes from kernel receive
+ * timestamps either way, so this interval does not add to it.
+ */
+export const nativeSinkSettings = { readIntervalMicros: 1000 };
+
 function compile(out: string, defines: string[], libraries: string[]): boolean {
   if (existsSync(out)) return true;
   try {
@@ -80,7 +88,7 @@ export class NativeUdpSink {
 
   /** Start the sink with `sockets` sockets on 127.0.0.1. */
   static async create(path: string, sockets: number): Promise<NativeUdpSink> {
-    const child = spawn(path, [String(sockets)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(path, [String(sockets), String(nativeSinkSettings.readIntervalMicros)], { stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = createInterface({ input: child.stdout });
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);

@@ -1,7 +1,7 @@
 // Main-thread handle on a sink thread (see sinkThread.ts).
 import { Worker } from 'node:worker_threads';
 import type { SinkReply, SinkReport, SinkRequest } from './sinkProtocol.js';
-import { NativeUdpSink, nativeSinkBinary } from './NativeUdpSink.js';
+import { NativeUdpSink, nativeSinkBinary, nativeSinkSettings } from './NativeUdpSink.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type Op<R extends SinkRequest = SinkRequest> = R extends unknown ? Omit<R, 'id'> : never;
@@ -57,7 +57,8 @@ export class Sink {
   get plainSinkKind(): string {
     const native = nativeSinkBinary();
     if (!native) return 'Node dgram sink';
-    return native.srtp ? `C sink (recvmmsg, ${native.srtp})` : 'C sink (recvmmsg)';
+    const reads = nativeSinkSettings.readIntervalMicros ? `reads every ${nativeSinkSettings.readIntervalMicros} µs` : 'wakes per packet';
+    return `C sink (recvmmsg, ${reads}, kernel receive timestamps${native.srtp ? `, ${native.srtp}` : ''})`;
   }
 
   /** Whether the sink can take SRTP subscribers (the C sink built against libsrtp2). */

@@ -7,7 +7,14 @@
  * are then SRTP PlainTransport consumers, each with its own key, and mediasoup pays for encrypting
  * every copy as it does for browsers. A packet that fails to decrypt or authenticate is not counted.
  *
- * usage: udp-sink <sockets>     prints "ports <p1> <p2> ...", then reads commands on stdin:
+ * Latency is taken from the kernel's receive timestamp (SO_TIMESTAMPNS), which on loopback is stamped
+ * inside the SFU's own sendmsg, so it measures the SFU and not when this process got to run. And the
+ * sink reads every <interval-us> instead of sleeping in epoll_wait per packet: on loopback the
+ * sender's sendmsg runs the receiver's wake-up (sock_def_readable -> try_to_wake_up), which a profile
+ * of the worker at 300 subscribers put at 15% of its CPU. Across a real network the SFU never pays
+ * for waking its viewers; 0 restores a wake-up per packet, to measure what that costs.
+ *
+ * usage: udp-sink <sockets> [interval-us]   prints "ports <p1> <p2> ...", then reads commands on stdin:
  *   window <start> <end>        count only packets whose bench marker counter is in [start, end); reset
  *   srtp <ssrc> <suite> <hex>   decrypt SSRC; suite is mediasoup's name: AEAD_AES_256_GCM (44 bytes of key
  *                               + salt), AEAD_AES_128_GCM (28) or AES_CM_128_HMAC_SHA1_80 (30)
@@ -40,6 +47,7 @@ static uint64_t srtp_failures;
 #define BATCH 64
 #define MAXPKT 2048
 #define SSRC_SLOTS 8192
+#define CONTROL 64
 
 static uint32_t histogram[BUCKETS];
 static uint32_t ssrc_key[SSRC_SLOTS];
@@ -142,7 +150,8 @@ static int add_srtp_stream(uint32_t ssrc, const char *suite, const char *hex) {
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 1;
-  if (n < 1 || n > 1000) return 2;
+  long interval_us = argc > 2 ? atol(argv[2]) : 1000;
+  if (n < 1 || n > 1000 || interval_us < 0 || interval_us > 100000) return 2;
 #ifdef LECTERN_SRTP
   if (srtp_init() != srtp_err_status_ok) return 3;
 #endif
@@ -154,6 +163,8 @@ int main(int argc, char **argv) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     int size = 8 * 1024 * 1024;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     socklen_t sl = sizeof rcvbuf;
     getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -171,6 +182,7 @@ int main(int argc, char **argv) {
   epoll_ctl(ep, EPOLL_CTL_ADD, 0, &sev);
 
   static uint8_t bufs[BATCH][MAXPKT];
+  static uint8_t controls[BATCH][CONTROL];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   for (int i = 0; i < BATCH; i++) {
@@ -180,10 +192,12 @@ int main(int argc, char **argv) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  const struct timespec pause = {.tv_sec = 0, .tv_nsec = interval_us * 1000};
   char line[256];
   size_t linelen = 0;
   struct epoll_event events[64];
   for (;;) {
+    if (interval_us) nanosleep(&pause, NULL);
     int ready = epoll_wait(ep, events, 64, -1);
     if (ready < 0 && errno == EINTR) continue;
     for (int e = 0; e < ready; e++) {
@@ -241,12 +255,29 @@ int main(int argc, char **argv) {
         continue;
       }
       for (;;) {
+        for (int i = 0; i < BATCH; i++) {
+          msgs[i].msg_hdr.msg_control = controls[i];
+          msgs[i].msg_hdr.msg_controllen = CONTROL;
+        }
         int got = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
         if (got <= 0) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-        for (int i = 0; i < got; i++) account(bufs[i], msgs[i].msg_len, now);
+        // The generator stamps CLOCK_MONOTONIC (process.hrtime); the kernel stamps CLOCK_REALTIME.
+        struct timespec mono, real;
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        clock_gettime(CLOCK_REALTIME, &real);
+        uint64_t mono_now = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
+        int64_t real_minus_mono = (int64_t)((uint64_t)real.tv_sec * 1000000000ull + (uint64_t)real.tv_nsec - mono_now);
+        for (int i = 0; i < got; i++) {
+          uint64_t at = mono_now;
+          for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+              struct timespec k;
+              memcpy(&k, CMSG_DATA(c), sizeof k);
+              at = (uint64_t)((int64_t)((uint64_t)k.tv_sec * 1000000000ull + (uint64_t)k.tv_nsec) - real_minus_mono);
+            }
+          }
+          account(bufs[i], msgs[i].msg_len, at);
+        }
         if (got < BATCH) break;
       }
     }
