@@ -1,30 +1,16 @@
-// What the Chromium scenarios (seminar, join latency) share: a real Lectern in this process
-// (server/app.ts build() with parseConfig, a real Sfu with 2 workers on 127.0.0.1), Debian's
+// What the Chromium scenarios (seminar, join latency) share: a real Lectern in a process of its own
+// (lecternServer.ts: the default config, a real Sfu with 2 workers on 127.0.0.1), Debian's
 // Chromium through playwright-core, a page-side probe injected before the client runs, and CPU
 // accounting from /proc for the mediasoup workers, the Chromium processes and the whole machine.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as mediasoup from 'mediasoup';
-import type { types } from 'mediasoup';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../../tests/helpers/chromium.js';
-import { build } from '../../server/app.js';
-import { parseConfig } from '../../config/index.js';
-import { Sfu } from '../../sfu/index.js';
+import { startLecternProcess, type LecternProcess } from './lecternProcess.js';
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** A Lectern listening on 127.0.0.1, and every consumer/producer its workers create. */
-export interface BenchLectern {
-  url: string;
-  sfu: Sfu;
-  consumers: Set<types.Consumer>;
-  producers: Set<types.Producer>;
-  close(): Promise<void>;
-}
 
 /** Build the client if client/dist is missing (the pages are served from it). */
 export function ensureClientBuilt(): void {
@@ -33,46 +19,10 @@ export function ensureClientBuilt(): void {
   if (r.status !== 0) throw new Error('client build failed (node scripts/build-client.mjs)');
 }
 
-/** Start Lectern as `npm start` would (default config: one worker per core), on OS-chosen ports. */
-export async function startBenchLectern(): Promise<BenchLectern> {
+/** Start Lectern as `npm start` would (default config: one worker per core) in its own process, on OS-chosen ports. */
+export async function startBenchLectern(): Promise<LecternProcess> {
   ensureClientBuilt();
-  const consumers = new Set<types.Consumer>();
-  const producers = new Set<types.Producer>();
-  // Count through mediasoup's observer: the Sfu keeps its routers private, and a bench must not
-  // need hooks in the product.
-  const onWorker = (worker: types.Worker) =>
-    worker.observer.on('newrouter', (router) =>
-      router.observer.on('newtransport', (transport) => {
-        transport.observer.on('newconsumer', (c) => {
-          consumers.add(c);
-          c.observer.once('close', () => consumers.delete(c));
-        });
-        transport.observer.on('newproducer', (p) => {
-          producers.add(p);
-          p.observer.once('close', () => producers.delete(p));
-        });
-      }),
-    );
-  mediasoup.observer.on('newworker', onWorker);
-  const auditDir = mkdtempSync(join(tmpdir(), 'lectern-bench-audit-'));
-  const config = parseConfig({ log: { level: 'silent' }, audit: { dir: auditDir } });
-  const sfu = await Sfu.create({ ...config.media, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn' });
-  mediasoup.observer.off('newworker', onWorker);
-  const { app } = await build({ config, sfu });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const exits = sfu.pool.workers.map((w) => new Promise<void>((resolve) => w.worker.observer.once('close', () => resolve())));
-  return {
-    url,
-    sfu,
-    consumers,
-    producers,
-    async close() {
-      await app.close();
-      sfu.close();
-      await Promise.all(exits);
-      rmSync(auditDir, { recursive: true, force: true });
-    },
-  };
+  return startLecternProcess('default');
 }
 
 /** Headless Chromium with fake camera/microphone (the tests' launcher); no throttling of pages that are not in front. */
@@ -85,6 +35,11 @@ export function probeScript(camera?: { width: number; height: number; fps: numbe
   return `(() => {
   const probe = { click: null, joinSent: null, joinId: null, joined: null, firstFrameRvfc: null, firstFramePresented: null, firstFramePoll: null, firstFrameSize: null, firstTrack: null, pcConnected: null, pcs: [], timeline: [] };
   window.__benchProbe = probe;
+  // Resolved once both first-frame signals are in, so the bench can wait with one evaluate instead
+  // of polling the page (polling costs the joiner's renderer the CPU it needs to join).
+  let framed;
+  window.__benchFramed = new Promise((resolve) => { framed = resolve; });
+  const checkFramed = () => { if (probe.firstFrameRvfc !== null && probe.firstFramePoll !== null) framed(); };
   // Every step after the click, for finding where the time goes: [ms since page start, what].
   const mark = (what) => { if (probe.click !== null && probe.timeline.length < 200) probe.timeline.push([performance.now(), what]); };
   const methods = new Map();
@@ -153,9 +108,10 @@ export function probeScript(camera?: { width: number; height: number; fps: numbe
           probe.firstFrameRvfc = performance.now();
           probe.firstFramePresented = m.presentationTime;
           probe.firstFrameSize = m.width + 'x' + m.height;
+          checkFramed();
         });
       }
-      if (probe.firstFramePoll === null && v.getVideoPlaybackQuality().totalVideoFrames > 0) probe.firstFramePoll = now;
+      if (probe.firstFramePoll === null && v.getVideoPlaybackQuality().totalVideoFrames > 0) { probe.firstFramePoll = now; checkFramed(); }
     }
   }, 10);
 })();`;
@@ -177,6 +133,10 @@ export interface Probe {
   /** Steps after the click: [performance.now(), what] (requests, replies, notifications, PeerConnection states). */
   timeline: [number, string][];
 }
+
+/** Wait in the page until it has decoded a remote frame, or `ms` passed. */
+export const waitForFirstFrame = (page: Page, ms: number): Promise<unknown> =>
+  page.evaluate(`Promise.race([window.__benchFramed, new Promise((resolve) => setTimeout(resolve, ${ms}))])`);
 
 export const readProbe = (page: Page): Promise<Probe> =>
   page.evaluate(`(() => { const { pcs, joinId, ...rest } = window.__benchProbe; return rest; })()`) as Promise<Probe>;
@@ -200,21 +160,6 @@ export async function openAndClickJoin(
   }
   await page.getByRole('button', { name: 'Join' }).click();
   return { context, page };
-}
-
-/** Sum of RTP packets the SFU sent to consumers / received from producers (mediasoup stats). */
-export async function mediasoupPackets(lectern: BenchLectern): Promise<{ sent: number; received: number }> {
-  let sent = 0;
-  let received = 0;
-  await Promise.all([
-    ...[...lectern.consumers].map(async (c) => {
-      for (const s of await c.getStats().catch(() => [])) if (s.type === 'outbound-rtp') sent += s.packetCount;
-    }),
-    ...[...lectern.producers].map(async (p) => {
-      for (const s of await p.getStats().catch(() => [])) if (s.type === 'inbound-rtp') received += s.packetCount;
-    }),
-  ]);
-  return { sent, received };
 }
 
 export const quantile = (values: number[], q: number): number => {

@@ -6,7 +6,7 @@
 // getVideoPlaybackQuality() every 10 ms). Each joiner leaves (context closed) before the next.
 import os from 'node:os';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { startBenchLectern, launchBenchChromium, openAndClickJoin, readProbe, quantile, type Probe } from '../lib/browserBench.js';
+import { startBenchLectern, launchBenchChromium, openAndClickJoin, readProbe, waitForFirstFrame, quantile, type Probe } from '../lib/browserBench.js';
 
 export interface JoinLatencyOptions {
   joins: number;
@@ -56,8 +56,8 @@ export async function measureJoinLatency(options: JoinLatencyOptions): Promise<J
     // Sending for real before anyone joins: both producers exist and video flows into the SFU.
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const packets = await Promise.all([...lectern.producers].map(async (p) => (await p.getStats()).reduce((a, s) => a + s.packetCount, 0)));
-      if (lectern.producers.size >= 2 && packets.every((n) => n > 50)) break;
+      const { perProducer } = await lectern.media();
+      if (perProducer.length >= 2 && perProducer.every((n) => n > 50)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
@@ -70,12 +70,8 @@ export async function measureJoinLatency(options: JoinLatencyOptions): Promise<J
           sendMedia: options.joinerSends,
         });
         joiner = c;
-        let probe: Probe = await readProbe(page);
-        const until = Date.now() + options.timeoutSeconds * 1000;
-        while ((probe.firstFrameRvfc === null || probe.firstFramePoll === null) && Date.now() < until) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          probe = await readProbe(page);
-        }
+        await waitForFirstFrame(page, options.timeoutSeconds * 1000);
+        const probe: Probe = await readProbe(page);
         // rVFC's presentationTime is when the frame was handed to the compositor; its callback runs
         // at the next rendering step. Take the earlier one.
         const firstFrame = probe.firstFramePresented ?? probe.firstFrameRvfc;

@@ -11,7 +11,6 @@ import {
   startBenchLectern,
   launchBenchChromium,
   openAndClickJoin,
-  mediasoupPackets,
   quantile,
 } from '../lib/browserBench.js';
 import { cpuDelta, cpuOf, descendants, machineTicks } from '../lib/proc.js';
@@ -52,6 +51,8 @@ export interface SeminarResult {
   sfuReceivedPerSecond: number;
   chromiumCpuPercent: number;
   benchProcessCpuPercent: number;
+  /** The Lectern server's Node process (signalling), apart from its mediasoup workers. */
+  serverCpuPercent: number;
   machineBusyPercent: number;
   loadAverage: number;
   note: string;
@@ -122,26 +123,29 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     const secondsToAllReceiving = (performance.now() - readyStart) / 1000;
     await sleep(options.warmupSeconds * 1000);
 
-    const workerPids = lectern.sfu.pool.workers.map((w) => w.worker.pid);
-    const chromiumPids = () => descendants(process.pid).filter((p) => !workerPids.includes(p));
+    const workerPids = lectern.workerPids;
+    const serverPids = new Set([lectern.pid, ...descendants(lectern.pid)]);
+    const chromiumPids = () => descendants(process.pid).filter((p) => !serverPids.has(p));
 
     // Process CPU is read back to back around the window; mediasoup and page stats take time to
     // collect (seconds for 12 pages on a saturated machine), so they use their own timestamps.
     const s0 = await Promise.all(pages.map(sample));
-    const p0 = await mediasoupPackets(lectern);
+    const p0 = await lectern.media();
     const tp0 = performance.now();
     const w0 = cpuOf(workerPids);
     const c0 = cpuOf(chromiumPids());
     const m0 = machineTicks();
     const b0 = process.cpuUsage();
+    const n0 = cpuOf([lectern.pid]);
     const t0 = performance.now();
     await sleep(windowSeconds * 1000);
     const w1 = cpuOf(workerPids);
     const c1 = cpuOf(chromiumPids());
     const m1 = machineTicks();
     const b1 = process.cpuUsage(b0);
+    const n1 = cpuOf([lectern.pid]);
     const t1 = performance.now();
-    const p1 = await mediasoupPackets(lectern);
+    const p1 = await lectern.media();
     const tp1 = performance.now();
     const s1 = await Promise.all(pages.map(sample));
     const seconds = (t1 - t0) / 1000;
@@ -212,6 +216,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       sfuReceivedPerSecond: Math.round((p1.received - p0.received) / packetSeconds),
       chromiumCpuPercent: (cpuDelta(c0, c1) / seconds) * 100,
       benchProcessCpuPercent: ((b1.user + b1.system) / 1e6 / seconds) * 100,
+      serverCpuPercent: (((n1.get(lectern.pid) ?? 0) - (n0.get(lectern.pid) ?? 0)) / 1e6 / seconds) * 100,
       machineBusyPercent: totalTicks > 0 ? ((m1.busy - m0.busy) / totalTicks) * 100 * os.cpus().length : Number.NaN,
       loadAverage: os.loadavg()[0]!,
       note:

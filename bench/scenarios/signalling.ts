@@ -1,10 +1,9 @@
 // Signalling load: N WebSocket sessions against a real Lectern server (server/app.ts build(), real
 // config, real Sfu) in a child process. Measures connects/s, joins/s (every session joins at once,
 // in rooms of up to 500) and the server's memory per idle joined session after a full GC.
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { startLecternProcess } from '../lib/lecternProcess.js';
 
 /** What one signalling run measured. */
 export interface SignallingResult {
@@ -21,38 +20,17 @@ export interface SignallingResult {
   note: string;
 }
 
-type Memory = { rss: number; heapUsed: number; external: number; arrayBuffers: number };
-
-function request<T>(child: ChildProcess, op: string, reply: string): Promise<T> {
-  return new Promise<T>((resolve) => {
-    const onMessage = (message: { op: string }) => {
-      if (message.op !== reply) return;
-      child.off('message', onMessage);
-      resolve(message as T);
-    };
-    child.on('message', onMessage);
-    child.send({ op });
-  });
-}
-
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 
 /** Run the signalling scenario for `sessions` sessions. */
 export async function measureSignalling(sessions: number, roomSize = 500): Promise<SignallingResult> {
-  const child = fork(fileURLToPath(new URL('./signallingServer.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const server = await startLecternProcess('signalling');
   const sockets: WebSocket[] = [];
   let frames = 0;
   try {
-    const ready = await new Promise<{ port: number }>((resolve, reject) => {
-      child.once('message', (m: { op: string; port: number }) => (m.op === 'ready' ? resolve(m) : reject(new Error('server failed'))));
-      child.once('exit', (code) => reject(new Error(`signalling server exited (${code})`)));
-    });
-    const url = `ws://127.0.0.1:${ready.port}/ws`;
+    const url = `ws://127.0.0.1:${server.port}/ws`;
     await sleep(200);
-    const baseline = await request<Memory>(child, 'memory', 'memory');
+    const baseline = await server.memory();
 
     // Connect everyone, 200 handshakes in flight at a time.
     const connectStart = performance.now();
@@ -95,7 +73,7 @@ export async function measureSignalling(sessions: number, roomSize = 500): Promi
     );
     const joinSeconds = (performance.now() - joinStart) / 1000;
     await sleep(1000); // let notifications settle; sessions are now idle
-    const idle = await request<Memory>(child, 'memory', 'memory');
+    const idle = await server.memory();
     latencies.sort((a, b) => a - b);
     return {
       sessions,
@@ -112,7 +90,6 @@ export async function measureSignalling(sessions: number, roomSize = 500): Promi
     };
   } finally {
     for (const ws of sockets) ws.terminate();
-    if (child.connected) await request(child, 'close', 'closed').catch(() => undefined);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await server.close();
   }
 }
