@@ -14,6 +14,7 @@ import { AuditRecorder } from './audit/AuditRecorder.js';
 import { securityHeaders } from './plugins/securityHeaders.js';
 import { pages } from './routes/pages.js';
 import { health } from './routes/health.js';
+import { rtpCapabilities } from './routes/rtpCapabilities.js';
 import { signalling } from './routes/signalling.js';
 import { adminRuntime } from './routes/adminRuntime.js';
 import { defaultClientDir } from './paths.js';
@@ -60,6 +61,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(websocket, { options: { maxPayload: Math.max(4 * config.signalling.maxFrameBytes, 256 * 1024) } });
   await app.register(authRoutes, { authenticator, config });
   await app.register(health, { sfu, rooms });
+  await app.register(rtpCapabilities, { sfu });
   await app.register(signalling, { rooms, config, handlers, identities: new JoinIdentities(authenticator) });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir() });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog });

@@ -23,6 +23,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #pool: WorkerPool;
   readonly #roomOptions: RoomMediaOptions;
   readonly #codecs: types.RouterRtpCodecCapability[];
+  #rtpCapabilities: Promise<types.RtpCapabilities> | undefined;
 
   /** Start the workers; rejects if a media port cannot be bound. */
   static async create(options: SfuOptions, codecs = roomMediaCodecs): Promise<Sfu> {
@@ -52,6 +53,29 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     const host = this.#pool.leastLoaded();
     if (!host) throw new SfuError('unavailable', 'no media worker is running');
     return RoomMedia.create(roomName, host, this.#codecs, this.#roomOptions);
+  }
+
+  /**
+   * What every room's router accepts. All rooms share one codec list, and mediasoup derives the
+   * capabilities from it alone, so one throw-away router answers for all of them; browsers load
+   * their Device with this before joining.
+   */
+  rtpCapabilities(): Promise<types.RtpCapabilities> {
+    if (this.#rtpCapabilities) return this.#rtpCapabilities;
+    const pending = (async () => {
+      const host = this.#pool.leastLoaded();
+      if (!host) throw new SfuError('unavailable', 'no media worker is running');
+      const router = await host.worker.createRouter({ mediaCodecs: this.#codecs });
+      const capabilities = router.rtpCapabilities;
+      router.close();
+      return capabilities;
+    })();
+    this.#rtpCapabilities = pending;
+    // A failure (no worker yet) is not remembered: the next caller tries again.
+    pending.catch(() => {
+      if (this.#rtpCapabilities === pending) this.#rtpCapabilities = undefined;
+    });
+    return pending;
   }
 
   /** Stop every worker (and so every room). Idempotent. */

@@ -51,6 +51,35 @@ export interface RoomClientEvents extends RoomNotificationHandlers {
   disconnected(reason: string): void;
 }
 
+/** A Device loaded before joining, and the router capabilities it was loaded with. */
+export interface PreloadedDevice {
+  device: Device;
+  capabilities: string;
+}
+
+/**
+ * Load a Device while the person types their name. Loading probes the browser's codecs with a
+ * throw-away PeerConnection (100-150 ms in the join bench); done here, it is off the path from the
+ * click to the first picture. The capabilities are the server's, the same for every room.
+ */
+export async function preloadDevice(): Promise<PreloadedDevice> {
+  const response = await fetch('/api/rtp-capabilities', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`media capabilities: HTTP ${response.status}`);
+  const { routerRtpCapabilities } = (await response.json()) as { routerRtpCapabilities: types.RtpCapabilities };
+  const device = new Device();
+  await device.load({ routerRtpCapabilities });
+  return { device, capabilities: JSON.stringify(routerRtpCapabilities) };
+}
+
+/** The preloaded Device if it was loaded with the room's capabilities, else a freshly loaded one. */
+async function loadDevice(routerRtpCapabilities: types.RtpCapabilities, preloaded?: Promise<PreloadedDevice>): Promise<Device> {
+  const early = await preloaded?.catch(() => undefined);
+  if (early && early.capabilities === JSON.stringify(routerRtpCapabilities)) return early.device;
+  const device = new Device();
+  await device.load({ routerRtpCapabilities });
+  return device;
+}
+
 /** One participant's connection to one room. */
 export class RoomClient {
   readonly #signalling: Signalling;
@@ -77,6 +106,8 @@ export class RoomClient {
       onWaiting?: () => void;
       /** A connection opened while the person was typing their name, used if still open. */
       preconnected?: Promise<Signalling> | undefined;
+      /** A Device loaded while the person was typing their name (see preloadDevice). */
+      preloadedDevice?: Promise<PreloadedDevice> | undefined;
     },
     events: RoomClientEvents,
   ): Promise<{ client: RoomClient; state: RoomState; role: Role; permissions: string[]; policy: RoomPolicy }> {
@@ -94,13 +125,12 @@ export class RoomClient {
         options.onWaiting?.();
         await outcome;
       }
-      // Loading the Device probes the browser's codecs (a throw-away PeerConnection, ~100 ms): the
-      // server opens both transports meanwhile. Time to first picture is the budget here.
-      const device = new Device();
-      const [, send, recv] = await Promise.all([
-        device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as types.RtpCapabilities }),
+      // Time to first picture is the budget here: both transports are asked for before any Device
+      // work (loading one blocks the page for tens of ms), and the Device is usually loaded already.
+      const [send, recv, device] = await Promise.all([
         signalling.request('createTransport', { direction: 'send' }),
         signalling.request('createTransport', { direction: 'recv' }),
+        loadDevice(joined.routerRtpCapabilities as types.RtpCapabilities, options.preloadedDevice),
       ]);
       const client = new RoomClient(signalling, device, joined.peerId, events);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };

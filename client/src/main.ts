@@ -1,6 +1,6 @@
 // The page: / asks for a room name, /r/<room> asks for your name, then shows the class.
 // A room link may carry a signed token after '#token=' (fragments never reach server logs).
-import { RoomClient } from './RoomClient.js';
+import { RoomClient, preloadDevice, type PreloadedDevice } from './RoomClient.js';
 import { RequestError, Signalling } from './Signalling.js';
 import { ClassView } from './ui/ClassView.js';
 import { $, setStatus } from './ui/dom.js';
@@ -39,6 +39,9 @@ function showPrejoin(room: string): void {
   // is already open (~40 ms sooner to the first picture). Used once; a failed join opens a new one.
   let preconnected: Promise<Signalling> | undefined = Signalling.connect();
   preconnected.catch(() => undefined);
+  // And load the media Device (codec probe) meanwhile; kept for a retry after a failed join.
+  const preloadedDevice = preloadDevice();
+  preloadedDevice.catch(() => undefined);
   $<HTMLFormElement>('prejoin-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const displayName = nameInput.value.trim();
@@ -48,7 +51,7 @@ function showPrejoin(room: string): void {
     const wants = { camera: $<HTMLInputElement>('start-camera').checked, mic: $<HTMLInputElement>('start-mic').checked };
     const connection = preconnected;
     preconnected = undefined;
-    joinClass(room, displayName, token, wants, connection).catch((error: unknown) => {
+    joinClass(room, displayName, token, wants, connection, preloadedDevice).catch((error: unknown) => {
       $('waiting').hidden = true;
       $('prejoin').hidden = false;
       $<HTMLButtonElement>('join-button').disabled = false;
@@ -64,6 +67,7 @@ async function joinClass(
   token: string | undefined,
   wants: { camera: boolean; mic: boolean },
   preconnected: Promise<Signalling> | undefined,
+  preloadedDevice: Promise<PreloadedDevice>,
 ): Promise<void> {
   setStatus('Joining…');
   const view = new ClassView();
@@ -73,6 +77,7 @@ async function joinClass(
       displayName,
       token,
       preconnected,
+      preloadedDevice,
       onWaiting: () => {
         $('prejoin').hidden = true;
         $('waiting').hidden = false;

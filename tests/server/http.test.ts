@@ -1,6 +1,7 @@
 // HTTP surface: pages, health, and the security headers that keep the browser on this origin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { SignallingClient } from '../helpers/SignallingClient.js';
 
 let lectern: TestLectern;
 beforeAll(async () => {
@@ -45,6 +46,22 @@ describe('http', () => {
     expect(csp).not.toMatch(/https?:\/\/|\*/);
     expect(response.headers['referrer-policy']).toBe('no-referrer');
     expect(String(response.headers['permissions-policy'])).toContain('camera=(self)');
+  });
+
+  it('serves the rooms\' media capabilities before joining, equal to what a join returns', async () => {
+    const response = await fetch(`${lectern.url}/api/rtp-capabilities`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    const body = (await response.json()) as { routerRtpCapabilities: { codecs: { mimeType: string }[] } };
+    expect(body.routerRtpCapabilities.codecs.map((c) => c.mimeType)).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8']));
+    // The page compares the two as JSON text, so key order matters as much as content.
+    const client = await SignallingClient.connect(lectern.wsUrl);
+    try {
+      const joined = await client.ok('join', { room: 'caps-check', displayName: 'Ada' });
+      expect(JSON.stringify(joined.routerRtpCapabilities)).toBe(JSON.stringify(body.routerRtpCapabilities));
+    } finally {
+      client.socket.close();
+    }
   });
 
   it('answers unknown routes with a JSON 404 and keeps running', async () => {
