@@ -136,11 +136,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
   }
 
-  /** Give a newly ready participant a consumer for every track already in the room. */
+  /**
+   * Give a newly ready participant a consumer for every track already in the room. All are asked of
+   * the worker at once, video first: the browser sets up the first consumer alone (it connects the
+   * transport on the way) and batches the ones that arrive meanwhile, so whatever comes first is
+   * what the newcomer gets first, and a first picture is what joining waits on.
+   */
   async consumeExisting(peer: Peer): Promise<void> {
-    for (const other of this.#readyPeers(peer)) {
-      for (const producer of other.media.producers.values()) await this.#consume(peer, producer);
-    }
+    const producers = this.#readyPeers(peer).flatMap((other) => [...other.media.producers.values()]);
+    producers.sort((a, b) => Number(a.kind === 'audio') - Number(b.kind === 'audio'));
+    await Promise.all(producers.map((producer) => this.#consume(peer, producer)));
   }
 
   /** Someone started sending: every other ready participant receives it. */

@@ -91,6 +91,21 @@ describe('joining and media', () => {
     expect(lectern.app.server.listening).toBe(true);
   });
 
+  it('gives a late joiner every existing track, video before audio, so the first picture comes first', async () => {
+    // Each sends microphone first, then camera, as the browser client does.
+    for (const [name, base] of [['Ada', 1000], ['Bob', 2000]] as const) {
+      const sender = await joinReady('first-picture', name);
+      await sender.client.ok('produce', { transportId: sender.sendId, kind: 'audio', source: 'microphone', rtpParameters: opusParameters(base + 1) });
+      await sender.client.ok('produce', { transportId: sender.sendId, kind: 'video', source: 'camera', rtpParameters: vp8Parameters(base + 2) });
+    }
+    const dan = await joinReady('first-picture', 'Dan');
+    await expect.poll(() => dan.client.frames.filter((f) => f.kind === 'notification' && f.method === 'consumerAdded').length, { timeout: 5000 }).toBe(4);
+    const kinds = dan.client.frames
+      .filter((f) => f.kind === 'notification' && f.method === 'consumerAdded')
+      .map((f) => (f as { data: { kind: string } }).data.kind);
+    expect(kinds).toEqual(['video', 'video', 'audio', 'audio']);
+  });
+
   it('refuses a second track of the same source and a track on a receive transport', async () => {
     const ada = await joinReady('sources', 'Ada');
     await ada.client.ok('produce', { transportId: ada.sendId, kind: 'video', source: 'camera', rtpParameters: vp8Parameters() });
