@@ -4,7 +4,7 @@
 //
 //   npm run bench                          all scenarios
 //   npm run bench -- --only=fanout,signalling --window=5 --pairs=3 --sessions=1000
-//   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --joins=12   (Chromium)
+//   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --seminar-browsers=2 --joins=12   (Chromium)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
     'compare-window': { type: 'string', default: '8' },
     sessions: { type: 'string', default: '1000,10000' },
     'seminar-participants': { type: 'string', default: '12,6' },
+    'seminar-browsers': { type: 'string', default: '2' },
     'seminar-camera': { type: 'string', default: '320x180@15' },
     'seminar-window': { type: 'string', default: '30' },
     joins: { type: 'string', default: '20' },
@@ -339,9 +340,10 @@ if (only.has('seminar')) {
   if (!cam) throw new Error('--seminar-camera=WIDTHxHEIGHT[@FPS]');
   const camera = { width: Number(cam[1]), height: Number(cam[2]), fps: Number(cam[3] ?? 15) };
   for (const participants of args['seminar-participants'].split(',').map(Number)) {
-    console.log(`seminar: ${participants} Chromium participants, camera ${args['seminar-camera']} ...`);
+    const browsers = Math.min(participants, Number(args['seminar-browsers']));
+    console.log(`seminar: ${participants} participants (${browsers} Chromium pages, ${participants - browsers} bots), camera ${args['seminar-camera']} ...`);
     try {
-      const r = await measureSeminar({ participants, camera, windowSeconds: Number(args['seminar-window']), warmupSeconds: 5, readyTimeoutSeconds: 90 });
+      const r = await measureSeminar({ participants, browsers, camera, windowSeconds: Number(args['seminar-window']), warmupSeconds: 5, readyTimeoutSeconds: 90 });
       output.seminar.push(r);
       notes.push(`seminar ${participants}: ${r.note}`);
     } catch (error) {
@@ -350,10 +352,11 @@ if (only.has('seminar')) {
     }
   }
   printTable(
-    'Seminar (N Chromium pages, each sends camera+mic and receives all others; SFU = default 2 workers, one room = one worker)',
-    ['N', 'joined', 'camera', 'layers sent', 'sent heights', 'tiles w/ video', 'fps p50', 'fps p10', 'height p50', 'video loss', 'audio loss', 'fwd pkt/s', 'sfu in pkt/s', 'sfu cpu % (per worker)', 'chromium cpu %', 'machine cpu %', 'load'],
+    'Seminar (N participants = Chromium pages + bots, each sends camera+mic and receives all others; SFU = default 2 workers, one room = one worker)',
+    ['N', 'pages+bots', 'joined', 'camera', 'layers sent', 'sent heights', 'tiles w/ video', 'fps p50', 'fps p10', 'height p50', 'video loss', 'audio loss', 'bot video streams', 'bot video loss', 'bot audio loss', 'rcvbuf drops (sfu)', 'fwd pkt/s', 'sfu in pkt/s', 'sfu cpu % (per worker)', 'chromium cpu %', 'bench+bots cpu %', 'machine cpu %', 'load'],
     output.seminar.map((r) => [
       String(r.participants),
+      `${r.browsers}+${r.bots}`,
       String(r.joined),
       r.camera,
       fmt(r.layersSentMedian, 0),
@@ -364,10 +367,15 @@ if (only.has('seminar')) {
       fmt(r.frameHeightMedian, 0),
       pct(r.videoLoss),
       pct(r.audioLoss),
+      r.botVideoStreams,
+      pct(r.botVideoLoss),
+      pct(r.botAudioLoss),
+      `${r.rcvbufErrors} (${r.sfuSocketDrops})`,
       String(r.sfuForwardedPerSecond),
       String(r.sfuReceivedPerSecond),
       r.sfuCpuPercentPerWorker.map((c) => fmt(c)).join(' + '),
       fmt(r.chromiumCpuPercent, 0),
+      fmt(r.benchProcessCpuPercent, 0),
       `${fmt(r.machineBusyPercent, 0)}/${machine.cpus * 100}`,
       fmt(r.loadAverage),
     ]),

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # What the benchmarks need beyond `scripts/install.sh`: Debian's Janus (the peer we measure against)
-# and a C compiler and libsrtp2 headers for the counting sink (SRTP). Installed only when missing; a
-# second run does nothing.
+# a C compiler and libsrtp2 headers for the counting sink (SRTP), and vpxenc (vpx-tools) for the VP8
+# the seminar's bot participants send. Installed only when missing; a second run does nothing.
 set -euo pipefail
 missing=()
-for pkg in janus gcc libc6-dev libsrtp2-dev; do
+for pkg in janus gcc libc6-dev libsrtp2-dev vpx-tools; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

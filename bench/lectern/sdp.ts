@@ -1,18 +1,36 @@
 // The SDP a WebRTC subscriber needs to receive from a mediasoup WebRtcTransport, written by hand
 // (the job mediasoup-client's RemoteSdp does in a browser): mediasoup offers (ICE-lite, DTLS actpass,
 // sendonly m-lines with the consumers' SSRCs), the subscriber answers, and the answer's fingerprint
-// and DTLS role connect the transport.
+// and DTLS role connect the transport. Takes plain data, so it serves both mediasoup's own objects
+// (the fan-out) and what a participant learns over signalling (the seminar's bots).
 import type { mediasoupTypes as types } from '../../sfu/index.js';
 
-/** Build an offer carrying the given consumers over one bundled WebRtcTransport. */
-export function consumerOffer(transport: types.WebRtcTransport, consumers: types.Consumer[]): string {
+/** What the offer needs of the transport (a mediasoup WebRtcTransport, or a createTransport reply). */
+export interface OfferTransport {
+  iceParameters: { usernameFragment: string; password: string };
+  iceCandidates: { foundation: string; priority: number; ip?: string; address?: string; protocol: string; port: number }[];
+  dtlsParameters: { fingerprints: { algorithm: string; value: string }[] };
+}
+
+/** What the offer needs of a consumer (a mediasoup Consumer, or a consumerAdded notification). */
+export interface OfferConsumer {
+  id: string;
+  kind: string;
+  rtpParameters: types.RtpParameters;
+}
+
+/**
+ * Build an offer carrying the given consumers over one bundled WebRtcTransport. For a renegotiation
+ * (more consumers on the same transport), pass the same sessionId and a higher version.
+ */
+export function consumerOffer(transport: OfferTransport, consumers: OfferConsumer[], session = { id: Date.now(), version: 1 }): string {
   const { usernameFragment, password } = transport.iceParameters;
   const fingerprint = transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256');
   if (!fingerprint) throw new Error('transport has no sha-256 fingerprint');
-  const mids = consumers.map((_, i) => String(i));
+  const mids = consumers.map((c, i) => c.rtpParameters.mid ?? String(i));
   const lines = [
     'v=0',
-    `o=- ${Date.now()} 1 IN IP4 127.0.0.1`,
+    `o=- ${session.id} ${session.version} IN IP4 127.0.0.1`,
     's=-',
     't=0 0',
     'a=ice-lite',

@@ -2,7 +2,6 @@
 // PlainTransport consumers point at them) or through werift WebRTC peers (real subscribers: ICE,
 // DTLS, SRTP). Runs on its own thread so counting never waits for the main thread's work.
 import dgram from 'node:dgram';
-import { syncBuiltinESMExports } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import { readMarker, rtpPayloadOffset } from './rtpPackets.js';
@@ -11,17 +10,6 @@ import type { SinkReply, SinkReport, SinkRequest } from './sinkProtocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('sinkThread must run as a worker thread');
-
-// werift opens its sockets with the kernel's default receive buffer (~208 KiB). Its one JS thread
-// falls behind in bursts at 8.5k packets/s and the kernel then drops, which says nothing about the
-// SFU under test but discards the run. Every socket werift opens here asks for 4 MiB instead (the
-// kernel caps it at net.core.rmem_max). werift calls dgram.createSocket at run time, so wrapping
-// the builtin (and syncing its ESM view) before werift is loaded reaches all of them.
-const WERIFT_RECV_BUFFER = 4 * 1024 * 1024;
-const createSocket = dgram.createSocket;
-dgram.createSocket = ((type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) =>
-  createSocket({ recvBufferSize: WERIFT_RECV_BUFFER, ...(typeof type === 'string' ? { type } : type) }, listener)) as typeof dgram.createSocket;
-syncBuiltinESMExports();
 
 const sockets: dgram.Socket[] = [];
 const peers: WeriftPeerConnection[] = [];

@@ -1,7 +1,8 @@
 // werift (pure-TypeScript WebRTC) is loaded at run time so the bench type-checks and its plain-RTP
 // scenarios run without it. It is found in the project's node_modules, or in BENCH_NODE_MODULES
 // (a scratch install: `npm install werift@0.24.4` in some directory, then point this at its node_modules).
-import { createRequire } from 'node:module';
+import dgram from 'node:dgram';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -17,10 +18,15 @@ export interface WeriftTrack {
   kind: string;
   onReceiveRtp: WeriftEvent<[WeriftRtpPacket]>;
 }
+export interface WeriftTransceiver {
+  sender: { sendRtp(packet: Buffer): Promise<unknown> };
+}
 export interface WeriftPeerConnection {
+  addTransceiver(kind: 'audio' | 'video', options: { direction: 'sendonly' | 'recvonly' }): WeriftTransceiver;
+  createOffer(): Promise<{ type: 'offer'; sdp: string }>;
   setRemoteDescription(description: { type: 'offer' | 'answer'; sdp: string }): Promise<unknown>;
-  createAnswer(): Promise<{ type: string; sdp: string }>;
-  setLocalDescription(description: { type: string; sdp: string }): Promise<unknown>;
+  createAnswer(): Promise<{ type: 'answer'; sdp: string }>;
+  setLocalDescription(description: { type: 'offer' | 'answer'; sdp: string }): Promise<unknown>;
   readonly localDescription: { type: string; sdp: string } | null;
   readonly iceGatheringState: string;
   readonly connectionState: string;
@@ -33,8 +39,26 @@ export interface WeriftModule {
   RTCPeerConnection: new (config: Record<string, unknown>) => WeriftPeerConnection;
 }
 
-/** Load werift, or explain how to get it. */
+// werift opens its sockets with the kernel's default receive buffer (~208 KiB). Its one JS thread
+// falls behind in bursts at 8.5k packets/s and the kernel then drops, which says nothing about the
+// SFU under test but discards the run. Every socket werift opens asks for 4 MiB instead (the kernel
+// caps it at net.core.rmem_max). werift calls dgram.createSocket at run time, so wrapping the
+// builtin (and syncing its ESM view) before werift is loaded reaches all of them.
+const WERIFT_RECV_BUFFER = 4 * 1024 * 1024;
+let socketsEnlarged = false;
+
+function enlargeSocketBuffers(): void {
+  if (socketsEnlarged) return;
+  socketsEnlarged = true;
+  const createSocket = dgram.createSocket;
+  dgram.createSocket = ((type: dgram.SocketType | dgram.SocketOptions, listener?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) =>
+    createSocket({ recvBufferSize: WERIFT_RECV_BUFFER, ...(typeof type === 'string' ? { type } : type) }, listener)) as typeof dgram.createSocket;
+  syncBuiltinESMExports();
+}
+
+/** Load werift (its sockets with 4 MiB receive buffers), or explain how to get it. */
 export async function loadWerift(): Promise<WeriftModule> {
+  enlargeSocketBuffers();
   const bases = [join(process.cwd(), 'package.json')];
   if (process.env.BENCH_NODE_MODULES) bases.unshift(join(process.env.BENCH_NODE_MODULES, '..', 'package.json'));
   for (const base of bases) {

@@ -1,9 +1,12 @@
-// Seminar: N real Chromium pages in one room, every one sending camera + microphone and receiving
-// everyone else, through a real Lectern (default config: 2 workers; a room lives on one worker).
-// After all pages decode every remote video (or a deadline), a warm-up, then a window in which we
-// read: SFU worker CPU (/proc), packets the SFU sent to consumers and received from producers
-// (mediasoup consumer/producer stats), Chromium and machine CPU, and in every page the receiving
-// PeerConnection's inbound-rtp stats (frames decoded per remote tile, packets received and lost).
+// Seminar: N participants in one room, every one sending camera + microphone and receiving everyone
+// else, through a real Lectern (default config: 2 workers; a room lives on one worker). Up to
+// `browsers` of them are real Chromium pages; the rest are bots (BotParticipant: werift WebRTC over
+// the real signalling protocol, sending a real VP8 clip), because every page encodes and decodes and
+// 6 pages already fill 2 cores. After every page decodes every remote video and every bot receives
+// every remote video (or a deadline), a warm-up, then a window in which we read: SFU worker CPU
+// (/proc), packets the SFU sent to consumers and received from producers (mediasoup stats),
+// Chromium and machine CPU, in every page the receiving PeerConnection's inbound-rtp stats (frames
+// decoded per remote tile, packets received and lost), and every bot's packets and sequence gaps.
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -13,10 +16,15 @@ import {
   openAndClickJoin,
   quantile,
 } from '../lib/browserBench.js';
-import { cpuDelta, cpuOf, descendants, machineTicks } from '../lib/proc.js';
+import { cpuDelta, cpuOf, descendants, machineTicks, udpDropsOfProcesses, udpRcvbufErrors } from '../lib/proc.js';
+import { BotParticipant, type BotCounts } from '../lib/BotParticipant.js';
+import { loadWerift } from '../lib/werift.js';
+import { vp8Clip, vpxencInstalled } from '../lib/vp8Clip.js';
 
 export interface SeminarOptions {
   participants: number;
+  /** How many participants are Chromium pages (the rest are bots). */
+  browsers: number;
   camera: { width: number; height: number; fps: number };
   windowSeconds: number;
   warmupSeconds: number;
@@ -25,8 +33,19 @@ export interface SeminarOptions {
 
 export interface SeminarResult {
   participants: number;
-  /** Pages that reached the call (joined and '#call' visible). */
+  /** Pages that reached the call (joined and '#call' visible), plus bots that joined. */
   joined: number;
+  browsers: number;
+  bots: number;
+  /** Remote video streams the bots received packets from in the window, and how many there were. */
+  botVideoStreams: string;
+  botVideoLoss: number;
+  botAudioLoss: number;
+  /** UDP receive-buffer drops in the window, all sockets (the bench's network namespace), and those at the SFU's own sockets. */
+  rcvbufErrors: number;
+  sfuSocketDrops: number;
+  /** Each bot's window: consumers, and per kind streams/received/lost. */
+  botDetails: ({ name: string; consumers: number } & BotCounts)[];
   camera: string;
   windowSeconds: number;
   /** Every page decoded every remote video before the window started. */
@@ -86,10 +105,12 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
   const contexts: BrowserContext[] = [];
   const pages: Page[] = [];
   const room = `seminar-${n}-${Date.now()}`;
+  const browsers = Math.min(n, options.browsers);
+  const bots: BotParticipant[] = [];
   try {
     browser = await launchBenchChromium();
     // Join one after another, as students trickle in; each waits until its call view shows.
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < browsers; i++) {
       try {
         const { context, page } = await openAndClickJoin(browser, lectern.url, room, `P${String(i + 1).padStart(2, '0')}`, {
           camera,
@@ -103,7 +124,22 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
         break;
       }
     }
-    const joined = pages.length;
+    if (n > browsers) {
+      if (!vpxencInstalled()) throw new Error('bots need vpxenc for their VP8 (apt-get install vpx-tools, or bench/setup.sh)');
+      const werift = await loadWerift();
+      // One layer at half the camera's size: about what the SFU picks from a browser's simulcast for
+      // a seminar tile, and what the pages can decode eleven of.
+      const clip = vp8Clip(camera.width / 2, camera.height / 2, camera.fps, 3, 60);
+      for (let i = 0; i < n - browsers; i++) {
+        try {
+          bots.push(await BotParticipant.join(werift, `ws://127.0.0.1:${lectern.port}/ws`, room, `Bot ${String(i + 1).padStart(2, '0')}`, clip));
+        } catch (error) {
+          console.log(`seminar: bot ${i + 1} could not join: ${(error as Error).message.split('\n')[0]}`);
+          break;
+        }
+      }
+    }
+    const joined = pages.length + bots.length;
 
     // Ready: every page decodes video from every other page.
     const readyStart = performance.now();
@@ -113,7 +149,9 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       // counts as not receiving, so the wait stays near readyTimeoutSeconds on a saturated machine)
       const none = { inbound: [] as Inbound[], outbound: [] };
       const samples = await Promise.all(pages.map((p) => Promise.race([sample(p).catch(() => none), sleep(10_000).then(() => none)])));
-      const ok = samples.every((s) => s.inbound.filter((x) => x.kind === 'video' && (x.framesDecoded ?? 0) > 0).length >= joined - 1);
+      const ok =
+        samples.every((s) => s.inbound.filter((x) => x.kind === 'video' && (x.framesDecoded ?? 0) > 0).length >= joined - 1) &&
+        bots.every((b) => b.counts().video.streams >= joined - 1);
       if (ok) {
         allReceiving = true;
         break;
@@ -130,12 +168,15 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     // Process CPU is read back to back around the window; mediasoup and page stats take time to
     // collect (seconds for 12 pages on a saturated machine), so they use their own timestamps.
     const s0 = await Promise.all(pages.map(sample));
+    for (const b of bots) b.resetCounts();
     const p0 = await lectern.media();
     const tp0 = performance.now();
     const w0 = cpuOf(workerPids);
     const c0 = cpuOf(chromiumPids());
     const m0 = machineTicks();
     const b0 = process.cpuUsage();
+    const r0 = udpRcvbufErrors();
+    const d0 = udpDropsOfProcesses(workerPids);
     const n0 = cpuOf([lectern.pid]);
     const t0 = performance.now();
     await sleep(windowSeconds * 1000);
@@ -143,11 +184,23 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     const c1 = cpuOf(chromiumPids());
     const m1 = machineTicks();
     const b1 = process.cpuUsage(b0);
+    const r1 = udpRcvbufErrors();
+    const d1 = udpDropsOfProcesses(workerPids);
     const n1 = cpuOf([lectern.pid]);
     const t1 = performance.now();
     const p1 = await lectern.media();
     const tp1 = performance.now();
     const s1 = await Promise.all(pages.map(sample));
+    const botCounts = bots.map((b) => b.counts());
+    const botTotals = { video: { received: 0, lost: 0, streams: 0 }, audio: { received: 0, lost: 0, streams: 0 } };
+    for (const c of botCounts) {
+      for (const kind of ['video', 'audio'] as const) {
+        botTotals[kind].received += c[kind].received;
+        botTotals[kind].lost += c[kind].lost;
+        botTotals[kind].streams += c[kind].streams;
+      }
+    }
+    const botErrors = bots.flatMap((b) => b.errors);
     const seconds = (t1 - t0) / 1000;
     const packetSeconds = (tp1 - tp0) / 1000;
 
@@ -195,6 +248,14 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     return {
       participants: n,
       joined,
+      browsers: pages.length,
+      bots: bots.length,
+      botVideoStreams: `${botTotals.video.streams}/${bots.length * (joined - 1)}`,
+      botVideoLoss: botTotals.video.lost / Math.max(1, botTotals.video.received + botTotals.video.lost),
+      botAudioLoss: botTotals.audio.lost / Math.max(1, botTotals.audio.received + botTotals.audio.lost),
+      botDetails: bots.map((b, i) => ({ name: b.name, consumers: b.consumerCount, ...botCounts[i]! })),
+      rcvbufErrors: r1 - r0,
+      sfuSocketDrops: d1 - d0,
       camera: `${camera.width}x${camera.height}@${camera.fps}`,
       windowSeconds: Number(seconds.toFixed(2)),
       allReceiving,
@@ -220,10 +281,13 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       machineBusyPercent: totalTicks > 0 ? ((m1.busy - m0.busy) / totalTicks) * 100 * os.cpus().length : Number.NaN,
       loadAverage: os.loadavg()[0]!,
       note:
-        `${joined}/${n} pages joined; ${allReceiving ? 'all' : 'NOT all'} remote videos decoding after ${secondsToAllReceiving.toFixed(0)} s; ` +
+        `${pages.length}/${browsers} Chromium pages and ${bots.length}/${n - browsers} bots joined; ` +
+        `${allReceiving ? 'all' : 'NOT all'} remote videos decoding (pages) and arriving (bots) after ${secondsToAllReceiving.toFixed(0)} s; ` +
+        (botErrors.length ? `bot errors: ${botErrors.slice(0, 3).join('; ')}; ` : '') +
         `camera ${camera.width}x${camera.height} requested by wrapping getUserMedia (the client asks 960x540)`,
     };
   } finally {
+    for (const b of bots) await b.close();
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await lectern.close();

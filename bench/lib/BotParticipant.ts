@@ -1,0 +1,344 @@
+// A seminar participant without a browser: it joins over the real signalling protocol, sends real
+// VP8 (vp8Clip.ts) and opus silence over a werift WebRTC send transport, and receives everybody
+// over a werift receive transport, counting packets and sequence gaps per stream. Twelve Chromium
+// pages do not fit on 2 cores (each page encodes and decodes), so the seminar mixes a few browsers,
+// which report what a person sees, with bots, which make the SFU carry the full all-to-all load.
+import type { mediasoupTypes as types } from '../../sfu/index.js';
+import type { NotificationData } from '../../protocol/index.js';
+import { SignallingClient } from '../../tests/helpers/SignallingClient.js';
+import { answerDtlsParameters, consumerOffer, type OfferConsumer, type OfferTransport } from '../lectern/sdp.js';
+import { loopbackPeerConnection, type WeriftModule, type WeriftPeerConnection } from './werift.js';
+import { vp8Payloads, type Vp8Clip } from './vp8Clip.js';
+import { writeRtpHeader } from './rtpPackets.js';
+
+const MID_URI = 'urn:ietf:params:rtp-hdrext:sdes:mid';
+// A 20 ms opus frame of silence (TOC: CELT fullband 20 ms, mono, one frame).
+const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
+/** consumerAdded notifications arriving this close together are set up in one renegotiation. */
+const BATCH_MS = 30;
+
+type Transport = OfferTransport & { id: string };
+
+/** What a bot received, per kind, since the last `resetCounts`. */
+export interface BotCounts {
+  video: { received: number; lost: number; streams: number };
+  audio: { received: number; lost: number; streams: number };
+}
+
+/** One sender-side stream as written in our own offer. */
+interface OfferedSection {
+  kind: 'audio' | 'video';
+  mid: string;
+  payloadType: number;
+  ssrc: number;
+  cname: string;
+  midExtensionId: number | undefined;
+}
+
+/** Per-SSRC sequence tracking: received count and the highest extended sequence number. */
+class StreamCounter {
+  received = 0;
+  #first = -1;
+  #highest = -1;
+  #cycles = 0;
+  #last = -1;
+
+  add(seq: number): void {
+    if (this.#last >= 0 && seq < 0x4000 && this.#last > 0xc000) this.#cycles += 0x10000;
+    this.#last = seq;
+    const extended = this.#cycles + seq;
+    if (this.#first < 0) this.#first = extended;
+    this.#highest = Math.max(this.#highest, extended);
+    this.received++;
+  }
+
+  get lost(): number {
+    return this.#first < 0 ? 0 : Math.max(0, this.#highest - this.#first + 1 - this.received);
+  }
+
+  reset(): void {
+    this.received = 0;
+    this.#first = -1;
+    this.#highest = -1;
+  }
+}
+
+export class BotParticipant {
+  readonly name: string;
+  readonly #client: SignallingClient;
+  readonly #werift: WeriftModule;
+  readonly #clip: Vp8Clip;
+  readonly #recvTransport: Transport;
+  readonly #sendPc: WeriftPeerConnection;
+  readonly #recvPc: WeriftPeerConnection;
+  readonly #consumers: (OfferConsumer & { kind: 'audio' | 'video' })[] = [];
+  readonly #counters = new Map<number, { kind: 'audio' | 'video'; counter: StreamCounter }>();
+  readonly #session = { id: Date.now(), version: 0 };
+  #pending: NotificationData<'consumerAdded'>[] = [];
+  #batch: Promise<void> = Promise.resolve();
+  #recvConnected = false;
+  #sending: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Errors in the background (renegotiations, resumes): the scenario reports them. */
+  readonly errors: string[] = [];
+
+  /** Join `room` at `wsUrl`, start sending, and take every consumer the server offers. */
+  static async join(werift: WeriftModule, wsUrl: string, room: string, name: string, clip: Vp8Clip): Promise<BotParticipant> {
+    const client = await SignallingClient.connect(wsUrl);
+    try {
+      const joined = await client.ok('join', { room, displayName: name });
+      const send = (await client.ok('createTransport', { direction: 'send' })) as unknown as Transport;
+      const recv = (await client.ok('createTransport', { direction: 'recv' })) as unknown as Transport;
+      const bot = new BotParticipant(werift, client, name, clip, recv);
+      await bot.#startSending(send);
+      await client.ok('ready', { rtpCapabilities: botCapabilities(joined.routerRtpCapabilities as types.RtpCapabilities) });
+      return bot;
+    } catch (error) {
+      client.socket.close();
+      throw error;
+    }
+  }
+
+  private constructor(werift: WeriftModule, client: SignallingClient, name: string, clip: Vp8Clip, recvTransport: Transport) {
+    this.#werift = werift;
+    this.#client = client;
+    this.name = name;
+    this.#clip = clip;
+    this.#recvTransport = recvTransport;
+    this.#sendPc = loopbackPeerConnection(werift);
+    this.#recvPc = loopbackPeerConnection(werift);
+    // werift fires onTrack again for existing tracks on every renegotiation: count each track once.
+    const counted = new WeakSet<object>();
+    this.#recvPc.onTrack.subscribe((track) => {
+      if (counted.has(track)) return;
+      counted.add(track);
+      track.onReceiveRtp.subscribe((rtp) => this.#counters.get(rtp.header.ssrc)?.counter.add(rtp.header.sequenceNumber));
+    });
+    client.socket.on('message', (raw) => {
+      const frame = JSON.parse(raw.toString()) as { kind: string; method?: string; data?: unknown };
+      if (frame.kind === 'notification' && frame.method === 'consumerAdded') this.#onConsumerAdded(frame.data as NotificationData<'consumerAdded'>);
+    });
+  }
+
+  /** Consumers this bot was given so far. */
+  get consumerCount(): number {
+    return this.#consumers.length;
+  }
+
+  get receiveConnected(): boolean {
+    return this.#recvPc.connectionState === 'connected';
+  }
+
+  /** Packets and losses per kind since the last reset. */
+  counts(): BotCounts {
+    const out: BotCounts = { video: { received: 0, lost: 0, streams: 0 }, audio: { received: 0, lost: 0, streams: 0 } };
+    for (const { kind, counter } of this.#counters.values()) {
+      out[kind].received += counter.received;
+      out[kind].lost += counter.lost;
+      if (counter.received > 0) out[kind].streams++;
+    }
+    return out;
+  }
+
+  resetCounts(): void {
+    for (const { counter } of this.#counters.values()) counter.reset();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sending);
+    this.#client.socket.close();
+    await Promise.allSettled([this.#sendPc.close(), this.#recvPc.close()]);
+  }
+
+  // Sending: werift offers (sendonly audio + video), we answer for mediasoup (ICE-lite, DTLS client),
+  // then produce with the SSRCs and payload types werift chose.
+  async #startSending(transport: Transport): Promise<void> {
+    const pc = this.#sendPc;
+    const video = pc.addTransceiver('video', { direction: 'sendonly' });
+    const audio = pc.addTransceiver('audio', { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const offer = pc.localDescription!.sdp;
+    const sections = offeredSections(offer);
+    await pc.setRemoteDescription({ type: 'answer', sdp: producerAnswer(transport, sections) });
+    const fingerprint = /a=fingerprint:(\S+) (\S+)/.exec(offer);
+    if (!fingerprint) throw new Error('werift offer has no fingerprint');
+    await this.#client.ok('connectTransport', {
+      transportId: transport.id,
+      dtlsParameters: { role: 'server', fingerprints: [{ algorithm: fingerprint[1], value: fingerprint[2] }] },
+    });
+    for (const section of sections) {
+      await this.#client.ok('produce', {
+        transportId: transport.id,
+        kind: section.kind,
+        source: section.kind === 'video' ? 'camera' : 'microphone',
+        rtpParameters: producerRtpParameters(section),
+      });
+    }
+    await connected(pc, 10_000);
+    const videoSection = sections.find((s) => s.kind === 'video')!;
+    const audioSection = sections.find((s) => s.kind === 'audio')!;
+    const frameTicks = 90000 / this.#clip.fps;
+    let frame = 0;
+    let videoSeq = 0;
+    let audioSeq = 0;
+    let audioTicks = 0;
+    let nextFrameAt = performance.now();
+    let nextAudioAt = performance.now();
+    this.#sending = setInterval(() => {
+      const now = performance.now();
+      while (nextFrameAt <= now) {
+        const encoded = this.#clip.frames[frame % this.#clip.frames.length]!;
+        const payloads = vp8Payloads(encoded, frame & 0x7fff);
+        payloads.forEach((payload, i) => {
+          const packet = Buffer.alloc(12 + payload.length);
+          writeRtpHeader(packet, videoSection.payloadType, i === payloads.length - 1, videoSeq++, frame * frameTicks, videoSection.ssrc);
+          payload.copy(packet, 12);
+          void video.sender.sendRtp(packet).catch(() => undefined);
+        });
+        frame++;
+        nextFrameAt += 1000 / this.#clip.fps;
+      }
+      while (nextAudioAt <= now) {
+        const packet = Buffer.alloc(12 + OPUS_SILENCE.length);
+        writeRtpHeader(packet, audioSection.payloadType, false, audioSeq++, audioTicks, audioSection.ssrc);
+        OPUS_SILENCE.copy(packet, 12);
+        void audio.sender.sendRtp(packet).catch(() => undefined);
+        audioTicks += 960;
+        nextAudioAt += 20;
+      }
+    }, 10);
+  }
+
+  // Receiving: consumerAdded notifications are gathered for BATCH_MS, then one new offer carries
+  // every consumer so far; the first answer connects the transport. Then each new one is resumed.
+  #onConsumerAdded(data: NotificationData<'consumerAdded'>): void {
+    this.#pending.push(data);
+    if (this.#pending.length > 1) return;
+    setTimeout(() => {
+      const added = this.#pending;
+      this.#pending = [];
+      this.#batch = this.#batch.then(() => this.#setUpConsumers(added)).catch((error: unknown) => {
+        this.errors.push(`${this.name}: ${(error as Error).message}`);
+      });
+    }, BATCH_MS);
+  }
+
+  async #setUpConsumers(added: NotificationData<'consumerAdded'>[]): Promise<void> {
+    if (this.#closed) return;
+    for (const data of added) {
+      const rtpParameters = data.rtpParameters as unknown as types.RtpParameters;
+      this.#consumers.push({ id: data.consumerId, kind: data.kind, rtpParameters });
+      const ssrc = rtpParameters.encodings?.[0]?.ssrc;
+      if (ssrc !== undefined) this.#counters.set(ssrc, { kind: data.kind, counter: new StreamCounter() });
+    }
+    this.#session.version++;
+    const pc = this.#recvPc;
+    await pc.setRemoteDescription({ type: 'offer', sdp: consumerOffer(this.#recvTransport, this.#consumers, this.#session) });
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (!this.#recvConnected) {
+      await gathered(pc);
+      this.#recvConnected = true;
+      await this.#client.ok('connectTransport', {
+        transportId: this.#recvTransport.id,
+        dtlsParameters: { ...answerDtlsParameters(pc.localDescription?.sdp ?? answer.sdp) },
+      });
+    }
+    for (const data of added) await this.#client.ok('resumeConsumer', { consumerId: data.consumerId });
+  }
+}
+
+/** What a bot can receive: opus and VP8 (no RTX), with the mid extension only. */
+function botCapabilities(router: types.RtpCapabilities): Record<string, unknown> {
+  return {
+    codecs: (router.codecs ?? []).filter((c) => c.mimeType === 'audio/opus' || c.mimeType === 'video/VP8'),
+    headerExtensions: (router.headerExtensions ?? []).filter((e) => e.uri === MID_URI),
+  };
+}
+
+function gathered(pc: WeriftPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise<void>((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()));
+}
+
+function connected(pc: WeriftPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.connectionState === 'connected') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('send transport did not connect')), timeoutMs);
+    pc.connectionStateChange.subscribe((s) => {
+      if (s !== 'connected') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The m-sections of werift's offer: mid, the VP8 or opus payload type, SSRC, cname, mid extension id. */
+function offeredSections(sdp: string): OfferedSection[] {
+  return sdp
+    .split(/\r?\nm=/)
+    .slice(1)
+    .map((section) => {
+      const kind = section.startsWith('video') ? 'video' : 'audio';
+      const codec = kind === 'video' ? 'VP8/90000' : 'opus/48000';
+      const pt = new RegExp(`a=rtpmap:(\\d+) ${codec}`, 'i').exec(section);
+      const ssrc = /a=ssrc:(\d+) cname:(\S+)/.exec(section);
+      const mid = /a=mid:(\S+)/.exec(section);
+      const ext = new RegExp(`a=extmap:(\\d+)(?:/\\w+)? ${MID_URI}`).exec(section);
+      if (!pt || !ssrc || !mid) throw new Error(`werift offer: no ${codec}, SSRC or mid in the ${kind} section`);
+      return { kind, mid: mid[1]!, payloadType: Number(pt[1]), ssrc: Number(ssrc[1]), cname: ssrc[2]!, midExtensionId: ext ? Number(ext[1]) : undefined };
+    });
+}
+
+function producerRtpParameters(section: OfferedSection): Record<string, unknown> {
+  const codec =
+    section.kind === 'video'
+      ? { mimeType: 'video/VP8', payloadType: section.payloadType, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }
+      : { mimeType: 'audio/opus', payloadType: section.payloadType, clockRate: 48000, channels: 2 };
+  return {
+    mid: section.mid,
+    codecs: [codec],
+    headerExtensions: section.midExtensionId ? [{ uri: MID_URI, id: section.midExtensionId }] : [],
+    encodings: [{ ssrc: section.ssrc }],
+    rtcp: { cname: section.cname, reducedSize: true },
+  };
+}
+
+/** mediasoup's answer to werift's offer: ICE-lite, DTLS client (werift is told to be the server). */
+function producerAnswer(transport: OfferTransport, sections: OfferedSection[]): string {
+  const fingerprint = transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256');
+  const candidate = transport.iceCandidates.find((c) => c.protocol === 'udp');
+  if (!fingerprint || !candidate) throw new Error('transport has no sha-256 fingerprint or UDP candidate');
+  const address = candidate.address ?? candidate.ip;
+  const lines = [
+    'v=0',
+    `o=- ${Date.now()} 1 IN IP4 127.0.0.1`,
+    's=-',
+    't=0 0',
+    'a=ice-lite',
+    `a=group:BUNDLE ${sections.map((s) => s.mid).join(' ')}`,
+    'a=msid-semantic: WMS *',
+    `a=fingerprint:sha-256 ${fingerprint.value}`,
+  ];
+  for (const s of sections) {
+    lines.push(
+      `m=${s.kind} ${candidate.port} UDP/TLS/RTP/SAVPF ${s.payloadType}`,
+      `c=IN IP4 ${address}`,
+      `a=ice-ufrag:${transport.iceParameters.usernameFragment}`,
+      `a=ice-pwd:${transport.iceParameters.password}`,
+      `a=candidate:${candidate.foundation} 1 udp ${candidate.priority} ${address} ${candidate.port} typ host`,
+      'a=end-of-candidates',
+      'a=setup:active',
+      `a=mid:${s.mid}`,
+      'a=recvonly',
+      'a=rtcp-mux',
+      s.kind === 'video' ? `a=rtpmap:${s.payloadType} VP8/90000` : `a=rtpmap:${s.payloadType} opus/48000/2`,
+    );
+    if (s.kind === 'video') lines.push(`a=rtcp-fb:${s.payloadType} nack`, `a=rtcp-fb:${s.payloadType} nack pli`);
+    if (s.midExtensionId) lines.push(`a=extmap:${s.midExtensionId} ${MID_URI}`);
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
