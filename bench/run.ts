@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     pin: { type: 'boolean', default: false },
     'sink-interval-us': { type: 'string', default: '1000' },
     paced: { type: 'boolean', default: false },
+    'paced-point': { type: 'string', default: '50' },
     'lectern-transport-cc': { type: 'boolean', default: false },
     'spread-above': { type: 'string', default: '100' },
     window: { type: 'string', default: '10' },
@@ -179,6 +180,13 @@ if (only.has('fanout')) {
   for (const n of args.subscribers.split(',').map(Number)) {
     console.log(`fan-out: lectern 1 -> ${n} ...`);
     output.fanout.push(await measureFanout(lecternFanout(n > spreadAbove), n, fanoutKind, timing));
+  }
+  // The latency target's point again, with the publisher paced as Chrome's pacer sends (a frame's
+  // packets spread over ~half a frame interval) rather than back to back.
+  const pacedAt = Number(args['paced-point']);
+  if (!timing.paced && pacedAt > 0) {
+    console.log(`fan-out: lectern 1 -> ${pacedAt}, paced publisher ...`);
+    output.fanout.push(await measureFanout(lecternFanout(pacedAt > spreadAbove), pacedAt, fanoutKind, { ...timing, paced: true }));
   }
   notes.push(
     'fan-out: publisher = plain-RTP generator (VP8 ~1 Mbit/s, 30 fps, 4 packets/frame + opus 20 ms) into a PlainTransport producer; ' +
