@@ -62,6 +62,8 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
   #creatingTransports = 0;
   readonly #producers = new Map<string, TrackProducer>();
   readonly #consumers = new Map<string, TrackConsumer>();
+  /** Producers this peer consumes or is about to (registered before the worker is asked). */
+  readonly #consumedProducers = new Set<string>();
   #recvTransport: types.WebRtcTransport | undefined;
   #closed = false;
 
@@ -177,17 +179,25 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
     this.#assertOpen();
     const transport = this.#recvTransport;
     if (!transport) throw new SfuError('no_recv_transport', 'create a receive transport before consuming');
+    if (this.#consumedProducers.has(producer.id)) throw new SfuError('rejected', `already consuming producer ${producer.id}`);
     if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities })) {
       throw new SfuError('cannot_consume', `this device cannot decode ${producer.kind} producer ${producer.id}`);
     }
-    const consumer = await rejectedOnError('consume', () =>
-      transport.consume<TrackAppData>({
-        producerId: producer.id,
-        rtpCapabilities,
-        paused: true,
-        appData: { ...producer.appData },
-      }),
-    );
+    this.#consumedProducers.add(producer.id);
+    let consumer: TrackConsumer;
+    try {
+      consumer = await rejectedOnError('consume', () =>
+        transport.consume<TrackAppData>({
+          producerId: producer.id,
+          rtpCapabilities,
+          paused: true,
+          appData: { ...producer.appData },
+        }),
+      );
+    } catch (error) {
+      this.#consumedProducers.delete(producer.id);
+      throw error;
+    }
     if (this.#closed) {
       consumer.close();
       throw new SfuError('closed', 'peer media closed while consuming');
@@ -197,9 +207,15 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
     consumer.on('producerresume', () => this.emit('consumerResumed', consumer));
     consumer.observer.once('close', () => {
       this.#consumers.delete(consumer.id);
+      this.#consumedProducers.delete(producer.id);
       this.emit('consumerClosed', consumer);
     });
     return consumer;
+  }
+
+  /** Whether this peer consumes `producerId`, or a consumer for it is being created. */
+  consumes(producerId: string): boolean {
+    return this.#consumedProducers.has(producerId);
   }
 
   /** Let media flow on a consumer the client has set up. */

@@ -143,7 +143,10 @@ export class Room extends TypedEmitter<RoomEvents> {
    * what the newcomer gets first, and a first picture is what joining waits on.
    */
   async consumeExisting(peer: Peer): Promise<void> {
-    const producers = this.#readyPeers(peer).flatMap((other) => [...other.media.producers.values()]);
+    // Everyone admitted, ready or not: a client that produces before saying ready has had its tracks
+    // sent only to those ready at the time, and would otherwise never reach this newcomer.
+    const others = this.#admittedPeers().filter((other) => other !== peer);
+    const producers = others.flatMap((other) => [...other.media.producers.values()]);
     producers.sort((a, b) => Number(a.kind === 'audio') - Number(b.kind === 'audio'));
     await Promise.all(producers.map((producer) => this.#consume(peer, producer)));
   }
@@ -364,7 +367,8 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async #consume(peer: Peer, producer: TrackProducer): Promise<void> {
     const rtpCapabilities = peer.rtpCapabilities;
-    if (!rtpCapabilities || peer.media.closed || producer.closed) return;
+    // A producer created while this peer was becoming ready reaches it both ways: consume once.
+    if (!rtpCapabilities || peer.media.closed || producer.closed || peer.media.consumes(producer.id)) return;
     let consumer: TrackConsumer;
     try {
       consumer = await peer.media.consume(producer, rtpCapabilities);

@@ -106,6 +106,20 @@ describe('joining and media', () => {
     expect(kinds).toEqual(['video', 'video', 'audio', 'audio']);
   });
 
+  it('sends the tracks of someone who produced before saying ready to those who became ready meanwhile, once', async () => {
+    const ada = await connect();
+    await ada.ok('join', { room: 'early-sender', displayName: 'Ada' });
+    const send = await ada.ok('createTransport', { direction: 'send' });
+    await ada.ok('connectTransport', { transportId: send.id as string, dtlsParameters: clientDtls });
+    const mic = await ada.ok('produce', { transportId: send.id as string, kind: 'audio', source: 'microphone', rtpParameters: opusParameters(4001) });
+    // Bob becomes ready after Ada produced and before Ada is ready.
+    const bob = await joinReady('early-sender', 'Bob');
+    await bob.client.notification('consumerAdded', (d) => d.producerId === mic.producerId);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const added = bob.client.frames.filter((f) => f.kind === 'notification' && f.method === 'consumerAdded');
+    expect(added).toHaveLength(1);
+  });
+
   it('refuses a second track of the same source and a track on a receive transport', async () => {
     const ada = await joinReady('sources', 'Ada');
     await ada.client.ok('produce', { transportId: ada.sendId, kind: 'video', source: 'camera', rtpParameters: vp8Parameters() });

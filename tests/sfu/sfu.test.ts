@@ -65,7 +65,11 @@ describe('Sfu', () => {
     const send = await ada.createTransport('send');
     await bob.createTransport('recv');
     const producer = await ada.produce(send.id, 'video', vp8Parameters() as never, 'camera');
-    const consumer = await bob.consume(producer, room.rtpCapabilities);
+    // Two concurrent asks for the same producer (the server's two paths to a newcomer) give one consumer.
+    const [first, second] = await Promise.allSettled([bob.consume(producer, room.rtpCapabilities), bob.consume(producer, room.rtpCapabilities)]);
+    expect(second.status).toBe('rejected');
+    expect(bob.consumes(producer.id)).toBe(true);
+    const consumer = (first as PromiseFulfilledResult<Awaited<ReturnType<typeof bob.consume>>>).value;
     expect(consumer.paused).toBe(true);
     expect(consumer.appData).toEqual({ source: 'camera', peerId: 'ada' });
     await bob.resumeConsumer(consumer.id);
@@ -80,6 +84,7 @@ describe('Sfu', () => {
     ada.close();
     expect(closes.sort()).toEqual(['ada', 'bob-consumer', 'room:closed'].sort());
     expect(consumer.closed).toBe(true);
+    expect(bob.consumes(producer.id)).toBe(false);
     expect(sfu.pool.workers[0]?.routers).toBe(0);
     await expect(ada.createTransport('send')).rejects.toBeInstanceOf(SfuError);
   });
