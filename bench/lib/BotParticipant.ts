@@ -77,6 +77,7 @@ export class BotParticipant {
   #pending: NotificationData<'consumerAdded'>[] = [];
   #batch: Promise<void> = Promise.resolve();
   #recvConnected = false;
+  #resumed = 0;
   #sending: NodeJS.Timeout | undefined;
   #closed = false;
   /** Errors in the background (renegotiations, resumes): the scenario reports them. */
@@ -125,8 +126,9 @@ export class BotParticipant {
     return this.#consumers.length;
   }
 
-  get receiveConnected(): boolean {
-    return this.#recvPc.connectionState === 'connected';
+  /** The receive PeerConnection's state, and how many consumers were resumed. */
+  get receiveState(): string {
+    return `${this.#recvPc.connectionState}, ${this.#resumed} resumed`;
   }
 
   /** Packets and losses per kind since the last reset. */
@@ -247,7 +249,10 @@ export class BotParticipant {
         dtlsParameters: { ...answerDtlsParameters(pc.localDescription?.sdp ?? answer.sdp) },
       });
     }
-    for (const data of added) await this.#client.ok('resumeConsumer', { consumerId: data.consumerId });
+    for (const data of added) {
+      await this.#client.ok('resumeConsumer', { consumerId: data.consumerId });
+      this.#resumed++;
+    }
   }
 }
 

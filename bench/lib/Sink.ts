@@ -1,56 +1,28 @@
 // Main-thread handle on a sink thread (see sinkThread.ts).
-import { Worker } from 'node:worker_threads';
-import type { SinkReply, SinkReport, SinkRequest } from './sinkProtocol.js';
+import type { SinkReport, SinkRequest } from './sinkProtocol.js';
+import { BenchThread } from './thread.js';
 import { NativeUdpSink, nativeSinkBinary, nativeSinkSettings } from './NativeUdpSink.js';
-
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
-type Op<R extends SinkRequest = SinkRequest> = R extends unknown ? Omit<R, 'id'> : never;
 
 /**
  * A counting RTP sink: werift peers and (without a C compiler) plain sockets on a thread, plain and
  * SRTP sockets in the C sink otherwise.
  */
 export class Sink {
-  readonly #worker: Worker;
+  readonly #thread: BenchThread<SinkRequest>;
   readonly #native: NativeUdpSink[] = [];
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
   #closed = false;
 
   /** Start the sink thread. */
   static async create(): Promise<Sink> {
-    // Worker threads do not inherit tsx's loader hooks on Node 20: bootstrap the thread through tsx's API.
-    const entry = new URL('./sinkThread.ts', import.meta.url).href;
-    const bootstrap = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`;
-    const worker = new Worker(bootstrap, { eval: true });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('online', resolve);
-      worker.once('error', reject);
-    });
-    return new Sink(worker);
+    return new Sink(await BenchThread.start<SinkRequest>(new URL('./sinkThread.ts', import.meta.url), 'sink'));
   }
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    worker.on('message', (reply: SinkReply) => {
-      const pending = this.#pending.get(reply.id);
-      if (!pending) return;
-      this.#pending.delete(reply.id);
-      if (reply.ok) pending.resolve(reply.result);
-      else pending.reject(new Error(`sink: ${reply.error}`));
-    });
-    worker.on('error', (error) => {
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
-    });
+  private constructor(thread: BenchThread<SinkRequest>) {
+    this.#thread = thread;
   }
 
-  #call<T>(op: Op): Promise<T> {
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ ...op, id });
-    });
+  #call<T>(request: SinkRequest): Promise<T> {
+    return this.#thread.call<T>(request);
   }
 
   /** Which sink counts plain-RTP subscribers. */
@@ -116,6 +88,6 @@ export class Sink {
     this.#closed = true;
     for (const native of this.#native.splice(0)) native.close();
     await this.#call({ op: 'close' }).catch(() => undefined);
-    await this.#worker.terminate();
+    await this.#thread.terminate();
   }
 }

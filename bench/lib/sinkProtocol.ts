@@ -2,11 +2,11 @@
 
 /** A request to the sink thread. */
 export type SinkRequest =
-  | { id: number; op: 'openPlain'; sockets: number }
-  | { id: number; op: 'subscribe'; offer: string }
-  | { id: number; op: 'window'; start: number; end: number }
-  | { id: number; op: 'report' }
-  | { id: number; op: 'close' };
+  | { op: 'openPlain'; sockets: number }
+  | { op: 'subscribe'; offer: string }
+  | { op: 'window'; start: number; end: number }
+  | { op: 'report' }
+  | { op: 'close' };
 
 /** What the sink counted inside the current window. */
 export interface SinkReport {
@@ -26,6 +26,3 @@ export interface SinkReport {
   /** SRTP packets the C sink could not decrypt or authenticate in the window (not in `received`). */
   srtpFailures: number;
 }
-
-/** A reply from the sink thread. */
-export type SinkReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

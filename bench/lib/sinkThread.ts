@@ -2,14 +2,11 @@
 // PlainTransport consumers point at them) or through werift WebRTC peers (real subscribers: ICE,
 // DTLS, SRTP). Runs on its own thread so counting never waits for the main thread's work.
 import dgram from 'node:dgram';
-import { parentPort } from 'node:worker_threads';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import { readMarker, rtpPayloadOffset } from './rtpPackets.js';
 import { loadWerift, loopbackPeerConnection, type WeriftModule, type WeriftPeerConnection } from './werift.js';
-import type { SinkReply, SinkReport, SinkRequest } from './sinkProtocol.js';
-
-const port = parentPort;
-if (!port) throw new Error('sinkThread must run as a worker thread');
+import type { SinkReport, SinkRequest } from './sinkProtocol.js';
+import { serveRequests } from './thread.js';
 
 const sockets: dgram.Socket[] = [];
 const peers: WeriftPeerConnection[] = [];
@@ -103,9 +100,4 @@ async function handle(request: SinkRequest): Promise<unknown> {
   }
 }
 
-port.on('message', (request: SinkRequest) => {
-  handle(request).then(
-    (result) => port.postMessage({ id: request.id, ok: true, result } satisfies SinkReply),
-    (error: unknown) => port.postMessage({ id: request.id, ok: false, error: String((error as Error)?.stack ?? error) } satisfies SinkReply),
-  );
-});
+serveRequests(handle);

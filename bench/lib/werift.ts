@@ -3,7 +3,7 @@
 // (a scratch install: `npm install werift@0.24.4` in some directory, then point this at its node_modules).
 import dgram from 'node:dgram';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** The slice of werift's API the bench uses. */
@@ -37,6 +37,25 @@ export interface WeriftPeerConnection {
 }
 export interface WeriftModule {
   RTCPeerConnection: new (config: Record<string, unknown>) => WeriftPeerConnection;
+  /** werift's ICE agent (one per ICE transport). */
+  Connection: { prototype: { getCandidatePromises(...args: unknown[]): unknown } };
+}
+
+/**
+ * werift's ICE agent asks stun.l.google.com for a server-reflexive candidate whenever no STUN server
+ * is configured (an empty iceServers list included), and gathering then waits up to 5 s for the
+ * answer. In the bench's namespace the lookup fails (nothing leaves), but it must not be tried at
+ * all: the agent's STUN server is cleared right before every gathering.
+ */
+function disableDefaultStun(werift: WeriftModule): void {
+  const proto = werift.Connection.prototype as { getCandidatePromises(...args: unknown[]): unknown; __lecternNoStun?: true };
+  if (proto.__lecternNoStun) return;
+  const gather = proto.getCandidatePromises;
+  proto.getCandidatePromises = function (this: { stunServer?: unknown }, ...args: unknown[]) {
+    this.stunServer = undefined;
+    return gather.apply(this, args);
+  };
+  proto.__lecternNoStun = true;
 }
 
 // werift opens its sockets with the kernel's default receive buffer (~208 KiB). Its one JS thread
@@ -56,6 +75,24 @@ function enlargeSocketBuffers(): void {
   syncBuiltinESMExports();
 }
 
+/**
+ * werift waits 2 x RTT + 200 ms (at least 500 ms) for each ICE consent response and drops a later
+ * one; with no valid response for 30 s the transport fails. A bench thread running ten bots on a
+ * saturated machine is often late by more than that, so every bot's transports failed after half a
+ * minute while the SFU kept answering. The floor is raised to 5 s: consent still expires if the SFU
+ * stops answering (RFC 7675's 30 s), but a late thread no longer counts as silence.
+ */
+function patientConsent(weriftMain: string): void {
+  try {
+    // Not in werift's package exports: loaded by file name, the same module instance werift uses.
+    const iceBase = createRequire(weriftMain)(join(dirname(weriftMain), '..', '..', 'ice', 'src', 'iceBase.js')) as { CONSENT_RESPONSE_TIMEOUT_MIN: number; CONSENT_RESPONSE_TIMEOUT: number };
+    iceBase.CONSENT_RESPONSE_TIMEOUT_MIN = 5000;
+    iceBase.CONSENT_RESPONSE_TIMEOUT = 5000;
+  } catch {
+    // another werift layout: keep its defaults
+  }
+}
+
 /** Load werift (its sockets with 4 MiB receive buffers), or explain how to get it. */
 export async function loadWerift(): Promise<WeriftModule> {
   enlargeSocketBuffers();
@@ -66,7 +103,11 @@ export async function loadWerift(): Promise<WeriftModule> {
       const resolved = createRequire(base).resolve('werift');
       const mod = (await import(pathToFileURL(resolved).href)) as { default?: WeriftModule } & Partial<WeriftModule>;
       const api = mod.RTCPeerConnection ? (mod as WeriftModule) : mod.default;
-      if (api?.RTCPeerConnection) return api;
+      if (api?.RTCPeerConnection && api.Connection) {
+        disableDefaultStun(api);
+        patientConsent(resolved);
+        return api;
+      }
     } catch {
       // try the next place
     }
@@ -75,8 +116,8 @@ export async function loadWerift(): Promise<WeriftModule> {
 }
 
 /**
- * A werift peer that can only ever use loopback: no STUN/TURN (werift otherwise defaults to a public
- * STUN server), IPv4 only, 127.0.0.1 added as a host address, and candidate pairs towards anything
+ * A werift peer that can only ever use loopback: no STUN/TURN (werift otherwise asks a public STUN
+ * server; see disableDefaultStun), IPv4 only, 127.0.0.1 added as a host address, and candidate pairs towards anything
  * outside 127.0.0.0/8 refused. Its sockets bind the wildcard address (werift binds every candidate's
  * socket to one interface address otherwise, which breaks the 127.0.0.2 candidate Janus needs), so
  * it must run inside the bench's network namespace, where only 127.0.0.0/8 addresses exist.

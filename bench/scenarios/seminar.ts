@@ -1,6 +1,7 @@
 // Seminar: N participants in one room, every one sending camera + microphone and receiving everyone
 // else, through a real Lectern (default config: 2 workers; a room lives on one worker). Up to
-// `browsers` of them are real Chromium pages; the rest are bots (BotParticipant: werift WebRTC over
+// `browsers` of them are real Chromium pages; the rest are bots (BotParticipant on BOT_THREADS worker
+// threads: werift WebRTC over
 // the real signalling protocol, sending a real VP8 clip), because every page encodes and decodes and
 // 6 pages already fill 2 cores. After every page decodes every remote video and every bot receives
 // every remote video (or a deadline), a warm-up, then a window in which we read: SFU worker CPU
@@ -17,9 +18,13 @@ import {
   quantile,
 } from '../lib/browserBench.js';
 import { cpuDelta, cpuOf, descendants, machineTicks, udpDropsOfProcesses, udpRcvbufErrors } from '../lib/proc.js';
-import { BotParticipant, type BotCounts } from '../lib/BotParticipant.js';
+import { BotPool } from '../lib/BotPool.js';
+import type { BotReport } from '../lib/botThread.js';
 import { loadWerift } from '../lib/werift.js';
-import { vp8Clip, vpxencInstalled } from '../lib/vp8Clip.js';
+import { vpxencInstalled } from '../lib/vp8Clip.js';
+
+/** Threads for the bots: werift's JavaScript for ten bots is more than one thread keeps up with. */
+const BOT_THREADS = 2;
 
 export interface SeminarOptions {
   participants: number;
@@ -45,7 +50,7 @@ export interface SeminarResult {
   rcvbufErrors: number;
   sfuSocketDrops: number;
   /** Each bot's window: consumers, and per kind streams/received/lost. */
-  botDetails: ({ name: string; consumers: number } & BotCounts)[];
+  botDetails: BotReport[];
   camera: string;
   windowSeconds: number;
   /** Every page decoded every remote video before the window started. */
@@ -106,7 +111,8 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
   const pages: Page[] = [];
   const room = `seminar-${n}-${Date.now()}`;
   const browsers = Math.min(n, options.browsers);
-  const bots: BotParticipant[] = [];
+  let bots: BotPool | undefined;
+  let botsJoined = 0;
   try {
     browser = await launchBenchChromium();
     // Join one after another, as students trickle in; each waits until its call view shows.
@@ -126,20 +132,17 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     }
     if (n > browsers) {
       if (!vpxencInstalled()) throw new Error('bots need vpxenc for their VP8 (apt-get install vpx-tools, or bench/setup.sh)');
-      const werift = await loadWerift();
+      await loadWerift(); // fails here, with how to install it, rather than in a thread
+      bots = await BotPool.start(BOT_THREADS);
+      const names = Array.from({ length: n - browsers }, (_, i) => `Bot ${String(i + 1).padStart(2, '0')}`);
       // One layer at half the camera's size: about what the SFU picks from a browser's simulcast for
       // a seminar tile, and what the pages can decode eleven of.
-      const clip = vp8Clip(camera.width / 2, camera.height / 2, camera.fps, 3, 60);
-      for (let i = 0; i < n - browsers; i++) {
-        try {
-          bots.push(await BotParticipant.join(werift, `ws://127.0.0.1:${lectern.port}/ws`, room, `Bot ${String(i + 1).padStart(2, '0')}`, clip));
-        } catch (error) {
-          console.log(`seminar: bot ${i + 1} could not join: ${(error as Error).message.split('\n')[0]}`);
-          break;
-        }
-      }
+      const clip = { width: camera.width / 2, height: camera.height / 2, fps: camera.fps, kbps: 60 };
+      const failures = await bots.join(`ws://127.0.0.1:${lectern.port}/ws`, room, names, clip);
+      for (const failure of failures) console.log(`seminar: bot ${failure}`);
+      botsJoined = names.length - failures.length;
     }
-    const joined = pages.length + bots.length;
+    const joined = pages.length + botsJoined;
 
     // Ready: every page decodes video from every other page.
     const readyStart = performance.now();
@@ -151,7 +154,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       const samples = await Promise.all(pages.map((p) => Promise.race([sample(p).catch(() => none), sleep(10_000).then(() => none)])));
       const ok =
         samples.every((s) => s.inbound.filter((x) => x.kind === 'video' && (x.framesDecoded ?? 0) > 0).length >= joined - 1) &&
-        bots.every((b) => b.counts().video.streams >= joined - 1);
+        (await bots?.counts())?.every((b) => b.video.streams >= joined - 1) !== false;
       if (ok) {
         allReceiving = true;
         break;
@@ -168,7 +171,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     // Process CPU is read back to back around the window; mediasoup and page stats take time to
     // collect (seconds for 12 pages on a saturated machine), so they use their own timestamps.
     const s0 = await Promise.all(pages.map(sample));
-    for (const b of bots) b.resetCounts();
+    await bots?.reset();
     const p0 = await lectern.media();
     const tp0 = performance.now();
     const w0 = cpuOf(workerPids);
@@ -191,7 +194,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     const p1 = await lectern.media();
     const tp1 = performance.now();
     const s1 = await Promise.all(pages.map(sample));
-    const botCounts = bots.map((b) => b.counts());
+    const botCounts = (await bots?.counts()) ?? [];
     const botTotals = { video: { received: 0, lost: 0, streams: 0 }, audio: { received: 0, lost: 0, streams: 0 } };
     for (const c of botCounts) {
       for (const kind of ['video', 'audio'] as const) {
@@ -200,7 +203,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
         botTotals[kind].streams += c[kind].streams;
       }
     }
-    const botErrors = bots.flatMap((b) => b.errors);
+    const botErrors = botCounts.flatMap((b) => b.errors);
     const seconds = (t1 - t0) / 1000;
     const packetSeconds = (tp1 - tp0) / 1000;
 
@@ -249,11 +252,11 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       participants: n,
       joined,
       browsers: pages.length,
-      bots: bots.length,
-      botVideoStreams: `${botTotals.video.streams}/${bots.length * (joined - 1)}`,
+      bots: botsJoined,
+      botVideoStreams: `${botTotals.video.streams}/${botsJoined * (joined - 1)}`,
       botVideoLoss: botTotals.video.lost / Math.max(1, botTotals.video.received + botTotals.video.lost),
       botAudioLoss: botTotals.audio.lost / Math.max(1, botTotals.audio.received + botTotals.audio.lost),
-      botDetails: bots.map((b, i) => ({ name: b.name, consumers: b.consumerCount, ...botCounts[i]! })),
+      botDetails: botCounts,
       rcvbufErrors: r1 - r0,
       sfuSocketDrops: d1 - d0,
       camera: `${camera.width}x${camera.height}@${camera.fps}`,
@@ -281,13 +284,13 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       machineBusyPercent: totalTicks > 0 ? ((m1.busy - m0.busy) / totalTicks) * 100 * os.cpus().length : Number.NaN,
       loadAverage: os.loadavg()[0]!,
       note:
-        `${pages.length}/${browsers} Chromium pages and ${bots.length}/${n - browsers} bots joined; ` +
+        `${pages.length}/${browsers} Chromium pages and ${botsJoined}/${n - browsers} bots (on ${BOT_THREADS} threads) joined; ` +
         `${allReceiving ? 'all' : 'NOT all'} remote videos decoding (pages) and arriving (bots) after ${secondsToAllReceiving.toFixed(0)} s; ` +
         (botErrors.length ? `bot errors: ${botErrors.slice(0, 3).join('; ')}; ` : '') +
         `camera ${camera.width}x${camera.height} requested by wrapping getUserMedia (the client asks 960x540)`,
     };
   } finally {
-    for (const b of bots) await b.close();
+    await bots?.close();
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await lectern.close();

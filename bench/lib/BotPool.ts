@@ -1,0 +1,41 @@
+// The seminar's bots, spread over worker threads (botThread.ts).
+import { BenchThread } from './thread.js';
+import type { BotReport, BotRequest } from './botThread.js';
+
+export class BotPool {
+  readonly #threads: BenchThread<BotRequest>[];
+
+  /** Start `threads` bot threads (no bots yet). */
+  static async start(threads: number): Promise<BotPool> {
+    const started = await Promise.all(Array.from({ length: threads }, () => BenchThread.start<BotRequest>(new URL('./botThread.ts', import.meta.url), 'bots')));
+    return new BotPool(started);
+  }
+
+  private constructor(threads: BenchThread<BotRequest>[]) {
+    this.#threads = threads;
+  }
+
+  /**
+   * Join the named bots to `room`, dealt round-robin over the threads; the threads join theirs in
+   * parallel. Returns why any bot could not join.
+   */
+  async join(wsUrl: string, room: string, names: string[], clip: { width: number; height: number; fps: number; kbps: number }): Promise<string[]> {
+    const dealt = this.#threads.map((_, t) => names.filter((__, i) => i % this.#threads.length === t));
+    const failures = await Promise.all(this.#threads.map((thread, t) => thread.call<string[]>({ op: 'join', wsUrl, room, names: dealt[t]!, clip })));
+    return failures.flat();
+  }
+
+  /** Every bot's counts since the last reset. */
+  async counts(): Promise<BotReport[]> {
+    return (await Promise.all(this.#threads.map((t) => t.call<BotReport[]>({ op: 'counts' })))).flat();
+  }
+
+  async reset(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.call({ op: 'reset' })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.call({ op: 'close' }).catch(() => undefined)));
+    await Promise.all(this.#threads.map((t) => t.terminate()));
+  }
+}
