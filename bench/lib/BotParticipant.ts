@@ -86,16 +86,19 @@ export class BotParticipant {
   /** Join `room` at `wsUrl`, start sending, and take every consumer the server offers. */
   static async join(werift: WeriftModule, wsUrl: string, room: string, name: string, clip: Vp8Clip): Promise<BotParticipant> {
     const client = await SignallingClient.connect(wsUrl);
+    let bot: BotParticipant | undefined;
     try {
       const joined = await client.ok('join', { room, displayName: name });
       const send = (await client.ok('createTransport', { direction: 'send' })) as unknown as Transport;
       const recv = (await client.ok('createTransport', { direction: 'recv' })) as unknown as Transport;
-      const bot = new BotParticipant(werift, client, name, clip, recv);
+      bot = new BotParticipant(werift, client, name, clip, recv);
       await bot.#startSending(send);
       await client.ok('ready', { rtpCapabilities: botCapabilities(joined.routerRtpCapabilities as types.RtpCapabilities) });
       return bot;
     } catch (error) {
-      client.socket.close();
+      // Leaving closes the bot's media on the server; its werift peers go too.
+      if (bot) await bot.close();
+      else client.socket.close();
       throw error;
     }
   }

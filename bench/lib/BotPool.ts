@@ -17,12 +17,19 @@ export class BotPool {
 
   /**
    * Join the named bots to `room`, dealt round-robin over the threads; the threads join theirs in
-   * parallel. Returns why any bot could not join.
+   * parallel. Returns why any bot could not join, and which joined only at their second try.
    */
-  async join(wsUrl: string, room: string, names: string[], clip: { width: number; height: number; fps: number; kbps: number }): Promise<string[]> {
+  async join(
+    wsUrl: string,
+    room: string,
+    names: string[],
+    clip: { width: number; height: number; fps: number; kbps: number },
+  ): Promise<{ failures: string[]; retried: string[] }> {
     const dealt = this.#threads.map((_, t) => names.filter((__, i) => i % this.#threads.length === t));
-    const failures = await Promise.all(this.#threads.map((thread, t) => thread.call<string[]>({ op: 'join', wsUrl, room, names: dealt[t]!, clip })));
-    return failures.flat();
+    const results = await Promise.all(
+      this.#threads.map((thread, t) => thread.call<{ failures: string[]; retried: string[] }>({ op: 'join', wsUrl, room, names: dealt[t]!, clip })),
+    );
+    return { failures: results.flatMap((r) => r.failures), retried: results.flatMap((r) => r.retried) };
   }
 
   /** Every bot's counts since the last reset. */

@@ -24,15 +24,22 @@ serveRequests<BotRequest>(async (request) => {
       const { width, height, fps, kbps } = request.clip;
       const clip = vp8Clip(width, height, fps, 3, kbps);
       const failures: string[] = [];
-      // One after another, as people arrive; a bot that cannot join is reported, not fatal.
+      const retried: string[] = [];
+      // One after another, as people arrive. werift's send transport now and then does not connect
+      // on a busy machine: a bot gets a second try (as a person would reload), and a bot that still
+      // cannot join is reported, not fatal.
       for (const name of request.names) {
-        try {
-          bots.push(await BotParticipant.join(werift, request.wsUrl, request.room, name, clip));
-        } catch (error) {
-          failures.push(`${name}: ${(error as Error).message.split('\n')[0]}`);
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          try {
+            bots.push(await BotParticipant.join(werift, request.wsUrl, request.room, name, clip));
+            if (attempt > 1) retried.push(name);
+            break;
+          } catch (error) {
+            if (attempt === 2) failures.push(`${name}: ${(error as Error).message.split('\n')[0]}`);
+          }
         }
       }
-      return failures;
+      return { failures, retried };
     }
     case 'counts':
       return bots.map((b): BotReport => ({ name: b.name, consumers: b.consumerCount, receive: b.receiveState, errors: b.errors, ...b.counts() }));

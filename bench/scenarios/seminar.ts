@@ -113,6 +113,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
   const browsers = Math.min(n, options.browsers);
   let bots: BotPool | undefined;
   let botsJoined = 0;
+  let botsRetried: string[] = [];
   try {
     browser = await launchBenchChromium();
     // Join one after another, as students trickle in; each waits until its call view shows.
@@ -138,9 +139,10 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       // One layer at half the camera's size: about what the SFU picks from a browser's simulcast for
       // a seminar tile, and what the pages can decode eleven of.
       const clip = { width: camera.width / 2, height: camera.height / 2, fps: camera.fps, kbps: 60 };
-      const failures = await bots.join(`ws://127.0.0.1:${lectern.port}/ws`, room, names, clip);
+      const { failures, retried } = await bots.join(`ws://127.0.0.1:${lectern.port}/ws`, room, names, clip);
       for (const failure of failures) console.log(`seminar: bot ${failure}`);
       botsJoined = names.length - failures.length;
+      botsRetried = retried;
     }
     const joined = pages.length + botsJoined;
 
@@ -286,6 +288,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       note:
         `${pages.length}/${browsers} Chromium pages and ${botsJoined}/${n - browsers} bots (on ${BOT_THREADS} threads) joined; ` +
         `${allReceiving ? 'all' : 'NOT all'} remote videos decoding (pages) and arriving (bots) after ${secondsToAllReceiving.toFixed(0)} s; ` +
+        (botsRetried.length ? `${botsRetried.length} bots joined at their second try; ` : '') +
         (botErrors.length ? `bot errors: ${botErrors.slice(0, 3).join('; ')}; ` : '') +
         `camera ${camera.width}x${camera.height} requested by wrapping getUserMedia (the client asks 960x540)`,
     };
