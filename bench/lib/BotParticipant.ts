@@ -275,7 +275,10 @@ function gathered(pc: WeriftPeerConnection): Promise<void> {
 function connected(pc: WeriftPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.connectionState === 'connected') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('send transport did not connect')), timeoutMs);
+    const timer = setTimeout(() => {
+      const ice = (pc as unknown as { iceConnectionState?: string }).iceConnectionState;
+      reject(new Error(`send transport did not connect (connection ${pc.connectionState}, ICE ${ice ?? '?'})`));
+    }, timeoutMs);
     pc.connectionStateChange.subscribe((s) => {
       if (s !== 'connected') return;
       clearTimeout(timer);
