@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import { readMarker, rtpPayloadOffset } from './rtpPackets.js';
-import { loadWerift, loopbackPeerConnection, type WeriftModule, type WeriftPeerConnection } from './werift.js';
+import { gathered, loadWerift, loopbackPeerConnection, type WeriftModule, type WeriftPeerConnection } from './werift.js';
 import type { SinkReport, SinkRequest } from './sinkProtocol.js';
 import { serveRequests } from './thread.js';
 
@@ -58,9 +58,7 @@ async function subscribe(offer: string): Promise<string> {
   await pc.setRemoteDescription({ type: 'offer', sdp: offer });
   const answer = await pc.createAnswer();
   await pc.setLocalDescription(answer);
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()));
-  }
+  await gathered(pc);
   return pc.localDescription?.sdp ?? answer.sdp;
 }
 

@@ -131,3 +131,9 @@ export function loopbackPeerConnection(werift: WeriftModule): WeriftPeerConnecti
     iceFilterCandidatePair: (pair: { remoteCandidate: { host: string } }) => pair.remoteCandidate.host.startsWith('127.'),
   });
 }
+
+/** Resolves once the peer has gathered all its candidates (they go into its local description). */
+export function gathered(pc: WeriftPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise<void>((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()));
+}
