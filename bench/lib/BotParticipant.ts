@@ -6,12 +6,20 @@
 import type { mediasoupTypes as types } from '../../sfu/index.js';
 import type { NotificationData } from '../../protocol/index.js';
 import { SignallingClient } from '../../tests/helpers/SignallingClient.js';
-import { answerDtlsParameters, consumerOffer, type OfferConsumer, type OfferTransport } from '../lectern/sdp.js';
-import { loopbackPeerConnection, type WeriftModule, type WeriftPeerConnection } from './werift.js';
+import {
+  MID_URI,
+  answerDtlsParameters,
+  consumerOffer,
+  offeredSections,
+  producerAnswer,
+  type OfferConsumer,
+  type OfferTransport,
+  type OfferedSection,
+} from '../lectern/sdp.js';
+import { gathered, loopbackPeerConnection, type WeriftModule, type WeriftPeerConnection } from './werift.js';
 import { vp8Payloads, type Vp8Clip } from './vp8Clip.js';
 import { writeRtpHeader } from './rtpPackets.js';
 
-const MID_URI = 'urn:ietf:params:rtp-hdrext:sdes:mid';
 // A 20 ms opus frame of silence (TOC: CELT fullband 20 ms, mono, one frame).
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 /** consumerAdded notifications arriving this close together are set up in one renegotiation. */
@@ -23,16 +31,6 @@ type Transport = OfferTransport & { id: string };
 export interface BotCounts {
   video: { received: number; lost: number; streams: number };
   audio: { received: number; lost: number; streams: number };
-}
-
-/** One sender-side stream as written in our own offer. */
-interface OfferedSection {
-  kind: 'audio' | 'video';
-  mid: string;
-  payloadType: number;
-  ssrc: number;
-  cname: string;
-  midExtensionId: number | undefined;
 }
 
 /** Per-SSRC sequence tracking: received count and the highest extended sequence number. */
@@ -66,7 +64,6 @@ class StreamCounter {
 export class BotParticipant {
   readonly name: string;
   readonly #client: SignallingClient;
-  readonly #werift: WeriftModule;
   readonly #clip: Vp8Clip;
   readonly #recvTransport: Transport;
   readonly #sendPc: WeriftPeerConnection;
@@ -104,7 +101,6 @@ export class BotParticipant {
   }
 
   private constructor(werift: WeriftModule, client: SignallingClient, name: string, clip: Vp8Clip, recvTransport: Transport) {
-    this.#werift = werift;
     this.#client = client;
     this.name = name;
     this.#clip = clip;
@@ -267,11 +263,6 @@ function botCapabilities(router: types.RtpCapabilities): Record<string, unknown>
   };
 }
 
-function gathered(pc: WeriftPeerConnection): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise<void>((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()));
-}
-
 function connected(pc: WeriftPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.connectionState === 'connected') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
@@ -287,23 +278,6 @@ function connected(pc: WeriftPeerConnection, timeoutMs: number): Promise<void> {
   });
 }
 
-/** The m-sections of werift's offer: mid, the VP8 or opus payload type, SSRC, cname, mid extension id. */
-function offeredSections(sdp: string): OfferedSection[] {
-  return sdp
-    .split(/\r?\nm=/)
-    .slice(1)
-    .map((section) => {
-      const kind = section.startsWith('video') ? 'video' : 'audio';
-      const codec = kind === 'video' ? 'VP8/90000' : 'opus/48000';
-      const pt = new RegExp(`a=rtpmap:(\\d+) ${codec}`, 'i').exec(section);
-      const ssrc = /a=ssrc:(\d+) cname:(\S+)/.exec(section);
-      const mid = /a=mid:(\S+)/.exec(section);
-      const ext = new RegExp(`a=extmap:(\\d+)(?:/\\w+)? ${MID_URI}`).exec(section);
-      if (!pt || !ssrc || !mid) throw new Error(`werift offer: no ${codec}, SSRC or mid in the ${kind} section`);
-      return { kind, mid: mid[1]!, payloadType: Number(pt[1]), ssrc: Number(ssrc[1]), cname: ssrc[2]!, midExtensionId: ext ? Number(ext[1]) : undefined };
-    });
-}
-
 function producerRtpParameters(section: OfferedSection): Record<string, unknown> {
   const codec =
     section.kind === 'video'
@@ -316,40 +290,4 @@ function producerRtpParameters(section: OfferedSection): Record<string, unknown>
     encodings: [{ ssrc: section.ssrc }],
     rtcp: { cname: section.cname, reducedSize: true },
   };
-}
-
-/** mediasoup's answer to werift's offer: ICE-lite, DTLS client (werift is told to be the server). */
-function producerAnswer(transport: OfferTransport, sections: OfferedSection[]): string {
-  const fingerprint = transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256');
-  const candidate = transport.iceCandidates.find((c) => c.protocol === 'udp');
-  if (!fingerprint || !candidate) throw new Error('transport has no sha-256 fingerprint or UDP candidate');
-  const address = candidate.address ?? candidate.ip;
-  const lines = [
-    'v=0',
-    `o=- ${Date.now()} 1 IN IP4 127.0.0.1`,
-    's=-',
-    't=0 0',
-    'a=ice-lite',
-    `a=group:BUNDLE ${sections.map((s) => s.mid).join(' ')}`,
-    'a=msid-semantic: WMS *',
-    `a=fingerprint:sha-256 ${fingerprint.value}`,
-  ];
-  for (const s of sections) {
-    lines.push(
-      `m=${s.kind} ${candidate.port} UDP/TLS/RTP/SAVPF ${s.payloadType}`,
-      `c=IN IP4 ${address}`,
-      `a=ice-ufrag:${transport.iceParameters.usernameFragment}`,
-      `a=ice-pwd:${transport.iceParameters.password}`,
-      `a=candidate:${candidate.foundation} 1 udp ${candidate.priority} ${address} ${candidate.port} typ host`,
-      'a=end-of-candidates',
-      'a=setup:active',
-      `a=mid:${s.mid}`,
-      'a=recvonly',
-      'a=rtcp-mux',
-      s.kind === 'video' ? `a=rtpmap:${s.payloadType} VP8/90000` : `a=rtpmap:${s.payloadType} opus/48000/2`,
-    );
-    if (s.kind === 'video') lines.push(`a=rtcp-fb:${s.payloadType} nack`, `a=rtcp-fb:${s.payloadType} nack pli`);
-    if (s.midExtensionId) lines.push(`a=extmap:${s.midExtensionId} ${MID_URI}`);
-  }
-  return `${lines.join('\r\n')}\r\n`;
 }
