@@ -4,12 +4,9 @@
 // IPC: { op: 'memory' } (after a full GC), { op: 'media' } (mediasoup packet counts), { op: 'close' }.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from '../../server/app.js';
+import { rmSync } from 'node:fs';
 import { parseConfig } from '../../config/index.js';
-import { Sfu } from '../../sfu/index.js';
+import { startLectern } from '../../tests/helpers/lectern.js';
 import type { LecternProfile, MediaCounts, Memory } from './lecternProcess.js';
 
 const profile = process.argv[2] as LecternProfile;
@@ -36,20 +33,16 @@ mediasoup.observer.on('newworker', (worker) =>
   ),
 );
 
-// A throw-away audit log: the bench must not write into the project's .lectern/.
-const auditDir = mkdtempSync(join(tmpdir(), 'lectern-bench-audit-'));
-const config = parseConfig({
-  log: { level: 'silent' },
-  audit: { dir: auditDir },
-  // 'signalling': one worker and rooms of up to 5000, for thousands of WebSocket sessions.
-  // 'default': what `npm start` runs (one worker per core).
-  ...(profile === 'signalling' ? { media: { workers: 1, listenIp: '127.0.0.1', rtcPort: 40000 }, rooms: { maxPeersPerRoom: 5000 } } : {}),
-});
-const sfu = await Sfu.create({ ...config.media, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn' });
-const { app } = await build({ config, sfu });
-await app.listen({ host: '127.0.0.1', port: 0 });
-const address = app.server.address();
-const port = typeof address === 'object' && address ? address.port : 0;
+// What the tests start (tests/helpers/lectern.ts: a throw-away audit dir, media on 127.0.0.1 and
+// OS-chosen ports), with the profile's settings.
+// 'signalling': one worker and rooms of up to 5000, for thousands of WebSocket sessions.
+// 'default': what `npm start` runs (one worker per core).
+const lectern =
+  profile === 'signalling'
+    ? await startLectern({ rooms: { maxPeersPerRoom: 5000 } }, { workers: 1 })
+    : await startLectern({}, { workers: parseConfig({}).media.workers });
+const { sfu } = lectern;
+const port = Number(new URL(lectern.url).port);
 
 function memory(): Memory {
   (globalThis as { gc?: () => void }).gc?.();
@@ -80,9 +73,8 @@ process.on('message', (message: { op: string; id: number }) => {
   if (message.op === 'memory') reply(memory());
   if (message.op === 'media') void media().then(reply);
   if (message.op === 'close') {
-    void app.close().then(() => {
-      sfu.close();
-      rmSync(auditDir, { recursive: true, force: true });
+    void lectern.close().then(() => {
+      rmSync(lectern.config.audit.dir, { recursive: true, force: true });
       reply({});
       setTimeout(() => process.exit(0), 200);
     });
