@@ -161,9 +161,3 @@ export async function openAndClickJoin(
   await page.getByRole('button', { name: 'Join' }).click();
   return { context, page };
 }
-
-export const quantile = (values: number[], q: number): number => {
-  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-};

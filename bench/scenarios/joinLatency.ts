@@ -6,7 +6,8 @@
 // getVideoPlaybackQuality() every 10 ms). Each joiner leaves (context closed) before the next.
 import os from 'node:os';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { startBenchLectern, launchBenchChromium, openAndClickJoin, readProbe, waitForFirstFrame, quantile, type Probe } from '../lib/browserBench.js';
+import { startBenchLectern, launchBenchChromium, openAndClickJoin, readProbe, waitForFirstFrame, type Probe } from '../lib/browserBench.js';
+import { quantile } from '../lib/stats.js';
 
 export interface JoinLatencyOptions {
   joins: number;

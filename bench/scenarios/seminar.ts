@@ -11,14 +11,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  startBenchLectern,
-  launchBenchChromium,
-  openAndClickJoin,
-  quantile,
-} from '../lib/browserBench.js';
+import { startBenchLectern, launchBenchChromium, openAndClickJoin } from '../lib/browserBench.js';
 import { cpuDelta, cpuOf, descendants, machineTicks, udpDropsOfProcesses, udpRcvbufErrors } from '../lib/proc.js';
 import { BotPool } from '../lib/BotPool.js';
+import { quantile } from '../lib/stats.js';
 import type { BotReport } from '../lib/botThread.js';
 import { loadWerift } from '../lib/werift.js';
 import { vpxencInstalled } from '../lib/vp8Clip.js';
@@ -146,7 +142,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     }
     const joined = pages.length + botsJoined;
 
-    // Ready: every page decodes video from every other page.
+    // Ready: every page decodes, and every bot receives, video from every other participant.
     const readyStart = performance.now();
     let allReceiving = false;
     while (performance.now() - readyStart < options.readyTimeoutSeconds * 1000) {
@@ -282,7 +278,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       sfuReceivedPerSecond: Math.round((p1.received - p0.received) / packetSeconds),
       chromiumCpuPercent: (cpuDelta(c0, c1) / seconds) * 100,
       benchProcessCpuPercent: ((b1.user + b1.system) / 1e6 / seconds) * 100,
-      serverCpuPercent: (((n1.get(lectern.pid) ?? 0) - (n0.get(lectern.pid) ?? 0)) / 1e6 / seconds) * 100,
+      serverCpuPercent: (cpuDelta(n0, n1) / seconds) * 100,
       machineBusyPercent: totalTicks > 0 ? ((m1.busy - m0.busy) / totalTicks) * 100 * os.cpus().length : Number.NaN,
       loadAverage: os.loadavg()[0]!,
       note:

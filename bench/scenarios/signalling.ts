@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { startLecternProcess } from '../lib/lecternProcess.js';
+import { quantile } from '../lib/stats.js';
 
 /** What one signalling run measured. */
 export interface SignallingResult {
@@ -19,8 +20,6 @@ export interface SignallingResult {
   serverHeapPerSessionKiB: number;
   note: string;
 }
-
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 
 /** Run the signalling scenario for `sessions` sessions. */
 export async function measureSignalling(sessions: number, roomSize = 500): Promise<SignallingResult> {
@@ -74,7 +73,6 @@ export async function measureSignalling(sessions: number, roomSize = 500): Promi
     const joinSeconds = (performance.now() - joinStart) / 1000;
     await sleep(1000); // let notifications settle; sessions are now idle
     const idle = await server.memory();
-    latencies.sort((a, b) => a - b);
     return {
       sessions,
       rooms: Math.ceil(sessions / roomSize),
