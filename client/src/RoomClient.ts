@@ -66,15 +66,17 @@ export async function preloadDevice(): Promise<PreloadedDevice> {
   const response = await fetch('/api/rtp-capabilities', { cache: 'no-store' });
   if (!response.ok) throw new Error(`media capabilities: HTTP ${response.status}`);
   const { routerRtpCapabilities } = (await response.json()) as { routerRtpCapabilities: types.RtpCapabilities };
-  const device = new Device();
-  await device.load({ routerRtpCapabilities });
-  return { device, capabilities: JSON.stringify(routerRtpCapabilities) };
+  return { device: await loadedDevice(routerRtpCapabilities), capabilities: JSON.stringify(routerRtpCapabilities) };
 }
 
 /** The preloaded Device if it was loaded with the room's capabilities, else a freshly loaded one. */
 async function loadDevice(routerRtpCapabilities: types.RtpCapabilities, preloaded?: Promise<PreloadedDevice>): Promise<Device> {
   const early = await preloaded?.catch(() => undefined);
   if (early && early.capabilities === JSON.stringify(routerRtpCapabilities)) return early.device;
+  return loadedDevice(routerRtpCapabilities);
+}
+
+async function loadedDevice(routerRtpCapabilities: types.RtpCapabilities): Promise<Device> {
   const device = new Device();
   await device.load({ routerRtpCapabilities });
   return device;
