@@ -11,7 +11,7 @@ import {
   VP8_PAYLOAD_TYPE,
   writeMarker,
   writeRtpHeader,
-  writeVp8Descriptor,
+  writeVp8Start,
 } from './rtpPackets.js';
 
 /** Where one stream goes. */
@@ -144,7 +144,7 @@ export class RtpGenerator {
       const send = () => {
         const buf = Buffer.alloc(RTP_HEADER + payloadBytes, 0x5a);
         writeRtpHeader(buf, VP8_PAYLOAD_TYPE, i === packets - 1, this.#videoSeq++, timestamp, VIDEO_SSRC);
-        writeVp8Descriptor(buf, RTP_HEADER, i === 0, keyFrame, pictureId);
+        writeVp8Start(buf, RTP_HEADER, i === 0, keyFrame, pictureId);
         writeMarker(buf, RTP_HEADER + VP8_MARKER_OFFSET, process.hrtime.bigint(), this.#counter++);
         this.#send(buf, video.port, video.host);
       };

@@ -28,14 +28,22 @@ export function writeRtpHeader(buf: Buffer, pt: number, marker: boolean, seq: nu
   buf.writeUInt32BE(ssrc >>> 0, 8);
 }
 
-/** Write a Chrome-like VP8 payload descriptor + first VP8 header byte at `offset`. */
-export function writeVp8Descriptor(buf: Buffer, offset: number, start: boolean, keyFrame: boolean, pictureId: number): void {
+/** Bytes of the VP8 payload descriptor Chrome writes: X, I and a 15-bit picture id. */
+export const VP8_DESCRIPTOR_BYTES = 4;
+
+/** Write a Chrome-like VP8 payload descriptor (RFC 7741) at `offset`. */
+export function writeVp8Descriptor(buf: Buffer, offset: number, start: boolean, pictureId: number): void {
   buf[offset] = 0x80 | (start ? 0x10 : 0); // X=1, S=start, PID=0
   buf[offset + 1] = 0x80; // I=1
   buf[offset + 2] = 0x80 | ((pictureId >> 8) & 0x7f); // M=1: 15-bit picture id
   buf[offset + 3] = pictureId & 0xff;
+}
+
+/** Write a VP8 descriptor + the first byte of a stand-in VP8 frame header at `offset` (the generator's frames). */
+export function writeVp8Start(buf: Buffer, offset: number, start: boolean, keyFrame: boolean, pictureId: number): void {
+  writeVp8Descriptor(buf, offset, start, pictureId);
   // First byte of the VP8 frame header: bit 0 is the inverse key-frame flag; only meaningful when S=1.
-  buf[offset + 4] = keyFrame ? 0x10 : 0x11;
+  buf[offset + VP8_DESCRIPTOR_BYTES] = keyFrame ? 0x10 : 0x11;
 }
 
 /** Write the bench marker at `offset`. */

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VP8_DESCRIPTOR_BYTES, writeVp8Descriptor } from './rtpPackets.js';
 
 /** One encoded frame of the clip. */
 export interface Vp8Frame {
@@ -60,8 +61,10 @@ export function vp8Payloads(frame: Vp8Frame, pictureId: number): Buffer[] {
   const payloads: Buffer[] = [];
   for (let at = 0; at < frame.data.length; at += MAX_PAYLOAD) {
     const chunk = frame.data.subarray(at, at + MAX_PAYLOAD);
-    const descriptor = Buffer.from([0x80 | (at === 0 ? 0x10 : 0), 0x80, 0x80 | ((pictureId >> 8) & 0x7f), pictureId & 0xff]);
-    payloads.push(Buffer.concat([descriptor, chunk]));
+    const payload = Buffer.alloc(VP8_DESCRIPTOR_BYTES + chunk.length);
+    writeVp8Descriptor(payload, 0, at === 0, pictureId);
+    chunk.copy(payload, VP8_DESCRIPTOR_BYTES);
+    payloads.push(payload);
   }
   return payloads;
 }
