@@ -60,7 +60,7 @@ describe('http', () => {
       const joined = await client.ok('join', { room: 'caps-check', displayName: 'Ada' });
       expect(JSON.stringify(joined.routerRtpCapabilities)).toBe(JSON.stringify(body.routerRtpCapabilities));
     } finally {
-      client.socket.close();
+      client.close();
     }
   });
 
