@@ -45,6 +45,12 @@ export const MediaSchema = Type.Object(
     /** Per-transport cap on what one participant may send, in bits per second. */
     maxIncomingBitrate: Type.Integer({ minimum: 100_000, default: 3_000_000 }),
     initialAvailableOutgoingBitrate: Type.Integer({ minimum: 100_000, default: 1_000_000 }),
+    /**
+     * Send media through io_uring where the worker was built with it and the kernel allows it (Linux >= 6):
+     * a router hands the kernel all copies of one incoming packet in one system call. Off for hosts whose
+     * policy forbids io_uring; the worker also falls back by itself when the kernel refuses it.
+     */
+    ioUring: Type.Boolean({ default: true }),
     workerLogLevel: Type.Union([Type.Literal('debug'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('none')], {
       default: 'warn',
     }),

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     announcedAddress: config.media.announcedAddress,
     rtcPort: config.media.rtcPort,
     logLevel: config.media.workerLogLevel,
+    ioUring: config.media.ioUring,
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
   });

@@ -18,6 +18,8 @@ export interface WorkerPoolOptions {
   rtcPort: number;
   /** mediasoup worker log level. */
   logLevel: types.WorkerLogLevel;
+  /** Send through io_uring where the worker and kernel support it (default true). */
+  ioUring?: boolean;
   /** Replace a worker that died (default true). */
   respawn?: boolean;
 }
@@ -98,9 +100,9 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   }
 
   async #start(index: number): Promise<void> {
-    const { listenIp, announcedAddress, rtcPort, logLevel } = this.#options;
+    const { listenIp, announcedAddress, rtcPort, logLevel, ioUring = true } = this.#options;
     const port = rtcPort === 0 ? undefined : rtcPort + index;
-    const worker = await mediasoup.createWorker({ logLevel, appData: { index } });
+    const worker = await mediasoup.createWorker({ logLevel, disableLiburing: !ioUring, appData: { index } });
     let webRtcServer: types.WebRtcServer;
     try {
       webRtcServer = await worker.createWebRtcServer({

@@ -32,6 +32,7 @@ export async function startLectern(overrides: Record<string, unknown> = {}, opti
     listenIp: '127.0.0.1',
     rtcPort: 0,
     logLevel: 'warn',
+    ioUring: config.media.ioUring,
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
   });

@@ -1,4 +1,7 @@
 // The media engine alone, with real mediasoup workers.
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { workerBin } from 'mediasoup';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sfu, SfuError, type SfuOptions } from '../../sfu/index.js';
 import { opusParameters, vp8Parameters } from '../helpers/media.js';
@@ -27,6 +30,13 @@ afterEach(async () => {
   }
 });
 
+/** Built with liburing (scripts/mediasoup-worker.sh builds it when Debian has liburing >= 2.5), on Linux >= 6 with io_uring allowed. */
+function workerCanUseIoUring(): boolean {
+  const builtWithIt = readFileSync(workerBin).includes('io_uring_register_eventfd() failed');
+  const disabled = existsSync('/proc/sys/kernel/io_uring_disabled') && readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() !== '0';
+  return builtWithIt && Number(release().split('.')[0]) >= 6 && !disabled;
+}
+
 function freePortBase(): number {
   return 20_000 + Math.floor(Math.random() * 20_000);
 }
@@ -41,6 +51,16 @@ describe('Sfu', () => {
       expect(dump.udpSockets).toEqual([{ ip: '127.0.0.1', port: w.port }]);
       expect(dump.tcpServers).toEqual([{ ip: '127.0.0.1', port: w.port }]);
     }
+  });
+
+  it('sends through io_uring when the worker and kernel can, and not when media.ioUring is off', async () => {
+    // A worker reports liburing stats exactly when it sends through io_uring.
+    const off = await start({ workers: 1, ioUring: false });
+    expect((await off.pool.workers[0]!.worker.dump()).liburing).toBeUndefined();
+    const on = await start({ workers: 1 });
+    const dump = await on.pool.workers[0]!.worker.dump();
+    if (workerCanUseIoUring()) expect(dump.liburing).toMatchObject({ sqeMissCount: 0 });
+    else expect(dump.liburing).toBeUndefined();
   });
 
   it('fails with a clear error when a media port is taken', async () => {
