@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     'srtp-suite': { type: 'string', default: 'AEAD_AES_256_GCM' },
     'capacity-subscribers': { type: 'string', default: '300,350,400,450,500,550,600' },
     pin: { type: 'boolean', default: false },
+    'io-uring': { type: 'string', default: 'on' },
     'sink-interval-us': { type: 'string', default: '1000' },
     paced: { type: 'boolean', default: false },
     'paced-point': { type: 'string', default: '50' },
@@ -134,6 +135,7 @@ function fanoutRows(results: FanoutResult[]): string[][] {
       r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops at receivers)` : 'ok',
       ...(r.sfuSocketDrops ? [`SFU overloaded: ${r.sfuSocketDrops} drops at its sockets`] : []),
       ...(r.srtpFailures ? [`${r.srtpFailures} SRTP failures`] : []),
+      ...(r.ioUringFallbacks ? [`io_uring full: ${r.ioUringFallbacks} copies sent one by one`] : []),
     ].join(', '),
   ]);
 }
@@ -171,7 +173,9 @@ if (fanoutKind === 'srtp' && !Sink.srtpCapable) {
 }
 const srtpSuite = args['srtp-suite'] as SrtpSuite;
 const fanoutSubscribers = fanoutKind === 'srtp' ? `SRTP PlainTransport consumers (${srtpSuite})` : 'PlainTransport consumers (no SRTP)';
-const lecternFanout = (spread: boolean) => () => LecternFanout.create({ spread, pin: args.pin, srtpSuite });
+if (args['io-uring'] !== 'on' && args['io-uring'] !== 'off') throw new Error('--io-uring=on|off');
+const ioUring = args['io-uring'] === 'on';
+const lecternFanout = (spread: boolean) => () => LecternFanout.create({ spread, pin: args.pin, srtpSuite, ioUring });
 
 // 1. Lecture fan-out through Lectern, SRTP (or plain-RTP) subscribers into the counting sink.
 if (only.has('fanout')) {
@@ -246,7 +250,7 @@ if (only.has('compare')) {
         console.log(`compare pair ${p + 1}/${pairs}: ${sfu} 1 -> ${n} (WebRTC subscribers) ...`);
         pair[sfu] =
           sfu === 'lectern'
-            ? await measureFanout(() => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'] }), n, 'webrtc', compareTiming)
+            ? await measureFanout(() => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'], ioUring }), n, 'webrtc', compareTiming)
             : await measureFanout(() => JanusFanout.create(), n, 'webrtc', compareTiming);
         inRunOrder.push(pair[sfu]!);
       }

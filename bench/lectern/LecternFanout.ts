@@ -38,6 +38,8 @@ export interface LecternFanoutOptions {
   srtpSuite?: SrtpSuite;
   /** Offer WebRTC subscribers transport-wide-cc (mediasoup then runs send-side BWE per subscriber). */
   transportCc?: boolean;
+  /** Let the workers send through io_uring where built with it (default true, as the product). */
+  ioUring?: boolean;
 }
 
 /** Lectern's SFU under fan-out load. */
@@ -60,6 +62,7 @@ export class LecternFanout implements FanoutTarget {
       listenIp: '127.0.0.1',
       rtcPort: 0,
       logLevel: 'warn',
+      ioUring: options.ioUring ?? true,
       maxIncomingBitrate: 3_000_000,
       initialAvailableOutgoingBitrate: 1_000_000,
     });
@@ -67,6 +70,8 @@ export class LecternFanout implements FanoutTarget {
       const workers = sfu.pool.workers;
       const pinned = !!options.pin && workers.every((w, i) => pinToCpu(w.worker.pid, i));
       if (options.pin && !pinned) throw new Error('could not pin the workers (taskset missing?)');
+      // A worker reports liburing stats only when it really sends through io_uring.
+      const ioUring = (await workers[0]!.worker.dump()).liburing !== undefined;
       const routers = [await workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs })];
       if (options.spread) routers.push(await workers[1]!.worker.createRouter({ mediaCodecs: roomMediaCodecs }));
       const ingest = await routers[0]!.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: true });
@@ -95,7 +100,7 @@ export class LecternFanout implements FanoutTarget {
         for (const producer of [video, audio]) await routers[0]!.pipeToRouter({ producerId: producer.id, router });
       }
       const target = { host: '127.0.0.1', port: ingest.tuple.localPort };
-      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target }, pinned, options);
+      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target }, { pinned, ioUring }, options);
     } catch (error) {
       sfu.close();
       throw error;
@@ -107,7 +112,7 @@ export class LecternFanout implements FanoutTarget {
     routers: types.Router[],
     producers: types.Producer[],
     publisher: FanoutTarget['publisher'],
-    pinned: boolean,
+    workers: { pinned: boolean; ioUring: boolean },
     options: LecternFanoutOptions,
   ) {
     this.#sfu = sfu;
@@ -117,7 +122,10 @@ export class LecternFanout implements FanoutTarget {
     this.#producers = producers;
     this.publisher = publisher;
     this.layout =
-      (routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker') + (pinned ? ', pinned' : '') + (options.transportCc ? ', transport-cc' : '');
+      (routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker') +
+      (workers.pinned ? ', pinned' : '') +
+      (workers.ioUring ? ', io_uring' : '') +
+      (options.transportCc ? ', transport-cc' : '');
   }
 
   /** The mediasoup worker processes. */
@@ -195,6 +203,12 @@ export class LecternFanout implements FanoutTarget {
     const consumers = await this.#consumeAll(router, transport, 'webrtc');
     const answer = await sink.subscribe(consumerOffer(transport, consumers));
     await transport.connect({ dtlsParameters: answerDtlsParameters(answer) });
+  }
+
+  async ioUringFallbacks(): Promise<number | undefined> {
+    const dumps = await Promise.all(this.#sfu.pool.workers.map((w) => w.worker.dump()));
+    if (!dumps.some((d) => d.liburing)) return undefined;
+    return dumps.reduce((n, d) => n + (d.liburing ? d.liburing.sqeMissCount + d.liburing.userDataMissCount : 0), 0);
   }
 
   /** Close the Sfu (workers, routers, transports). */

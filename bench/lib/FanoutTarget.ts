@@ -18,6 +18,11 @@ export interface FanoutTarget {
   readonly publisher: { video: RtpTarget; audio: RtpTarget };
   /** Human-readable layout ("1 worker", "2 workers + pipeToRouter", ...). */
   readonly layout: string;
+  /**
+   * Copies sent one sendmsg each because io_uring had no free slot (mediasoup's sqeMissCount +
+   * userDataMissCount over all workers); undefined when the SFU does not send through io_uring.
+   */
+  ioUringFallbacks?(): Promise<number | undefined>;
   /** Add `count` subscribers of the given kind that deliver into `sink`. */
   addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void>;
   /** Tear everything down. Idempotent. */

@@ -44,6 +44,8 @@ export interface FanoutResult {
   /** Drops outside the SFU: the receiving side, not the SFU, lost packets, so the run says nothing. */
   discarded: boolean;
   streamsSeen: number;
+  /** Copies the SFU sent one sendmsg each because io_uring was full (whole run); absent without io_uring. */
+  ioUringFallbacks?: number;
   /** SRTP packets the sink could not decrypt or authenticate in the window (counted as lost). */
   srtpFailures: number;
   /** What counted the packets. */
@@ -119,6 +121,7 @@ export async function measureFanout(
 
     const seconds = Number(t1 - t0) / 1e9;
     const expected = (end - start) * subscribers;
+    const ioUringFallbacks = await target.ioUringFallbacks?.();
     const histogram = new LatencyHistogram(report.histogram);
     return {
       sfu: target.name,
@@ -141,6 +144,7 @@ export async function measureFanout(
       sfuSocketDrops: sfuDrops,
       discarded: otherDrops > 0,
       streamsSeen: report.streams,
+      ...(ioUringFallbacks !== undefined ? { ioUringFallbacks } : {}),
       srtpFailures: report.srtpFailures,
       sink: kind === 'webrtc' ? 'werift peers (Node thread)' : sink.plainSinkKind,
       loadAverage: Number(os.loadavg()[0]!.toFixed(2)),
