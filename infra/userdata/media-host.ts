@@ -98,6 +98,11 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
         'ProtectHome=true',
         'PrivateTmp=true',
         'LimitNOFILE=65536',
+        // The prebuilt mediasoup worker sends through io_uring zero-copy when it may lock 6 MB of
+        // send buffers, which the usual 8 MB per-user limit allows for the first worker only. For
+        // ~1,200-byte RTP packets zero-copy costs more CPU than copying (bench/README.md, io_uring),
+        // so no worker gets it: each then copies, the same on every core.
+        'LimitMEMLOCK=1M',
         '[Install]',
         'WantedBy=multi-user.target',
         '',

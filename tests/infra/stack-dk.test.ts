@@ -95,6 +95,8 @@ describe('example stack: Denmark (Copenhagen Local Zone)', () => {
     expect(config.media.announcedAddress).toBe(outputs.sfuPublicIp);
     expect(config.ice.servers[0]!.credential).toBeUndefined();
     expectNoPlainSecret(resources);
+    // No worker may lock io_uring send buffers: all copy (zero-copy costs more for RTP-sized packets).
+    expect(doc.write_files.find((f) => f.path === '/etc/systemd/system/lectern.service')!.content).toMatch(/^LimitMEMLOCK=1M$/m);
   });
 
   it('reports Sweden-held items as accepted caveats and keeps recordings and logs in Denmark', () => {
