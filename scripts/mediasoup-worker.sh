@@ -18,12 +18,14 @@
 #   MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL   same meaning as in mediasoup's npm-scripts.mjs
 #
 # Background and the facts behind step 3: /work/shared/notes/mediasoup-offline.md
-# Shim subprojects used by step 3: scripts/mediasoup-shim/ (see its README.md).
+# Shim subprojects used by step 3: scripts/mediasoup-shim/ (see its README.md); optional
+# performance patches: scripts/mediasoup-patches/ (each says why in its header).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 SHIM_DIR=$SCRIPT_DIR/mediasoup-shim
+PATCH_DIR=$SCRIPT_DIR/mediasoup-patches
 PKG_DIR=$ROOT/node_modules/mediasoup
 TARGET=$PKG_DIR/worker/out/Release/mediasoup-worker
 CACHE_ROOT=${LECTERN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lectern}/mediasoup-worker
@@ -33,7 +35,7 @@ FROM_SOURCE=${LECTERN_WORKER_FROM_SOURCE:-0}
 # Debian libraries the source-built worker links to (their versions are part of the cache key).
 DEB_LIBS=(libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev)
 # dpkg-dev: apt-get source needs dpkg-source to unpack the libsrtp2 source package (build_libsrtp).
-BUILD_PKGS=(meson ninja-build pkg-config g++ dpkg-dev "${DEB_LIBS[@]}" flatbuffers-compiler)
+BUILD_PKGS=(meson ninja-build pkg-config g++ dpkg-dev patch "${DEB_LIBS[@]}" flatbuffers-compiler)
 
 TMP_DIRS=()
 cleanup() { if ((${#TMP_DIRS[@]})); then rm -rf "${TMP_DIRS[@]}"; fi; }
@@ -154,6 +156,17 @@ apply_patches() {
 	else
 		log "note: DepLibUring zero-copy switch not found; io_uring sends stay zero-copy"
 	fi
+
+	# Optional (performance): the patches in scripts/mediasoup-patches/, each explained in its
+	# own header. One that no longer applies is skipped and said, never half-applied.
+	for f in "$PATCH_DIR"/*.patch; do
+		[[ -f $f ]] || continue
+		if patch -p1 --forward --dry-run --silent -d "$src" <"$f" >/dev/null; then
+			patch -p1 --forward --silent -d "$src" <"$f"
+		else
+			log "note: ${f##*/} does not apply to this mediasoup; skipped"
+		fi
+	done
 }
 
 build_from_source() {
@@ -228,8 +241,8 @@ deb_versions() {
 	done
 }
 
-shim_hash() {
-	(cd "$SHIM_DIR" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64
+tree_hash() { # <dir>
+	(cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64
 }
 
 # Sets SOURCE_KEY_TEXT (human-readable inputs) and SOURCE_KEY.
@@ -239,7 +252,8 @@ compute_source_key() {
 	SOURCE_KEY_TEXT="mediasoup=$MS_VERSION
 arch=$arch
 $(deb_versions)
-shims=$(shim_hash)
+shims=$(tree_hash "$SHIM_DIR")
+patches=$(tree_hash "$PATCH_DIR")
 recipe=$(declare -f build_from_source fetch_debian_source build_libsrtp build_liburing apply_patches | sha256sum | cut -c1-64)"
 	SOURCE_KEY="$MS_VERSION-$arch-debian-$(sha256sum <<<"$SOURCE_KEY_TEXT" | cut -c1-16)"
 }
