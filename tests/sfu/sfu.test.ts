@@ -33,8 +33,10 @@ afterEach(async () => {
 /** Built with liburing (scripts/mediasoup-worker.sh builds it when Debian has liburing >= 2.5), on Linux >= 6 with io_uring allowed. */
 function workerCanUseIoUring(): boolean {
   const builtWithIt = readFileSync(workerBin).includes('io_uring_register_eventfd() failed');
-  const disabled = existsSync('/proc/sys/kernel/io_uring_disabled') && readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() !== '0';
-  return builtWithIt && Number(release().split('.')[0]) >= 6 && !disabled;
+  // kernel.io_uring_disabled: 0 allowed, 1 only for privileged processes (and kernel.io_uring_group), 2 never.
+  const sysctl = existsSync('/proc/sys/kernel/io_uring_disabled') ? readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() : '0';
+  const allowed = sysctl === '0' || (sysctl === '1' && process.getuid?.() === 0);
+  return builtWithIt && Number(release().split('.')[0]) >= 6 && allowed;
 }
 
 function freePortBase(): number {
