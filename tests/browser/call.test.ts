@@ -30,12 +30,13 @@ afterAll(async () => {
 });
 
 /** Open the room link in a fresh browser profile, type a name and join. */
-async function joinAs(name: string): Promise<Page> {
+async function joinAs(name: string, options: { room?: string; initScript?: () => void } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
   contexts.push(context);
+  if (options.initScript) await context.addInitScript(options.initScript);
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
-  await page.goto(`${lectern.url}/r/${ROOM}`);
+  await page.goto(`${lectern.url}/r/${options.room ?? ROOM}`);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
   await page.locator('#call').waitFor({ state: 'visible' });
@@ -49,6 +50,46 @@ async function tileStats(page: Page, name: string): Promise<{ framesDecoded: num
     framesDecoded: Number(el.dataset.framesDecoded ?? 0),
     audioPackets: Number(el.dataset.audioPackets ?? 0),
   }));
+}
+
+/**
+ * A campus network that blocks UDP: the page drops the server's UDP candidates from every remote
+ * description, so ICE can only pair over TCP (the WebRtcServer's TCP port). Keeps its connections
+ * in window.__pcs for the test to read the selected pairs.
+ */
+function udpBlocked(): void {
+  const pcs: RTCPeerConnection[] = [];
+  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      pcs.push(this);
+    }
+  } as typeof RTCPeerConnection;
+  const setRemote = Native.prototype.setRemoteDescription as (this: RTCPeerConnection, d: RTCSessionDescriptionInit) => Promise<void>;
+  Native.prototype.setRemoteDescription = function (this: RTCPeerConnection, description: RTCSessionDescriptionInit) {
+    const sdp = description.sdp?.split('\r\n').filter((line) => !/^a=candidate:\S+ \d+ udp /i.test(line)).join('\r\n');
+    return setRemote.call(this, sdp === undefined ? description : { type: description.type, sdp });
+  } as typeof Native.prototype.setRemoteDescription;
+}
+
+/** Transport protocol of the selected candidate pair of every connected PeerConnection in the page. */
+async function selectedProtocols(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const protocols: string[] = [];
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const reports = new Map<string, Record<string, unknown>>();
+      (await pc.getStats()).forEach((r: Record<string, unknown>) => reports.set(String(r.id), r));
+      for (const r of reports.values()) {
+        if (r.type !== 'transport' || typeof r.selectedCandidatePairId !== 'string') continue;
+        const pair = reports.get(r.selectedCandidatePairId);
+        protocols.push(String(reports.get(String(pair?.localCandidateId))?.protocol));
+      }
+    }
+    return protocols;
+  });
 }
 
 /** Wait until `viewer` decodes video from and receives audio of `sender`, and the count keeps growing. */
@@ -84,6 +125,18 @@ describe('a class in the browser', () => {
     decoded['Ada<-Cleo'] = (await expectReceiving(ada, 'Cleo')).framesDecoded;
     decoded['Bob<-Cleo'] = (await expectReceiving(bob, 'Cleo')).framesDecoded;
     await cleo.screenshot({ path: join(ARTIFACTS, 'call-three-participants.png') });
+  }, 90_000);
+
+  it('a participant whose network blocks UDP sees, hears and is seen over ICE-TCP', async () => {
+    const room = 'e2e-udp-blocked';
+    const eve = await joinAs('Eve', { room });
+    const dana = await joinAs('Dana', { room, initScript: udpBlocked });
+    decoded['Dana<-Eve'] = (await expectReceiving(dana, 'Eve')).framesDecoded;
+    decoded['Eve<-Dana'] = (await expectReceiving(eve, 'Dana')).framesDecoded;
+    // Both of Dana's transports (send and receive) run over TCP.
+    expect(await selectedProtocols(dana)).toEqual(['tcp', 'tcp']);
+    await dana.getByRole('button', { name: 'Leave' }).click();
+    await eve.getByRole('button', { name: 'Leave' }).click();
   }, 90_000);
 
   it('the active speaker is highlighted (mediasoup ActiveSpeakerObserver)', async () => {
