@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { LossyUdpRelay } from '../helpers/lossyRelay.js';
 import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
@@ -30,10 +31,10 @@ afterAll(async () => {
 });
 
 /** Open the room link in a fresh browser profile, type a name and join. */
-async function joinAs(name: string, options: { room?: string; initScript?: () => void } = {}): Promise<Page> {
+async function joinAs(name: string, options: { room?: string; path?: NetworkPath } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
   contexts.push(context);
-  if (options.initScript) await context.addInitScript(options.initScript);
+  if (options.path) await context.addInitScript(networkPath, options.path);
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   await page.goto(`${lectern.url}/r/${options.room ?? ROOM}`);
@@ -53,11 +54,18 @@ async function tileStats(page: Page, name: string): Promise<{ framesDecoded: num
 }
 
 /**
- * A campus network that blocks UDP: the page drops the server's UDP candidates from every remote
- * description, so ICE can only pair over TCP (the WebRtcServer's TCP port). Keeps its connections
- * in window.__pcs for the test to read the selected pairs.
+ * The page's path to the SFU, changed by rewriting the server's candidates in every remote
+ * description: `blockUdp` drops the UDP ones (a campus network that blocks UDP: only ICE-TCP is
+ * left); `udpVia` sends UDP to a relay port instead of the worker's (and drops TCP, so media
+ * cannot go around the relay). Keeps the page's connections in window.__pcs for the test.
  */
-function udpBlocked(): void {
+interface NetworkPath {
+  blockUdp?: boolean;
+  /** Worker UDP port -> port to use instead. */
+  udpVia?: Record<string, number>;
+}
+
+function networkPath(path: NetworkPath): void {
   const pcs: RTCPeerConnection[] = [];
   (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
   const Native = window.RTCPeerConnection;
@@ -67,9 +75,23 @@ function udpBlocked(): void {
       pcs.push(this);
     }
   } as typeof RTCPeerConnection;
+  const candidate = /^(a=candidate:\S+ \d+ )(udp|tcp)( \d+ \S+ )(\d+)( .*)$/i;
+  const rewrite = (line: string): string | undefined => {
+    const m = candidate.exec(line);
+    if (!m) return line;
+    const udp = m[2]!.toLowerCase() === 'udp';
+    if (udp && path.blockUdp) return undefined;
+    if (!path.udpVia) return line;
+    if (!udp) return undefined;
+    return `${m[1]}${m[2]}${m[3]}${path.udpVia[m[4]!] ?? m[4]}${m[5]}`;
+  };
   const setRemote = Native.prototype.setRemoteDescription as (this: RTCPeerConnection, d: RTCSessionDescriptionInit) => Promise<void>;
   Native.prototype.setRemoteDescription = function (this: RTCPeerConnection, description: RTCSessionDescriptionInit) {
-    const sdp = description.sdp?.split('\r\n').filter((line) => !/^a=candidate:\S+ \d+ udp /i.test(line)).join('\r\n');
+    const sdp = description.sdp
+      ?.split('\r\n')
+      .map(rewrite)
+      .filter((line) => line !== undefined)
+      .join('\r\n');
     return setRemote.call(this, sdp === undefined ? description : { type: description.type, sdp });
   } as typeof Native.prototype.setRemoteDescription;
 }
@@ -89,6 +111,23 @@ async function selectedProtocols(page: Page): Promise<string[]> {
       }
     }
     return protocols;
+  });
+}
+
+/** NACKs this page sent for video it receives, and video packets it resent because the SFU asked. */
+async function videoRepair(page: Page): Promise<{ nacksSent: number; retransmissionsSent: number }> {
+  return page.evaluate(async () => {
+    let nacksSent = 0;
+    let retransmissionsSent = 0;
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+        if (r.kind !== 'video') return;
+        if (r.type === 'inbound-rtp') nacksSent += Number(r.nackCount ?? 0);
+        if (r.type === 'outbound-rtp') retransmissionsSent += Number(r.retransmittedPacketsSent ?? 0);
+      });
+    }
+    return { nacksSent, retransmissionsSent };
   });
 }
 
@@ -130,13 +169,38 @@ describe('a class in the browser', () => {
   it('a participant whose network blocks UDP sees, hears and is seen over ICE-TCP', async () => {
     const room = 'e2e-udp-blocked';
     const eve = await joinAs('Eve', { room });
-    const dana = await joinAs('Dana', { room, initScript: udpBlocked });
+    const dana = await joinAs('Dana', { room, path: { blockUdp: true } });
     decoded['Dana<-Eve'] = (await expectReceiving(dana, 'Eve')).framesDecoded;
     decoded['Eve<-Dana'] = (await expectReceiving(eve, 'Dana')).framesDecoded;
     // Both of Dana's transports (send and receive) run over TCP.
     expect(await selectedProtocols(dana)).toEqual(['tcp', 'tcp']);
     await dana.getByRole('button', { name: 'Leave' }).click();
     await eve.getByRole('button', { name: 'Leave' }).click();
+  }, 90_000);
+
+  it('a participant on a link losing 5% of media packets each way keeps seeing and being seen (NACK + RTX)', async () => {
+    const room = 'e2e-lossy';
+    const relays = await Promise.all(lectern.sfu.pool.workers.map((w) => LossyUdpRelay.start(w.port, 20)));
+    try {
+      const udpVia = Object.fromEntries(lectern.sfu.pool.workers.map((w, i) => [String(w.port), relays[i]!.port]));
+      const fay = await joinAs('Fay', { room });
+      const gus = await joinAs('Gus', { room, path: { udpVia } });
+      decoded['Gus<-Fay'] = (await expectReceiving(gus, 'Fay')).framesDecoded;
+      decoded['Fay<-Gus'] = (await expectReceiving(fay, 'Gus')).framesDecoded;
+      // The relay really dropped media both ways, and repair happened on both legs: Gus asked the
+      // SFU to resend what he missed, and the SFU asked Gus to resend what it missed.
+      const dropped = relays.reduce((n, r) => ({ up: n.up + r.upstream.dropped, down: n.down + r.downstream.dropped }), { up: 0, down: 0 });
+      expect(dropped.up).toBeGreaterThan(20);
+      expect(dropped.down).toBeGreaterThan(20);
+      const repair = await videoRepair(gus);
+      expect(repair.nacksSent).toBeGreaterThan(0);
+      expect(repair.retransmissionsSent).toBeGreaterThan(0);
+      console.log('lossy link:', JSON.stringify({ dropped, ...repair }));
+      await gus.getByRole('button', { name: 'Leave' }).click();
+      await fay.getByRole('button', { name: 'Leave' }).click();
+    } finally {
+      await Promise.all(relays.map((r) => r.close()));
+    }
   }, 90_000);
 
   it('the active speaker is highlighted (mediasoup ActiveSpeakerObserver)', async () => {
