@@ -33,6 +33,21 @@ export interface BotCounts {
   audio: { received: number; lost: number; streams: number };
 }
 
+const noCounts = (): BotCounts => ({ video: { received: 0, lost: 0, streams: 0 }, audio: { received: 0, lost: 0, streams: 0 } });
+
+/** Several bots' counts added up. */
+export function sumBotCounts(all: BotCounts[]): BotCounts {
+  const total = noCounts();
+  for (const c of all) {
+    for (const kind of ['video', 'audio'] as const) {
+      total[kind].received += c[kind].received;
+      total[kind].lost += c[kind].lost;
+      total[kind].streams += c[kind].streams;
+    }
+  }
+  return total;
+}
+
 /** Per-SSRC sequence tracking: received count and the highest extended sequence number. */
 class StreamCounter {
   received = 0;
@@ -114,10 +129,7 @@ export class BotParticipant {
       counted.add(track);
       track.onReceiveRtp.subscribe((rtp) => this.#counters.get(rtp.header.ssrc)?.counter.add(rtp.header.sequenceNumber));
     });
-    client.socket.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString()) as { kind: string; method?: string; data?: unknown };
-      if (frame.kind === 'notification' && frame.method === 'consumerAdded') this.#onConsumerAdded(frame.data as NotificationData<'consumerAdded'>);
-    });
+    client.onNotification('consumerAdded', (data) => this.#onConsumerAdded(data));
   }
 
   /** Consumers this bot was given so far. */
@@ -132,7 +144,7 @@ export class BotParticipant {
 
   /** Packets and losses per kind since the last reset. */
   counts(): BotCounts {
-    const out: BotCounts = { video: { received: 0, lost: 0, streams: 0 }, audio: { received: 0, lost: 0, streams: 0 } };
+    const out = noCounts();
     for (const { kind, counter } of this.#counters.values()) {
       out[kind].received += counter.received;
       out[kind].lost += counter.lost;

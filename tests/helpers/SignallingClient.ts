@@ -4,12 +4,15 @@ import type { MethodName, RequestData, ResponseFrame, NotificationFrame, Notific
 
 type Frame = ResponseFrame | NotificationFrame;
 
+const isNotification = (f: Frame, method: NotificationName): f is NotificationFrame => f.kind === 'notification' && f.method === method;
+
 /** A raw protocol client that records every frame it receives. */
 export class SignallingClient {
   readonly socket: WebSocket;
   readonly frames: Frame[] = [];
   #nextId = 1;
   #waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  readonly #listeners: ((frame: Frame) => void)[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
 
   static async connect(url: string): Promise<SignallingClient> {
@@ -27,6 +30,7 @@ export class SignallingClient {
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
       this.frames.push(frame);
+      for (const listener of this.#listeners) listener(frame);
       this.#waiters = this.#waiters.filter((w) => {
         if (!w.match(frame)) return true;
         w.resolve(frame);
@@ -76,10 +80,22 @@ export class SignallingClient {
 
   /** Wait for a notification by name, including one that already arrived. */
   async notification<N extends NotificationName>(method: N, match: (data: NotificationData<N>) => boolean = () => true): Promise<NotificationData<N>> {
-    const isIt = (f: Frame): boolean => f.kind === 'notification' && f.method === method && match(f.data as NotificationData<N>);
+    const isIt = (f: Frame): boolean => isNotification(f, method) && match(f.data as NotificationData<N>);
     const past = this.frames.find(isIt);
     const frame = past ?? (await this.waitFor(isIt));
     return (frame as NotificationFrame).data as NotificationData<N>;
+  }
+
+  /** Call `handler` for every later notification named `method`. */
+  onNotification<N extends NotificationName>(method: N, handler: (data: NotificationData<N>) => void): void {
+    this.#listeners.push((f) => {
+      if (isNotification(f, method)) handler(f.data as NotificationData<N>);
+    });
+  }
+
+  /** Every notification named `method` received so far, oldest first. */
+  received<N extends NotificationName>(method: N): NotificationData<N>[] {
+    return this.frames.filter((f) => isNotification(f, method)).map((f) => (f as NotificationFrame).data as NotificationData<N>);
   }
 
   close(): void {

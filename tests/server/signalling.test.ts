@@ -99,8 +99,7 @@ describe('joining and media', () => {
       await sender.client.ok('produce', { transportId: sender.sendId, kind: 'video', source: 'camera', rtpParameters: vp8Parameters(base + 2) });
     }
     const dan = await joinReady('first-picture', 'Dan');
-    const addedKinds = () =>
-      dan.client.frames.filter((f) => f.kind === 'notification' && f.method === 'consumerAdded').map((f) => (f as { data: { kind: string } }).data.kind);
+    const addedKinds = () => dan.client.received('consumerAdded').map((d) => d.kind);
     await expect.poll(() => addedKinds().length, { timeout: 5000 }).toBe(4);
     expect(addedKinds()).toEqual(['video', 'video', 'audio', 'audio']);
   });
@@ -115,7 +114,7 @@ describe('joining and media', () => {
     const bob = await joinReady('early-sender', 'Bob');
     await bob.client.notification('consumerAdded', (d) => d.producerId === mic.producerId);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const added = bob.client.frames.filter((f) => f.kind === 'notification' && f.method === 'consumerAdded');
+    const added = bob.client.received('consumerAdded');
     expect(added).toHaveLength(1);
   });
 
@@ -267,13 +266,13 @@ describe('presence at scale', () => {
       await expect
         .poll(() => {
           const known = new Set<string>(person.peers.map((p) => p.id));
-          for (const f of person.client.frames) if (f.kind === 'notification' && f.method === 'peersJoined') for (const p of f.data.peers) known.add(p.id);
+          for (const d of person.client.received('peersJoined')) for (const p of d.peers) known.add(p.id);
           return [...ids].filter((id) => id !== person.peerId && !known.has(id)).length;
         })
         .toBe(0);
     }
     // ...from far fewer presence frames than the 29 per person that one-message-per-join would need.
-    const frames = people.map((p) => p.client.frames.filter((f) => f.kind === 'notification' && f.method === 'peersJoined').length);
+    const frames = people.map((p) => p.client.received('peersJoined').length);
     const total = frames.reduce((a, b) => a + b, 0);
     expect(total).toBeLessThan((30 * 29) / 2);
     console.log(`presence: 30 joins -> ${total} peersJoined frames in all (one per pair would be ${30 * 29})`);
