@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
 import { LossyUdpRelay } from '../helpers/lossyRelay.js';
+import { LeakRecorder } from '../helpers/leakRecorder.js';
 import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
@@ -30,12 +31,18 @@ afterAll(async () => {
   await lectern?.close();
 });
 
+/** Recorders of the pages that joined over a changed network path. */
+const recorders = new Map<Page, LeakRecorder>();
+
 /** Open the room link in a fresh browser profile, type a name and join. */
 async function joinAs(name: string, options: { room?: string; path?: NetworkPath } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
   contexts.push(context);
+  // A changed path is also recorded (LeakRecorder keeps the page's connections and their selected pairs).
+  const recorder = options.path ? await LeakRecorder.install(context) : undefined;
   if (options.path) await context.addInitScript(networkPath, options.path);
   const page = await context.newPage();
+  if (recorder) recorders.set(page, recorder);
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   await page.goto(`${lectern.url}/r/${options.room ?? ROOM}`);
   await page.getByLabel('Your name').fill(name);
@@ -57,7 +64,7 @@ async function tileStats(page: Page, name: string): Promise<{ framesDecoded: num
  * The page's path to the SFU, changed by rewriting the server's candidates in every remote
  * description: `blockUdp` drops the UDP ones (a campus network that blocks UDP: only ICE-TCP is
  * left); `udpVia` sends UDP to a relay port instead of the worker's (and drops TCP, so media
- * cannot go around the relay). Keeps the page's connections in window.__pcs for the test.
+ * cannot go around the relay).
  */
 interface NetworkPath {
   blockUdp?: boolean;
@@ -66,15 +73,6 @@ interface NetworkPath {
 }
 
 function networkPath(path: NetworkPath): void {
-  const pcs: RTCPeerConnection[] = [];
-  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      pcs.push(this);
-    }
-  } as typeof RTCPeerConnection;
   const candidate = /^(a=candidate:\S+ \d+ )(udp|tcp)( \d+ \S+ )(\d+)( .*)$/i;
   const rewrite = (line: string): string | undefined => {
     const m = candidate.exec(line);
@@ -85,33 +83,22 @@ function networkPath(path: NetworkPath): void {
     if (!udp) return undefined;
     return `${m[1]}${m[2]}${m[3]}${path.udpVia[m[4]!] ?? m[4]}${m[5]}`;
   };
-  const setRemote = Native.prototype.setRemoteDescription as (this: RTCPeerConnection, d: RTCSessionDescriptionInit) => Promise<void>;
-  Native.prototype.setRemoteDescription = function (this: RTCPeerConnection, description: RTCSessionDescriptionInit) {
+  const proto = RTCPeerConnection.prototype;
+  const setRemote = proto.setRemoteDescription as (this: RTCPeerConnection, d: RTCSessionDescriptionInit) => Promise<void>;
+  proto.setRemoteDescription = function (this: RTCPeerConnection, description: RTCSessionDescriptionInit) {
     const sdp = description.sdp
       ?.split('\r\n')
       .map(rewrite)
       .filter((line) => line !== undefined)
       .join('\r\n');
     return setRemote.call(this, sdp === undefined ? description : { type: description.type, sdp });
-  } as typeof Native.prototype.setRemoteDescription;
+  } as typeof proto.setRemoteDescription;
 }
 
-/** Transport protocol of the selected candidate pair of every connected PeerConnection in the page. */
-async function selectedProtocols(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
-    const protocols: string[] = [];
-    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-      if (pc.connectionState !== 'connected') continue;
-      const reports = new Map<string, Record<string, unknown>>();
-      (await pc.getStats()).forEach((r: Record<string, unknown>) => reports.set(String(r.id), r));
-      for (const r of reports.values()) {
-        if (r.type !== 'transport' || typeof r.selectedCandidatePairId !== 'string') continue;
-        const pair = reports.get(r.selectedCandidatePairId);
-        protocols.push(String(reports.get(String(pair?.localCandidateId))?.protocol));
-      }
-    }
-    return protocols;
-  });
+/** Transport protocol of the selected candidate pair of every PeerConnection in the page. */
+async function selectedProtocols(page: Page): Promise<(string | null)[]> {
+  const recording = await recorders.get(page)!.read();
+  return recording.webrtc.flatMap((w) => w.stats.selectedPairs.map((pair) => pair.protocol));
 }
 
 /** NACKs this page sent for video it receives, and video packets it resent because the SFU asked. */
@@ -119,7 +106,8 @@ async function videoRepair(page: Page): Promise<{ nacksSent: number; retransmiss
   return page.evaluate(async () => {
     let nacksSent = 0;
     let retransmissionsSent = 0;
-    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+    // The page's connections, as the leak recorder keeps them.
+    for (const pc of (window as unknown as { __leakRecorder: { pcs: RTCPeerConnection[] } }).__leakRecorder.pcs) {
       if (pc.connectionState !== 'connected') continue;
       (await pc.getStats()).forEach((r: Record<string, unknown>) => {
         if (r.kind !== 'video') return;

@@ -111,7 +111,7 @@ describe('what a class page sends, and where', () => {
             iceServers: [[]],
             gathered: [{ address: '127.0.0.1', type: 'host', protocol: 'udp', url: null }, { address: '198.51.100.7', type: 'srflx', protocol: 'udp', url: 'stun:stun.example.net:3478' }],
             candidateErrors: [],
-            stats: { local: [], remote: [{ address: '203.0.113.9', type: 'host', protocol: 'udp', url: null }], selectedPairs: [{ local: '127.0.0.1', remote: '203.0.113.9' }] },
+            stats: { local: [], remote: [{ address: '203.0.113.9', type: 'host', protocol: 'udp', url: null }], selectedPairs: [{ local: '127.0.0.1', remote: '203.0.113.9', protocol: 'udp' }] },
             peerConnections: 1,
           },
         ],

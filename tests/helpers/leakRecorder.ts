@@ -21,8 +21,12 @@ export interface WebRtcRecording {
   gathered: RecordedCandidate[];
   /** Servers the browser tried and failed to reach (icecandidateerror). */
   candidateErrors: Array<{ url: string; errorText: string }>;
-  /** From getStats(): every local and remote candidate, and the selected pairs. */
-  stats: { local: RecordedCandidate[]; remote: RecordedCandidate[]; selectedPairs: Array<{ local: string | null; remote: string | null }> };
+  /** From getStats(): every local and remote candidate, and the selected pairs (addresses, and udp or tcp). */
+  stats: {
+    local: RecordedCandidate[];
+    remote: RecordedCandidate[];
+    selectedPairs: Array<{ local: string | null; remote: string | null; protocol: string | null }>;
+  };
   peerConnections: number;
 }
 
@@ -81,7 +85,7 @@ async function readWebRtc(page: Page): Promise<WebRtcRecording> {
     if (!recorder) throw new Error('the leak recorder was not installed in this page');
     const local: Candidate[] = [];
     const remote: Candidate[] = [];
-    const selectedPairs: Array<{ local: string | null; remote: string | null }> = [];
+    const selectedPairs: Array<{ local: string | null; remote: string | null; protocol: string | null }> = [];
     for (const pc of recorder.pcs) {
       if (pc.connectionState === 'closed') continue;
       const reports = new Map<string, Record<string, unknown>>();
@@ -100,10 +104,8 @@ async function readWebRtc(page: Page): Promise<WebRtcRecording> {
       }
       for (const id of selected) {
         const pair = reports.get(id);
-        selectedPairs.push({
-          local: candidate(reports.get(String(pair?.localCandidateId))).address,
-          remote: candidate(reports.get(String(pair?.remoteCandidateId))).address,
-        });
+        const local = candidate(reports.get(String(pair?.localCandidateId)));
+        selectedPairs.push({ local: local.address, remote: candidate(reports.get(String(pair?.remoteCandidateId))).address, protocol: local.protocol });
       }
     }
     return {
