@@ -20,6 +20,7 @@ import { nativeSinkSettings } from './lib/NativeUdpSink.js';
 import type { SubscriberKind } from './lib/FanoutTarget.js';
 import { loadWerift } from './lib/werift.js';
 import { sysctl } from './lib/proc.js';
+import { median } from './lib/stats.js';
 import { measureFanout, type FanoutResult } from './scenarios/measureFanout.js';
 import { measureSignalling, type SignallingResult } from './scenarios/signalling.js';
 import { measureSeminar, type SeminarResult } from './scenarios/seminar.js';
@@ -140,13 +141,6 @@ function fanoutRows(results: FanoutResult[]): string[][] {
   ]);
 }
 const FANOUT_HEADER = ['sfu', 'layout', 'subscribers are', 'publisher', 'N', 'fwd pkt/s', 'sfu cpu %', 'cpu µs/pkt', 'loss', 'p50 ms', 'p99 ms', 'RSS KiB/sub', 'load', 'run'];
-
-const median = (xs: number[]): number => {
-  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const output: {
   startedAt: string;

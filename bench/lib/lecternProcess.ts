@@ -12,7 +12,8 @@ export type MediaCounts = { sent: number; received: number; perProducer: number[
 /** A running Lectern server process. */
 export interface LecternProcess {
   url: string;
-  port: number;
+  /** ws://127.0.0.1:<port>/ws */
+  wsUrl: string;
   /** The server's Node process. */
   pid: number;
   workerPids: number[];
@@ -52,7 +53,7 @@ export async function startLecternProcess(profile: LecternProfile): Promise<Lect
   });
   return {
     url: `http://127.0.0.1:${ready.port}`,
-    port: ready.port,
+    wsUrl: `ws://127.0.0.1:${ready.port}/ws`,
     pid: child.pid!,
     workerPids: ready.workerPids,
     memory: () => request<Memory>('memory'),

@@ -3,9 +3,10 @@
 // (vpx-tools) from a synthetic picture (moving bars), cached in the temp directory, and cut into RTP
 // payloads the way Chrome packetizes VP8 (RFC 7741 descriptor with a 15-bit picture id).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { VP8_DESCRIPTOR_BYTES, writeVp8Descriptor } from './rtpPackets.js';
 
 /** One encoded frame of the clip. */
@@ -41,17 +42,22 @@ export function vp8Clip(width = 320, height = 180, fps = 15, seconds = 3, kbps =
   mkdirSync(dir, { recursive: true });
   const ivf = join(dir, `clip-${width}x${height}-${fps}-${seconds}-${kbps}.ivf`);
   if (!existsSync(ivf)) {
-    const y4m = join(dir, `clip-${width}x${height}-${fps}-${seconds}.y4m`);
+    // The bot threads start together and may each make the clip: every maker writes its own files
+    // and renames the result into place, so none reads or overwrites another's half-written one.
+    const own = `${process.pid}-${threadId}`;
+    const y4m = join(dir, `clip-${width}x${height}-${fps}-${seconds}.${own}.y4m`);
+    const part = `${ivf}.${own}.part`;
     writeFileSync(y4m, syntheticY4m(width, height, fps, seconds * fps));
     execFileSync(
       'vpxenc',
       [
         '--codec=vp8', '--rt', '--cpu-used=8', '--end-usage=cbr', `--target-bitrate=${kbps}`, `--kf-max-dist=${fps}`, `--kf-min-dist=${fps}`,
-        '--lag-in-frames=0', '--error-resilient=1', '--ivf', '--quiet', '-o', `${ivf}.part`, y4m,
+        '--lag-in-frames=0', '--error-resilient=1', '--ivf', '--quiet', '-o', part, y4m,
       ],
       { stdio: 'ignore' },
     );
-    execFileSync('mv', [`${ivf}.part`, ivf]);
+    renameSync(part, ivf);
+    rmSync(y4m, { force: true });
   }
   return { width, height, fps, frames: readIvf(readFileSync(ivf)) };
 }

@@ -14,6 +14,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startBenchLectern, launchBenchChromium, openAndClickJoin } from '../lib/browserBench.js';
 import { cpuDelta, cpuOf, descendants, machineTicks, udpDropsOfProcesses, udpRcvbufErrors } from '../lib/proc.js';
 import { BotPool } from '../lib/BotPool.js';
+import { sumBotCounts } from '../lib/BotParticipant.js';
 import { quantile } from '../lib/stats.js';
 import type { BotReport } from '../lib/botThread.js';
 import { loadWerift } from '../lib/werift.js';
@@ -135,7 +136,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
       // One layer at half the camera's size: about what the SFU picks from a browser's simulcast for
       // a seminar tile, and what the pages can decode eleven of.
       const clip = { width: camera.width / 2, height: camera.height / 2, fps: camera.fps, kbps: 60 };
-      const { failures, retried } = await bots.join(`ws://127.0.0.1:${lectern.port}/ws`, room, names, clip);
+      const { failures, retried } = await bots.join(lectern.wsUrl, room, names, clip);
       for (const failure of failures) console.log(`seminar: bot ${failure}`);
       botsJoined = names.length - failures.length;
       botsRetried = retried;
@@ -193,14 +194,7 @@ export async function measureSeminar(options: SeminarOptions): Promise<SeminarRe
     const tp1 = performance.now();
     const s1 = await Promise.all(pages.map(sample));
     const botCounts = (await bots?.counts()) ?? [];
-    const botTotals = { video: { received: 0, lost: 0, streams: 0 }, audio: { received: 0, lost: 0, streams: 0 } };
-    for (const c of botCounts) {
-      for (const kind of ['video', 'audio'] as const) {
-        botTotals[kind].received += c[kind].received;
-        botTotals[kind].lost += c[kind].lost;
-        botTotals[kind].streams += c[kind].streams;
-      }
-    }
+    const botTotals = sumBotCounts(botCounts);
     const botErrors = botCounts.flatMap((b) => b.errors);
     const seconds = (t1 - t0) / 1000;
     const packetSeconds = (tp1 - tp0) / 1000;

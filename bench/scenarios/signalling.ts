@@ -27,7 +27,7 @@ export async function measureSignalling(sessions: number, roomSize = 500): Promi
   const sockets: WebSocket[] = [];
   let frames = 0;
   try {
-    const url = `ws://127.0.0.1:${server.port}/ws`;
+    const url = server.wsUrl;
     await sleep(200);
     const baseline = await server.memory();
 
