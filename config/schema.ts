@@ -71,6 +71,12 @@ export const IceSchema = Type.Object(
 export const RoomsSchema = Type.Object(
   {
     maxPeersPerRoom: Type.Integer({ minimum: 2, maximum: 5000, default: 500 }),
+    /** Classes open at once on this server (each is a media router); a join that would open one more is refused. */
+    maxRooms: Type.Integer({ minimum: 1, default: 1000 }),
+    /** New classes one signalling connection may open per minute (joining an open class is not counted). */
+    maxCreatedPerConnectionPerMinute: Type.Integer({ minimum: 1, default: 10 }),
+    /** New classes one client address may open per minute; generous, as a campus may sit behind one NAT address. */
+    maxCreatedPerAddressPerMinute: Type.Integer({ minimum: 1, default: 120 }),
     /** A room with nobody in it is closed after this long, freeing its router. */
     emptyRoomTimeoutSeconds: Type.Integer({ minimum: 0, default: 30 }),
     /** New rooms start with the lobby on: participants without `skipLobby` wait to be admitted. */
@@ -85,9 +91,20 @@ export const SignallingSchema = Type.Object(
   {
     /** Largest WebSocket frame accepted; larger frames are answered with an error and dropped. */
     maxFrameBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536 }),
-    /** Requests per second one connection may make before it is told to slow down. */
+    /** Requests per second one connection may make before it is told to slow down (the client retries). */
     maxRequestsPerSecond: Type.Integer({ minimum: 1, default: 50 }),
-    /** Consecutive invalid frames after which a connection is closed. */
+    /**
+     * Frames and bytes per second one connection may send, counted before a frame is parsed, so
+     * junk costs the server nothing past these. Frames beyond them are dropped unread and count as
+     * invalid. Joining takes ~20 KiB; the defaults leave a wide margin for honest clients. The frame
+     * budget used is never below maxRequestsPerSecond.
+     */
+    maxFramesPerSecond: Type.Integer({ minimum: 1, default: 100 }),
+    maxBytesPerSecond: Type.Integer({ minimum: 1024, default: 262_144 }),
+    /**
+     * Invalid or dropped frames a connection may send per minute (a burst of this many at once)
+     * before it is closed. Valid frames in between do not reset the count.
+     */
     maxInvalidFrames: Type.Integer({ minimum: 1, default: 20 }),
   },
   { additionalProperties: false, default: {} },

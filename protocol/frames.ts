@@ -21,6 +21,7 @@ export const ErrorCode = Type.Union(
     'removed', // removed from this class by a moderator
     'not_found', // a transport/producer/consumer id this peer does not own
     'room_full',
+    'too_many_rooms', // the server has as many classes open as its operator allows
     'rate_limited',
     'media_rejected', // mediasoup refused the parameters
     'unavailable', // no media worker can take the room right now

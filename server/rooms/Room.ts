@@ -20,6 +20,8 @@ const PRESENCE_BATCH_MS = 100;
 export type RoomEvents = {
   /** The last participant left. */
   empty: [];
+  /** The first participant entered an empty room. */
+  occupied: [];
   /** The room closed (idempotent; emitted once). */
   close: [reason: string];
   /** A participant left or was removed (for sessions to forget the room). */
@@ -110,6 +112,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       throw new SignallingError('locked', 'this class is locked');
     }
     this.#peers.set(id, peer);
+    if (this.#peers.size === 1) this.emit('occupied');
     this.#wireConsumerEvents(peer);
     if (!this.#policy.lobby || peer.can('skipLobby')) peer.admit();
     else this.#lobbyChanged();

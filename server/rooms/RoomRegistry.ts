@@ -1,10 +1,26 @@
 // The rooms of this server, created on first join and closed a while after the last person
 // leaves (so a reload or a flaky network does not tear down the router under the class).
+//
+// A room's life is driven by its size alone: it is due to close `emptyRoomTimeoutSeconds` after it
+// is created and whenever it becomes empty, and that is called off only when someone actually
+// enters. Asking for a room never calls it off: a join that is refused by the room (locked, full,
+// removed) or abandoned (the socket closed while the room was being made) would otherwise leave a
+// room nobody is in and nothing will ever close.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Sfu } from '../../sfu/index.js';
 import type { LecternConfig } from '../../config/index.js';
 import { Room } from './Room.js';
 import type { ClassRecorder } from './ClassRecord.js';
+import { CreationQuota } from './CreationQuota.js';
+import { SignallingError } from '../signalling/SignallingError.js';
+
+/** Who asks for a room: room creation is limited per connection and per client address. */
+export interface RoomRequester {
+  /** Unique per signalling connection. */
+  connection: string;
+  /** The client's address as the server sees it (behind a trusted proxy: the forwarded one). */
+  address: string;
+}
 
 /** Finds or creates rooms by name. */
 export class RoomRegistry {
@@ -16,6 +32,8 @@ export class RoomRegistry {
   // Two people joining a new room at once must land in the same room, not race two routers.
   readonly #creating = new Map<string, Promise<Room>>();
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
+  readonly #perConnection: CreationQuota;
+  readonly #perAddress: CreationQuota;
   #closed = false;
 
   constructor(sfu: Sfu, config: LecternConfig, log: FastifyBaseLogger, recorder: ClassRecorder) {
@@ -23,6 +41,8 @@ export class RoomRegistry {
     this.#config = config;
     this.#log = log;
     this.#recorder = recorder;
+    this.#perConnection = new CreationQuota(config.rooms.maxCreatedPerConnectionPerMinute);
+    this.#perAddress = new CreationQuota(config.rooms.maxCreatedPerAddressPerMinute);
   }
 
   /** Live rooms. */
@@ -37,15 +57,16 @@ export class RoomRegistry {
     return n;
   }
 
-  /** The room with that name, created if needed. */
-  async getOrCreate(name: string): Promise<Room> {
+  /**
+   * The room with that name, created if needed and the limits allow it. The room is not held open
+   * for the caller: unless someone enters it, it closes after `emptyRoomTimeoutSeconds`.
+   */
+  async getOrCreate(name: string, requester: RoomRequester): Promise<Room> {
     const existing = this.#rooms.get(name);
-    if (existing && !existing.closed) {
-      this.#cancelEmptyTimer(name);
-      return existing;
-    }
+    if (existing && !existing.closed) return existing;
     let pending = this.#creating.get(name);
     if (!pending) {
+      this.#admitCreation(requester);
       pending = this.#create(name).finally(() => this.#creating.delete(name));
       this.#creating.set(name, pending);
     }
@@ -60,6 +81,23 @@ export class RoomRegistry {
     for (const room of [...this.#rooms.values()]) room.close(reason);
   }
 
+  /** Refuse a new room past the server's cap or the requester's creation rate; count it otherwise. */
+  #admitCreation(requester: RoomRequester): void {
+    const { maxRooms } = this.#config.rooms;
+    if (this.#rooms.size + this.#creating.size >= maxRooms) {
+      this.#log.warn({ rooms: this.#rooms.size, maxRooms }, 'room refused: server has its maximum of rooms open');
+      throw new SignallingError('too_many_rooms', `this server already has its maximum of ${maxRooms} classes open; try again later`);
+    }
+    const connection = `c:${requester.connection}`;
+    const address = `a:${requester.address}`;
+    if (!this.#perConnection.allows(connection) || !this.#perAddress.allows(address)) {
+      this.#log.warn({ reqId: requester.connection }, 'room refused: too many new rooms from one client');
+      throw new SignallingError('rate_limited', 'too many new classes opened from your connection in the last minute; join an existing class or wait a minute');
+    }
+    this.#perConnection.count(connection);
+    this.#perAddress.count(address);
+  }
+
   async #create(name: string): Promise<Room> {
     if (this.#closed) throw new Error('room registry is closed');
     const media = await this.#sfu.createRoomMedia(name);
@@ -67,6 +105,9 @@ export class RoomRegistry {
     const options = { maxPeers: rooms.maxPeersPerRoom, lobby: rooms.lobbyByDefault, chatHistory: rooms.chatHistory, roles };
     const room = new Room(name, media, options, this.#log, this.#recorder);
     this.#rooms.set(name, room);
+    // Due to close from the start: whoever asked for it may never enter (see the top of the file).
+    this.#scheduleClose(room);
+    room.on('occupied', () => this.#cancelEmptyTimer(name));
     room.on('empty', () => this.#scheduleClose(room));
     room.once('close', () => {
       this.#cancelEmptyTimer(name);

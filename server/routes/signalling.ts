@@ -72,7 +72,7 @@ export async function signalling(app: FastifyInstance, deps: Omit<SessionDeps, '
       responses.delete(request);
       alive.add(socket);
       socket.on('pong', onPong);
-      new Session(socket, signIn, request.id, sessionDeps);
+      new Session(socket, signIn, request.id, request.ip, sessionDeps);
     },
   );
 }

@@ -1,7 +1,9 @@
-// One signalling connection. Every frame goes through the same gate, in this order: size, JSON,
-// envelope, method, data schema, rate limit; only then does a handler run. Whatever goes wrong is
+// One signalling connection. Every frame goes through the same gate, in this order: frame and byte
+// budget (before anything is parsed, so a flood of junk costs next to nothing), size, JSON,
+// envelope, method, data schema, request rate; only then does a handler run. Whatever goes wrong is
 // answered with an error frame and the connection (and everyone else's) carries on; a connection
-// that keeps sending junk is closed with a policy-violation code.
+// that keeps sending junk, or keeps exceeding its budget, is closed with a policy-violation code —
+// valid frames mixed in do not reset that count (it drains slowly, per minute).
 import type { WebSocket, RawData } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
@@ -18,7 +20,7 @@ import {
 } from '../../protocol/index.js';
 import type { Room } from '../rooms/Room.js';
 import type { Peer, Notifier, PeerIdentity } from '../rooms/Peer.js';
-import type { RoomRegistry } from '../rooms/RoomRegistry.js';
+import type { RoomRegistry, RoomRequester } from '../rooms/RoomRegistry.js';
 import type { HandlerTable, RequestContext } from './Handler.js';
 import { SignallingError } from './SignallingError.js';
 import { toWireError } from './wireError.js';
@@ -66,21 +68,37 @@ export class Session implements Notifier {
   readonly #log: FastifyBaseLogger;
   /** The upgrade request's id, to tie this connection's log lines to fastify's 'incoming request'. */
   readonly #reqId: string;
-  readonly #limiter: RateLimiter;
+  /** The client's address (request.ip: the forwarded one behind a trusted proxy). */
+  readonly #address: string;
+  /** Valid requests per second; over it, the client is told to retry. */
+  readonly #requests: RateLimiter;
+  /** Frames and bytes per second, taken before parsing. */
+  readonly #frames: RateLimiter;
+  readonly #bytes: RateLimiter;
+  /** Invalid frames per minute; empty means close. */
+  readonly #invalid: RateLimiter;
   #room: Room | undefined;
   #peer: Peer | undefined;
-  #invalidFrames = 0;
   #joining = false;
+  /** A policy-violation close has started: later frames are not read. */
+  #closing = false;
   #closed = false;
 
-  /** `signIn` and `reqId` are copied out of the upgrade request by the route, so the request need not live on. */
-  constructor(socket: WebSocket, signIn: SignInHeaders, reqId: string, deps: SessionDeps) {
+  /** `signIn`, `reqId` and `address` are copied out of the upgrade request by the route, so the request need not live on. */
+  constructor(socket: WebSocket, signIn: SignInHeaders, reqId: string, address: string, deps: SessionDeps) {
     this.#socket = socket;
     this.signIn = signIn;
     this.#reqId = reqId;
+    this.#address = address;
     this.#deps = deps;
     this.#log = deps.log;
-    this.#limiter = new RateLimiter(deps.config.signalling.maxRequestsPerSecond);
+    const limits = deps.config.signalling;
+    this.#requests = new RateLimiter(limits.maxRequestsPerSecond);
+    // Every request is a frame: the frame budget is never below the request rate.
+    this.#frames = new RateLimiter(Math.max(limits.maxFramesPerSecond, limits.maxRequestsPerSecond));
+    // A burst of at least one largest frame, or a frame at the limit could never pass.
+    this.#bytes = new RateLimiter(limits.maxBytesPerSecond, undefined, Math.max(limits.maxBytesPerSecond, limits.maxFrameBytes));
+    this.#invalid = new RateLimiter(limits.maxInvalidFrames / 60, undefined, limits.maxInvalidFrames);
     socket.on('message', (raw, isBinary) => this.#onFrame(raw, isBinary));
     socket.on('close', () => this.close());
     // ws emits 'error' for a broken frame or one above maxPayload, and has already started the close.
@@ -96,6 +114,11 @@ export class Session implements Notifier {
   /** Whether this connection has joined a room. */
   get joined(): boolean {
     return this.#peer !== undefined;
+  }
+
+  /** Who this connection is, for the limits on opening rooms. */
+  get requester(): RoomRequester {
+    return { connection: this.#reqId, address: this.#address };
   }
 
   /** Whether the connection is gone. */
@@ -163,7 +186,14 @@ export class Session implements Notifier {
   }
 
   #onFrame(raw: RawData, isBinary: boolean): void {
+    if (this.#closing) return;
     const bytes = Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
+    // Both budgets are always charged, so a flood of small frames and one of large ones both run dry.
+    const withinFrames = this.#frames.take();
+    const withinBytes = this.#bytes.take(bytes);
+    if (!withinFrames || !withinBytes) {
+      return this.#reject(null, { code: 'rate_limited', message: 'too much sent too fast; frames were dropped unread' });
+    }
     if (bytes > this.#deps.config.signalling.maxFrameBytes) {
       return this.#reject(null, { code: 'frame_too_large', message: `frames are limited to ${this.#deps.config.signalling.maxFrameBytes} bytes` });
     }
@@ -186,10 +216,9 @@ export class Session implements Notifier {
     if (!check.Check(data)) {
       return this.#reject(id, { code: 'invalid_data', message: `${method}: ${firstError(check, data)}` });
     }
-    if (!this.#limiter.take()) {
+    if (!this.#requests.take()) {
       return this.#send({ kind: 'response', id, ok: false, error: { code: 'rate_limited', message: 'too many requests; slow down' } });
     }
-    this.#invalidFrames = 0;
     void this.#dispatch(id, method as MethodName, data);
   }
 
@@ -221,9 +250,9 @@ export class Session implements Notifier {
   #reject(id: number | null, error: WireError): void {
     const frame: ErrorFrame = { kind: 'response', id, ok: false, error };
     this.#send(frame);
-    this.#invalidFrames += 1;
-    if (this.#invalidFrames >= this.#deps.config.signalling.maxInvalidFrames) {
-      this.#log.warn({ invalidFrames: this.#invalidFrames }, 'closing connection that keeps sending invalid frames');
+    if (!this.#invalid.take()) {
+      this.#closing = true;
+      this.#log.warn({ reqId: this.#reqId, peer: this.#peer?.id }, 'closing connection that keeps sending invalid frames');
       this.#socket.close(POLICY_VIOLATION, 'too many invalid frames');
     }
   }

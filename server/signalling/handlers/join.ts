@@ -16,7 +16,7 @@ export const join: Handler<'join'> = async (ctx, data) => {
 
 const enter: Handler<'join'> = async (ctx, data) => {
   const identity = await ctx.identities.resolve(data.room, data.token, ctx.session.signIn);
-  const room = await ctx.rooms.getOrCreate(data.room);
+  const room = await ctx.rooms.getOrCreate(data.room, ctx.session.requester);
   // The session may have closed while the room was being created.
   if (ctx.session.closed) throw new SignallingError('not_joined', 'connection closed');
   // A name from the university's sign-in or a signed link beats a typed one: students cannot pose as others.
