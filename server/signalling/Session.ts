@@ -98,7 +98,8 @@ export class Session implements Notifier {
     this.#frames = new RateLimiter(Math.max(limits.maxFramesPerSecond, limits.maxRequestsPerSecond));
     // A burst of at least one largest frame, or a frame at the limit could never pass.
     this.#bytes = new RateLimiter(limits.maxBytesPerSecond, undefined, Math.max(limits.maxBytesPerSecond, limits.maxFrameBytes));
-    this.#invalid = new RateLimiter(limits.maxInvalidFrames / 60, undefined, limits.maxInvalidFrames);
+    // The frame that brings the count to maxInvalidFrames closes the connection: one fewer is banked.
+    this.#invalid = new RateLimiter(limits.maxInvalidFrames / 60, undefined, limits.maxInvalidFrames - 1);
     socket.on('message', (raw, isBinary) => this.#onFrame(raw, isBinary));
     socket.on('close', () => this.close());
     // ws emits 'error' for a broken frame or one above maxPayload, and has already started the close.
