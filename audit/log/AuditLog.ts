@@ -10,18 +10,25 @@
 // last valid entry. Any other damage (edited, removed, reordered entries) makes open() throw:
 // the server must not write on top of a log it cannot vouch for.
 //
+// Start-up time does not grow with the history: every 1,000 entries (and on close) a signed
+// checkpoint records where the verified prefix ends, and open() verifies only what follows it
+// (checkpoint.ts says what that does and does not prove; `lectern verify-log` checks everything).
+// `head()` is the last entry on disk, never one still being written, so a published head is
+// never reused by a different entry after a crash.
+//
 // What a signature does and does not prove: nobody without the private key can alter or insert
 // entries unnoticed. Removing the newest entries leaves a valid shorter chain, so the head
 // (`head()`) should be published elsewhere (the admin runtime endpoint, each audit report), and
 // the public key kept by the verifier, not only beside the log.
 import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashBody, keyFingerprint, signHash } from './crypto.js';
 import { canonicalJson, type JsonValue } from './canonical.js';
 import { splitLines } from './records.js';
 import { verifyLogBytes, type LogProblem } from './verifyLog.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AUDIT_FILES, GENESIS_HASH, type AuditEntryInput, type AuditHead, type AuditRecord } from './types.js';
 
 /** Why the audit log could not be opened or written; `code` is stable for callers to branch on. */
@@ -52,6 +59,83 @@ interface Pending {
 }
 
 const TORN_BYTES_KEPT = 1024;
+// Start-up verifies at most this many entries past the last checkpoint (~0.15 ms each).
+const CHECKPOINT_EVERY = 1000;
+
+/** What open() found on disk. */
+interface OpenState {
+  head: AuditHead;
+  /** Bytes of a torn last line that were cut off (empty: only a newline was missing), or null. */
+  torn: Buffer | null;
+  size: number;
+  checkpointSeq: number;
+}
+
+/**
+ * Verify the log for writing on: from the checkpoint when there is a valid one (only the entries
+ * after it are read), else all of it. A torn tail is cut off; any other damage throws.
+ */
+async function verifyForOpen(dir: string, path: string, publicKey: KeyObject): Promise<OpenState> {
+  const found = await readCheckpoint(dir, path, publicKey);
+  // A signed checkpoint the log no longer matches means entries were removed or rewritten: verify
+  // everything against it as an expected head, which names the damage and refuses to open.
+  const checkpoint = found?.matches ? found.checkpoint : undefined;
+  const from = checkpoint?.offset ?? 0;
+  const tail = (await readFrom(path, from)) ?? (found ? Buffer.alloc(0) : null);
+  if (tail === null) return { head: { seq: -1, hash: GENESIS_HASH }, torn: null, size: 0, checkpointSeq: -1 };
+  const report = verifyLogBytes(tail, publicKey, checkpoint ? { after: checkpoint } : found ? { expectedHead: found.checkpoint } : {});
+  const serious = report.problems.filter((p) => p.kind !== 'truncated-tail');
+  if (serious.length > 0) {
+    throw new AuditLogError('AUDIT_LOG_INVALID', `audit log ${path} fails verification; move it aside (and keep it as evidence) before starting:\n  - ${serious.map((p) => p.message).join('\n  - ')}`, serious);
+  }
+  const head: AuditHead = report.head ?? (checkpoint ? { seq: checkpoint.seq, hash: checkpoint.hash } : { seq: -1, hash: GENESIS_HASH });
+  let size = from + tail.length;
+  let torn: Buffer | null = null;
+  const lines = splitLines(tail);
+  const last = lines[lines.length - 1];
+  const tornTail = report.problems.find((p) => p.kind === 'truncated-tail');
+  if (last && tornTail) {
+    // Either a torn line (cut it off, keep its bytes in the recovery entry) or a complete entry that
+    // lost only its newline (keep it, add the newline). Truncating is one metadata change: a crash
+    // during recovery leaves the old file or the new one, and the next start recovers again.
+    const intact = tornTail.seq !== undefined;
+    const handle = await open(path, 'r+');
+    try {
+      if (intact) {
+        await handle.write('\n', size);
+        size += 1;
+        torn = Buffer.alloc(0);
+      } else {
+        torn = Buffer.from(tail.subarray(last.start));
+        size = from + last.start;
+        await handle.truncate(size);
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  return { head, torn, size, checkpointSeq: checkpoint?.seq ?? -1 };
+}
+
+/** The log's bytes from `offset` on, or null when there is no log file. */
+async function readFrom(path: string, offset: number): Promise<Buffer | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.alloc(Math.max(0, size - offset));
+    if (bytes.length > 0) await handle.read(bytes, 0, bytes.length, offset);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Append-only, hash-chained, signed audit log in one directory. */
 export class AuditLog {
@@ -61,20 +145,30 @@ export class AuditLog {
   readonly #publicKey: KeyObject;
   readonly #pseudonymKey: Buffer;
   readonly #now: () => Date;
+  /** The last entry sealed: the chain continues from it (it may still be on its way to the disk). */
   #head: AuditHead;
+  /** The last entry known to be on disk: the only head ever published. */
+  #durableHead: AuditHead;
+  /** Bytes of the log file on disk, for checkpoints. */
+  #size: number;
+  /** Sequence number of the last checkpoint written (-1: none). */
+  #checkpointSeq: number;
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #failure: Error | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
 
-  private constructor(dir: string, file: FileHandle, keys: Keys, head: AuditHead, now: () => Date) {
+  private constructor(dir: string, file: FileHandle, keys: Keys, head: AuditHead, size: number, checkpointSeq: number, now: () => Date) {
     this.#dir = dir;
     this.#file = file;
     this.#privateKey = keys.privateKey;
     this.#publicKey = keys.publicKey;
     this.#pseudonymKey = keys.pseudonymKey;
     this.#head = head;
+    this.#durableHead = head;
+    this.#size = size;
+    this.#checkpointSeq = checkpointSeq;
     this.#now = now;
   }
 
@@ -90,36 +184,12 @@ export class AuditLog {
     try {
       const keys = await loadOrCreateKeys(dir);
       const path = join(dir, AUDIT_FILES.log);
-      const existing = await readIfExists(path);
-      let head: AuditHead = { seq: -1, hash: GENESIS_HASH };
-      let torn: Buffer | null = null;
-      if (existing && existing.length > 0) {
-        const report = verifyLogBytes(existing, keys.publicKey);
-        const serious = report.problems.filter((p) => p.kind !== 'truncated-tail');
-        if (serious.length > 0) {
-          throw new AuditLogError('AUDIT_LOG_INVALID', `audit log ${path} fails verification; move it aside (and keep it as evidence) before starting:\n  - ${serious.map((p) => p.message).join('\n  - ')}`, serious);
-        }
-        if (report.head) head = report.head;
-        const lines = splitLines(existing);
-        const last = lines[lines.length - 1];
-        const tail = report.problems.find((p) => p.kind === 'truncated-tail');
-        if (last && tail) {
-          // Either a torn line (cut it off, keep its bytes in the recovery entry) or a complete
-          // entry that lost only its newline (keep it, add the newline). Rewrite via a temporary
-          // file + rename so a crash during recovery leaves either the old or the new file.
-          const intact = tail.seq !== undefined;
-          torn = intact ? Buffer.alloc(0) : existing.subarray(last.start);
-          const kept = intact ? Buffer.concat([existing, Buffer.from('\n')]) : existing.subarray(0, last.start);
-          const tmp = `${path}.recovering`;
-          await writeDurably(tmp, kept);
-          await rename(tmp, path);
-          await syncDirectory(dir);
-        }
-      }
-      const created = !existing || existing.length === 0;
+      const opened = await verifyForOpen(dir, path, keys.publicKey);
+      const { head, torn } = opened;
+      const created = opened.size === 0;
       const file = await open(path, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
       if (created) await syncDirectory(dir);
-      const log = new AuditLog(dir, file, keys, head, now);
+      const log = new AuditLog(dir, file, keys, head, opened.size, opened.checkpointSeq, now);
       if (created) {
         await log.append({ actor: { kind: 'system', name: 'audit' }, action: 'log.created', subject: AUDIT_FILES.log, details: { keyFingerprint: keyFingerprint(keys.publicKey), algorithm: 'Ed25519', hash: 'SHA-256 over RFC 8785 canonical JSON' } });
       } else if (torn) {
@@ -138,9 +208,19 @@ export class AuditLog {
     }
   }
 
-  /** The last entry written (seq -1 before the first). */
+  /**
+   * The last entry on disk (seq -1 before the first). Entries still being written are not part of
+   * it: a head published before its entry is durable would, after a crash, name a sequence number
+   * that a different entry then takes, and an auditor holding it would see tampering.
+   */
   head(): AuditHead {
-    return { ...this.#head };
+    return { ...this.#durableHead };
+  }
+
+  /** Resolves once every entry appended so far is on disk (rejects if writing failed). */
+  async durable(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    if (this.#failure) throw new AuditLogError('AUDIT_LOG_WRITE_FAILED', `the audit log stopped after a failed write: ${this.#failure.message}`);
   }
 
   /** The Ed25519 public key (SPKI PEM) a verifier needs; also saved as audit-signing-key.pub.pem. */
@@ -177,10 +257,17 @@ export class AuditLog {
     this.#closing ??= (async () => {
       this.#closed = true;
       while (this.#flushing) await this.#flushing;
+      if (!this.#failure && this.#durableHead.seq > this.#checkpointSeq) await this.#checkpoint().catch(() => undefined);
       await this.#file.close();
       await releaseLock(this.#dir);
     })();
     return this.#closing;
+  }
+
+  async #checkpoint(): Promise<void> {
+    const head = this.#durableHead;
+    await writeCheckpoint(this.#dir, { ...head, offset: this.#size }, this.#privateKey);
+    this.#checkpointSeq = head.seq;
   }
 
   #seal(entry: AuditEntryInput): AuditRecord {
@@ -210,9 +297,17 @@ export class AuditLog {
       const batch = this.#queue;
       this.#queue = [];
       try {
-        await this.#file.write(batch.map((p) => p.line).join(''));
+        const bytes = Buffer.from(batch.map((p) => p.line).join(''), 'utf8');
+        await this.#file.write(bytes);
         await this.#file.datasync();
+        this.#size += bytes.length;
+        const last = batch[batch.length - 1] as Pending;
+        this.#durableHead = { seq: last.record.seq, hash: last.record.hash };
         for (const p of batch) p.resolve(p.record);
+        // After the batch is acknowledged: a checkpoint delays the next batch, never this one.
+        if (this.#durableHead.seq - this.#checkpointSeq >= CHECKPOINT_EVERY) {
+          await this.#checkpoint().catch(() => undefined); // a missing checkpoint costs only start-up time
+        }
       } catch (err) {
         // The chain in memory is now ahead of the disk: stop accepting entries. A restart recovers.
         this.#failure = err as Error;

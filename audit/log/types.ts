@@ -84,4 +84,5 @@ export const AUDIT_FILES = {
   publicKey: 'audit-signing-key.pub.pem',
   pseudonymKey: 'audit-pseudonym.key',
   lock: 'audit.lock',
+  checkpoint: 'audit.checkpoint',
 } as const;

@@ -45,6 +45,11 @@ export interface LogVerification {
 export interface VerifyOptions {
   /** A head recorded elsewhere earlier (e.g. a previous audit); detects removal of trailing entries. */
   expectedHead?: AuditHead;
+  /**
+   * The bytes are the rest of a log whose entries up to this head were verified already (the
+   * server's start-up from a checkpoint): the first entry must follow it.
+   */
+  after?: AuditHead;
 }
 
 /** Verify the log at `file` against `publicKey` (KeyObject or PEM); never throws on bad content. */
@@ -104,21 +109,30 @@ export function verifyLogBytes(bytes: Buffer, publicKey: KeyObject | string | Bu
     highestSoFar = Math.max(highestSoFar, seq);
   }
 
+  const after = options.after;
+  if (after) {
+    for (const [seq, entry] of bySeq) {
+      if (seq <= after.seq) problems.push({ kind: 'duplicated', line: entry.line, seq, message: `entry seq ${seq} at line ${entry.line} repeats an entry already before the checkpoint (seq ${after.seq})` });
+    }
+  }
+  const first = after ? after.seq + 1 : 0;
   const seqs = [...bySeq.keys(), ...claimed].sort((a, b) => a - b);
   const top = seqs.length > 0 ? (seqs[seqs.length - 1] as number) : -1;
-  for (let seq = 0; seq <= top; seq += 1) {
+  for (let seq = first; seq <= top; seq += 1) {
     if (!bySeq.has(seq) && !claimed.has(seq)) {
       problems.push({ kind: 'removed', seq, message: `entry seq ${seq} was removed (sequence jumps over it)` });
     }
   }
   for (const [seq, entry] of bySeq) {
-    const expectedPrev = seq === 0 ? GENESIS_HASH : bySeq.get(seq - 1)?.record.hash;
+    if (after && seq <= after.seq) continue;
+    const expectedPrev = seq === 0 ? GENESIS_HASH : after && seq === after.seq + 1 ? after.hash : bySeq.get(seq - 1)?.record.hash;
     if (expectedPrev !== undefined && entry.record.prevHash !== expectedPrev) {
       problems.push({ kind: 'chain-broken', line: entry.line, seq, message: `entry seq ${seq} (line ${entry.line}) does not follow entry seq ${seq - 1}: prevHash differs (entries spliced from another chain?)` });
     }
   }
 
-  const headEntry = authentic.length > 0 ? bySeq.get(Math.max(...bySeq.keys())) : undefined;
+  // highestSoFar, not Math.max(...keys): a spread of a million keys overflows the stack.
+  const headEntry = authentic.length > 0 ? bySeq.get(highestSoFar) : undefined;
   const head = headEntry ? { seq: headEntry.record.seq, hash: headEntry.record.hash } : null;
   const expected = options.expectedHead;
   if (expected) {
