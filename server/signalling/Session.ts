@@ -26,6 +26,7 @@ import { SignallingError } from './SignallingError.js';
 import { toWireError } from './wireError.js';
 import { RateLimiter } from './RateLimiter.js';
 import { authorize } from './authorization.js';
+import { Acknowledgement } from '../audit/Acknowledgement.js';
 
 const envelopeCheck = TypeCompiler.Compile(RequestEnvelope);
 const dataChecks = Object.fromEntries(
@@ -34,6 +35,8 @@ const dataChecks = Object.fromEntries(
 
 /** WebSocket close code for a peer that breaks the protocol (RFC 6455 1008). */
 export const POLICY_VIOLATION = 1008;
+/** WebSocket close code when the server cannot go on with this connection (RFC 6455 1011). */
+const INTERNAL_ERROR = 1011;
 
 /** The part of the WebSocket upgrade request that can carry a sign-in. */
 export interface SignInHeaders {
@@ -237,7 +240,10 @@ export class Session implements Notifier {
       authorize(method, data as never, this.#peer);
       // The data was checked against this method's schema just above.
       const handler = this.#deps.handlers[method] as (c: RequestContext, d: unknown) => Promise<unknown>;
-      const reply = await handler(ctx, data);
+      const acknowledgement = new Acknowledgement();
+      const reply = await acknowledgement.run(() => handler(ctx, data));
+      // Not acknowledged before its audit entries are on disk (server/audit/Acknowledgement.ts).
+      if (!(await this.#durable(acknowledgement, id, method))) return;
       this.#send({ kind: 'response', id, ok: true, data: reply });
     } catch (error) {
       this.#send({ kind: 'response', id, ok: false, error: toWireError(error, this.#log, method) });
@@ -245,6 +251,24 @@ export class Session implements Notifier {
     }
     for (const work of after) {
       await work().catch((error: unknown) => this.#log.error({ err: error, method }, 'after-reply work failed'));
+    }
+  }
+
+  /**
+   * Wait for the request's audit entries. If they cannot be written, the action happened but cannot
+   * be accounted for: it is not acknowledged, and the connection is closed (its participant leaves),
+   * so the client does not go on in a state the audit log does not know. Fail closed.
+   */
+  async #durable(acknowledgement: Acknowledgement, id: number, method: MethodName): Promise<boolean> {
+    try {
+      await acknowledgement.durable();
+      return true;
+    } catch (error) {
+      this.#log.error({ err: error, method, peer: this.#peer?.id }, 'audit entry not written: request not acknowledged, connection closed');
+      this.#send({ kind: 'response', id, ok: false, error: { code: 'unavailable', message: 'the server could not record this action in its audit log; it was not confirmed' } });
+      this.#socket.close(INTERNAL_ERROR, 'audit log unavailable');
+      this.close();
+      return false;
     }
   }
 

@@ -46,6 +46,8 @@ export const lowerHand: Handler<'lowerHand'> = async (ctx, data) => {
 /** End the class for everyone. */
 export const endClass: Handler<'endClass'> = async (ctx) => {
   const { room, peer } = ctx.session.requireJoined();
-  ctx.afterReply(async () => room.end(peer));
+  // Within the request, not after the reply: the instructor is told "done" only once the ending
+  // is in the audit log (everyone, the instructor too, has had roomClosed by then).
+  room.end(peer);
   return {};
 };
