@@ -28,6 +28,8 @@ export const HttpSchema = Type.Object(
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/]+$' })),
     /** Honour X-Forwarded-* from a reverse proxy on the same host. */
     trustProxy: Type.Boolean({ default: false }),
+    /** Serve the client's source maps (/assets/*.map): for development only, they publish the source layout. */
+    sourceMaps: Type.Boolean({ default: false }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -18,7 +18,7 @@ import { rtpCapabilities } from './routes/rtpCapabilities.js';
 import { signalling } from './routes/signalling.js';
 import { adminRuntime } from './routes/adminRuntime.js';
 import { defaultClientDir } from './paths.js';
-import { httpErrorHandler } from './httpErrors.js';
+import { httpErrorHandler, notFoundHandler } from './httpErrors.js';
 import { loggerOptions } from './logging.js';
 
 /** What build() needs: validated config and a running media engine (owned by the caller). */
@@ -44,8 +44,12 @@ export async function build(options: BuildOptions): Promise<Lectern> {
     trustProxy: config.http.trustProxy,
     // Signalling is on the WebSocket; HTTP bodies are small admin/JSON requests.
     bodyLimit: 64 * 1024,
+    // Fastify's defaults strip unknown keys and coerce types, so a typo `subjet` issued a shared
+    // link and `ttl: 120` a 4-hour one. Strict: an unknown key or a wrong type is a 400 naming it.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
   });
   app.setErrorHandler(httpErrorHandler);
+  app.setNotFoundHandler(notFoundHandler);
 
   const auditLog = await AuditLog.open(resolve(config.audit.dir));
   const authenticator = await Authenticator.create(config.auth, app.log);
@@ -63,7 +67,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(health, { sfu, rooms });
   await app.register(rtpCapabilities, { sfu });
   await app.register(signalling, { rooms, config, handlers, identities: new JoinIdentities(authenticator) });
-  await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir() });
+  await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog });
   return { app, authenticator, auditLog };
 }

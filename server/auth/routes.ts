@@ -5,7 +5,7 @@ import { fastifyCookie, type CookieSerializeOptions } from '@fastify/cookie';
 import { Type, type Static } from '@sinclair/typebox';
 import type { LecternConfig } from '../../config/index.js';
 import { RoleSchema } from '../../config/auth.js';
-import { RoomName, DisplayName } from '../../protocol/index.js';
+import { RoomName, DisplayName, httpErrorBody } from '../../protocol/index.js';
 import { AuthError } from './AuthError.js';
 import type { Authenticator } from './Authenticator.js';
 import { LOGIN_COOKIE, LOGIN_TTL_SECONDS, SESSION_COOKIE } from './SessionCookies.js';
@@ -91,7 +91,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
       // Replied here rather than thrown: the error handler turns every 5xx into "internal", and
       // "the university's sign-in is unreachable" is what the person needs to know.
       request.log.error({ err: error }, 'cannot start OpenID Connect sign-in');
-      return reply.code(503).send({ error: { code: 'idp_unavailable', message: 'the identity provider cannot be reached; try again shortly' } });
+      return reply.code(503).send(httpErrorBody('idp_unavailable', 'the identity provider cannot be reached; try again shortly'));
     }
     const sealed = await authenticator.sessions.sealLogin(started.pending);
     return reply

@@ -6,13 +6,15 @@ import { Type } from '@sinclair/typebox';
 import { RoomName } from '../../protocol/index.js';
 
 /** Serve the built client: /assets/* files, / and /r/:room pages. */
-export async function pages(app: FastifyInstance, options: { clientDir: string }): Promise<void> {
+export async function pages(app: FastifyInstance, options: { clientDir: string; sourceMaps: boolean }): Promise<void> {
   await app.register(fastifyStatic, {
     root: options.clientDir,
     prefix: '/assets/',
     index: false,
     // Bundle file names do not change between versions: keep caching short so upgrades show at once.
     maxAge: '5m',
+    // Source maps only where the operator asked for them (development): 404 otherwise.
+    allowedPath: (path) => options.sourceMaps || !path.endsWith('.map'),
   });
 
   app.get('/', async (_request, reply) => reply.type('text/html').sendFile('index.html'));

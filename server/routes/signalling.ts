@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Session, type SessionDeps, type SignInHeaders } from '../signalling/Session.js';
 import { allowedWebSocketOrigin } from './wsOrigin.js';
+import { httpErrorBody } from '../../protocol/index.js';
 
 const HEARTBEAT_MS = 25_000;
 
@@ -57,7 +58,7 @@ export async function signalling(app: FastifyInstance, deps: Omit<SessionDeps, '
       onRequest: (request, reply, done) => {
         if (allowedWebSocketOrigin(request.headers.origin, request.headers.host, deps.config.http.publicUrl)) return done();
         request.log.warn({ origin: request.headers.origin }, 'signalling refused: page from another origin');
-        void reply.code(403).send({ error: 'forbidden', message: 'this page may not open the Lectern signalling connection' });
+        void reply.code(403).send(httpErrorBody('forbidden', 'this page may not open the Lectern signalling connection'));
       },
       preHandler: (request, reply, done) => {
         responses.set(request, reply.raw);
