@@ -29,7 +29,7 @@ import { canonicalJson, type JsonValue } from './canonical.js';
 import { splitLines } from './records.js';
 import { verifyLogBytes, type LogProblem } from './verifyLog.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { AUDIT_FILES, GENESIS_HASH, type AuditEntryInput, type AuditHead, type AuditRecord } from './types.js';
+import { AUDIT_ACTIONS, AUDIT_FILES, GENESIS_HASH, type AuditEntryInput, type AuditHead, type AuditRecord } from './types.js';
 
 /** Why the audit log could not be opened or written; `code` is stable for callers to branch on. */
 export class AuditLogError extends Error {
@@ -59,6 +59,7 @@ interface Pending {
 }
 
 const TORN_BYTES_KEPT = 1024;
+const LISTED_ACTIONS: ReadonlySet<string> = new Set(AUDIT_ACTIONS);
 // Start-up verifies at most this many entries past the last checkpoint (~0.15 ms each).
 const CHECKPOINT_EVERY = 1000;
 
@@ -271,7 +272,8 @@ export class AuditLog {
   }
 
   #seal(entry: AuditEntryInput): AuditRecord {
-    if (!/^[^.\s]+\.[^.\s]+$/.test(entry.action)) throw new Error(`action must be "area.verb", got ${JSON.stringify(entry.action)}`);
+    // The type already says so; this is for callers whose types do not reach here.
+    if (!LISTED_ACTIONS.has(entry.action)) throw new Error(`action ${JSON.stringify(entry.action)} is not one of AUDIT_ACTIONS (audit/log/types.ts)`);
     const details = entry.details ?? {};
     canonicalJson(details); // throws on values JSON cannot carry, before the chain advances
     const body = {

@@ -6,7 +6,7 @@ export { keyFingerprint } from './crypto.js';
 export {
   AUDIT_FILES,
   GENESIS_HASH,
-  KNOWN_AUDIT_ACTIONS,
+  AUDIT_ACTIONS,
   type AuditAction,
   type AuditActor,
   type AuditEntryInput,

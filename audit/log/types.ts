@@ -4,32 +4,36 @@ import type { JsonValue } from './canonical.js';
 /** prevHash of the first entry: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Actions Lectern records. Other `area.verb` names are accepted; these are the ones the server uses. */
-export const KNOWN_AUDIT_ACTIONS = [
+/**
+ * Every action Lectern writes to the audit log: the one list. The server's writes are typed
+ * against it (AuditEntryInput.action, and the rooms' ClassRecorder), so an action cannot be
+ * written without being listed here, and an auditor reading this list knows every entry to expect.
+ */
+export const AUDIT_ACTIONS = [
+  // the log itself
   'log.created',
   'log.recovered',
-  'room.created',
+  // a room's life
+  'room.opened',
   'room.closed',
-  'room.locked',
-  'room.unlocked',
+  'class.ended',
+  // participants
   'peer.joined',
   'peer.left',
-  'peer.removed',
-  'peer.muted',
-  'room.mutedAll',
-  'room.endedForAll',
-  'role.changed',
-  'recording.started',
-  'recording.stopped',
-  'recording.consentGiven',
-  'recording.consentWithdrawn',
-  'recording.deleted',
-  'config.changed',
-  'admin.login',
+  'lobby.admitted',
+  'lobby.denied',
+  'policy.changed',
+  // moderation
+  'moderation.muted',
+  'moderation.mutedAll',
+  'moderation.unmuteAllowed',
+  'moderation.removed',
+  'moderation.presenter',
+  'moderation.handLowered',
 ] as const;
 
-/** An action name: one of KNOWN_AUDIT_ACTIONS or another `area.verb`. */
-export type AuditAction = (typeof KNOWN_AUDIT_ACTIONS)[number] | `${string}.${string}`;
+/** One of AUDIT_ACTIONS. */
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /**
  * Who did it. A user is recorded as a keyed hash of their id unless `reveal` is set (e.g. a

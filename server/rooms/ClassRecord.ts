@@ -2,23 +2,10 @@
 // server hands rooms a recorder, which writes the tamper-evident audit log (audit/log) and the
 // structured log. Rooms never know where records go.
 import type { Role } from '../../config/index.js';
+import type { AuditAction } from '../../audit/log/index.js';
 
-/** What happened in a class that an auditor may need to know. */
-export type ClassAction =
-  | 'room.opened'
-  | 'room.closed'
-  | 'peer.joined'
-  | 'peer.left'
-  | 'lobby.admitted'
-  | 'lobby.denied'
-  | 'policy.changed'
-  | 'moderation.muted'
-  | 'moderation.mutedAll'
-  | 'moderation.unmuteAllowed'
-  | 'moderation.removed'
-  | 'moderation.presenter'
-  | 'moderation.handLowered'
-  | 'class.ended';
+/** What happened in a class that an auditor may need to know: the audit log's own list. */
+export type ClassAction = Exclude<AuditAction, `log.${string}`>;
 
 /** One record: who did what to whom in which room. Subjects are identity subjects, never names. */
 export interface ClassEvent {

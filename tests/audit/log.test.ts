@@ -54,7 +54,7 @@ describe('AuditLog', () => {
     const dir = await freshDir();
     const log = await AuditLog.open(dir);
     const hidden = await log.append({ actor: { kind: 'user', id: 'alice@uni.example' }, action: 'peer.joined', subject: 'room-a' });
-    const shown = await log.append({ actor: { kind: 'user', id: 'admin-7', reveal: true }, action: 'room.mutedAll', subject: 'room-a' });
+    const shown = await log.append({ actor: { kind: 'user', id: 'admin-7', reveal: true }, action: 'moderation.mutedAll', subject: 'room-a' });
     expect(hidden.actor).toBe(`user:p:${log.pseudonym('alice@uni.example')}`);
     expect(hidden.actor).not.toContain('alice');
     expect(shown.actor).toBe('user:admin-7');
@@ -66,7 +66,7 @@ describe('AuditLog', () => {
     const dir = await freshDir();
     let log = await AuditLog.open(dir);
     const written = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => log.append({ actor: { kind: 'system', name: 'rooms' }, action: 'room.created', subject: `room-${i}` })),
+      Array.from({ length: 50 }, (_, i) => log.append({ actor: { kind: 'system', name: 'rooms' }, action: 'room.opened', subject: `room-${i}` })),
     );
     expect(written.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     await log.close();
@@ -84,8 +84,8 @@ describe('AuditLog', () => {
     const dir = await freshDir();
     const log = await AuditLog.open(dir);
     await expect(AuditLog.open(dir)).rejects.toMatchObject({ code: 'AUDIT_LOG_LOCKED' });
-    await expect(log.append({ actor: { kind: 'system', name: 'x' }, action: 'no-dot' as 'a.b', subject: 's' })).rejects.toMatchObject({ code: 'AUDIT_LOG_BAD_ENTRY' });
-    await expect(log.append({ actor: { kind: 'system', name: 'x' }, action: 'a.b', subject: 's', details: { n: Number.NaN } })).rejects.toMatchObject({ code: 'AUDIT_LOG_BAD_ENTRY' });
+    await expect(log.append({ actor: { kind: 'system', name: 'x' }, action: 'no-dot' as 'peer.joined', subject: 's' })).rejects.toMatchObject({ code: 'AUDIT_LOG_BAD_ENTRY' });
+    await expect(log.append({ actor: { kind: 'system', name: 'x' }, action: 'peer.joined', subject: 's', details: { n: Number.NaN } })).rejects.toMatchObject({ code: 'AUDIT_LOG_BAD_ENTRY' });
     expect(log.head().seq).toBe(0); // rejected entries did not advance the chain
     await log.close();
   });
@@ -179,10 +179,10 @@ describe('recovery', () => {
     const { dir, file, publicKey } = await logWith(2);
     await appendFile(file, '{"seq":3,"time":"2025-');
     const log = await AuditLog.open(dir);
-    const after = await log.append({ actor: { kind: 'system', name: 'rooms' }, action: 'room.created', subject: 'room-z' });
+    const after = await log.append({ actor: { kind: 'system', name: 'rooms' }, action: 'room.opened', subject: 'room-z' });
     await log.close();
     const records = (await lines(file)).map((l) => JSON.parse(l) as AuditRecord);
-    expect(records.map((r) => r.action)).toEqual(['log.created', 'peer.joined', 'peer.joined', 'log.recovered', 'room.created']);
+    expect(records.map((r) => r.action)).toEqual(['log.created', 'peer.joined', 'peer.joined', 'log.recovered', 'room.opened']);
     expect(records[3]?.details).toMatchObject({ afterSeq: 2, tornBytes: 22 });
     expect(after.seq).toBe(4);
     expect(await verifyLog(file, publicKey)).toMatchObject({ ok: true, authenticEntries: 5 });
