@@ -1,45 +1,23 @@
 // OpenID Connect sign-in end to end: a real oidc-provider process, Lectern's auth routes on a real
 // socket, and the browser's part (redirects, forms, cookies) played by fetch with a cookie jar.
+// The same sign-in in Chromium is tests/browser/oidc.test.ts (the browser project).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { launchChromium } from '../helpers/chromium.js';
-import { buildAuthApp, configWith, CookieJar, freePort, location, send, startProvider, type TestProvider } from './support.js';
+import { CookieJar, location, send, startOidcSignIn, type OidcSignIn, type TestProvider } from './support.js';
 
 const CLIENT_SECRET = 'lectern-test-client-secret-0123456789';
 const ROOM = 'physics-101';
 
+let oidc: OidcSignIn;
 let provider: TestProvider;
-let app: FastifyInstance;
 let lectern: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  lectern = `http://127.0.0.1:${port}`;
-  provider = await startProvider(`${lectern}/auth/callback`, CLIENT_SECRET);
-  const config = configWith({
-    http: { publicUrl: lectern },
-    auth: {
-      oidc: {
-        issuer: provider.issuer,
-        clientId: 'lectern',
-        clientSecret: CLIENT_SECRET,
-        scopes: 'openid profile groups',
-        roleClaim: 'groups',
-        instructorValues: ['lectern-instructors'],
-        studentValues: ['students-2025'],
-        otherwise: 'refuse',
-      },
-    },
-  });
-  ({ app } = await buildAuthApp(config));
-  // Stands in for the client page, so the browser test has somewhere to land after sign-in.
-  app.get('/r/:room', async (_request, reply) => reply.type('text/html').send('<!doctype html><title>room</title>'));
-  await app.listen({ host: '127.0.0.1', port });
+  oidc = await startOidcSignIn(CLIENT_SECRET);
+  ({ provider, lectern } = oidc);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await provider?.close();
+  await oidc?.close();
 });
 
 /** Everything up to the IdP sending the browser back to /auth/callback; returns that URL. */
@@ -165,26 +143,5 @@ describe('OpenID Connect sign-in against a real provider', () => {
     const response = await send(new CookieJar(), `${lectern}/auth/login?room=..%2Fetc`);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 'invalid_request' } });
-  });
-});
-
-describe('OpenID Connect sign-in in Chromium', () => {
-  it('signs an instructor in through the IdP form and keeps them signed in across a reload', async () => {
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${lectern}/auth/login?room=${ROOM}`);
-      await page.fill('input[name=login]', 'ada');
-      await page.fill('input[name=password]', 'any');
-      await Promise.all([page.waitForURL(`${lectern}/r/${ROOM}`), page.click('button[type=submit]')]);
-      const whoAmI = () => page.evaluate(async (room) => (await fetch(`/auth/session?room=${room}`)).json(), ROOM);
-      expect(await whoAmI()).toMatchObject({ identity: { subject: 'ada', role: 'instructor', via: 'oidc' } });
-      await page.reload();
-      expect(await whoAmI()).toMatchObject({ identity: { role: 'instructor' } });
-      // HttpOnly: the page's own scripts cannot read the session.
-      expect(await page.evaluate(() => document.cookie)).not.toContain('lectern_session');
-    } finally {
-      await browser.close();
-    }
   });
 });

@@ -33,6 +33,58 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** Lectern's auth routes on a real socket, signing in through a real oidc-provider process. */
+export interface OidcSignIn {
+  /** Lectern's origin, http://127.0.0.1:<port> */
+  lectern: string;
+  provider: TestProvider;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/**
+ * Start the provider with a client for Lectern, then Lectern's auth routes configured for it
+ * (instructors: group lectern-instructors; students: students-2025; anyone else refused), plus
+ * a stand-in room page to land on after sign-in.
+ */
+export async function startOidcSignIn(clientSecret: string): Promise<OidcSignIn> {
+  const port = await freePort();
+  const lectern = `http://127.0.0.1:${port}`;
+  const provider = await startProvider(`${lectern}/auth/callback`, clientSecret);
+  try {
+    const config = configWith({
+      http: { publicUrl: lectern },
+      auth: {
+        oidc: {
+          issuer: provider.issuer,
+          clientId: 'lectern',
+          clientSecret,
+          scopes: 'openid profile groups',
+          roleClaim: 'groups',
+          instructorValues: ['lectern-instructors'],
+          studentValues: ['students-2025'],
+          otherwise: 'refuse',
+        },
+      },
+    });
+    const { app } = await buildAuthApp(config);
+    app.get('/r/:room', async (_request, reply) => reply.type('text/html').send('<!doctype html><title>room</title>'));
+    await app.listen({ host: '127.0.0.1', port });
+    return {
+      lectern,
+      provider,
+      app,
+      async close() {
+        await app.close();
+        await provider.close();
+      },
+    };
+  } catch (error) {
+    await provider.close();
+    throw error;
+  }
+}
+
 /** The oidc-provider child process. */
 export interface TestProvider {
   issuer: string;

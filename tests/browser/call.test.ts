@@ -2,20 +2,22 @@
 // see and hear each other through the SFU. Runs inside a loopback-only network namespace.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
-import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { LossyUdpRelay } from '../helpers/lossyRelay.js';
 import { LeakRecorder } from '../helpers/leakRecorder.js';
 import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
-const ROOM = 'e2e-physics';
 
 let lectern: TestLectern;
 let browser: Browser;
+// Each test opens its own participants in its own room and closes them after, so one failing
+// test cannot leave the next without the people it expects.
 const contexts: BrowserContext[] = [];
+const pageErrors = new PageErrors();
 
 beforeAll(async () => {
   // The namespace is what makes "nothing leaves the machine" true; refuse to run without it.
@@ -25,8 +27,13 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
 
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+  recorders.clear();
+  pageErrors.expectNone();
+});
+
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
   await lectern?.close();
 });
@@ -35,16 +42,15 @@ afterAll(async () => {
 const recorders = new Map<Page, LeakRecorder>();
 
 /** Open the room link in a fresh browser profile, type a name and join. */
-async function joinAs(name: string, options: { room?: string; path?: NetworkPath } = {}): Promise<Page> {
+async function joinAs(name: string, options: { room: string; path?: NetworkPath }): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
   contexts.push(context);
   // A changed path is also recorded (LeakRecorder keeps the page's connections and their selected pairs).
   const recorder = options.path ? await LeakRecorder.install(context) : undefined;
   if (options.path) await context.addInitScript(networkPath, options.path);
-  const page = await context.newPage();
+  const page = pageErrors.watch(await context.newPage(), name);
   if (recorder) recorders.set(page, recorder);
-  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
-  await page.goto(`${lectern.url}/r/${options.room ?? ROOM}`);
+  await page.goto(`${lectern.url}/r/${options.room}`);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
   await page.locator('#call').waitFor({ state: 'visible' });
@@ -130,14 +136,19 @@ async function expectReceiving(viewer: Page, sender: string): Promise<{ framesDe
 
 const decoded: Record<string, number> = {};
 
-describe('a class in the browser', () => {
-  let ada: Page;
-  let bob: Page;
-  let cleo: Page;
+/** Several people in a fresh room, each decoding every other's video (the class under way). */
+async function inCall(room: string, names: string[]): Promise<Page[]> {
+  const pages: Page[] = [];
+  for (const name of names) pages.push(await joinAs(name, { room }));
+  for (const [i, viewer] of pages.entries()) for (const sender of names.filter((_, j) => j !== i)) await expectReceiving(viewer, sender);
+  return pages;
+}
 
+describe('a class in the browser', () => {
   it('two participants see and hear each other through the SFU', async () => {
-    ada = await joinAs('Ada');
-    bob = await joinAs('Bob');
+    const room = 'e2e-two';
+    const ada = await joinAs('Ada', { room });
+    const bob = await joinAs('Bob', { room });
     const adaSeesBob = await expectReceiving(ada, 'Bob');
     const bobSeesAda = await expectReceiving(bob, 'Ada');
     decoded['Ada<-Bob'] = adaSeesBob.framesDecoded;
@@ -146,13 +157,14 @@ describe('a class in the browser', () => {
   }, 90_000);
 
   it('a third participant joining late receives both, and both receive them', async () => {
-    cleo = await joinAs('Cleo');
+    const [ada, bob] = await inCall('e2e-late', ['Ada', 'Bob']);
+    const cleo = await joinAs('Cleo', { room: 'e2e-late' });
     decoded['Cleo<-Ada'] = (await expectReceiving(cleo, 'Ada')).framesDecoded;
     decoded['Cleo<-Bob'] = (await expectReceiving(cleo, 'Bob')).framesDecoded;
-    decoded['Ada<-Cleo'] = (await expectReceiving(ada, 'Cleo')).framesDecoded;
-    decoded['Bob<-Cleo'] = (await expectReceiving(bob, 'Cleo')).framesDecoded;
+    decoded['Ada<-Cleo'] = (await expectReceiving(ada!, 'Cleo')).framesDecoded;
+    decoded['Bob<-Cleo'] = (await expectReceiving(bob!, 'Cleo')).framesDecoded;
     await cleo.screenshot({ path: join(ARTIFACTS, 'call-three-participants.png') });
-  }, 90_000);
+  }, 120_000);
 
   it('a participant whose network blocks UDP sees, hears and is seen over ICE-TCP', async () => {
     const room = 'e2e-udp-blocked';
@@ -192,25 +204,33 @@ describe('a class in the browser', () => {
   }, 90_000);
 
   it('the active speaker is highlighted (mediasoup ActiveSpeakerObserver)', async () => {
-    // Every fake microphone beeps; the observer must name one of the others as dominant.
-    const speaking = ada.locator('.tile.speaking');
-    await speaking.first().waitFor({ timeout: 20_000 });
-    expect(['Bob', 'Cleo', 'Ada (you)']).toContain(await speaking.first().getAttribute('aria-label'));
-  }, 30_000);
+    // Every fake microphone beeps alike; with Ada's and Bob's muted, Cleo is the only one the
+    // observer can name, so each page must highlight her tile, and only hers.
+    const [ada, bob] = await inCall('e2e-speaker', ['Ada', 'Bob', 'Cleo']);
+    for (const page of [ada!, bob!]) {
+      await page.getByRole('button', { name: 'Mute mic' }).click();
+      await page.getByRole('button', { name: 'Unmute mic' }).waitFor();
+    }
+    for (const page of [ada!, bob!]) {
+      await expect.poll(() => page.locator('.tile.speaking').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('aria-label'))), { timeout: 20_000 }).toEqual(['Cleo']);
+    }
+  }, 120_000);
 
   it('muting the camera shows a badge on the others and unmuting brings video back', async () => {
-    await bob.getByRole('button', { name: 'Stop camera' }).click();
-    await ada.locator('.tile[aria-label="Bob"] .badge', { hasText: 'camera off' }).waitFor();
-    await bob.getByRole('button', { name: 'Start camera' }).click();
-    await ada.locator('.tile[aria-label="Bob"] .badge').waitFor({ state: 'detached' });
-    await expectReceiving(ada, 'Bob');
-  }, 60_000);
+    const [ada, bob] = await inCall('e2e-camera', ['Ada', 'Bob']);
+    await bob!.getByRole('button', { name: 'Stop camera' }).click();
+    await ada!.locator('.tile[aria-label="Bob"] .badge', { hasText: 'camera off' }).waitFor();
+    await bob!.getByRole('button', { name: 'Start camera' }).click();
+    await ada!.locator('.tile[aria-label="Bob"] .badge').waitFor({ state: 'detached' });
+    await expectReceiving(ada!, 'Bob');
+  }, 90_000);
 
   it('a participant who leaves disappears from everyone else’s grid', async () => {
-    await bob.getByRole('button', { name: 'Leave' }).click();
-    await ada.locator('.tile[aria-label="Bob"]').waitFor({ state: 'detached', timeout: 10_000 });
-    await cleo.locator('.tile[aria-label="Bob"]').waitFor({ state: 'detached', timeout: 10_000 });
-    expect(await ada.locator('.tile').count()).toBe(2); // Ada herself and Cleo
+    const [ada, bob, cleo] = await inCall('e2e-leave', ['Ada', 'Bob', 'Cleo']);
+    await bob!.getByRole('button', { name: 'Leave' }).click();
+    await ada!.locator('.tile[aria-label="Bob"]').waitFor({ state: 'detached', timeout: 10_000 });
+    await cleo!.locator('.tile[aria-label="Bob"]').waitFor({ state: 'detached', timeout: 10_000 });
+    expect((await ada!.locator('.tile').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('aria-label')))).sort()).toEqual(['Ada (you)', 'Cleo']);
     console.log('frames decoded per direction:', JSON.stringify(decoded));
-  }, 30_000);
+  }, 120_000);
 });

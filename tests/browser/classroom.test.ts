@@ -1,21 +1,24 @@
 // Running a class in real Chromium: an instructor (signed link) and students (personal links)
-// use the page's own controls. Runs inside a loopback-only network namespace.
+// use the page's own controls. Runs inside a loopback-only network namespace. Each test opens its
+// own class (room, instructor, students) and closes it after, so one failure cannot cascade.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+// Before any worker starts: it watches mediasoup's observer to ask the SFU what it forwards.
+import { mediasoupConsumersIn, mediasoupProducer } from '../helpers/mediasoupLookup.js';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
-import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
-const ROOM = 'e2e-seminar';
 // Page, server and media share two cores: give round trips time when the machine is loaded.
 const SLOW = { timeout: 15_000 };
 
 let lectern: TestLectern;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+const pageErrors = new PageErrors();
 
 beforeAll(async () => {
   expect(nonLoopbackInterfaces(), 'run the browser tests through scripts/in-netns.sh (npm test does)').toEqual([]);
@@ -24,23 +27,32 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
 
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+  pageErrors.expectNone();
+});
+
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
   await lectern?.close();
 });
 
-async function link(role: 'instructor' | 'student', subject: string): Promise<string> {
-  const token = await lectern.authenticator.issueRoomToken({ room: ROOM, role, subject });
-  return `${lectern.url}/r/${ROOM}#token=${token}`;
+async function link(room: string, role: 'instructor' | 'student', subject: string): Promise<string> {
+  const token = await lectern.authenticator.issueRoomToken({ room, role, subject });
+  return `${lectern.url}/r/${room}#token=${token}`;
+}
+
+/** A page in a fresh browser profile, watched for uncaught errors. */
+async function newPage(name: string, viewport = { width: 1100, height: 760 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = pageErrors.watch(await context.newPage(), name);
+  page.on('dialog', (dialog) => void dialog.accept());
+  return page;
 }
 
 async function open(url: string, name: string, viewport = { width: 1100, height: 760 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
-  page.on('dialog', (dialog) => void dialog.accept());
+  const page = await newPage(name, viewport);
   await page.goto(url);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
@@ -51,23 +63,59 @@ async function inClass(page: Page): Promise<void> {
   await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
 }
 
+/** A class in `room`: the instructor, then each student, all in the call. */
+async function classWith(room: string, students: string[]): Promise<{ teacher: Page; students: Page[] }> {
+  const teacher = await open(await link(room, 'instructor', 'teacher@uni'), 'Teacher');
+  await inClass(teacher);
+  const pages: Page[] = [];
+  for (const name of students) {
+    const page = await open(await link(room, 'student', `${name.toLowerCase()}@uni`), name);
+    await inClass(page);
+    await teacher.locator(`.tile[aria-label="${name}"]`).waitFor(SLOW);
+    pages.push(page);
+  }
+  return { teacher, students: pages };
+}
+
 function tileData(page: Page, name: string, key: string): Promise<number> {
   return page.locator(`.tile[aria-label="${name}"]`).evaluate((el: HTMLElement, k) => Number(el.dataset[k] ?? 0), key);
 }
 
-describe('a class run from the browser', () => {
-  let teacher: Page;
-  let ann: Page;
-  let ben: Page;
+/** Uncaught page errors a removal causes today (see the it.fails test at the end). */
+const KNOWN_REMOVAL_DEFECTS = [/^\[Troll\] Error: an instructor removed you from this class/, /^\[Teacher\] \w+: resumeConsumer: (no consumer [0-9a-f-]+|internal server error)/];
 
+/** Ben's consumer of the teacher's camera, as the SFU holds it, and the producer behind it. */
+async function cameraConsumer(room: string, viewer: Page, sender: string) {
+  const peerId = await viewer.locator(`.tile[aria-label="${sender}"]`).getAttribute('data-peer-id');
+  expect(peerId, `${sender}'s tile names the peer`).toBeTruthy();
+  // Only the viewer receives the sender's camera in this room: exactly one consumer of it.
+  await expect.poll(() => mediasoupConsumersIn(room, { peerId, source: 'camera' }).length, SLOW).toBe(1);
+  const consumer = mediasoupConsumersIn(room, { peerId, source: 'camera' })[0]!;
+  const producer = mediasoupProducer(consumer.producerId);
+  expect(producer, 'the camera producer is live in the worker').toBeDefined();
+  return { consumer, producer: producer! };
+}
+
+/** Spatial layers (encoding indexes) the SFU is receiving from the sender right now (bitrate above 0). */
+async function layersArriving(producer: NonNullable<ReturnType<typeof mediasoupProducer>>): Promise<number[]> {
+  const stats = await producer.getStats();
+  const encodings = producer.rtpParameters.encodings ?? [];
+  return encodings
+    .map((encoding, index) => ({ index, stat: stats.find((s) => (encoding.rid !== undefined && s.rid === encoding.rid) || (encoding.ssrc !== undefined && s.ssrc === encoding.ssrc)) }))
+    .filter(({ stat }) => (stat?.bitrate ?? 0) > 0)
+    .map(({ index }) => index);
+}
+
+describe('a class run from the browser', () => {
   it('the instructor admits a student from the lobby', async () => {
-    teacher = await open(await link('instructor', 'teacher@uni'), 'Teacher');
+    const room = 'e2e-lobby';
+    const teacher = await open(await link(room, 'instructor', 'teacher@uni'), 'Teacher');
     await inClass(teacher);
     await expect.poll(() => teacher.locator('#instructor-controls').isVisible(), SLOW).toBe(true);
     await teacher.getByRole('button', { name: 'Turn lobby on' }).click();
     await teacher.getByRole('button', { name: 'Turn lobby off' }).waitFor();
 
-    ann = await open(await link('student', 'ann@uni'), 'Ann');
+    const ann = await open(await link(room, 'student', 'ann@uni'), 'Ann');
     await ann.locator('#waiting').waitFor({ state: 'visible' });
     await teacher.getByRole('button', { name: 'Admit Ann' }).click();
     await inClass(ann);
@@ -78,27 +126,29 @@ describe('a class run from the browser', () => {
   }, 60_000);
 
   it('chat messages arrive', async () => {
-    await ann.getByLabel('Message').fill('Will this be on the exam?');
-    await ann.getByLabel('Message').press('Enter');
+    const { teacher, students: [ann] } = await classWith('e2e-chat', ['Ann']);
+    await ann!.getByLabel('Message').fill('Will this be on the exam?');
+    await ann!.getByLabel('Message').press('Enter');
     await teacher.locator('#chat-log li', { hasText: 'Will this be on the exam?' }).waitFor();
     expect(await teacher.locator('#chat-log li .from').last().textContent()).toBe('Ann');
-  }, 30_000);
+  }, 60_000);
 
   it('raised hands appear to the instructor in order', async () => {
-    ben = await open(await link('student', 'ben@uni'), 'Ben');
-    await inClass(ben);
-    await ben.getByRole('button', { name: 'Raise hand' }).click();
+    const { teacher, students: [ann, ben] } = await classWith('e2e-hands', ['Ann', 'Ben']);
+    await ben!.getByRole('button', { name: 'Raise hand' }).click();
     await teacher.locator('#hand-list li').first().waitFor();
-    await ann.getByRole('button', { name: 'Raise hand' }).click();
+    await ann!.getByRole('button', { name: 'Raise hand' }).click();
     await expect.poll(() => teacher.locator('#hand-list li .who').allTextContents(), SLOW).toEqual(['Ben', 'Ann']);
     await teacher.getByRole('button', { name: 'Lower hand of Ben' }).click();
     await expect.poll(() => teacher.locator('#hand-list li .who').allTextContents(), SLOW).toEqual(['Ann']);
-  }, 40_000);
+  }, 60_000);
 
   it('mute all reaches every student and they must ask to unmute', async () => {
+    const { teacher, students } = await classWith('e2e-mute', ['Ann', 'Ben']);
+    const [ann] = students;
     await expect.poll(() => tileData(teacher, 'Ann', 'audioPackets'), { timeout: 20_000 }).toBeGreaterThan(0);
     await teacher.getByRole('button', { name: 'Mute all' }).click();
-    for (const student of [ann, ben]) {
+    for (const student of students) {
       await expect.poll(() => student.locator('#status').textContent(), SLOW).toContain('Raise your hand to ask to unmute');
       expect(await student.locator('#toggle-mic').getAttribute('aria-pressed')).toBe('true');
     }
@@ -112,54 +162,94 @@ describe('a class run from the browser', () => {
       return (await tileData(teacher, 'Ann', 'audioPackets')) - before;
     };
     await expect.poll(growth, { timeout: 10_000, interval: 0 }).toBeLessThan(10);
-    await ann.getByRole('button', { name: 'Unmute mic' }).click();
-    await expect.poll(() => ann.locator('#status').textContent(), SLOW).toContain('raise your hand');
+    await ann!.getByRole('button', { name: 'Unmute mic' }).click();
+    await expect.poll(() => ann!.locator('#status').textContent(), SLOW).toContain('raise your hand');
     await teacher.getByRole('button', { name: 'Allow unmute Ann' }).click();
-    await ann.getByRole('button', { name: 'Unmute mic' }).click();
+    await ann!.getByRole('button', { name: 'Unmute mic' }).click();
     await teacher.locator('.tile[aria-label="Ann"] .badge', { hasText: 'mic off' }).waitFor({ state: 'detached' });
-  }, 60_000);
+  }, 90_000);
 
   it('a shared screen is received as its own tile', async () => {
+    const { teacher, students: [ann] } = await classWith('e2e-screen', ['Ann']);
     await teacher.getByRole('button', { name: 'Share screen' }).click();
-    const screenTile = ann.locator('.tile[aria-label="Teacher (screen)"]');
+    const screenTile = ann!.locator('.tile[aria-label="Teacher (screen)"]');
     await screenTile.waitFor({ timeout: 20_000 });
-    await expect.poll(() => tileData(ann, 'Teacher (screen)', 'framesDecoded'), { timeout: 20_000 }).toBeGreaterThan(0);
-    await ann.screenshot({ path: join(ARTIFACTS, 'classroom-student-view.png') });
+    await expect.poll(() => tileData(ann!, 'Teacher (screen)', 'framesDecoded'), { timeout: 20_000 }).toBeGreaterThan(0);
+    await ann!.screenshot({ path: join(ARTIFACTS, 'classroom-student-view.png') });
     await teacher.screenshot({ path: join(ARTIFACTS, 'classroom-instructor-view.png') });
     await teacher.getByRole('button', { name: 'Stop sharing' }).click();
     await screenTile.waitFor({ state: 'detached', timeout: 10_000 });
-  }, 60_000);
+  }, 90_000);
 
   it('the simulcast layer drops when the receiver’s tile shrinks', async () => {
-    // Up to a minute: under the full suite the teacher's browser may shed its top layers for CPU
-    // for a while (its own adaptation, not the SFU's), and the bandwidth estimate ramps up meanwhile.
-    await expect.poll(() => tileData(ben, 'Teacher', 'frameHeight'), { timeout: 60_000 }).toBeGreaterThanOrEqual(270);
-    const large = await tileData(ben, 'Teacher', 'frameHeight');
-    await ben.setViewportSize({ width: 420, height: 700 });
-    await ben.evaluate(() => {
+    const room = 'e2e-simulcast';
+    const { students: [ben] } = await classWith(room, ['Ben']);
+    const { consumer, producer } = await cameraConsumer(room, ben!, 'Teacher');
+    expect(consumer.type).toBe('simulcast');
+    // Up to a minute: the bandwidth estimate ramps up, and under the full suite the teacher's
+    // browser may shed its top layers for CPU for a while (its own adaptation, not the SFU's).
+    await expect.poll(() => tileData(ben!, 'Teacher', 'frameHeight'), { timeout: 60_000 }).toBeGreaterThanOrEqual(270);
+    await expect.poll(() => consumer.currentLayers?.spatialLayer ?? -1, SLOW).toBeGreaterThanOrEqual(1);
+    const large = await tileData(ben!, 'Teacher', 'frameHeight');
+    const largeLayers = { preferred: consumer.preferredLayers?.spatialLayer, current: consumer.currentLayers?.spatialLayer };
+
+    await ben!.setViewportSize({ width: 420, height: 700 });
+    await ben!.evaluate(() => {
       // Shrink the grid's tiles the way a crowded class would.
       for (const tile of document.querySelectorAll<HTMLElement>('.tile')) tile.style.maxWidth = '200px';
     });
-    await expect.poll(() => tileData(ben, 'Teacher', 'frameHeight'), { timeout: 30_000 }).toBeLessThan(large);
-    console.log(`simulcast: received height ${large} -> ${await tileData(ben, 'Teacher', 'frameHeight')} after the tile shrank`);
-  }, 100_000);
+    // The SFU's choice for Ben: the tile now fits the lowest layer, and that is what it forwards...
+    await expect.poll(() => consumer.preferredLayers?.spatialLayer, { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => consumer.currentLayers?.spatialLayer, { timeout: 30_000 }).toBe(0);
+    // ...while the teacher still sends a higher one: the drop is the SFU's, not the sender's.
+    await expect.poll(async () => Math.max(...(await layersArriving(producer))), { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(() => tileData(ben!, 'Teacher', 'frameHeight'), { timeout: 30_000 }).toBeLessThan(large);
+    console.log(
+      `simulcast: received height ${large} -> ${await tileData(ben!, 'Teacher', 'frameHeight')} after the tile shrank; ` +
+        `SFU layer for Ben ${JSON.stringify(largeLayers)} -> ${JSON.stringify({ preferred: consumer.preferredLayers?.spatialLayer, current: consumer.currentLayers?.spatialLayer })}, ` +
+        `layers arriving from the teacher ${JSON.stringify(await layersArriving(producer))}`,
+    );
+  }, 120_000);
 
   it('a removed participant cannot rejoin with the same link', async () => {
-    const benLink = await link('student', 'ben-removed@uni');
-    const context = await browser.newContext();
-    contexts.push(context);
-    const troll = await context.newPage();
-    await troll.goto(benLink);
-    await troll.getByLabel('Your name').fill('Troll');
-    await troll.getByRole('button', { name: 'Join' }).click();
+    const room = 'e2e-remove';
+    const { teacher } = await classWith(room, []);
+    const trollLink = await link(room, 'student', 'troll@uni');
+    const troll = await open(trollLink, 'Troll');
     await inClass(troll);
     await teacher.getByRole('button', { name: 'Remove Troll' }).click();
     await expect.poll(() => troll.locator('#status').textContent(), SLOW).toContain('removed');
     await teacher.locator('.tile[aria-label="Troll"]').waitFor({ state: 'detached' });
-    await troll.goto(benLink);
+    await troll.goto(trollLink);
     await troll.reload();
     await troll.getByLabel('Your name').fill('Troll again');
     await troll.getByRole('button', { name: 'Join' }).click();
     await expect.poll(() => troll.locator('#prejoin-error').textContent(), SLOW).toContain('removed');
+    // Taken here so afterEach fails on any other page error; tracked by the it.fails test below.
+    expect(pageErrors.take().filter((error) => !KNOWN_REMOVAL_DEFECTS.some((known) => known.test(error)))).toEqual([]);
+  }, 60_000);
+
+  // Known client defects, outside this suite to fix (client/src/RoomClient.ts), found by failing
+  // tests on uncaught page errors:
+  //  - RoomClient.join's lobby `outcome` promise (line ~119-123) still rejects on 'removed' after
+  //    the participant was admitted, and nobody awaits it then: the removed person's page gets an
+  //    unhandled rejection "an instructor removed you from this class".
+  //  - `void this.#onConsumerAdded(data)` (line ~160) awaits resumeConsumer (line ~298) unguarded:
+  //    when the track closes before the reply (its sender removed or gone), the server's not_found
+  //    becomes an unhandled rejection "resumeConsumer: no consumer <id>" in every other page.
+  //    When the close lands during the resume, sfu/PeerMedia.ts resumeConsumer (line ~223) lets
+  //    mediasoup's closed-consumer error through unmapped, and the page gets "resumeConsumer:
+  //    internal server error" instead (a server-side defect: it should be not_found).
+  // When the client is fixed this test fails: turn it into a plain `it` and drop the filter above.
+  it.fails('removing a participant leaves no uncaught error in any page (fails today: known client defects)', async () => {
+    const room = 'e2e-remove-clean';
+    const { teacher } = await classWith(room, ['Ann']);
+    const troll = await open(await link(room, 'student', 'troll@uni'), 'Troll');
+    await inClass(troll);
+    await teacher.getByRole('button', { name: 'Remove Troll' }).click();
+    await expect.poll(() => troll.locator('#status').textContent(), SLOW).toContain('removed');
+    await teacher.locator('.tile[aria-label="Troll"]').waitFor({ state: 'detached' });
+    await teacher.waitForTimeout(1000);
+    expect(pageErrors.take()).toEqual([]);
   }, 60_000);
 });

@@ -2,10 +2,10 @@
 // second participant is in it, and every request, WebSocket, ICE server and ICE candidate the pages
 // use is recorded. Only the server's own origin and loopback addresses are allowed. A second Lectern
 // that hands out a public STUN server must be caught, so the detector is known to work.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
-import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { findLeaks, LeakRecorder } from '../helpers/leakRecorder.js';
 
 const PUBLIC_STUN = 'stun:stun.l.google.com:19302';
@@ -13,6 +13,7 @@ const PUBLIC_STUN = 'stun:stun.l.google.com:19302';
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const lecterns: TestLectern[] = [];
+const pageErrors = new PageErrors();
 
 beforeAll(async () => {
   // The namespace is what makes "nothing leaves the machine" true; refuse to run without it.
@@ -20,10 +21,14 @@ beforeAll(async () => {
   browser = await launchChromium();
 }, 60_000);
 
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+  for (const lectern of lecterns.splice(0)) await lectern.close();
+  pageErrors.expectNone();
+});
+
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
-  for (const lectern of lecterns) await lectern.close();
 });
 
 /** A fresh profile with the recorder installed, joined to `room` on `lectern` as `name`. */
@@ -31,8 +36,7 @@ async function joinRecorded(lectern: TestLectern, room: string, name: string): P
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
   contexts.push(context);
   const recorder = await LeakRecorder.install(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+  const page = pageErrors.watch(await context.newPage(), name);
   await page.goto(`${lectern.url}/r/${room}`);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();

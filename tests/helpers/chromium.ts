@@ -2,7 +2,7 @@
 // microphone. Tests that use it run inside a loopback-only network namespace (scripts/in-netns.sh).
 // playwright-core gives every launch a fresh, empty profile directory of its own.
 import { networkInterfaces } from 'node:os';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -33,4 +33,36 @@ export function nonLoopbackInterfaces(): string[] {
   return Object.entries(networkInterfaces())
     .filter(([, addresses]) => addresses?.some((a) => !a.internal))
     .map(([name]) => name);
+}
+
+/**
+ * Uncaught errors of the pages it watches (Playwright's `pageerror`: an exception or unhandled
+ * rejection in the page's own scripts). A client that throws is a failing test, not a log line:
+ * watch every page (or context) a test opens, and call `expectNone()` in afterEach.
+ */
+export class PageErrors {
+  readonly #errors: string[] = [];
+
+  /** Record uncaught errors of `page`, labelled with `name` (the participant). */
+  watch(page: Page, name: string): Page {
+    page.on('pageerror', (error) => this.#errors.push(`[${name}] ${error.stack ?? error.message}`));
+    return page;
+  }
+
+  /** Record uncaught errors of every page `context` opens from now on. */
+  watchContext(context: BrowserContext, name: string): BrowserContext {
+    context.on('page', (page) => this.watch(page, name));
+    return context;
+  }
+
+  /** Errors recorded since the last call (and forget them). */
+  take(): string[] {
+    return this.#errors.splice(0);
+  }
+
+  /** Fail if any watched page threw since the last call. */
+  expectNone(): void {
+    const errors = this.take();
+    if (errors.length > 0) throw new Error(`uncaught error(s) in the page:\n${errors.join('\n')}`);
+  }
 }

@@ -80,7 +80,7 @@ describe('example stack: Germany', () => {
     expect([block.inputs.blockPublicAcls, block.inputs.blockPublicPolicy, block.inputs.ignorePublicAcls, block.inputs.restrictPublicBuckets]).toEqual([true, true, true, true]);
     const logs = resources.find((r) => r.type === 'aws:cloudwatch/logGroup:LogGroup')!;
     expect(logs.inputs.retentionInDays).toBe(30);
-    expect(logs.inputs.kmsKeyId).toBeTruthy();
+    expect(logs.inputs.kmsKeyId, 'logs encrypted with the store key').toBe(`arn:aws:mock:::${key.name}`);
     const lifecycle = resources.find((r) => r.type === 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration')!;
     expect(lifecycle.inputs.rules[0].expiration.days).toBe(365);
   });

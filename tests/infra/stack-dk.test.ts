@@ -2,7 +2,7 @@
 // control plane, EBS key and TURN credential in Sweden, accepted explicitly and reported.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/index.js';
-import { runProgram, stackConfig, type Invoked, type Recorded } from './support/harness.js';
+import { INSTANCE_TYPE_OFFERINGS, runProgram, stackConfig, type Invoked, type Recorded } from './support/harness.js';
 import { cloudConfig, expectNoPlainSecret, expectPinnedProvider, expectPoliciesPass, ingressOf, inventory, userDataOf } from './support/checks.js';
 
 let resources: Recorded[];
@@ -114,4 +114,15 @@ describe('example stack: Denmark (Copenhagen Local Zone)', () => {
   it('passes every residency policy for DK', async () => {
     await expectPoliciesPass(resources, 'DK');
   });
+
+  it('fails the program when the instance type is not offered in the Copenhagen zone', async () => {
+    const base = stackConfig('Pulumi.example-dk.yaml');
+    const deployment = JSON.parse(base['lectern:deployment']!);
+    // Offered in Frankfurt's and Calgary's zones, not in Copenhagen's Local Zone.
+    deployment.sfu.instanceType = 'c6i.2xlarge';
+    expect(INSTANCE_TYPE_OFFERINGS['eu-north-1-cph-1a']).not.toContain('c6i.2xlarge');
+    expect(INSTANCE_TYPE_OFFERINGS['eu-central-1a']).toContain('c6i.2xlarge');
+    const refused = runProgram({ ...base, 'lectern:deployment': JSON.stringify(deployment) }, 'lectern', 'example-dk-refused');
+    await expect(refused).rejects.toThrow('lectern-media: instance type c6i.2xlarge is not offered in eu-north-1-cph-1a; choose one that is');
+  }, 60_000);
 });

@@ -102,8 +102,11 @@ describe('moderation', () => {
     await ann.client.notification('unmuteAllowed');
     await ann.client.ok('resumeProducer', { producerId: mic.producerId as string });
     await teacher.client.notification('consumerResumed', (d) => d.consumerId === consumer.consumerId);
-    // The instructor's own microphone was not touched.
-    expect(teacherMic.producerId).toBeDefined();
+    // The instructor's own microphone was not touched: Ann's consumer of it never paused, and in
+    // the worker its producer is still live.
+    const ofTeacher = await ann.client.notification('consumerAdded', (d) => d.producerId === teacherMic.producerId);
+    expect(ann.client.received('consumerPaused').filter((d) => d.consumerId === ofTeacher.consumerId)).toEqual([]);
+    expect(mediasoupConsumer(ofTeacher.consumerId)?.producerPaused).toBe(false);
     expect(teacher.client.received('moderatorMuted')).toHaveLength(0);
   });
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { load } from 'js-yaml';
+import { vi } from 'vitest';
 import type { PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
 
 /** Repository root. */
@@ -39,6 +40,40 @@ export function stackConfig(file: string, extra: Record<string, unknown> = {}): 
   return out;
 }
 
+/**
+ * Which instance types EC2 offers where, as DescribeInstanceTypeOfferings answers it: the zones
+ * the example stacks use, abridged to the families Lectern's hosts pick from. Regions' zones offer
+ * the common families in many sizes; a Local Zone offers a few (Copenhagen: C5, M5, R5, T3 in
+ * some sizes), which is why the program asks before it places a host.
+ */
+export const INSTANCE_TYPE_OFFERINGS: Readonly<Record<string, readonly string[]>> = {
+  'eu-central-1a': ['t3.small', 't3.medium', 't3.large', 't3.xlarge', 'c5.large', 'c5.xlarge', 'c5.2xlarge', 'c5.4xlarge', 'c6i.large', 'c6i.xlarge', 'c6i.2xlarge', 'c6i.4xlarge', 'm5.xlarge', 'm6i.xlarge', 'r5.xlarge'],
+  'eu-central-1-ham-1a': ['t3.medium', 't3.xlarge', 'c5.2xlarge', 'c5.4xlarge', 'm5.2xlarge', 'r5.2xlarge'],
+  'ca-west-1a': ['t3.micro', 't3.small', 't3.medium', 't3.large', 'c6i.large', 'c6i.xlarge', 'c6i.2xlarge', 'c6i.4xlarge', 'm6i.xlarge', 'r6i.xlarge'],
+  'eu-north-1-cph-1a': ['t3.medium', 't3.xlarge', 'c5.xlarge', 'c5.2xlarge', 'c5.4xlarge', 'm5.2xlarge', 'r5.2xlarge'],
+};
+
+/** What EC2 answers for an offerings query: the offered pairs matching every filter (values are alternatives, `*` a wildcard). */
+function describeInstanceTypeOfferings(inputs: Record<string, any>): Record<string, unknown> {
+  if ((inputs.locationType ?? 'region') !== 'availability-zone') throw new Error(`offerings mock: only availability-zone offerings are tabled, not ${inputs.locationType}`);
+  const filters = (inputs.filters ?? []) as Array<{ name: string; values: string[] }>;
+  const literal = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map(literal).join('.*')}$`);
+  const matches = (name: string, value: string) => filters.filter((f) => f.name === name).every((f) => f.values.some((v) => glob(v).test(value)));
+  for (const f of filters) if (f.name !== 'location' && f.name !== 'instance-type') throw new Error(`offerings mock: filter ${f.name} is not tabled`);
+  const offered = Object.entries(INSTANCE_TYPE_OFFERINGS).flatMap(([location, types]) => types.map((type) => ({ location, type })));
+  const found = offered.filter((o) => matches('location', o.location) && matches('instance-type', o.type));
+  return { instanceTypes: found.map((o) => o.type), locations: found.map((o) => o.location), locationTypes: found.map(() => 'availability-zone'), id: 'offerings' };
+}
+
+/** The program failed, as `pulumi preview` would report it: every distinct error it raised. */
+export class ProgramError extends Error {
+  constructor(readonly errors: readonly string[]) {
+    super(`the Pulumi program failed:\n${errors.join('\n')}`);
+    this.name = 'ProgramError';
+  }
+}
+
 let counter = 0;
 const ipFor = (name: string): string => `203.0.113.${10 + (name.length + counter++) % 200}`;
 
@@ -72,12 +107,8 @@ export async function runProgram(config: Record<string, string>, project = 'lect
             return { accountId: '123456789012', arn: 'arn:aws:iam::123456789012:user/ci', userId: 'ci', id: '123456789012' };
           case 'aws:ec2/getAmi:getAmi':
             return { id: 'ami-0ubuntu2404', name: 'ubuntu-noble-24.04' };
-          case 'aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings': {
-            const filters = (args.inputs.filters ?? []) as Array<{ name: string; values: string[] }>;
-            const wanted = filters.find((f) => f.name === 'instance-type')?.values ?? [];
-            const zone = filters.find((f) => f.name === 'location')?.values ?? [];
-            return { instanceTypes: wanted, locations: zone, locationTypes: ['availability-zone'], id: 'offerings' };
-          }
+          case 'aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings':
+            return describeInstanceTypeOfferings(args.inputs);
           default:
             throw new Error(`unmocked invoke ${args.token}`);
         }
@@ -87,10 +118,36 @@ export async function runProgram(config: Record<string, string>, project = 'lect
     stack,
     false,
   );
-  const program = (await import('../../../infra/index.js')) as Record<string, unknown>;
+  // An error raised while a resource's inputs resolve (an apply that throws, as Host does for an
+  // instance type the zone does not offer) reaches Pulumi's language host as an unhandled
+  // rejection, and the host fails the program. Do the same while the program runs, instead of
+  // leaving it to vitest as a stray error.
+  const errors: string[] = [];
+  let fail: (error: ProgramError) => void = () => undefined;
+  const failure = new Promise<never>((_resolve, reject) => (fail = reject));
+  failure.catch(() => undefined);
+  const onRejection = (reason: unknown): void => {
+    errors.push(reason instanceof Error ? reason.message : String(reason));
+    fail(new ProgramError(errors));
+  };
+  const others = process.listeners('unhandledRejection');
+  process.removeAllListeners('unhandledRejection');
+  process.on('unhandledRejection', onRejection);
   const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
-  await settle(() => resources.length);
+  try {
+    // Each run evaluates the program afresh, as each `pulumi preview` does.
+    vi.resetModules();
+    const program = (await import('../../../infra/index.js')) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(program)) outputs[key] = await Promise.race([resolve(value), failure]);
+    await settle(() => resources.length);
+  } catch (error) {
+    if (!(error instanceof ProgramError)) throw error;
+    await settle(() => errors.length);
+  } finally {
+    process.off('unhandledRejection', onRejection);
+    for (const listener of others) process.on('unhandledRejection', listener);
+  }
+  if (errors.length > 0) throw new ProgramError([...new Set(errors)]);
   return { resources, invokes, outputs };
 }
 
