@@ -21,3 +21,8 @@ mediasoup.observer.on('newworker', (worker) => {
 export function mediasoupConsumer(id: string): types.Consumer | undefined {
   return consumers.get(id);
 }
+
+/** Every live mediasoup consumer (in every worker of this process). */
+export function mediasoupConsumers(): types.Consumer[] {
+  return [...consumers.values()];
+}
