@@ -1,5 +1,5 @@
 // Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi (never a downloaded browser:
-// puppeteer-core has none, and PUPPETEER_SKIP_DOWNLOAD keeps anything else from fetching one),
+// puppeteer-core fetches none, and scripts/install.sh sets PUPPETEER_SKIP_DOWNLOAD for npm ci),
 // with fake camera and microphone. Playwright cannot drive a stock Firefox, puppeteer can.
 // Tests that use it run inside a loopback-only network namespace (scripts/in-netns.sh).
 // Recipe and pitfalls: ../shared/notes/firefox.md.
@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-
-process.env.PUPPETEER_SKIP_DOWNLOAD = '1';
 
 export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 
