@@ -61,7 +61,8 @@ export function wrapPeerConnection(): void {
       recorder.iceServers.push(urlsOf(config));
       this.addEventListener('icecandidate', (event) => {
         const c = event.candidate;
-        if (c) recorder.gathered.push({ address: c.address, type: c.type, protocol: c.protocol, url: (c as RTCIceCandidate & { url?: string | null }).url ?? (event as RTCPeerConnectionIceEvent & { url?: string | null }).url ?? null });
+        // An empty candidate string marks the end of candidates (Firefox sends one), not an address.
+        if (c?.candidate) recorder.gathered.push({ address: c.address, type: c.type, protocol: c.protocol, url: (c as RTCIceCandidate & { url?: string | null }).url ?? (event as RTCPeerConnectionIceEvent & { url?: string | null }).url ?? null });
       });
       this.addEventListener('icecandidateerror', (event) => {
         const e = event as RTCPeerConnectionIceErrorEvent;
