@@ -35,8 +35,10 @@ apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nfta
 # npm ci wipes node_modules; skip it when the installed tree already matches the lock file.
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if [ "$(cat node_modules/.lectern-lock 2>/dev/null)" != "$lock_hash" ]; then
-  # mediasoup's own postinstall would try GitHub; the worker is handled below instead.
-  MEDIASOUP_WORKER_BIN=/dev/null npm ci --no-audit --no-fund --loglevel=error
+  # mediasoup's own postinstall would try GitHub; the worker is handled below instead. The browser
+  # tests drive Debian's chromium and firefox-esr: no npm package may fetch a browser of its own.
+  MEDIASOUP_WORKER_BIN=/dev/null PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+    npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.lectern-lock
 fi
 

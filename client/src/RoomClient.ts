@@ -16,13 +16,25 @@ export interface RemoteTrack {
   getStats(): Promise<RTCStatsReport>;
 }
 
-// Camera simulcast: three layers at 1/4, 1/2 and full size, three temporal layers each, so the
+// Camera simulcast: three layers at 1/4, 1/2 and full size, each with temporal layers, so the
 // server can give every receiver the layer that fits its tile and its bandwidth.
-const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
-  { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
-  { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
-  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
+const CAMERA_LAYERS: types.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
 ];
+
+/**
+ * Camera encodings as this browser really sends them. The server trusts the declared temporal
+ * layers: declare one it never gets and every viewer stays a layer below what it asks for.
+ * Firefox ignores `scalabilityMode` and always sends two temporal layers per simulcast layer;
+ * Chromium sends the three it is asked for. Told by mediasoup-client's handler (`Firefox120`,
+ * `Chrome111`...), which is what drives the sender, not by the user agent string.
+ */
+export function cameraEncodings(handlerName: string): types.RtpEncodingParameters[] {
+  const scalabilityMode = handlerName.startsWith('Firefox') ? 'L1T2' : 'L1T3';
+  return CAMERA_LAYERS.map((layer) => ({ ...layer, scalabilityMode }));
+}
 // Slides: sharp text at a low frame rate, one layer (students on weak links get audio and slides first).
 const SCREEN_ENCODINGS: types.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 5 }];
 
@@ -197,7 +209,7 @@ export class RoomClient {
     const transport = this.#sendTransport;
     if (!transport) throw new Error('not connected');
     if (source === 'screen') track.contentHint = 'detail';
-    const encodings = source === 'camera' ? CAMERA_ENCODINGS : source === 'screen' ? SCREEN_ENCODINGS : undefined;
+    const encodings = source === 'camera' ? cameraEncodings(this.#device.handlerName) : source === 'screen' ? SCREEN_ENCODINGS : undefined;
     const producer = await transport.produce({ track, appData: { source }, stopTracks: false, ...(encodings ? { encodings } : {}) });
     this.#producers.set(source, producer);
     producer.on('trackended', () => void this.unpublish(source));

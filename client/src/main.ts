@@ -129,7 +129,15 @@ function wireScreenShare(client: RoomClient, allowed: boolean): void {
       await client.unpublish('screen');
     } else {
       // Slides: full resolution, few frames; the encoder is told the content is detail, not motion.
-      const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { max: 5 }, width: { max: 1920 }, height: { max: 1080 } }, audio: false });
+      let stream: MediaStream;
+      try {
+        stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { max: 5 }, width: { max: 1920 }, height: { max: 1080 } }, audio: false });
+      } catch (error) {
+        // Cancelled in the picker, refused, or nothing this browser can capture (Firefox finds
+        // no screen without a display server): say so instead of failing silently.
+        setStatus(`Could not share the screen: ${(error as Error).message}`);
+        return;
+      }
       const track = stream.getVideoTracks()[0];
       if (!track) return;
       await client.publish('screen', track).catch((error: Error) => {

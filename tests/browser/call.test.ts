@@ -8,6 +8,7 @@ import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { LossyUdpRelay } from '../helpers/lossyRelay.js';
 import { LeakRecorder } from '../helpers/leakRecorder.js';
+import { networkPath, type NetworkPath } from '../helpers/networkPath.js';
 import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
@@ -64,41 +65,6 @@ async function tileStats(page: Page, name: string): Promise<{ framesDecoded: num
     framesDecoded: Number(el.dataset.framesDecoded ?? 0),
     audioPackets: Number(el.dataset.audioPackets ?? 0),
   }));
-}
-
-/**
- * The page's path to the SFU, changed by rewriting the server's candidates in every remote
- * description: `blockUdp` drops the UDP ones (a campus network that blocks UDP: only ICE-TCP is
- * left); `udpVia` sends UDP to a relay port instead of the worker's (and drops TCP, so media
- * cannot go around the relay).
- */
-interface NetworkPath {
-  blockUdp?: boolean;
-  /** Worker UDP port -> port to use instead. */
-  udpVia?: Record<string, number>;
-}
-
-function networkPath(path: NetworkPath): void {
-  const candidate = /^(a=candidate:\S+ \d+ )(udp|tcp)( \d+ \S+ )(\d+)( .*)$/i;
-  const rewrite = (line: string): string | undefined => {
-    const m = candidate.exec(line);
-    if (!m) return line;
-    const udp = m[2]!.toLowerCase() === 'udp';
-    if (udp && path.blockUdp) return undefined;
-    if (!path.udpVia) return line;
-    if (!udp) return undefined;
-    return `${m[1]}${m[2]}${m[3]}${path.udpVia[m[4]!] ?? m[4]}${m[5]}`;
-  };
-  const proto = RTCPeerConnection.prototype;
-  const setRemote = proto.setRemoteDescription as (this: RTCPeerConnection, d: RTCSessionDescriptionInit) => Promise<void>;
-  proto.setRemoteDescription = function (this: RTCPeerConnection, description: RTCSessionDescriptionInit) {
-    const sdp = description.sdp
-      ?.split('\r\n')
-      .map(rewrite)
-      .filter((line) => line !== undefined)
-      .join('\r\n');
-    return setRemote.call(this, sdp === undefined ? description : { type: description.type, sdp });
-  } as typeof proto.setRemoteDescription;
 }
 
 /** Transport protocol of the selected candidate pair of every PeerConnection in the page. */

@@ -37,8 +37,11 @@ export interface LeakRecording {
   webrtc: WebRtcRecording[];
 }
 
-/** Runs in the page before any of its scripts. Kept self-contained: it is serialised, not imported. */
-function wrapPeerConnection(): void {
+/**
+ * Runs in the page before any of its scripts (Playwright's addInitScript, Puppeteer's
+ * evaluateOnNewDocument). Kept self-contained: it is serialised, not imported.
+ */
+export function wrapPeerConnection(): void {
   type Recorder = {
     pcs: RTCPeerConnection[];
     iceServers: string[][];
@@ -58,7 +61,8 @@ function wrapPeerConnection(): void {
       recorder.iceServers.push(urlsOf(config));
       this.addEventListener('icecandidate', (event) => {
         const c = event.candidate;
-        if (c) recorder.gathered.push({ address: c.address, type: c.type, protocol: c.protocol, url: (c as RTCIceCandidate & { url?: string | null }).url ?? (event as RTCPeerConnectionIceEvent & { url?: string | null }).url ?? null });
+        // An empty candidate string marks the end of candidates (Firefox sends one), not an address.
+        if (c?.candidate) recorder.gathered.push({ address: c.address, type: c.type, protocol: c.protocol, url: (c as RTCIceCandidate & { url?: string | null }).url ?? (event as RTCPeerConnectionIceEvent & { url?: string | null }).url ?? null });
       });
       this.addEventListener('icecandidateerror', (event) => {
         const e = event as RTCPeerConnectionIceErrorEvent;
@@ -75,8 +79,13 @@ function wrapPeerConnection(): void {
   if (w.webkitRTCPeerConnection) w.webkitRTCPeerConnection = RecordedPeerConnection;
 }
 
+/** A page of either driver (Playwright or Puppeteer): both evaluate a function in the page. */
+export interface EvaluatingPage {
+  evaluate<R>(fn: () => Promise<R>): Promise<R>;
+}
+
 /** Collect what the wrapped peer connections did, including getStats() candidates and selected pairs. */
-async function readWebRtc(page: Page): Promise<WebRtcRecording> {
+export async function readWebRtc(page: EvaluatingPage): Promise<WebRtcRecording> {
   return page.evaluate(async () => {
     type Candidate = { address: string | null; type: string | null; protocol: string | null; url: string | null };
     const recorder = (window as unknown as {
@@ -102,6 +111,8 @@ async function readWebRtc(page: Page): Promise<WebRtcRecording> {
         if (r.type === 'remote-candidate') remote.push(candidate(r));
         if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string') selected.add(r.selectedCandidatePairId);
       }
+      // Firefox has no transport stats; it marks the selected pair itself (non-standard `selected`).
+      if (selected.size === 0) for (const r of reports.values()) if (r.type === 'candidate-pair' && r.selected === true) selected.add(String(r.id));
       for (const id of selected) {
         const pair = reports.get(id);
         const local = candidate(reports.get(String(pair?.localCandidateId)));

@@ -45,3 +45,8 @@ export function mediasoupConsumersIn(roomName: string, appData: Record<string, u
     (consumer) => roomOf.get(consumer.id) === roomName && Object.entries(appData).every(([key, value]) => consumer.appData[key] === value),
   );
 }
+
+/** Every live mediasoup consumer (in every worker of this process). */
+export function mediasoupConsumers(): types.Consumer[] {
+  return [...consumers.values()];
+}
