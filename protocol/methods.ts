@@ -25,8 +25,11 @@ export const IceServer = Type.Object({
 const IceOffer = {
   iceServers: Type.Array(IceServer),
   iceTransportPolicy: Type.Union([Type.Literal('all'), Type.Literal('relay')]),
-  /** When the TURN credential in `iceServers` stops opening relays (ms since the epoch); absent without TURN. */
-  iceServersExpireAt: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * Seconds from this reply until the TURN credential in `iceServers` stops opening relays; absent
+   * without TURN. Relative, so a browser whose clock is wrong still renews in time.
+   */
+  iceServersTtlSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
 };
 
 export const ProducerInfo = Type.Object({
@@ -93,7 +96,7 @@ export const Methods = {
     }),
   ),
   /**
-   * A fresh TURN credential of my own (the one from `join` expires at `iceServersExpireAt`); the
+   * A fresh TURN credential of my own (the one from `join` lasts `iceServersTtlSeconds`); the
    * client hands it to its transports before the old one expires, so a later ICE restart can still
    * allocate a relay.
    */

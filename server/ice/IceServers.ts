@@ -10,8 +10,8 @@ import { TurnCredentials } from './TurnCredentials.js';
 export interface IceOffer {
   iceServers: IceServer[];
   iceTransportPolicy: 'all' | 'relay';
-  /** When the minted TURN credential expires (ms since the epoch); absent without a TURN relay. */
-  iceServersExpireAt?: number;
+  /** Seconds until the minted TURN credential expires; absent without a TURN relay. */
+  iceServersTtlSeconds?: number;
 }
 
 // coturn accepts any secret; HMAC-SHA1 with fewer than 32 characters of secret is guessable offline
@@ -53,9 +53,9 @@ export class IceServers {
     const iceServers = this.#static.map((s) => ({ ...s, urls: [...s.urls] }));
     const offer: IceOffer = { iceServers, iceTransportPolicy: this.#relayOnly ? 'relay' : 'all' };
     if (this.#turn) {
-      const { username, credential, expiresAt } = this.#turn.credentials.mint(peerId, now);
+      const { username, credential } = this.#turn.credentials.mint(peerId, now);
       iceServers.push({ urls: [...this.#turn.urls], username, credential });
-      offer.iceServersExpireAt = expiresAt;
+      offer.iceServersTtlSeconds = this.#turn.credentials.ttlSeconds;
     }
     return offer;
   }

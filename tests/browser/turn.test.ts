@@ -210,6 +210,54 @@ describe('credentials that expire', () => {
   }, 60_000);
 });
 
+/** The TURN entry each open PeerConnection of the page holds now (what its next gathering would use). */
+async function heldTurnCredentials(page: Page): Promise<Array<{ urls: string; username: string; credential: string }>> {
+  return page.evaluate(() =>
+    (window as unknown as { __leakRecorder: { pcs: RTCPeerConnection[] } }).__leakRecorder.pcs
+      .filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => {
+        const server = pc.getConfiguration().iceServers!.find((s) => String(s.urls).startsWith('turn'))!;
+        return { urls: ([] as string[]).concat(server.urls)[0]!, username: String(server.username), credential: String(server.credential) };
+      }),
+  );
+}
+
+describe('renewal before expiry', () => {
+  it('the client swaps in a fresh credential before its first expires; coturn then refuses the old and accepts the new', async () => {
+    const ttl = 60; // the shortest the schema allows; the client renews at 80 % (48 s)
+    const lectern = await startLectern({ ice: { relayOnly: true, turn: { urls: [coturn.udpUrl], secret: coturn.secret, credentialTtlSeconds: ttl } } });
+    try {
+      const ada = await joinAs(lectern, 'turn-renewal', 'Ada');
+      const bob = await joinAs(lectern, 'turn-renewal', 'Bob');
+      await expectDecoding(ada, 'Bob');
+      const first = await heldTurnCredentials(ada);
+      expect(first).toHaveLength(2);
+      const firstExpiry = Number(first[0]!.username.split(':')[0]);
+      // Renewed on both transports, with a later expiry, before the first one expired.
+      await expect
+        .poll(async () => (await heldTurnCredentials(ada)).map((c) => Number(c.username.split(':')[0]) > firstExpiry), { timeout: 70_000, interval: 1000 })
+        .toEqual([true, true]);
+      expect(Date.now() / 1000).toBeLessThan(firstExpiry);
+      const renewed = (await heldTurnCredentials(ada))[0]!;
+      expect(renewed.username.split(':')[1]).toBe(first[0]!.username.split(':')[1]);
+      // Past the first credential's expiry: coturn refuses it and accepts the renewed one.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (firstExpiry + 2) * 1000 - Date.now())));
+      const probe = await (await browser.newContext()).newPage();
+      const old = await gatherRelay(probe, first[0]!);
+      expect(old.relays).toEqual([]);
+      expect(old.errors.map((e) => e.errorCode)).toContain(401);
+      expect((await gatherRelay(probe, renewed)).relays.length).toBeGreaterThan(0);
+      await probe.context().close();
+      // And the class carried on meanwhile: both still decode each other through the relay.
+      await expectDecoding(ada, 'Bob');
+      await expectDecoding(bob, 'Ada');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await lectern.close();
+    }
+  }, 150_000);
+});
+
 describe('TURN over TLS needs a certificate browsers trust', () => {
   it('a Chromium without --ignore-certificate-errors gets no relay from a turns: server with a self-signed certificate', async () => {
     const context = await browser.newContext();

@@ -41,7 +41,7 @@ function expectTurnCredential(reply: Record<string, unknown>, peerId: string, se
   expect(Number(expiry)).toBeGreaterThanOrEqual(Math.floor(sentAt / 1000) + TTL);
   expect(Number(expiry)).toBeLessThanOrEqual(Math.floor(repliedAt / 1000) + TTL);
   expect(turn.credential).toBe(createHmac('sha1', SECRET).update(turn.username!).digest('base64'));
-  expect(reply.iceServersExpireAt).toBe(Number(expiry) * 1000);
+  expect(reply.iceServersTtlSeconds).toBe(TTL);
   expect(reply.iceTransportPolicy).toBe('relay');
   return turn.username!;
 }

@@ -53,7 +53,7 @@ describe('IceServers', () => {
     const now = 1_800_000_000_000;
     const offer = ice.iceServersFor('peer-7', now);
     expect(offer.iceTransportPolicy).toBe('relay');
-    expect(offer.iceServersExpireAt).toBe((1_800_000_000 + 900) * 1000);
+    expect(offer.iceServersTtlSeconds).toBe(900);
     expect(offer.iceServers).toEqual([
       { urls: ['stun:turn.example.edu:3478'] },
       { urls: ['turns:turn.example.edu:5349?transport=tcp'], username: '1800000900:peer-7', credential: opensslHmac(SECRET, '1800000900:peer-7') },
