@@ -49,8 +49,12 @@ export const TurnSchema = Type.Object(
     /** UDP relay ports coturn allocates; only the SFU's address may reach them. */
     relayPortMin: Type.Integer({ minimum: 1024, maximum: 65535, default: 49152 }),
     relayPortMax: Type.Integer({ minimum: 1024, maximum: 65535, default: 49999 }),
-    /** Long-term TURN user handed to browsers; the credential is the secret `lectern:turnCredential`. */
-    username: Type.String({ pattern: '^[a-z][a-z0-9_-]{2,31}$', default: 'lectern' }),
+    /**
+     * Lifetime of the TURN credential each participant gets (config `ice.turn.credentialTtlSeconds`;
+     * unset, the server's default). coturn checks them against the stack secret `lectern:turnCredential`
+     * (its static-auth-secret); no long-lived TURN password is ever handed to a browser.
+     */
+    credentialTtlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400 })),
   },
   { additionalProperties: false, default: {} },
 );

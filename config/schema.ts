@@ -60,10 +60,41 @@ export const MediaSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * The deployment's own TURN relay, with credentials that expire (coturn's TURN REST API scheme:
+ * `use-auth-secret` + `static-auth-secret`). The server signs a fresh credential for every join and
+ * every renewal; a browser never holds a password that outlives its class.
+ */
+export const TurnRelaySchema = Type.Object(
+  {
+    /** turn:/turns: URLs of the relay, e.g. `turns:turn.example.edu:5349?transport=tcp`. */
+    urls: Type.Array(Type.String({ pattern: '^turns?:' }), { minItems: 1 }),
+    /** coturn's `static-auth-secret`, inline. Give exactly one of `secret` and `secretFile`. */
+    secret: Type.Optional(Type.String({ minLength: 32 })),
+    /** A file holding the secret (first line), read once at start-up: keeps the secret out of the config file. */
+    secretFile: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * How long a minted credential may open new relay allocations. coturn checks the expiry when a
+     * browser authenticates an allocation, so a credential must outlast the first ICE gathering and
+     * any ICE restart before the next renewal; the client renews well before expiry, and a resumed
+     * session gets a new one. Two hours covers a double lecture with its break without renewal; a
+     * leaked credential is worthless after that.
+     */
+    credentialTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 7200 }),
+  },
+  { additionalProperties: false },
+);
+
 export const IceSchema = Type.Object(
   {
-    /** Handed to clients verbatim. Empty by default: a local Lectern needs no relay and talks to no one. */
+    /**
+     * Handed to clients verbatim. Empty by default: a local Lectern needs no relay and talks to no one.
+     * For the deployment's TURN use `turn` (credentials that expire); a static TURN password here never
+     * expires and the audit reports it.
+     */
     servers: Type.Array(IceServerSchema, { default: [] }),
+    /** The deployment's TURN relay; each participant gets a short-lived credential of its own. */
+    turn: Type.Optional(TurnRelaySchema),
     /** Let clients use only relayed candidates (campus networks that forbid direct UDP). */
     relayOnly: Type.Boolean({ default: false }),
   },
@@ -153,4 +184,6 @@ export const LecternConfigSchema = Type.Object(
 
 export type LecternConfig = Static<typeof LecternConfigSchema>;
 export type IceServer = Static<typeof IceServerSchema>;
+export type IceConfig = Static<typeof IceSchema>;
+export type TurnRelayConfig = Static<typeof TurnRelaySchema>;
 export { Port };

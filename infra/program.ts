@@ -82,7 +82,6 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     tlsPort: deployment.turn.tlsPort,
     relayPortMin: deployment.turn.relayPortMin,
     relayPortMax: deployment.turn.relayPortMax,
-    username: deployment.turn.username,
     allowedPeer: sfuAddress,
     publicAddress,
   });

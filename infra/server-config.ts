@@ -10,9 +10,12 @@ export interface DeployedAddresses {
   readonly announcedAddress: string;
 }
 
+/** Where the host puts coturn's shared secret at boot (tmpfs), for the server to sign TURN credentials with. */
+export const TURN_SECRET_FILE = '/run/lectern/turn-secret';
+
 /**
- * The server config written to the host. It carries the TURN username but never the credential: the
- * host adds that at boot from SSM, so user-data (readable via the EC2 API) holds no secret.
+ * The server config written to the host. It names the file of the TURN secret but never holds it: the
+ * host writes that file at boot from SSM, so user-data (readable via the EC2 API) holds no secret.
  */
 export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAddresses): LecternConfig {
   const { config, deployment, turnDomain } = plan;
@@ -31,16 +34,16 @@ export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAd
       media: { ...config.media, listenIp: '0.0.0.0', announcedAddress: addresses.announcedAddress },
       ice: {
         ...config.ice,
-        servers: [
-          {
-            urls: [
-              `turn:${turnDomain}:${turn.port}?transport=udp`,
-              `turn:${turnDomain}:${turn.port}?transport=tcp`,
-              `turns:${turnDomain}:${turn.tlsPort}?transport=tcp`,
-            ],
-            username: turn.username,
-          },
-        ],
+        // Each participant gets a credential of its own that expires, signed with coturn's secret.
+        turn: {
+          urls: [
+            `turn:${turnDomain}:${turn.port}?transport=udp`,
+            `turn:${turnDomain}:${turn.port}?transport=tcp`,
+            `turns:${turnDomain}:${turn.tlsPort}?transport=tcp`,
+          ],
+          secretFile: TURN_SECRET_FILE,
+          ...(turn.credentialTtlSeconds !== undefined ? { credentialTtlSeconds: turn.credentialTtlSeconds } : {}),
+        },
       },
     },
     'deployed server config',

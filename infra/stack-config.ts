@@ -18,6 +18,7 @@ export const DEPLOYMENT_OWNED_KEYS: readonly string[] = [
   'media.listenIp',
   'media.announcedAddress',
   'ice.servers',
+  'ice.turn',
 ];
 
 /** A validated stack: the server config (without deployment-set keys) plus its deployment section. */

@@ -21,6 +21,17 @@ export const IceServer = Type.Object({
   credential: Type.Optional(Type.String()),
 });
 
+/** The ICE part of a join or renewIce reply. */
+const IceOffer = {
+  iceServers: Type.Array(IceServer),
+  iceTransportPolicy: Type.Union([Type.Literal('all'), Type.Literal('relay')]),
+  /**
+   * Seconds from this reply until the TURN credential in `iceServers` stops opening relays; absent
+   * without TURN. Relative, so a browser whose clock is wrong still renews in time.
+   */
+  iceServersTtlSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+};
+
 export const ProducerInfo = Type.Object({
   id: Id,
   kind: MediaKind,
@@ -81,10 +92,15 @@ export const Methods = {
       admitted: Type.Boolean(),
       policy: RoomPolicy,
       routerRtpCapabilities: MediasoupObject,
-      iceServers: Type.Array(IceServer),
-      iceTransportPolicy: Type.Union([Type.Literal('all'), Type.Literal('relay')]),
+      ...IceOffer,
     }),
   ),
+  /**
+   * A fresh TURN credential of my own (the one from `join` lasts `iceServersTtlSeconds`); the
+   * client hands it to its transports before the old one expires, so a later ICE restart can still
+   * allocate a relay.
+   */
+  renewIce: method(Empty, Type.Object(IceOffer)),
   /** Tell the server what this browser can decode; from then on it receives everybody's media. */
   ready: method(
     Type.Object({ rtpCapabilities: MediasoupObject }, { additionalProperties: false }),

@@ -11,6 +11,7 @@ import { RoomRegistry } from './rooms/RoomRegistry.js';
 import { handlers } from './signalling/handlers/index.js';
 import { JoinIdentities } from './signalling/identities.js';
 import { AuditRecorder } from './audit/AuditRecorder.js';
+import { IceServers } from './ice/IceServers.js';
 import { securityHeaders } from './plugins/securityHeaders.js';
 import { pages } from './routes/pages.js';
 import { health } from './routes/health.js';
@@ -51,6 +52,8 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   app.setErrorHandler(httpErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
+  // First: a TURN secret that cannot be read fails start-up before anything is opened.
+  const ice = IceServers.fromConfig(config.ice);
   const auditLog = await AuditLog.open(resolve(config.audit.dir));
   const authenticator = await Authenticator.create(config.auth, app.log);
   const rooms = new RoomRegistry(sfu, config, app.log, new AuditRecorder(auditLog, app.log));
@@ -66,7 +69,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(authRoutes, { authenticator, config });
   await app.register(health, { sfu, rooms });
   await app.register(rtpCapabilities, { sfu });
-  await app.register(signalling, { rooms, config, handlers, identities: new JoinIdentities(authenticator) });
+  await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator) });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog });
   return { app, authenticator, auditLog };

@@ -36,6 +36,8 @@ export function checkIceServers(inputs: AuditInputs, model: DataFlowModel): Find
   const servers: Array<{ url: string; where: string }> = [
     ...(inputs.config?.config.ice.servers ?? []).flatMap((s, i) => s.urls.map((url) => ({ url, where: `${inputs.config!.source} ice.servers[${i}]` }))),
     ...(inputs.runtime?.runtime.ice.servers ?? []).flatMap((s, i) => s.urls.map((url) => ({ url, where: `${inputs.runtime!.source} ice.servers[${i}]` }))),
+    ...(inputs.config?.config.ice.turn?.urls ?? []).map((url) => ({ url, where: `${inputs.config!.source} ice.turn.urls` })),
+    ...(inputs.runtime?.runtime.ice.turn?.urls ?? []).map((url) => ({ url, where: `${inputs.runtime!.source} ice.turn.urls` })),
   ];
   const findings: Finding[] = [];
   for (const { url, where } of servers) {

@@ -16,6 +16,7 @@ import {
 } from './residency.js';
 import { checkSecrets } from './secrets.js';
 import { checkCsp, checkTls } from './web.js';
+import { checkTurnCredentials } from './turn.js';
 
 /** A check: reads the inputs and the model, returns what it found. */
 export type Check = (inputs: AuditInputs, model: DataFlowModel) => Finding[];
@@ -40,6 +41,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   logs: checkLogs,
   volumes: checkVolumes,
   secrets: checkSecrets,
+  turnCredentials: checkTurnCredentials,
   coverage: checkCoverage,
 };
 

@@ -97,7 +97,21 @@ export const AdminRuntimeSchema = Type.Object(
     ),
     listeners: Type.Array(RuntimeListenerSchema),
     ice: Type.Object(
-      { servers: Type.Array(RuntimeIceServerSchema), relayOnly: Type.Boolean() },
+      {
+        servers: Type.Array(RuntimeIceServerSchema),
+        relayOnly: Type.Boolean(),
+        /** The TURN relay whose credentials the server mints per participant (never the secret). */
+        turn: Type.Optional(
+          Type.Object(
+            {
+              urls: Type.Array(Type.String(), { minItems: 1 }),
+              /** Lifetime of each participant's credential, in seconds. */
+              credentialTtlSeconds: Type.Integer({ minimum: 1 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
       { additionalProperties: false },
     ),
     storage: Type.Array(RuntimeStorageSchema),

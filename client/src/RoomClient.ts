@@ -4,6 +4,7 @@
 import { Device, type types } from 'mediasoup-client';
 import type { MediaSource, PeerInfo, NotificationData, NotificationName, MethodName, RequestData, ReplyData, ChatMessage, RoomPolicy, Role } from '../../protocol/index.js';
 import { Signalling } from './Signalling.js';
+import { IceRenewal } from './IceRenewal.js';
 
 /** A track someone else sends, as this browser receives it. */
 export interface RemoteTrack {
@@ -105,6 +106,13 @@ export class RoomClient {
   readonly #producers = new Map<MediaSource, types.Producer>();
   #sendTransport: types.Transport | undefined;
   #recvTransport: types.Transport | undefined;
+  /** Fresh TURN credentials for both transports before the current one expires. */
+  readonly #iceRenewal = new IceRenewal(
+    () => this.#signalling.request('renewIce', {}),
+    async (iceServers) => {
+      await Promise.all([this.#sendTransport, this.#recvTransport].map((t) => (t && !t.closed ? t.updateIceServers({ iceServers }) : undefined)));
+    },
+  );
   /** This participant's id in the room. */
   readonly peerId: string;
 
@@ -149,6 +157,7 @@ export class RoomClient {
       const client = new RoomClient(signalling, device, joined.peerId, events);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };
       client.#setUpTransports(send, recv, ice);
+      client.#iceRenewal.schedule(joined.iceServersTtlSeconds);
       const state = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
       return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
     } catch (error) {
@@ -164,6 +173,7 @@ export class RoomClient {
     this.#events = events;
     const end = (reason: string) => {
       this.#ended = true;
+      this.#iceRenewal.stop();
       events.disconnected(reason);
     };
     signalling.onclose = end;
@@ -250,6 +260,7 @@ export class RoomClient {
 
   /** Leave the room and release everything. */
   async leave(): Promise<void> {
+    this.#iceRenewal.stop();
     try {
       await this.#signalling.request('leave', {});
     } catch {

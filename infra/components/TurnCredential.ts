@@ -1,17 +1,20 @@
-// The TURN credential as an SSM SecureString the hosts read at boot, so it is never in user-data.
+// coturn's shared secret (its static-auth-secret) as an SSM SecureString the hosts read at boot, so it
+// is never in user-data. coturn checks every TURN credential against it; the Lectern server signs a
+// short-lived credential per participant with it. Browsers never see it. Rotating it (pulumi config set
+// --secret lectern:turnCredential, then reboot the hosts) ends every outstanding credential at once.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 
 /** Inputs of a TurnCredential. */
 export interface TurnCredentialArgs {
-  /** The credential, from the stack's secret config. */
+  /** The secret, from the stack's secret config `lectern:turnCredential`. */
   readonly value: pulumi.Output<string>;
   /** KMS key for the parameter; omitted, SSM uses the account's aws/ssm key in the same region. */
   readonly kmsKeyId?: pulumi.Input<string> | undefined;
   readonly provider: aws.Provider;
 }
 
-/** An SSM SecureString holding the TURN credential. */
+/** An SSM SecureString holding coturn's shared TURN secret. */
 export class TurnCredential extends pulumi.ComponentResource {
   /** Parameter name the hosts fetch. */
   readonly parameterName: pulumi.Output<string>;
@@ -27,7 +30,7 @@ export class TurnCredential extends pulumi.ComponentResource {
         type: 'SecureString',
         value: pulumi.secret(args.value),
         keyId: args.kmsKeyId,
-        description: 'Lectern TURN credential, read by the hosts at boot',
+        description: 'Lectern TURN secret (coturn static-auth-secret), read by the hosts at boot',
       },
       { parent: this, provider: args.provider },
     );

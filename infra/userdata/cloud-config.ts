@@ -47,14 +47,13 @@ export function fetchSecretScript(source: SecretSource): CloudFile {
   };
 }
 
-/** coturn's config with the credential placeholder the boot script fills in. */
+/** coturn's config with the secret placeholder the boot script fills in. */
 export interface CoturnSettings {
   readonly realm: string;
   readonly port: number;
   readonly tlsPort: number;
   readonly relayPortMin: number;
   readonly relayPortMax: number;
-  readonly username: string;
   /** The only peer address relays may reach: the SFU's Elastic IP. */
   readonly allowedPeer: string;
   /** This host's public address (its Elastic IP), advertised as the relay address. */
@@ -72,8 +71,10 @@ export function coturnFiles(settings: CoturnSettings): CloudFile[] {
     `external-ip=${settings.publicAddress}/__PRIVATE_IP__`,
     `realm=${settings.realm}`,
     'fingerprint',
-    'lt-cred-mech',
-    `user=${settings.username}:__CREDENTIAL__`,
+    // TURN REST API credentials: Lectern signs `<expiry>:<peer>` with this secret per participant;
+    // coturn refuses one whose expiry has passed. No long-lived TURN password exists.
+    'use-auth-secret',
+    'static-auth-secret=__CREDENTIAL__',
     'cert=/etc/coturn/tls/fullchain.pem',
     'pkey=/etc/coturn/tls/privkey.pem',
     'no-cli',

@@ -13,6 +13,7 @@ import {
   type CoturnSettings,
   type SecretSource,
 } from './cloud-config.js';
+import { TURN_SECRET_FILE } from '../server-config.js';
 
 /** Where recordings and logs go on this host. */
 export type HostDataStore =
@@ -22,7 +23,7 @@ export type HostDataStore =
 /** Everything the media host's user-data needs, all values resolved. */
 export interface MediaHostUserDataArgs {
   readonly deployment: DeploymentConfig;
-  /** The server config file, without the TURN credential. */
+  /** The server config file, without the TURN secret (it names the file the host writes). */
   readonly serverConfig: LecternConfig;
   readonly secret: SecretSource;
   readonly dataStore: HostDataStore;
@@ -42,7 +43,7 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
     { path: '/etc/lectern/config.base.json', permissions: '0644', content: `${JSON.stringify(args.serverConfig, null, 2)}\n` },
     fetchSecretScript(args.secret),
     {
-      // Adds the credential to the base config on tmpfs just before the server starts.
+      // Puts coturn's secret on tmpfs for the server (ice.turn.secretFile) just before it starts.
       path: '/usr/local/sbin/lectern-render-config',
       permissions: '0700',
       content: [
@@ -51,8 +52,9 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
         'install -d -m 0700 -o lectern -g lectern /run/lectern',
         'credential=$(/usr/local/sbin/lectern-turn-credential)',
         'umask 077',
-        `jq --arg c "$credential" '.ice.servers[0].credential = $c' /etc/lectern/config.base.json > /run/lectern/config.json`,
-        'chown lectern:lectern /run/lectern/config.json',
+        `printf '%s\\n' "$credential" > ${TURN_SECRET_FILE}`,
+        'cp /etc/lectern/config.base.json /run/lectern/config.json',
+        `chown lectern:lectern /run/lectern/config.json ${TURN_SECRET_FILE}`,
         '',
       ].join('\n'),
     },

@@ -98,6 +98,7 @@ export async function adminRuntime(app: FastifyInstance, options: AdminRuntimeOp
             hasCredential: s.credential !== undefined && s.credential !== '',
           })),
           relayOnly: config.ice.relayOnly,
+          ...(config.ice.turn ? { turn: { urls: [...config.ice.turn.urls], credentialTtlSeconds: config.ice.turn.credentialTtlSeconds } } : {}),
         },
         storage: storage(config),
         logs: { ipAddresses: logsIpAddresses(request.server), retentionDays: config.deployment?.storage.logRetentionDays ?? null },

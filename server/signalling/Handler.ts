@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { LecternConfig } from '../../config/index.js';
 import type { MethodName, RequestData, ReplyData } from '../../protocol/index.js';
 import type { RoomRegistry } from '../rooms/RoomRegistry.js';
+import type { IceServers } from '../ice/IceServers.js';
 import type { IdentityResolver, Session } from './Session.js';
 
 /** What every handler can reach. */
@@ -13,6 +14,8 @@ export interface RequestContext {
   rooms: RoomRegistry;
   identities: IdentityResolver;
   config: LecternConfig;
+  /** ICE servers and per-participant TURN credentials for join, resume and renewal replies. */
+  ice: IceServers;
   log: FastifyBaseLogger;
   /** Run work after the reply is sent (e.g. push consumers after `ready` is answered). */
   afterReply(work: () => Promise<void>): void;

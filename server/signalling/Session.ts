@@ -21,6 +21,7 @@ import {
 import type { Room } from '../rooms/Room.js';
 import type { Peer, Notifier, PeerIdentity } from '../rooms/Peer.js';
 import type { RoomRegistry, RoomRequester } from '../rooms/RoomRegistry.js';
+import type { IceServers } from '../ice/IceServers.js';
 import type { HandlerTable, RequestContext } from './Handler.js';
 import { SignallingError } from './SignallingError.js';
 import { toWireError } from './wireError.js';
@@ -58,6 +59,7 @@ export interface SessionDeps {
   config: LecternConfig;
   handlers: HandlerTable;
   identities: IdentityResolver;
+  ice: IceServers;
   log: FastifyBaseLogger;
 }
 
@@ -233,6 +235,7 @@ export class Session implements Notifier {
       rooms: this.#deps.rooms,
       identities: this.#deps.identities,
       config: this.#deps.config,
+      ice: this.#deps.ice,
       log: this.#log,
       afterReply: (work) => after.push(work),
     };

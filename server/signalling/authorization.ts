@@ -20,6 +20,8 @@ const SOURCE_PERMISSION = { microphone: 'produceAudio', camera: 'produceVideo', 
 export const REQUIREMENTS: { [M in MethodName]: Requirement<M> } = {
   join: 'anyone',
   leave: 'member',
+  // Whoever holds a credential from join may swap it for a fresh one, lobby included.
+  renewIce: 'member',
   ready: 'admitted',
   createTransport: 'admitted',
   connectTransport: 'admitted',

@@ -14,6 +14,8 @@ const clean = audit(completeFixture('clean'));
 // Each defect fixture, the rule that must fire on it, and the severity it must reach.
 const DEFECTS: Array<[fixture: string, rule: string, severity: string]> = [
   ['public-stun', 'ice-server-not-own-turn', 'high'],
+  ['static-turn-password', 'turn-static-credential', 'high'],
+  ['long-turn-credentials', 'turn-credential-lifetime', 'medium'],
   ['bucket-abroad', 'flow-outside-country', 'high'],
   ['cdn-script', 'third-party-host', 'high'],
   ['cdn-font', 'third-party-host', 'high'],

@@ -83,6 +83,11 @@ describe('stack config through the one schema', () => {
       'lectern:media.announcedAddress: set by the deployment itself; remove it from the stack',
     ]);
     expect(problemsOf(() => planDeployment(de({}, { 'lectern:media': { workers: 0 } })))[0]).toMatch(/media.workers: must be set explicitly/);
+    // The deployment's own coturn and its secret make the TURN section; a stack cannot point it elsewhere.
+    expect(problemsOf(() => planDeployment(de({}, { 'lectern:ice': { turn: { urls: ['turn:elsewhere.example:3478'], secret: 'x'.repeat(32) } } })))).toEqual([
+      'lectern:ice.turn: set by the deployment itself; remove it from the stack',
+    ]);
+    expect(problemsOf(() => planDeployment(de({ turn: { username: 'lectern' } })))[0]).toMatch(/deployment.turn.username: unknown key/);
     expect(problemsOf(() => planDeployment(de({ turn: { tlsPort: 443 } })))[0]).toMatch(/turn.tlsPort: 443 is used by HTTPS/);
   });
 

@@ -55,17 +55,20 @@ describe('example stack: Canada (ca-west-1, separate TURN)', () => {
   it('points the server at its own TURN host and the TURN host at the SFU only', () => {
     const media = cloudConfig(userDataOf(resources, 'lectern-media-instance'));
     const config = parseConfig(JSON.parse(media.write_files.find((f) => f.path === '/etc/lectern/config.base.json')!.content));
-    expect(config.ice.servers[0]!.urls).toEqual([
+    expect(config.ice.turn!.urls).toEqual([
       'turn:turn.classes.example-university.ca:3478?transport=udp',
       'turn:turn.classes.example-university.ca:3478?transport=tcp',
       'turns:turn.classes.example-university.ca:443?transport=tcp',
     ]);
+    expect(config.ice.turn!.credentialTtlSeconds).toBe(5400);
     expect(config.rooms.maxPeersPerRoom).toBe(300);
     expect(media.packages).not.toContain('coturn');
     const turn = JSON.stringify(cloudConfig(userDataOf(resources, 'lectern-turn-instance')));
     expect(turn).toContain(`allowed-peer-ip=${String(outputs.sfuPublicIp)}`);
     expect(turn).toContain(`external-ip=${String(outputs.turnPublicIp)}/__PRIVATE_IP__`);
     expect(turn).toContain("-d 'turn.classes.example-university.ca'");
+    expect(turn).toContain('static-auth-secret=__CREDENTIAL__');
+    expect(turn).not.toContain('lt-cred-mech');
     expectNoPlainSecret(resources);
     expect(outputs.dnsRecords).toEqual([
       { name: 'classes.example-university.ca', type: 'A', value: outputs.sfuPublicIp },

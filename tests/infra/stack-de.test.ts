@@ -101,16 +101,20 @@ describe('example stack: Germany', () => {
     expect(config.media.workers).toBe(4);
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.http.publicUrl).toBe('https://lehre.example-universitaet.de');
-    expect(config.ice.servers).toEqual([
-      {
-        urls: [
-          'turn:lehre.example-universitaet.de:3478?transport=udp',
-          'turn:lehre.example-universitaet.de:3478?transport=tcp',
-          'turns:lehre.example-universitaet.de:5349?transport=tcp',
-        ],
-        username: 'lectern',
-      },
-    ]);
+    // No static TURN password: the server signs a credential per participant with coturn's secret,
+    // read from a file the host writes at boot (never part of the config or the user-data).
+    expect(config.ice.servers).toEqual([]);
+    expect(config.ice.turn).toEqual({
+      urls: [
+        'turn:lehre.example-universitaet.de:3478?transport=udp',
+        'turn:lehre.example-universitaet.de:3478?transport=tcp',
+        'turns:lehre.example-universitaet.de:5349?transport=tcp',
+      ],
+      secretFile: '/run/lectern/turn-secret',
+      credentialTtlSeconds: 7200,
+    });
+    const render = doc.write_files.find((f) => f.path === '/usr/local/sbin/lectern-render-config')!.content;
+    expect(render).toContain(`printf '%s\\n' "$credential" > /run/lectern/turn-secret`);
     const text = JSON.stringify(doc);
     expect(text).toContain("--branch 'v0.1.0'");
     expect(text).toContain('LECTERN_CONFIG=/run/lectern/config.json');
@@ -118,6 +122,10 @@ describe('example stack: Germany', () => {
     expect(text).toContain(`allowed-peer-ip=${String(outputs.sfuPublicIp)}`);
     expect(text).toContain('certbot certonly');
     expect(doc.packages).toContain('coturn');
+    // coturn checks the participants' credentials against the same secret (TURN REST API), no static user.
+    const coturnConf = doc.write_files.find((f) => f.path === '/etc/lectern/turnserver.conf.template')!.content.split('\n');
+    expect(coturnConf).toEqual(expect.arrayContaining(['use-auth-secret', 'static-auth-secret=__CREDENTIAL__']));
+    expect(coturnConf.filter((line) => /^(lt-cred-mech|user=)/.test(line))).toEqual([]);
     expectNoPlainSecret(resources);
   });
 

@@ -93,7 +93,9 @@ describe('example stack: Denmark (Copenhagen Local Zone)', () => {
     const doc = cloudConfig(userDataOf(resources, 'lectern-media-instance'));
     const config = parseConfig(JSON.parse(doc.write_files.find((f) => f.path === '/etc/lectern/config.base.json')!.content));
     expect(config.media.announcedAddress).toBe(outputs.sfuPublicIp);
-    expect(config.ice.servers[0]!.credential).toBeUndefined();
+    expect(config.ice.servers).toEqual([]);
+    expect(config.ice.turn!.secret).toBeUndefined();
+    expect(config.ice.turn!.secretFile).toBe('/run/lectern/turn-secret');
     expectNoPlainSecret(resources);
     // No worker may lock io_uring send buffers: all copy (zero-copy costs more for RTP-sized packets).
     expect(doc.write_files.find((f) => f.path === '/etc/systemd/system/lectern.service')!.content).toMatch(/^LimitMEMLOCK=1M$/m);

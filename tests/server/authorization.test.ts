@@ -34,7 +34,7 @@ type Action = MethodName | 'produce:microphone' | 'produce:camera' | 'produce:sc
 
 /** What a student and a guest may do by default; everything else is instructor-only. */
 const PARTICIPANT_ACTIONS: Action[] = [
-  'join', 'leave', 'ready', 'createTransport', 'connectTransport', 'resumeConsumer', 'setConsumerPreferences',
+  'join', 'leave', 'renewIce', 'ready', 'createTransport', 'connectTransport', 'resumeConsumer', 'setConsumerPreferences',
   'setLowBandwidth', 'pauseProducer', 'resumeProducer', 'closeProducer', 'produce:microphone', 'produce:camera',
   'sendChat', 'raiseHand',
 ];
@@ -47,7 +47,7 @@ const ALL_ACTIONS: Action[] = [
 function expected(caller: Caller, action: Action): 'allowed' | 'forbidden' | 'not_joined' | 'in_lobby' | 'already_joined' {
   if (caller === 'not joined') return action === 'join' ? 'allowed' : 'not_joined';
   if (action === 'join') return 'already_joined';
-  if (caller === 'in lobby') return action === 'leave' ? 'allowed' : 'in_lobby';
+  if (caller === 'in lobby') return action === 'leave' || action === 'renewIce' ? 'allowed' : 'in_lobby';
   if (caller === 'instructor') return 'allowed';
   return PARTICIPANT_ACTIONS.includes(action) ? 'allowed' : 'forbidden';
 }
@@ -71,6 +71,7 @@ function requestFor(action: Action, ids: { sendId: string; targetId: string }): 
   const data: Record<string, unknown> = {
     join: { room: 'elsewhere', displayName: 'again' },
     leave: {},
+    renewIce: {},
     ready: { rtpCapabilities: {} },
     createTransport: { direction: 'recv' },
     connectTransport: { transportId: ids.sendId, dtlsParameters: clientDtls },

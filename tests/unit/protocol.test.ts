@@ -15,6 +15,7 @@ describe('protocol schemas', () => {
       closeProducer: { producerId: 'p1' },
       resumeConsumer: { consumerId: 'c1' },
       leave: {},
+      renewIce: {},
       sendChat: { text: 'hello' },
       raiseHand: { raised: true },
       setConsumerPreferences: { consumerId: 'c1', width: 320, height: 180 },

@@ -8,6 +8,7 @@ import { produce } from './produce.js';
 import { pauseProducer, resumeProducer, closeProducer } from './producerControl.js';
 import { resumeConsumer } from './resumeConsumer.js';
 import { leave } from './leave.js';
+import { renewIce } from './renewIce.js';
 import { sendChat, raiseHand } from './participation.js';
 import { setConsumerPreferences, setLowBandwidth } from './receiving.js';
 import { admit, deny, setRoomPolicy } from './lobby.js';
@@ -25,6 +26,7 @@ export const handlers: HandlerTable = {
   closeProducer,
   resumeConsumer,
   leave,
+  renewIce,
   sendChat,
   raiseHand,
   setConsumerPreferences,

@@ -23,7 +23,6 @@ const enter: Handler<'join'> = async (ctx, data) => {
   const displayName = identity.displayName ?? (data.displayName.trim() || 'Guest');
   const peer = room.enter(displayName, identity, ctx.session);
   ctx.session.attach(room, peer);
-  const { servers, relayOnly } = ctx.config.ice;
   return {
     peerId: peer.id,
     role: peer.role,
@@ -31,7 +30,7 @@ const enter: Handler<'join'> = async (ctx, data) => {
     admitted: peer.admitted,
     policy: room.policy,
     routerRtpCapabilities: { ...room.rtpCapabilities },
-    iceServers: servers,
-    iceTransportPolicy: relayOnly ? 'relay' : 'all',
+    // A TURN credential of this participant's own, expiring (server/ice).
+    ...ctx.ice.iceServersFor(peer.id),
   };
 };
