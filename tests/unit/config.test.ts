@@ -14,7 +14,7 @@ function tempFile(content: string): string {
 describe('config', () => {
   it('is a complete, local-only Lectern with no configuration at all', () => {
     const config = loadConfig({ env: {} });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, trustProxy: false });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, trustProxy: false, sourceMaps: false });
     expect(config.media.listenIp).toBe('127.0.0.1');
     expect(config.ice.servers).toEqual([]); // no public STUN by default
     expect(config.deployment).toBeUndefined();
