@@ -23,6 +23,7 @@ export const ErrorCode = Type.Union(
     'room_full',
     'rate_limited',
     'media_rejected', // mediasoup refused the parameters
+    'conflict', // not now: the poll is closed, already answered, breakouts already running
     'unavailable', // no media worker can take the room right now
     'internal',
   ].map((c) => Type.Literal(c)),

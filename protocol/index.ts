@@ -3,3 +3,4 @@
 export * from './methods.js';
 export * from './notifications.js';
 export * from './frames.js';
+export * from './activities.js';

@@ -26,6 +26,12 @@ export const KNOWN_AUDIT_ACTIONS = [
   'recording.deleted',
   'config.changed',
   'admin.login',
+  'poll.opened',
+  'poll.closed',
+  'poll.shared',
+  'poll.exported',
+  'breakout.started',
+  'breakout.ended',
 ] as const;
 
 /** An action name: one of KNOWN_AUDIT_ACTIONS or another `area.verb`. */

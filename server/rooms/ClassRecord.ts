@@ -18,7 +18,13 @@ export type ClassAction =
   | 'moderation.removed'
   | 'moderation.presenter'
   | 'moderation.handLowered'
-  | 'class.ended';
+  | 'class.ended'
+  | 'poll.opened'
+  | 'poll.closed'
+  | 'poll.shared'
+  | 'poll.exported'
+  | 'breakout.started'
+  | 'breakout.ended';
 
 /** One record: who did what to whom in which room. Subjects are identity subjects, never names. */
 export interface ClassEvent {

@@ -11,6 +11,8 @@ import { SignallingError } from '../signalling/SignallingError.js';
 import type { ClassRecorder, ClassEvent } from './ClassRecord.js';
 import { HandQueue } from './HandQueue.js';
 import { ChatLog } from './ChatLog.js';
+import { Polls } from './Polls.js';
+import { Breakouts } from './Breakouts.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -32,6 +34,8 @@ export interface RoomOptions {
   lobby: boolean;
   chatHistory: number;
   roles: RolesConfig;
+  /** How long before breakout rooms end everyone is warned. */
+  breakoutWarningSeconds: number;
 }
 
 /** One room: participants plus its media. */
@@ -44,7 +48,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #recorder: ClassRecorder;
   readonly #peers = new Map<string, Peer>();
   readonly #hands = new HandQueue();
-  readonly #chat: ChatLog;
+  /** Chat per group: the main room's, and one per breakout room while it runs. */
+  readonly #chats = new Map<string, ChatLog>();
+  /** This class's polls. */
+  readonly polls: Polls;
+  /** This class's breakout rooms (groups of this room on the same media plane). */
+  readonly breakouts: Breakouts;
   /** Identity subjects and token ids removed from this class: they may not come back. */
   readonly #removed = new Set<string>();
   #policy: RoomPolicy;
@@ -61,7 +70,14 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#options = options;
     this.#log = log.child({ room: name });
     this.#recorder = recorder;
-    this.#chat = new ChatLog(options.chatHistory);
+    const host = {
+      admitted: () => this.#admittedPeers(),
+      record: (event: Omit<ClassEvent, 'room'>) => this.#record(event),
+      moveToGroup: (peer: Peer, group: string) => this.moveToGroup(peer, group),
+      failed: (error: unknown, what: string) => this.#log.error({ err: error }, `${what} failed`),
+    };
+    this.polls = new Polls(host);
+    this.breakouts = new Breakouts(host, options.breakoutWarningSeconds);
     this.#policy = { locked: false, lobby: options.lobby };
     media.once('close', (reason) => this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed'));
     media.on('activeSpeaker', (peerId) => this.#onActiveSpeaker(peerId));
@@ -125,12 +141,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   markReady(peer: Peer, rtpCapabilities: mediasoupTypes.RtpCapabilities) {
     if (peer.ready) throw new SignallingError('already_joined', 'ready was already sent');
     peer.markReady(rtpCapabilities);
-    const others = this.#readyPeers(peer);
+    const others = this.#readyPeers(peer).filter((other) => this.#sameGroup(other, peer));
     this.#joinedSinceFlush.push(peer);
     this.#schedulePresence();
     return {
       peers: others.map((other) => other.info()),
-      chat: this.#chat.history(),
+      chat: this.#chatFor(peer.group).history(),
       hands: this.#hands.list(),
       activeSpeaker: this.#activeSpeaker,
     };
@@ -145,7 +161,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async consumeExisting(peer: Peer): Promise<void> {
     // Everyone admitted, ready or not: a client that produces before saying ready has had its tracks
     // sent only to those ready at the time, and would otherwise never reach this newcomer.
-    const others = this.#admittedPeers().filter((other) => other !== peer);
+    const others = this.#admittedPeers().filter((other) => other !== peer && this.#sameGroup(other, peer));
     const producers = others.flatMap((other) => [...other.media.producers.values()]);
     producers.sort((a, b) => Number(a.kind === 'audio') - Number(b.kind === 'audio'));
     await Promise.all(producers.map((producer) => this.#consume(peer, producer)));
@@ -153,7 +169,43 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Someone started sending: every other ready participant receives it. */
   async distribute(from: Peer, producer: TrackProducer): Promise<void> {
-    await Promise.all(this.#readyPeers(from).map((peer) => this.#consume(peer, producer)));
+    const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
+    await Promise.all(receivers.map((peer) => this.#consume(peer, producer)));
+  }
+
+  /** Bring a newcomer up to date on what is running: an open poll, breakout rooms. */
+  greet(peer: Peer): void {
+    this.polls.greet(peer);
+    this.breakouts.greet(peer);
+  }
+
+  /**
+   * Move a participant into another group (the main room or a breakout room) on the same media
+   * plane: consumers across the old boundary close, consumers for the new group are created, all on
+   * the transports they already have (no new connection, no ICE restart). Presence follows: each
+   * side is told the other left or joined.
+   */
+  async moveToGroup(peer: Peer, group: string): Promise<void> {
+    const from = peer.group;
+    if (from === group || this.#peers.get(peer.id) !== peer) return;
+    const leaving = this.#readyPeers(peer).filter((other) => other.group === from);
+    peer.group = group;
+    const joining = this.#readyPeers(peer).filter((other) => this.#sameGroup(other, peer));
+    for (const consumer of [...peer.media.consumers.values()]) {
+      const sender = this.#peers.get(consumer.appData.peerId);
+      if (!sender || !this.#sameGroup(sender, peer)) consumer.close();
+    }
+    for (const other of leaving) {
+      for (const consumer of [...other.media.consumers.values()]) if (consumer.appData.peerId === peer.id) consumer.close();
+    }
+    if (peer.ready) {
+      if (leaving.length > 0) peer.notify('peersLeft', { peerIds: leaving.map((p) => p.id) });
+      if (joining.length > 0) peer.notify('peersJoined', { peers: joining.map((p) => p.info()) });
+      for (const other of leaving) other.notify('peersLeft', { peerIds: [peer.id] });
+      for (const other of joining) other.notify('peersJoined', { peers: [peer.info()] });
+    }
+    const mine = [...peer.media.producers.values()];
+    await Promise.all([this.consumeExisting(peer), ...joining.flatMap((other) => mine.map((producer) => this.#consume(other, producer)))]);
   }
 
   /** Remove a participant who left, close their media and tell the others. */
@@ -274,8 +326,9 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Post a chat message to everyone admitted. */
   chat(from: Peer, text: string): ChatMessage {
-    const message = this.#chat.add({ id: from.id, displayName: from.displayName }, text);
-    for (const peer of this.#admittedPeers()) peer.notify('chatMessage', { message });
+    // In a breakout room, chat stays in that room.
+    const message = this.#chatFor(from.group).add({ id: from.id, displayName: from.displayName }, text);
+    for (const peer of this.#admittedPeers()) if (this.#sameGroup(peer, from)) peer.notify('chatMessage', { message });
     return message;
   }
 
@@ -294,6 +347,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#presenceTimer);
+    this.polls.stop();
+    this.breakouts.stop();
     for (const peer of [...this.#peers.values()]) {
       peer.notify('roomClosed', { reason });
       this.#peers.delete(peer.id);
@@ -310,6 +365,22 @@ export class Room extends TypedEmitter<RoomEvents> {
     const peer = this.#peers.get(peerId);
     if (!peer) throw new SignallingError('not_found', `no participant ${peerId} in this room`);
     return peer;
+  }
+
+  /** Whether two participants see and hear each other (the same group: main or one breakout room). */
+  #sameGroup(a: Peer, b: Peer): boolean {
+    return a.group === b.group;
+  }
+
+  /** The chat of a group; those of breakout rooms that ended are dropped. */
+  #chatFor(group: string): ChatLog {
+    for (const id of this.#chats.keys()) if (!this.breakouts.has(id)) this.#chats.delete(id);
+    let log = this.#chats.get(group);
+    if (!log) {
+      log = new ChatLog(this.#options.chatHistory);
+      this.#chats.set(group, log);
+    }
+    return log;
   }
 
   #admittedPeers(): Peer[] {
@@ -334,7 +405,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#leftSinceFlush = [];
     for (const recipient of this.#peers.values()) {
       if (!recipient.ready) continue;
-      const peers = joined.filter((info) => info.id !== recipient.id);
+      const peers = joined.filter((info) => info.id !== recipient.id && this.#peers.get(info.id)?.group === recipient.group);
       if (peers.length > 0) recipient.notify('peersJoined', { peers });
       if (left.length > 0) recipient.notify('peersLeft', { peerIds: left });
     }
@@ -353,7 +424,11 @@ export class Room extends TypedEmitter<RoomEvents> {
   #onActiveSpeaker(peerId: string | null): void {
     if (peerId === this.#activeSpeaker) return;
     this.#activeSpeaker = peerId;
-    for (const peer of this.#admittedPeers()) if (peer.ready) peer.notify('activeSpeaker', { peerId });
+    // One audio observer serves the whole room: a speaker in a breakout room is news only there.
+    const speaker = peerId === null ? undefined : this.#peers.get(peerId);
+    for (const peer of this.#admittedPeers()) {
+      if (peer.ready && (!speaker || this.#sameGroup(peer, speaker))) peer.notify('activeSpeaker', { peerId });
+    }
   }
 
   #record(event: Omit<ClassEvent, 'room'>): void {
@@ -375,6 +450,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     } catch (error) {
       // One participant who cannot decode a track must not stop the others from getting it.
       this.#log.warn({ peer: peer.id, producer: producer.id, err: error }, 'cannot create consumer');
+      return;
+    }
+    // Either side may have moved to another group while the worker was creating it.
+    const sender = this.#peers.get(producer.appData.peerId);
+    if (!sender || !this.#sameGroup(sender, peer)) {
+      consumer.close();
       return;
     }
     peer.notify('consumerAdded', {
