@@ -1,6 +1,6 @@
 // Breakout rooms as groups inside one room, on one media plane (eduMEET's model): a participant
 // moved to a breakout keeps their connection and transports; the room only changes which tracks
-// they send to and receive from (Room.moveToGroup). This class decides who goes where and when
+// they send to and receive from (Room.moveToGroups). This class decides who goes where and when
 // everyone comes back; the room does the rewiring.
 import { randomInt } from 'node:crypto';
 import type { BreakoutState, RequestData } from '../../protocol/index.js';
@@ -15,8 +15,8 @@ export const MAIN_GROUP = 'main';
 export interface BreakoutHost {
   /** Everyone in the class (not waiting in the lobby). */
   admitted(): Peer[];
-  /** Put a participant in a group and rewire their media; no new connection. */
-  moveToGroup(peer: Peer, group: string): Promise<void>;
+  /** Put participants in groups and rewire their media; no new connection. */
+  moveToGroups(moves: ReadonlyMap<Peer, string>): Promise<void>;
   record(event: Omit<ClassEvent, 'room'>): void;
   /** Log work that failed with nobody waiting for it (the timer's return). */
   failed(error: unknown, what: string): void;
@@ -56,7 +56,7 @@ export class Breakouts {
     const moves = data.assignment ? this.#byHand(data.rooms, data.assignment) : this.#random(data.rooms);
     this.#groups = Array.from({ length: data.rooms }, (_, i) => ({ id: `b${i + 1}`, name: `Room ${i + 1}` }));
     if (data.durationSeconds) this.#schedule(data.durationSeconds * 1000, now);
-    await Promise.all(moves.map(([peer, group]) => this.#host.moveToGroup(peer, group)));
+    await this.#host.moveToGroups(new Map(moves));
     this.#announce();
     this.#host.record({
       action: 'breakout.started',
@@ -74,7 +74,7 @@ export class Breakouts {
     this.#groups = [];
     this.#endsAt = null;
     const away = this.#host.admitted().filter((p) => p.group !== MAIN_GROUP);
-    await Promise.all(away.map((peer) => this.#host.moveToGroup(peer, MAIN_GROUP)));
+    await this.#host.moveToGroups(new Map(away.map((peer) => [peer, MAIN_GROUP])));
     this.#announce();
     this.#host.record({
       action: 'breakout.ended',
@@ -87,7 +87,7 @@ export class Breakouts {
   /** An instructor joins a breakout room (or the main room) to see and hear it. */
   async visit(by: Peer, group: string): Promise<BreakoutState> {
     if (!this.has(group)) throw new SignallingError('not_found', `no breakout room ${group}`);
-    await this.#host.moveToGroup(by, group);
+    await this.#host.moveToGroups(new Map([[by, group]]));
     this.#announce();
     return this.stateFor(by);
   }

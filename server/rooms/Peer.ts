@@ -44,7 +44,7 @@ export class Peer {
   #rtpCapabilities: mediasoupTypes.RtpCapabilities | undefined;
   /**
    * Which part of the class they see and hear: `main`, or a breakout room. Set only by
-   * Room.moveToGroup, which rewires their consumers to match.
+   * Room.moveToGroups, which rewires their consumers to match.
    */
   group = 'main';
 

@@ -73,7 +73,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     const host = {
       admitted: () => this.#admittedPeers(),
       record: (event: Omit<ClassEvent, 'room'>) => this.#record(event),
-      moveToGroup: (peer: Peer, group: string) => this.moveToGroup(peer, group),
+      moveToGroups: (moves: ReadonlyMap<Peer, string>) => this.moveToGroups(moves),
       failed: (error: unknown, what: string) => this.#log.error({ err: error }, `${what} failed`),
     };
     this.polls = new Polls(host);
@@ -180,32 +180,44 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /**
-   * Move a participant into another group (the main room or a breakout room) on the same media
-   * plane: consumers across the old boundary close, consumers for the new group are created, all on
-   * the transports they already have (no new connection, no ICE restart). Presence follows: each
-   * side is told the other left or joined.
+   * Move participants between groups (the main room, breakout rooms) on the same media plane: all
+   * groups are set first, then consumers across the new boundaries close, the missing ones within
+   * them are created, all on the transports everyone already has (no new connection, no ICE
+   * restart), and each participant is told who left and joined their view. Moving a whole group at
+   * once keeps groupmates' consumers of each other instead of tearing them down and rebuilding.
    */
-  async moveToGroup(peer: Peer, group: string): Promise<void> {
-    const from = peer.group;
-    if (from === group || this.#peers.get(peer.id) !== peer) return;
-    const leaving = this.#readyPeers(peer).filter((other) => other.group === from);
-    peer.group = group;
-    const joining = this.#readyPeers(peer).filter((other) => this.#sameGroup(other, peer));
-    for (const consumer of [...peer.media.consumers.values()]) {
-      const sender = this.#peers.get(consumer.appData.peerId);
-      if (!sender || !this.#sameGroup(sender, peer)) consumer.close();
+  async moveToGroups(moves: ReadonlyMap<Peer, string>): Promise<void> {
+    const before = new Map([...this.#peers.values()].map((p) => [p, p.group]));
+    const moved: Peer[] = [];
+    for (const [peer, group] of moves) {
+      if (this.#peers.get(peer.id) !== peer || peer.group === group) continue;
+      peer.group = group;
+      moved.push(peer);
     }
-    for (const other of leaving) {
-      for (const consumer of [...other.media.consumers.values()]) if (consumer.appData.peerId === peer.id) consumer.close();
+    if (moved.length === 0) return;
+    for (const receiver of this.#peers.values()) {
+      for (const consumer of [...receiver.media.consumers.values()]) {
+        const sender = this.#peers.get(consumer.appData.peerId);
+        if (!sender || !this.#sameGroup(sender, receiver)) consumer.close();
+      }
     }
-    if (peer.ready) {
-      if (leaving.length > 0) peer.notify('peersLeft', { peerIds: leaving.map((p) => p.id) });
-      if (joining.length > 0) peer.notify('peersJoined', { peers: joining.map((p) => p.info()) });
-      for (const other of leaving) other.notify('peersLeft', { peerIds: [peer.id] });
-      for (const other of joining) other.notify('peersJoined', { peers: [peer.info()] });
+    const ready = [...this.#peers.values()].filter((p) => p.ready);
+    for (const recipient of ready) {
+      const wasWith = (other: Peer) => before.get(other) === before.get(recipient);
+      const others = ready.filter((other) => other !== recipient);
+      const left = others.filter((other) => wasWith(other) && !this.#sameGroup(other, recipient));
+      const joined = others.filter((other) => !wasWith(other) && this.#sameGroup(other, recipient));
+      if (left.length > 0) recipient.notify('peersLeft', { peerIds: left.map((p) => p.id) });
+      if (joined.length > 0) recipient.notify('peersJoined', { peers: joined.map((p) => p.info()) });
     }
-    const mine = [...peer.media.producers.values()];
-    await Promise.all([this.consumeExisting(peer), ...joining.flatMap((other) => mine.map((producer) => this.#consume(other, producer)))]);
+    // #consume skips what a receiver already has, so overlapping pairs are consumed once.
+    await Promise.all(
+      moved.flatMap((peer) => {
+        const mine = [...peer.media.producers.values()];
+        const mates = ready.filter((other) => other !== peer && this.#sameGroup(other, peer));
+        return [this.consumeExisting(peer), ...mates.flatMap((other) => mine.map((producer) => this.#consume(other, producer)))];
+      }),
+    );
   }
 
   /** Remove a participant who left, close their media and tell the others. */

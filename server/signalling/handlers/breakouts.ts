@@ -1,5 +1,5 @@
 // Breakout rooms: permission `breakout` (checked by authorization.ts before these run). The moves
-// themselves (consumers closed and created on the same transports) happen in Room.moveToGroup.
+// themselves (consumers closed and created on the same transports) happen in Room.moveToGroups.
 import type { Handler } from '../Handler.js';
 
 /** Split the class into breakout rooms. */
