@@ -204,10 +204,10 @@ describe('breakout rooms in the browser', () => {
     await sameConnections();
 
     // Chat stays in its room; a broadcast reaches every room.
-    await ben.getByLabel('Message', { exact: true }).fill('room two only');
-    await ben.getByLabel('Message', { exact: true }).press('Enter');
+    await ben.getByLabel('Message').fill('room two only');
+    await ben.getByLabel('Message').press('Enter');
     await cas.locator('#chat-log li', { hasText: 'room two only' }).waitFor(SLOW);
-    await teacher.getByLabel('Message to every room').fill('Five minutes left');
+    await teacher.getByLabel('Announcement to every room').fill('Five minutes left');
     await teacher.getByRole('button', { name: 'Broadcast' }).click();
     for (const { page } of people) await page.locator('#breakout-messages li', { hasText: 'Teacher: Five minutes left' }).waitFor(SLOW);
     expect(await ann.locator('#chat-log li', { hasText: 'room two only' }).count()).toBe(0);
