@@ -148,7 +148,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       peers: others.map((other) => other.info()),
       chat: this.#chatFor(peer.group).history(),
       hands: this.#hands.list(),
-      activeSpeaker: this.#activeSpeaker,
+      activeSpeaker: others.some((other) => other.id === this.#activeSpeaker) ? this.#activeSpeaker : null,
     };
   }
 

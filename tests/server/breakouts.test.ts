@@ -44,7 +44,11 @@ async function classOfFive(room: string) {
   const students = [];
   for (const name of ['Ann', 'Ben', 'Cas', 'Dee']) students.push(await enter(room, name, 'student'));
   const everyone = [teacher, ...students];
-  for (const person of everyone) await expectReceives(person, everyone.filter((p) => p !== person));
+  for (const person of everyone) {
+    await expectReceives(person, everyone.filter((p) => p !== person));
+    // ...and the client has been told of each (notifications may trail the worker).
+    await expect.poll(() => person.client.received('consumerAdded').length).toBe(2 * (everyone.length - 1));
+  }
   return { teacher, students, everyone };
 }
 

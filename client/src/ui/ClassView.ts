@@ -275,7 +275,7 @@ export class ClassView {
         item.dataset.peerId = id;
         const who = document.createElement('span');
         who.className = 'who';
-        who.textContent = id === this.#self?.id ? `${this.#self.name} (you)` : (this.#peers.get(id)?.displayName ?? 'Someone');
+        who.textContent = id === this.#self?.id ? `${this.#self.name} (you)` : (this.#names.get(id) ?? 'Someone');
         item.append(who);
         if (client && this.can('moderate')) item.append(button(`Lower hand of ${who.textContent}`, 'Lower', () => client.call('lowerHand', { peerId: id })));
         return item;
