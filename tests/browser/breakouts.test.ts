@@ -258,11 +258,11 @@ describe('breakout rooms in the browser', () => {
     await teacher.getByRole('button', { name: 'Ask the class' }).click();
     await ann.locator('#poll-card').waitFor({ state: 'visible', ...SLOW });
     expect(await ann.locator('#poll-privacy').textContent()).toBe('Anonymous: your name is not stored with your answer.');
-    await ann.getByLabel('Yes').check();
+    await ann.getByRole('radio', { name: 'Yes' }).check();
     await ann.getByRole('button', { name: 'Answer' }).click();
     await ann.locator('#poll-thanks').waitFor({ state: 'visible', ...SLOW });
     expect(await ann.getByRole('button', { name: 'Answer' }).isDisabled()).toBe(true);
-    await ben.getByLabel('No').check();
+    await ben.getByRole('radio', { name: 'No' }).check();
     await ben.getByRole('button', { name: 'Answer' }).click();
     await expect.poll(() => teacher.locator('#poll-counts li').allTextContents(), SLOW).toEqual(['Yes: 1 (50%)', 'No: 1 (50%)']);
     expect(await teacher.locator('#poll-responses li').count()).toBe(0);
