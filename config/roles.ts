@@ -15,6 +15,8 @@ export const PERMISSIONS = [
   'endClass', // end the class for everyone
   'skipLobby', // enter directly even when the lobby is on
   'joinLocked', // enter a locked room
+  'poll', // open, close and share polls, see live results, export them (CSV)
+  'breakout', // split the class into breakout rooms, visit them, broadcast to them, bring everyone back
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 export const PermissionSchema = Type.Union(PERMISSIONS.map((p) => Type.Literal(p)));

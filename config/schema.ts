@@ -116,6 +116,8 @@ export const RoomsSchema = Type.Object(
     lobbyByDefault: Type.Boolean({ default: false }),
     /** Chat messages kept in memory per room for late joiners; never written to disk. */
     chatHistory: Type.Integer({ minimum: 0, maximum: 1000, default: 200 }),
+    /** How long before breakout rooms end by themselves everyone is warned (shorter durations: at the start). */
+    breakoutWarningSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 60 }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -24,6 +24,7 @@ export const ErrorCode = Type.Union(
     'too_many_rooms', // the server has as many classes open as its operator allows
     'rate_limited',
     'media_rejected', // mediasoup refused the parameters
+    'conflict', // not now: the poll is closed, already answered, breakouts already running
     'unavailable', // no media worker can take the room right now
     'internal',
   ].map((c) => Type.Literal(c)),

@@ -4,3 +4,4 @@ export * from './methods.js';
 export * from './notifications.js';
 export * from './frames.js';
 export * from './httpError.js';
+export * from './activities.js';

@@ -3,6 +3,7 @@
 // mediasoup's own parameter objects (RTP parameters, DTLS parameters, capabilities) are checked
 // here for shape and size only; mediasoup validates their meaning and its errors become wire errors.
 import { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
+import { BreakoutState, GroupId, MAX_BREAKOUT_ROOMS, MAX_POLL_OPTIONS, PollInfo, PollKind, PollOption, PollQuestion, PollResults, PollText } from './activities.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 /** Opaque mediasoup object (RTP parameters etc.): must be a JSON object; mediasoup checks the rest. */
@@ -189,6 +190,73 @@ export const Methods = {
   lowerHand: method(Peer(), Type.Object({})),
   /** (endClass) End the class for everyone. */
   endClass: method(Empty, Type.Object({})),
+
+  /**
+   * (poll) Ask the class a question. Anonymous unless `named` is true: students are told which
+   * before they answer. With a time limit it closes by itself.
+   */
+  openPoll: method(
+    Type.Object(
+      {
+        question: PollQuestion,
+        kind: PollKind,
+        /** Choices for single/multiple choice (2 to 10); none for yes/no and free text. */
+        options: Type.Optional(Type.Array(PollOption, { maxItems: MAX_POLL_OPTIONS })),
+        timeLimitSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+        named: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object({ poll: PollInfo }),
+  ),
+  /** Answer a poll, once: option indexes for choice polls, `text` for free text. */
+  answerPoll: method(
+    Type.Object(
+      {
+        pollId: Id,
+        choices: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: MAX_POLL_OPTIONS - 1 }), { minItems: 1, maxItems: MAX_POLL_OPTIONS, uniqueItems: true })),
+        text: Type.Optional(PollText),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object({}),
+  ),
+  /** (poll) Stop taking answers; replies with the final results. */
+  closePoll: method(Type.Object({ pollId: Id }, { additionalProperties: false }), PollResults),
+  /** (poll) Show the results (without names) to everyone, now and as they change. */
+  sharePollResults: method(Type.Object({ pollId: Id }, { additionalProperties: false }), Type.Object({})),
+  /** (poll) The results as CSV, for the instructor to keep; the export is recorded in the audit log. */
+  exportPoll: method(Type.Object({ pollId: Id }, { additionalProperties: false }), Type.Object({ filename: Type.String(), csv: Type.String() })),
+
+  /**
+   * (breakout) Split the class into breakout rooms: at random (every student, round robin) or by
+   * hand (`assignment`; those not listed stay in the main room). With a duration, everyone is
+   * brought back by itself. Instructors stay in the main room and may visit.
+   */
+  startBreakouts: method(
+    Type.Object(
+      {
+        rooms: Type.Integer({ minimum: 1, maximum: MAX_BREAKOUT_ROOMS }),
+        assignment: Type.Optional(
+          Type.Array(Type.Object({ peerId: Id, room: Type.Integer({ minimum: 1, maximum: MAX_BREAKOUT_ROOMS }) }, { additionalProperties: false }), {
+            maxItems: 5000,
+          }),
+        ),
+        durationSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+      },
+      { additionalProperties: false },
+    ),
+    BreakoutState,
+  ),
+  /** (breakout) Bring everyone back into the main room. */
+  endBreakouts: method(Empty, Type.Object({})),
+  /** (breakout) Join a breakout room (or `main`) to see and hear it, without moving anyone else. */
+  visitBreakout: method(Type.Object({ group: GroupId }, { additionalProperties: false }), BreakoutState),
+  /** (breakout) A message shown in every breakout room and the main room. */
+  broadcastToBreakouts: method(
+    Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }) }, { additionalProperties: false }),
+    Type.Object({}),
+  ),
 } as const;
 
 export type MethodName = keyof typeof Methods;

@@ -1,6 +1,7 @@
 // Server-to-client notifications: things that happened in the room, pushed without a request.
 import { Type, type Static } from '@sinclair/typebox';
 import { ChatMessage, MediaKind, MediaSource, PeerInfo, Role, RoomPolicy } from './methods.js';
+import { BreakoutMessage, BreakoutState, PollInfo, PollResults } from './activities.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -53,6 +54,18 @@ export const Notifications = {
   activeSpeaker: Type.Object({ peerId: Type.Union([Id, Type.Null()]) }),
   /** The server is closing this room (shutdown, or its media worker died); the client should rejoin. */
   roomClosed: Type.Object({ reason: Type.String() }),
+  /** An instructor asked a question (also sent to late joiners while it is open). */
+  pollOpened: Type.Object({ poll: PollInfo }),
+  /** A poll stopped taking answers. */
+  pollClosed: Type.Object({ pollId: Id }),
+  /** Results so far: live to instructors, and to everyone once shared. */
+  pollResults: PollResults,
+  /** Breakout rooms started, ended, or you were moved (or are visiting). */
+  breakoutState: BreakoutState,
+  /** Breakout rooms end soon: everyone returns to the main room in `secondsLeft`. */
+  breakoutWarning: Type.Object({ secondsLeft: Type.Integer({ minimum: 0 }) }),
+  /** A message an instructor broadcast to every room. */
+  breakoutMessage: BreakoutMessage,
 } as const;
 
 export type NotificationName = keyof typeof Notifications;

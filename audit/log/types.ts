@@ -30,6 +30,13 @@ export const AUDIT_ACTIONS = [
   'moderation.removed',
   'moderation.presenter',
   'moderation.handLowered',
+  // polls and breakout rooms
+  'poll.opened',
+  'poll.closed',
+  'poll.shared',
+  'poll.exported',
+  'breakout.started',
+  'breakout.ended',
 ] as const;
 
 /** One of AUDIT_ACTIONS. */

@@ -49,7 +49,23 @@ export interface RoomState {
 
 /** Notifications the UI handles directly (room state that is not media). */
 export type RoomNotificationHandlers = {
-  [N in Extract<NotificationName, 'peerUpdated' | 'lobbyChanged' | 'roomPolicy' | 'moderatorMuted' | 'unmuteAllowed' | 'chatMessage' | 'handQueue' | 'activeSpeaker'>]?: (
+  [N in Extract<
+    NotificationName,
+    | 'peerUpdated'
+    | 'lobbyChanged'
+    | 'roomPolicy'
+    | 'moderatorMuted'
+    | 'unmuteAllowed'
+    | 'chatMessage'
+    | 'handQueue'
+    | 'activeSpeaker'
+    | 'pollOpened'
+    | 'pollClosed'
+    | 'pollResults'
+    | 'breakoutState'
+    | 'breakoutWarning'
+    | 'breakoutMessage'
+  >]?: (
     data: NotificationData<N>,
   ) => void;
 };
@@ -197,6 +213,12 @@ export class RoomClient {
     signalling.on('chatMessage', (data) => events.chatMessage?.(data));
     signalling.on('handQueue', (data) => events.handQueue?.(data));
     signalling.on('activeSpeaker', (data) => events.activeSpeaker?.(data));
+    signalling.on('pollOpened', (data) => events.pollOpened?.(data));
+    signalling.on('pollClosed', (data) => events.pollClosed?.(data));
+    signalling.on('pollResults', (data) => events.pollResults?.(data));
+    signalling.on('breakoutState', (data) => events.breakoutState?.(data));
+    signalling.on('breakoutWarning', (data) => events.breakoutWarning?.(data));
+    signalling.on('breakoutMessage', (data) => events.breakoutMessage?.(data));
   }
 
   /** Send any request of the protocol (moderation, chat, hands...). */

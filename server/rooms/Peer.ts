@@ -42,6 +42,11 @@ export class Peer {
   #presenter = false;
   #lowBandwidth = false;
   #rtpCapabilities: mediasoupTypes.RtpCapabilities | undefined;
+  /**
+   * Which part of the class they see and hear: `main`, or a breakout room. Set only by
+   * Room.moveToGroups, which rewires their consumers to match.
+   */
+  group = 'main';
 
   constructor(id: string, displayName: string, identity: PeerIdentity, media: PeerMedia, notifier: Notifier, roles: RolesConfig) {
     this.id = id;

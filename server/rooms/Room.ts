@@ -11,6 +11,8 @@ import { SignallingError } from '../signalling/SignallingError.js';
 import type { ClassRecorder, ClassEvent } from './ClassRecord.js';
 import { HandQueue } from './HandQueue.js';
 import { ChatLog } from './ChatLog.js';
+import { Polls } from './Polls.js';
+import { Breakouts } from './Breakouts.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -34,6 +36,8 @@ export interface RoomOptions {
   lobby: boolean;
   chatHistory: number;
   roles: RolesConfig;
+  /** How long before breakout rooms end everyone is warned. */
+  breakoutWarningSeconds: number;
 }
 
 /** One room: participants plus its media. */
@@ -46,7 +50,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #recorder: ClassRecorder;
   readonly #peers = new Map<string, Peer>();
   readonly #hands = new HandQueue();
-  readonly #chat: ChatLog;
+  /** Chat per group: the main room's, and one per breakout room while it runs. */
+  readonly #chats = new Map<string, ChatLog>();
+  /** This class's polls. */
+  readonly polls: Polls;
+  /** This class's breakout rooms (groups of this room on the same media plane). */
+  readonly breakouts: Breakouts;
   /** Identity subjects and token ids removed from this class: they may not come back. */
   readonly #removed = new Set<string>();
   #policy: RoomPolicy;
@@ -63,7 +72,14 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#options = options;
     this.#log = log.child({ room: name });
     this.#recorder = recorder;
-    this.#chat = new ChatLog(options.chatHistory);
+    const host = {
+      admitted: () => this.#admittedPeers(),
+      record: (event: Omit<ClassEvent, 'room'>) => this.#record(event),
+      moveToGroups: (moves: ReadonlyMap<Peer, string>) => this.moveToGroups(moves),
+      failed: (error: unknown, what: string) => this.#log.error({ err: error }, `${what} failed`),
+    };
+    this.polls = new Polls(host);
+    this.breakouts = new Breakouts(host, options.breakoutWarningSeconds);
     this.#policy = { locked: false, lobby: options.lobby };
     media.once('close', (reason) => this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed'));
     media.on('activeSpeaker', (peerId) => this.#onActiveSpeaker(peerId));
@@ -128,14 +144,14 @@ export class Room extends TypedEmitter<RoomEvents> {
   markReady(peer: Peer, rtpCapabilities: mediasoupTypes.RtpCapabilities) {
     if (peer.ready) throw new SignallingError('already_joined', 'ready was already sent');
     peer.markReady(rtpCapabilities);
-    const others = this.#readyPeers(peer);
+    const others = this.#readyPeers(peer).filter((other) => this.#sameGroup(other, peer));
     this.#joinedSinceFlush.push(peer);
     this.#schedulePresence();
     return {
       peers: others.map((other) => other.info()),
-      chat: this.#chat.history(),
+      chat: this.#chatFor(peer.group).history(),
       hands: this.#hands.list(),
-      activeSpeaker: this.#activeSpeaker,
+      activeSpeaker: others.some((other) => other.id === this.#activeSpeaker) ? this.#activeSpeaker : null,
     };
   }
 
@@ -148,7 +164,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async consumeExisting(peer: Peer): Promise<void> {
     // Everyone admitted, ready or not: a client that produces before saying ready has had its tracks
     // sent only to those ready at the time, and would otherwise never reach this newcomer.
-    const others = this.#admittedPeers().filter((other) => other !== peer);
+    const others = this.#admittedPeers().filter((other) => other !== peer && this.#sameGroup(other, peer));
     const producers = others.flatMap((other) => [...other.media.producers.values()]);
     producers.sort((a, b) => Number(a.kind === 'audio') - Number(b.kind === 'audio'));
     await Promise.all(producers.map((producer) => this.#consume(peer, producer)));
@@ -156,7 +172,55 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Someone started sending: every other ready participant receives it. */
   async distribute(from: Peer, producer: TrackProducer): Promise<void> {
-    await Promise.all(this.#readyPeers(from).map((peer) => this.#consume(peer, producer)));
+    const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
+    await Promise.all(receivers.map((peer) => this.#consume(peer, producer)));
+  }
+
+  /** Bring a newcomer up to date on what is running: an open poll, breakout rooms. */
+  greet(peer: Peer): void {
+    this.polls.greet(peer);
+    this.breakouts.greet(peer);
+  }
+
+  /**
+   * Move participants between groups (the main room, breakout rooms) on the same media plane: all
+   * groups are set first, then consumers across the new boundaries close, the missing ones within
+   * them are created, all on the transports everyone already has (no new connection, no ICE
+   * restart), and each participant is told who left and joined their view. Moving a whole group at
+   * once keeps groupmates' consumers of each other instead of tearing them down and rebuilding.
+   */
+  async moveToGroups(moves: ReadonlyMap<Peer, string>): Promise<void> {
+    const before = new Map([...this.#peers.values()].map((p) => [p, p.group]));
+    const moved: Peer[] = [];
+    for (const [peer, group] of moves) {
+      if (this.#peers.get(peer.id) !== peer || peer.group === group) continue;
+      peer.group = group;
+      moved.push(peer);
+    }
+    if (moved.length === 0) return;
+    for (const receiver of this.#peers.values()) {
+      for (const consumer of [...receiver.media.consumers.values()]) {
+        const sender = this.#peers.get(consumer.appData.peerId);
+        if (!sender || !this.#sameGroup(sender, receiver)) consumer.close();
+      }
+    }
+    const ready = [...this.#peers.values()].filter((p) => p.ready);
+    for (const recipient of ready) {
+      const wasWith = (other: Peer) => before.get(other) === before.get(recipient);
+      const others = ready.filter((other) => other !== recipient);
+      const left = others.filter((other) => wasWith(other) && !this.#sameGroup(other, recipient));
+      const joined = others.filter((other) => !wasWith(other) && this.#sameGroup(other, recipient));
+      if (left.length > 0) recipient.notify('peersLeft', { peerIds: left.map((p) => p.id) });
+      if (joined.length > 0) recipient.notify('peersJoined', { peers: joined.map((p) => p.info()) });
+    }
+    // #consume skips what a receiver already has, so overlapping pairs are consumed once.
+    await Promise.all(
+      moved.flatMap((peer) => {
+        const mine = [...peer.media.producers.values()];
+        const mates = ready.filter((other) => other !== peer && this.#sameGroup(other, peer));
+        return [this.consumeExisting(peer), ...mates.flatMap((other) => mine.map((producer) => this.#consume(other, producer)))];
+      }),
+    );
   }
 
   /** Remove a participant who left, close their media and tell the others. */
@@ -277,8 +341,9 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Post a chat message to everyone admitted. */
   chat(from: Peer, text: string): ChatMessage {
-    const message = this.#chat.add({ id: from.id, displayName: from.displayName }, text);
-    for (const peer of this.#admittedPeers()) peer.notify('chatMessage', { message });
+    // In a breakout room, chat stays in that room.
+    const message = this.#chatFor(from.group).add({ id: from.id, displayName: from.displayName }, text);
+    for (const peer of this.#admittedPeers()) if (this.#sameGroup(peer, from)) peer.notify('chatMessage', { message });
     return message;
   }
 
@@ -297,6 +362,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#presenceTimer);
+    this.polls.stop();
+    this.breakouts.stop();
     for (const peer of [...this.#peers.values()]) {
       peer.notify('roomClosed', { reason });
       this.#peers.delete(peer.id);
@@ -313,6 +380,22 @@ export class Room extends TypedEmitter<RoomEvents> {
     const peer = this.#peers.get(peerId);
     if (!peer) throw new SignallingError('not_found', `no participant ${peerId} in this room`);
     return peer;
+  }
+
+  /** Whether two participants see and hear each other (the same group: main or one breakout room). */
+  #sameGroup(a: Peer, b: Peer): boolean {
+    return a.group === b.group;
+  }
+
+  /** The chat of a group; those of breakout rooms that ended are dropped. */
+  #chatFor(group: string): ChatLog {
+    for (const id of this.#chats.keys()) if (!this.breakouts.has(id)) this.#chats.delete(id);
+    let log = this.#chats.get(group);
+    if (!log) {
+      log = new ChatLog(this.#options.chatHistory);
+      this.#chats.set(group, log);
+    }
+    return log;
   }
 
   #admittedPeers(): Peer[] {
@@ -337,7 +420,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#leftSinceFlush = [];
     for (const recipient of this.#peers.values()) {
       if (!recipient.ready) continue;
-      const peers = joined.filter((info) => info.id !== recipient.id);
+      const peers = joined.filter((info) => info.id !== recipient.id && this.#peers.get(info.id)?.group === recipient.group);
       if (peers.length > 0) recipient.notify('peersJoined', { peers });
       if (left.length > 0) recipient.notify('peersLeft', { peerIds: left });
     }
@@ -356,7 +439,11 @@ export class Room extends TypedEmitter<RoomEvents> {
   #onActiveSpeaker(peerId: string | null): void {
     if (peerId === this.#activeSpeaker) return;
     this.#activeSpeaker = peerId;
-    for (const peer of this.#admittedPeers()) if (peer.ready) peer.notify('activeSpeaker', { peerId });
+    // One audio observer serves the whole room: a speaker in a breakout room is news only there.
+    const speaker = peerId === null ? undefined : this.#peers.get(peerId);
+    for (const peer of this.#admittedPeers()) {
+      if (peer.ready && (!speaker || this.#sameGroup(peer, speaker))) peer.notify('activeSpeaker', { peerId });
+    }
   }
 
   #record(event: Omit<ClassEvent, 'room'>): void {
@@ -378,6 +465,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     } catch (error) {
       // One participant who cannot decode a track must not stop the others from getting it.
       this.#log.warn({ peer: peer.id, producer: producer.id, err: error }, 'cannot create consumer');
+      return;
+    }
+    // Either side may have moved to another group while the worker was creating it.
+    const sender = this.#peers.get(producer.appData.peerId);
+    if (!sender || !this.#sameGroup(sender, peer)) {
+      consumer.close();
       return;
     }
     peer.notify('consumerAdded', {

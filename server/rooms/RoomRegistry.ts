@@ -102,7 +102,13 @@ export class RoomRegistry {
     if (this.#closed) throw new Error('room registry is closed');
     const media = await this.#sfu.createRoomMedia(name);
     const { rooms, roles } = this.#config;
-    const options = { maxPeers: rooms.maxPeersPerRoom, lobby: rooms.lobbyByDefault, chatHistory: rooms.chatHistory, roles };
+    const options = {
+      maxPeers: rooms.maxPeersPerRoom,
+      lobby: rooms.lobbyByDefault,
+      chatHistory: rooms.chatHistory,
+      roles,
+      breakoutWarningSeconds: rooms.breakoutWarningSeconds,
+    };
     const room = new Room(name, media, options, this.#log, this.#recorder);
     this.#rooms.set(name, room);
     // Due to close from the start: whoever asked for it may never enter (see the top of the file).

@@ -45,6 +45,16 @@ export const REQUIREMENTS: { [M in MethodName]: Requirement<M> } = {
   setPresenter: 'moderate',
   lowerHand: 'moderate',
   endClass: 'endClass',
+  openPoll: 'poll',
+  // Everyone in the class may answer; the poll itself refuses a second answer.
+  answerPoll: 'admitted',
+  closePoll: 'poll',
+  sharePollResults: 'poll',
+  exportPoll: 'poll',
+  startBreakouts: 'breakout',
+  endBreakouts: 'breakout',
+  visitBreakout: 'breakout',
+  broadcastToBreakouts: 'breakout',
 };
 
 /** Throw the wire error that says why `peer` may not call `method`; return if allowed. */

@@ -1,24 +1,36 @@
-// Finds mediasoup consumers and producers through mediasoup's own observer API, so tests can check
-// what the worker really does (paused or not, which simulcast layer it forwards) rather than what
-// the server says. Import it before any worker is created.
+// Finds mediasoup consumers, producers and transports through mediasoup's own observer API, so
+// tests can check what the worker really does (paused or not, which simulcast layer it forwards,
+// which transport carries what) rather than what the server says. Import it before any worker is created.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 
 const consumers = new Map<string, types.Consumer>();
 const producers = new Map<string, types.Producer>();
+const transports = new Map<string, types.Transport>();
 /** Room name (the router's appData, set by sfu/RoomMedia) of each live consumer. */
 const roomOf = new Map<string, string | undefined>();
+/** Live consumer ids per transport id. */
+const consumersByTransport = new Map<string, Set<string>>();
 
 mediasoup.observer.on('newworker', (worker) => {
   worker.observer.on('newrouter', (router) => {
     const room = (router.appData as { roomName?: string }).roomName;
     router.observer.on('newtransport', (transport) => {
+      transports.set(transport.id, transport);
+      const live = new Set<string>();
+      consumersByTransport.set(transport.id, live);
+      transport.observer.once('close', () => {
+        transports.delete(transport.id);
+        consumersByTransport.delete(transport.id);
+      });
       transport.observer.on('newconsumer', (consumer) => {
         consumers.set(consumer.id, consumer);
         roomOf.set(consumer.id, room);
+        live.add(consumer.id);
         consumer.observer.once('close', () => {
           consumers.delete(consumer.id);
           roomOf.delete(consumer.id);
+          live.delete(consumer.id);
         });
       });
       transport.observer.on('newproducer', (producer) => {
@@ -49,4 +61,16 @@ export function mediasoupConsumersIn(roomName: string, appData: Record<string, u
 /** Every live mediasoup consumer (in every worker of this process). */
 export function mediasoupConsumers(): types.Consumer[] {
   return [...consumers.values()];
+}
+
+/** The live WebRTC transport with this id, if any. */
+export function mediasoupTransport(id: string): types.WebRtcTransport | undefined {
+  const transport = transports.get(id);
+  // Narrowed by mediasoup's own `type` field: Lectern's peers only have WebRTC transports.
+  return transport?.type === 'webrtc' ? (transport as types.WebRtcTransport) : undefined;
+}
+
+/** The live consumers the worker has on a transport. */
+export function consumersOnTransport(transportId: string): types.Consumer[] {
+  return [...(consumersByTransport.get(transportId) ?? [])].flatMap((id) => consumers.get(id) ?? []);
 }

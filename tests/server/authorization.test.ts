@@ -36,11 +36,12 @@ type Action = MethodName | 'produce:microphone' | 'produce:camera' | 'produce:sc
 const PARTICIPANT_ACTIONS: Action[] = [
   'join', 'leave', 'renewIce', 'ready', 'createTransport', 'connectTransport', 'resumeConsumer', 'setConsumerPreferences',
   'setLowBandwidth', 'pauseProducer', 'resumeProducer', 'closeProducer', 'produce:microphone', 'produce:camera',
-  'sendChat', 'raiseHand',
+  'sendChat', 'raiseHand', 'answerPoll',
 ];
 const ALL_ACTIONS: Action[] = [
   ...PARTICIPANT_ACTIONS, 'produce:screen', 'admit', 'deny', 'setRoomPolicy', 'muteParticipant', 'muteAll', 'allowUnmute',
-  'removeParticipant', 'setPresenter', 'lowerHand', 'endClass',
+  'removeParticipant', 'setPresenter', 'lowerHand', 'openPoll', 'closePoll', 'sharePollResults', 'exportPoll', 'startBreakouts',
+  'visitBreakout', 'broadcastToBreakouts', 'endBreakouts', 'endClass',
 ];
 
 /** The code a caller must get, or 'allowed' (any reply that is not a refusal of the caller). */
@@ -93,6 +94,15 @@ function requestFor(action: Action, ids: { sendId: string; targetId: string }): 
     lowerHand: { peerId: ids.targetId },
     removeParticipant: { peerId: ids.targetId },
     endClass: {},
+    openPoll: { question: 'Ready?', kind: 'yesno' },
+    answerPoll: { pollId: 'missing', choices: [0] },
+    closePoll: { pollId: 'missing' },
+    sharePollResults: { pollId: 'missing' },
+    exportPoll: { pollId: 'missing' },
+    startBreakouts: { rooms: 1 },
+    visitBreakout: { group: 'main' },
+    broadcastToBreakouts: { text: 'back in five' },
+    endBreakouts: {},
   };
   if (action.startsWith('produce:')) {
     const source = action.slice('produce:'.length);

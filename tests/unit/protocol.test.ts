@@ -30,6 +30,15 @@ describe('protocol schemas', () => {
       setPresenter: { peerId: 'p2', presenter: true },
       lowerHand: { peerId: 'p2' },
       endClass: {},
+      openPoll: { question: 'Which?', kind: 'single', options: ['A', 'B'], timeLimitSeconds: 60 },
+      answerPoll: { pollId: 'p1', choices: [0] },
+      closePoll: { pollId: 'p1' },
+      sharePollResults: { pollId: 'p1' },
+      exportPoll: { pollId: 'p1' },
+      startBreakouts: { rooms: 2, durationSeconds: 600 },
+      endBreakouts: {},
+      visitBreakout: { group: 'b2' },
+      broadcastToBreakouts: { text: 'Two minutes left' },
     };
     for (const [method, data] of Object.entries(samples)) {
       expect(Value.Check(RequestFrame, { kind: 'request', id: 1, method, data }), method).toBe(true);
@@ -51,6 +60,13 @@ describe('protocol schemas', () => {
     ['admit with neither peer nor all', 'admit', {}],
     ['admit all: false', 'admit', { all: false }],
     ['token too long', 'join', { room: 'r', displayName: 'x', token: 'x'.repeat(5000) }],
+    ['poll with eleven options', 'openPoll', { question: 'q', kind: 'single', options: 'abcdefghijk'.split('') }],
+    ['poll question too long', 'openPoll', { question: 'q'.repeat(501), kind: 'text' }],
+    ['poll of an unknown kind', 'openPoll', { question: 'q', kind: 'ranking' }],
+    ['the same choice twice', 'answerPoll', { pollId: 'p', choices: [1, 1] }],
+    ['an answer with an extra key', 'answerPoll', { pollId: 'p', text: 'x', voter: 'me' }],
+    ['zero breakout rooms', 'startBreakouts', { rooms: 0 }],
+    ['a made-up group id', 'visitBreakout', { group: 'lounge' }],
   ])('rejects %s', (_label, method, data) => {
     expect(Value.Check(RequestFrame, { kind: 'request', id: 1, method, data })).toBe(false);
   });

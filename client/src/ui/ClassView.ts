@@ -4,6 +4,8 @@
 import type { ChatMessage, PeerInfo, RoomPolicy, Role } from '../../../protocol/index.js';
 import type { RemoteTrack, RoomClient, RoomClientEvents, RoomState } from '../RoomClient.js';
 import { Tile } from './Tile.js';
+import { PollPanel } from './PollPanel.js';
+import { BreakoutPanel } from './BreakoutPanel.js';
 import { $, button, setStatus } from './dom.js';
 
 const STATS_INTERVAL_MS = 1000;
@@ -28,6 +30,11 @@ export class ClassView {
   readonly #tileSizes = new Map<string, { width: number; height: number }>();
   readonly #sentTileSizes = new Map<string, { width: number; height: number }>();
   #tileSizeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #polls = new PollPanel();
+  readonly #breakouts = new BreakoutPanel();
+  /** Names of everyone seen in this class, kept when they move to another breakout room. */
+  readonly #names = new Map<string, string>();
+  #group = 'main';
 
   /** Handlers for the RoomClient: every change in the room lands here. */
   readonly events: RoomClientEvents = {
@@ -64,6 +71,20 @@ export class ClassView {
     chatMessage: ({ message }) => this.#appendChat(message),
     handQueue: ({ peerIds }) => this.#renderHands(peerIds),
     activeSpeaker: ({ peerId }) => this.#renderSpeaker(peerId),
+    pollOpened: ({ poll }) => this.#polls.opened(poll),
+    pollClosed: ({ pollId }) => this.#polls.closed(pollId),
+    pollResults: (results) => this.#polls.results(results),
+    breakoutState: (state) => {
+      // Chat is per room: mark where one room's conversation ends and the next begins.
+      if (state.group !== this.#group && this.#self) {
+        const name = state.groups.find((g) => g.id === state.group)?.name;
+        this.#appendNote(name ? `Chat of breakout ${name}` : 'Chat of the main room');
+      }
+      this.#group = state.group;
+      this.#breakouts.state(state);
+    },
+    breakoutWarning: ({ secondsLeft }) => this.#breakouts.warning(secondsLeft),
+    breakoutMessage: (message) => this.#breakouts.message(message),
   };
 
   /** Show the class for a client that just got in. */
@@ -80,6 +101,14 @@ export class ClassView {
     this.#renderSpeaker(state.activeSpeaker);
     this.#renderPolicy(policy);
     this.#wireControls();
+    this.#polls.start(client, this.can('poll'));
+    this.#breakouts.start(client, {
+      canBreakout: this.can('breakout'),
+      selfId: client.peerId,
+      selfName: self.name,
+      people: () => [...this.#peers.values()],
+      nameOf: (id) => this.#names.get(id) ?? 'someone',
+    });
     this.#renderPeople();
     this.#statsTimer = setInterval(() => {
       for (const tile of this.#tiles.values()) void tile.updateStats();
@@ -100,6 +129,8 @@ export class ClassView {
   stop(): void {
     clearInterval(this.#statsTimer);
     this.#resize.disconnect();
+    this.#polls.stop();
+    this.#breakouts.stop();
   }
 
   #addTrack(track: RemoteTrack): void {
@@ -112,6 +143,7 @@ export class ClassView {
 
   #upsertPeer(peer: PeerInfo): void {
     this.#peers.set(peer.id, peer);
+    this.#names.set(peer.id, peer.displayName);
     if (!this.#tiles.has(peer.id)) this.#addTile(peer.id, new Tile(peer.id, peer.displayName));
     const early = this.#early.get(peer.id);
     this.#early.delete(peer.id);
@@ -208,6 +240,7 @@ export class ClassView {
         return item;
       }),
     );
+    this.#breakouts.peopleChanged();
   }
 
   #renderLobby(waiting: { id: string; displayName: string }[]): void {
@@ -242,7 +275,7 @@ export class ClassView {
         item.dataset.peerId = id;
         const who = document.createElement('span');
         who.className = 'who';
-        who.textContent = id === this.#self?.id ? `${this.#self.name} (you)` : (this.#peers.get(id)?.displayName ?? 'Someone');
+        who.textContent = id === this.#self?.id ? `${this.#self.name} (you)` : (this.#names.get(id) ?? 'Someone');
         item.append(who);
         if (client && this.can('moderate')) item.append(button(`Lower hand of ${who.textContent}`, 'Lower', () => client.call('lowerHand', { peerId: id })));
         return item;
@@ -284,6 +317,13 @@ export class ClassView {
     item.append(from, text);
     log.append(item);
     log.scrollTop = log.scrollHeight;
+  }
+
+  #appendNote(text: string): void {
+    const item = document.createElement('li');
+    item.className = 'note';
+    item.textContent = text;
+    $('chat-log').append(item);
   }
 
   #wireControls(): void {

@@ -13,6 +13,8 @@ import { sendChat, raiseHand } from './participation.js';
 import { setConsumerPreferences, setLowBandwidth } from './receiving.js';
 import { admit, deny, setRoomPolicy } from './lobby.js';
 import { muteParticipant, muteAll, allowUnmute, removeParticipant, setPresenter, lowerHand, endClass } from './moderation.js';
+import { openPoll, answerPoll, closePoll, sharePollResults, exportPoll } from './polls.js';
+import { startBreakouts, endBreakouts, visitBreakout, broadcastToBreakouts } from './breakouts.js';
 
 /** The handler for each method. */
 export const handlers: HandlerTable = {
@@ -41,4 +43,13 @@ export const handlers: HandlerTable = {
   setPresenter,
   lowerHand,
   endClass,
+  openPoll,
+  answerPoll,
+  closePoll,
+  sharePollResults,
+  exportPoll,
+  startBreakouts,
+  endBreakouts,
+  visitBreakout,
+  broadcastToBreakouts,
 };

@@ -11,5 +11,6 @@ export const ready: Handler<'ready'> = async (ctx, data) => {
   // Shape-checked by the protocol schema; mediasoup validates the content when consuming.
   const state = room.markReady(peer, data.rtpCapabilities as mediasoupTypes.RtpCapabilities);
   ctx.afterReply(() => room.consumeExisting(peer));
+  ctx.afterReply(async () => room.greet(peer));
   return state;
 };
