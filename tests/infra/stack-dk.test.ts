@@ -112,6 +112,6 @@ describe('example stack: Denmark (Copenhagen Local Zone)', () => {
   });
 
   it('passes every residency policy for DK', async () => {
-    await expectPoliciesPass(resources, 'DK');
+    await expectPoliciesPass(resources, (outputs.policyPackConfig as { all: { country: string; acceptParentRegionControlPlane?: boolean } }).all);
   });
 });
