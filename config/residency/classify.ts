@@ -197,7 +197,8 @@ export function classifyResource(r: ResourceInput, stack?: StackIndex): Classifi
     const subnetRef = str(r.props.subnetId);
     const subnet = !zone && subnetRef && stack ? stack.find(subnetRef) : undefined;
     const viaSubnet = subnet ? str(subnet.props.availabilityZone) : undefined;
-    if (zone) location = zonePlace(zone, `its zone ${zone}`);
+    if (regionOverride && !(zone ?? viaSubnet ?? '').startsWith(regionOverride)) location = regionPlace(regionOverride, `its own region argument ${regionOverride} (a zone elsewhere cannot hold it)`);
+    else if (zone) location = zonePlace(zone, `its zone ${zone}`);
     else if (viaSubnet) location = zonePlace(viaSubnet, `zone ${viaSubnet} of its subnet ${subnet!.name}`);
     else if ('subnetId' in r.props && !stack?.complete) location = { code: null, country: null, scope: 'subnet', basis: 'in the zone of its subnet, which is checked on the subnet' };
     else if (subnetRef) location = unknown(`its subnet ${subnetRef} is not in the stack, so its zone is not established`);
