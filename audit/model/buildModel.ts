@@ -176,7 +176,7 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
     // whatever its name or tags say. A bucket's own settings follow the bucket and are not drawn twice.
     for (const fact of resources) {
       const c = fact.classification;
-      if (c.role !== 'stores' || shownUrns.has(fact.urn) || /^aws:s3\/bucket[A-Z]/.test(fact.type)) continue;
+      if (c.role !== 'stores' || shownUrns.has(fact.urn) || /^aws:s3\/bucket(?!V2:)[A-Z]/.test(fact.type)) continue;
       add({ kind: 'storage', label: `${c.service.toUpperCase()} ${fact.type.split(':').pop()} ${fact.name}`, location: awsLocation(c.location.code ?? undefined, c.location.basis), readers: 'the AWS account', encryption: 'see resource', retention: 'see resource', personalData: true, seenIn: [stackSrc] });
     }
   } else if (placement) {
