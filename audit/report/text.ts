@@ -27,7 +27,12 @@ export function renderText(report: AuditReport, options: { colour?: boolean; ver
   }
   if (model.resources.length > 0) {
     const problems = model.resources.filter((r) => r.violations.some((v) => !v.accepted)).length;
-    lines.push('', `Stack resources: ${model.resources.length} classified (${problems} with a residency problem; see findings)`);
+    lines.push('', `Stack resources: ${model.resources.length} classified (${problems} with a residency problem; see findings):`);
+    for (const r of model.resources.filter((x) => x.classification.role !== 'component')) {
+      const c = r.classification;
+      const mark = r.violations.some((v) => !v.accepted) ? '✗' : '✓';
+      lines.push(`  ${mark} ${(c.location.country ?? '??').padEnd(3)} ${c.role.padEnd(15)} ${`${r.type} ${r.name}`.padEnd(70)} ${c.location.code ?? c.location.scope}${c.operator ? ` — ${c.operator.name} (${c.operator.jurisdiction ?? '??'} law)` : ''}`);
+    }
   }
   if (model.jurisdictionNote) lines.push('', `Jurisdiction: ${model.jurisdictionNote}`);
   lines.push('', `Findings (${report.findings.length}):`);
