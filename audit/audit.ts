@@ -4,7 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../config/index.js';
 import { runChecks } from './checks/index.js';
 import { buildModel } from './model/buildModel.js';
-import { atLeast, type AuditInputs, type DataFlowModel, type Finding, type Severity } from './model/types.js';
+import { atLeast, SEVERITIES, type AuditInputs, type DataFlowModel, type Finding, type Severity } from './model/types.js';
 import { AdminRuntimeSchema } from './sources/adminRuntime.js';
 import { scanClientBundle } from './sources/clientBundle.js';
 import { readAuditConfig } from './sources/configFile.js';
@@ -30,6 +30,8 @@ export interface AuditReport {
   inputs: string[];
   model: DataFlowModel;
   findings: Finding[];
+  /** Findings a config key accepts knowingly (also in `findings`): the verdict always names them. */
+  accepted: Finding[];
 }
 
 /** Thrown for inputs that cannot be read at all (as opposed to inputs that are read and found wanting). */
@@ -79,7 +81,53 @@ export function audit(inputs: AuditInputs, now: Date = new Date()): AuditReport 
   if (inputs.runtime) described.push(`runtime ${inputs.runtime.source} (Lectern ${inputs.runtime.runtime.versions.lectern})`);
   if (inputs.bundle) described.push(`client bundle ${inputs.bundle.dir} (${inputs.bundle.files.length} files)`);
   if (inputs.stateUrl) described.push(`state backend ${inputs.stateUrl}`);
-  return { generatedAt: now.toISOString(), inputs: described, model, findings: runChecks(inputs, model) };
+  const findings = runChecks(inputs, model);
+  return { generatedAt: now.toISOString(), inputs: described, model, findings, accepted: findings.filter((f) => f.accepted) };
+}
+
+/** What fails an audit: findings at or above `severity`, and, when `countAccepted`, accepted exceptions too. */
+export interface FailOn {
+  severity: Severity;
+  countAccepted: boolean;
+}
+
+/** Parse `--fail-on`: a severity, optionally `,accepted` (`high,accepted`); `accepted` alone means `high,accepted`. */
+export function parseFailOn(text: string): FailOn {
+  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const countAccepted = parts.includes('accepted');
+  const severities = parts.filter((p) => p !== 'accepted');
+  if (severities.length > 1 || (severities.length === 0 && !countAccepted) || (severities[0] !== undefined && !SEVERITIES.includes(severities[0] as Severity))) {
+    throw new AuditInputError(`--fail-on must be one of ${SEVERITIES.join(', ')}, optionally with ",accepted" (e.g. high,accepted)`);
+  }
+  return { severity: (severities[0] as Severity | undefined) ?? 'high', countAccepted };
+}
+
+/** The verdict every output format prints: pass or fail at the threshold, and the accepted exceptions by name. */
+export interface Verdict {
+  pass: boolean;
+  failOn: FailOn;
+  failing: Finding[];
+  accepted: Finding[];
+  /** One line, e.g. `PASS at "high" with 3 accepted exceptions`. */
+  summary: string;
+}
+
+/** Judge a report at a threshold. */
+export function verdictOf(report: AuditReport, failOn: FailOn): Verdict {
+  const failing = report.findings.filter((f) => atLeast(f.severity, failOn.severity) || (failOn.countAccepted && f.accepted));
+  const accepted = report.accepted;
+  const n = accepted.length;
+  const exceptions = `${n} accepted exception${n === 1 ? '' : 's'}`;
+  const at = `at "${failOn.severity}"${failOn.countAccepted ? ' counting accepted exceptions' : ''}`;
+  const summary = failing.length === 0
+    ? `PASS ${at}${n > 0 ? ` with ${exceptions}` : ''}`
+    : `FAIL ${at}: ${failing.length} finding${failing.length === 1 ? '' : 's'}${n > 0 ? ` (${exceptions} among all findings)` : ''}`;
+  return { pass: failing.length === 0, failOn, failing, accepted, summary };
+}
+
+/** One line naming an accepted exception: what, where, and the config key that accepted it. */
+export function describeAccepted(f: Finding): string {
+  return `${f.title} — at ${f.where} — accepted by ${f.accepted?.key}`;
 }
 
 /** Findings at or above `threshold` (what makes the CLI exit non-zero). */

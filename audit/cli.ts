@@ -5,9 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { audit, failing, gatherInputs } from './audit.js';
+import { audit, gatherInputs, parseFailOn, verdictOf } from './audit.js';
 import { verifyLog, AUDIT_FILES } from './log/index.js';
-import { SEVERITIES, type Severity } from './model/types.js';
+import { SEVERITIES } from './model/types.js';
 import { renderHtml } from './report/html.js';
 import { renderJson, renderText } from './report/text.js';
 
@@ -22,7 +22,8 @@ const USAGE = `usage:
   --runtime-file  a saved GET /admin/runtime response, instead of --url
   --client-dir    built browser client (client/dist) to scan for hostnames
   --state-url     the Pulumi backend (\`pulumi whoami -v\`), e.g. s3://state?region=eu-north-1
-  --fail-on       ${SEVERITIES.join('|')} (default high)`;
+  --fail-on       ${SEVERITIES.join('|')}[,accepted] (default high); ",accepted" also fails on
+                  accepted exceptions (findings a config key accepts knowingly)`;
 
 /** Run the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t), err: (text: string) => void = (t) => process.stderr.write(t)): Promise<number> {
@@ -62,8 +63,7 @@ async function auditCommand(args: string[], out: (text: string) => void, err: (t
     out(`${USAGE}\n`);
     return 0;
   }
-  const threshold = values['fail-on'] as Severity;
-  if (!SEVERITIES.includes(threshold)) throw new Error(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
+  const failOn = parseFailOn(values['fail-on']!);
   const format = values.format;
   if (format !== 'text' && format !== 'json' && format !== 'html') throw new Error('--format must be text, json or html');
   const inputs = await gatherInputs({
@@ -76,14 +76,19 @@ async function auditCommand(args: string[], out: (text: string) => void, err: (t
     stateUrl: values['state-url'],
   });
   const report = audit(inputs);
-  const rendered = format === 'json' ? renderJson(report) : format === 'html' ? renderHtml(report, threshold) : renderText(report, { colour: !values.out && process.stdout.isTTY, threshold });
+  const verdict = verdictOf(report, failOn);
+  const rendered = format === 'json' ? renderJson(report, verdict) : format === 'html' ? renderHtml(report, verdict) : renderText(report, { colour: !values.out && process.stdout.isTTY, verdict });
   if (values.out) {
     writeFileSync(values.out, rendered);
     err(`wrote ${values.out}\n`);
   } else out(rendered);
-  const bad = failing(report, threshold);
-  if (bad.length > 0) err(`lectern audit: ${bad.length} finding(s) at or above ${threshold}\n`);
-  return bad.length > 0 ? 1 : 0;
+  if (!verdict.pass) err(`lectern audit: ${verdict.failing.length} finding(s) at or above ${failOn.severity}${failOn.countAccepted ? ' or accepted' : ''}\n`);
+  return exitCodeOf(verdict);
+}
+
+/** The exit code of an audit: 0 when it passes at the threshold, 1 otherwise. */
+export function exitCodeOf(verdict: { pass: boolean }): 0 | 1 {
+  return verdict.pass ? 0 : 1;
 }
 
 async function verifyLogCommand(args: string[], out: (text: string) => void): Promise<number> {

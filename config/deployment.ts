@@ -97,6 +97,12 @@ export const DeploymentSchema = Type.Object(
      * another country. The stack refuses a Local Zone until the university accepts that explicitly.
      */
     acceptParentRegionControlPlane: Type.Boolean({ default: false }),
+    /**
+     * What residency means for the audit. `location` (the default): data must be in the country.
+     * `operator`: also, every service must be operated by someone bound only by the country's law, so a
+     * US provider's in-country region fails (AWS, Inc. answers to US law wherever the data is).
+     */
+    jurisdiction: Type.Union([Type.Literal('location'), Type.Literal('operator')], { default: 'location' }),
   },
   { additionalProperties: false },
 );

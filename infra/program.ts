@@ -42,7 +42,7 @@ export interface LecternOutputs {
   readonly dataLocations: pulumi.Output<pulumi.Unwrap<LocatedData>[]>;
   readonly caveats: readonly Caveat[];
   /** Pass to `pulumi preview --policy-pack ... --policy-pack-config`. */
-  readonly policyPackConfig: { all: { country: string } };
+  readonly policyPackConfig: { all: { country: string; acceptParentRegionControlPlane?: boolean } };
 }
 
 /** Build every resource of a Lectern deployment from a validated plan. */
@@ -168,6 +168,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     lecternVersion: deployment.release.version,
     dataLocations: pulumi.output(placement.locations.map((location) => ({ ...location, resource: resourceFor(location) }))),
     caveats: placement.caveats,
-    policyPackConfig: { all: { country: placement.country } },
+    // A Local Zone's control plane in the parent region is accepted by the stack config; the pack is told so.
+    policyPackConfig: { all: { country: placement.country, ...(placement.kind === 'local-zone' ? { acceptParentRegionControlPlane: true } : {}) } },
   };
 }

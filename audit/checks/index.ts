@@ -6,14 +6,14 @@ import { checkForeignHostnames, checkIceServers } from './hostnames.js';
 import { checkPorts } from './ports.js';
 import {
   checkCountryDeclared,
-  checkCrossRegionCopies,
   checkFlowsOutsideCountry,
   checkGlobalServices,
   checkLocalZoneCaveats,
   checkLocationsUnknown,
   checkPlacement,
-  checkUnpinnedProvider,
+  checkResources,
 } from './residency.js';
+import { checkJurisdiction } from './jurisdiction.js';
 import { checkSecrets } from './secrets.js';
 import { checkCsp, checkTls } from './web.js';
 import { checkTurnCredentials } from './turn.js';
@@ -30,8 +30,8 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   locationsUnknown: checkLocationsUnknown,
   globalServices: checkGlobalServices,
   localZoneCaveats: checkLocalZoneCaveats,
-  crossRegionCopies: checkCrossRegionCopies,
-  unpinnedProvider: checkUnpinnedProvider,
+  resources: checkResources,
+  jurisdiction: checkJurisdiction,
   iceServers: checkIceServers,
   foreignHostnames: checkForeignHostnames,
   csp: checkCsp,

@@ -1,31 +1,16 @@
 // Inputs -> DataFlowModel. Every location comes from a provider region/zone (stack export, instance
 // metadata, the residency catalogue's placement for a config) or from the host's configured country
 // for on-premises servers; never from a label. What cannot be derived is marked unknown.
-import { decidePlacement, GLOBAL_METADATA_TYPES, GLOBAL_SERVICE_PREFIXES, REGIONAL_DATA_TYPES, type Placement } from '../../config/residency/index.js';
-import type { AuditInputs, DataFlowModel, Flow, FlowKind, Location } from './types.js';
-import { awsGlobal, awsLocation, hostOf, isLoopback, isOwnHost, localZoneParent, thirdPartyLocation } from './places.js';
-import { stackFacts, purposeOf, type StackFacts } from './stackFacts.js';
+import { decidePlacement, GLOBAL_SERVICE_PREFIXES, type Placement } from '../../config/residency/index.js';
+import type { AuditInputs, DataFlowModel, Flow, FlowKind, FlowOperator, HostSummary, Location } from './types.js';
+import { awsGlobal, awsLocation, awsOperator, hostOf, isLoopback, isOwnHost, localZoneParent, thirdPartyLocation, thirdPartyOperator, universityOperator } from './places.js';
+import { stackFacts, type HostFact, type StackFacts } from './stackFacts.js';
+import { resourceFacts } from './resources.js';
+import { jurisdictionNote } from './jurisdiction.js';
 
-const GLOBAL_SERVICES: Array<[prefix: string, name: string]> = [
-  ['aws:iam/', 'IAM'],
-  ['aws:route53/', 'Route 53'],
-  ['aws:cloudfront/', 'CloudFront'],
-  ['aws:globalaccelerator/', 'Global Accelerator'],
-  ['aws:organizations/', 'Organizations'],
-  ['aws:shield/', 'Shield'],
-  ['aws:wafv2/', 'WAF (CloudFront scope)'],
-  ['aws:cognito/', 'Cognito'],
-  ['aws:s3control/multiRegionAccessPoint', 'S3 Multi-Region Access Points'],
-  ['aws:s3/bucketAccelerateConfiguration', 'S3 Transfer Acceleration (edge)'],
-  ['aws:s3/bucketWebsiteConfiguration', 'S3 website hosting'],
-];
-
-/** The global AWS service a resource type belongs to, if any. */
+/** The global AWS service a resource type belongs to, if any (the one list in config/residency). */
 export function globalServiceOf(type: string): string | undefined {
-  if (GLOBAL_METADATA_TYPES.has(type)) return 'IAM';
-  const named = GLOBAL_SERVICES.find(([prefix]) => type.startsWith(prefix))?.[1];
-  if (named) return named;
-  return GLOBAL_SERVICE_PREFIXES.some((prefix) => type.startsWith(prefix)) ? type.split(':')[1]?.split('/')[0] : undefined;
+  return GLOBAL_SERVICE_PREFIXES.find(([prefix]) => type.startsWith(prefix))?.[1];
 }
 
 /** The placement a config's deployment section asks for, or the reason it is refused. */
@@ -79,22 +64,29 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
 
   const planned = plannedPlacement(inputs);
   const placement = planned && 'placement' in planned ? planned.placement : undefined;
+  const resources = inputs.stack ? resourceFacts(inputs.stack.export, country ? { country, acceptParentRegionControlPlane: deployment?.acceptParentRegionControlPlane === true } : null) : [];
   const flows: Flow[] = [];
-  const add = (flow: Omit<Flow, 'id' | 'active'> & { active?: boolean }): void => {
+  const shownUrns = new Set<string>();
+  const add = (flow: Omit<Flow, 'id' | 'active' | 'operator'> & { active?: boolean; operator?: FlowOperator }): void => {
     const id = `${flow.kind}:${flow.label}`;
     const existing = flows.find((f) => f.kind === flow.kind && f.location.place === flow.location.place && f.label === flow.label);
     if (existing) {
       existing.seenIn = [...new Set([...existing.seenIn, ...flow.seenIn])];
       return;
     }
-    flows.push({ ...flow, id, active: flow.active ?? true });
+    flows.push({ ...flow, id, active: flow.active ?? true, operator: flow.operator ?? operatorFor(flow.location) });
   };
+  // Every zone/region/global place comes from the AWS catalogue; hosts and loopback are the university's.
+  function operatorFor(location: Location): FlowOperator {
+    if (location.scope === 'zone' || location.scope === 'region' || location.scope === 'global') return awsOperator(location.place.split(' ')[0]);
+    if (location.scope === 'host' || location.scope === 'loopback') return universityOperator(country, `${location.place}: run by the university itself`);
+    if (location.scope === 'third-party') return thirdPartyOperator(location.place.split(' ')[0] ?? location.place);
+    return { name: 'not established', jurisdiction: null, basis: `who operates ${location.place} is not derivable from the inputs` };
+  }
 
-  // Where the SFU/signalling host runs, and the TURN host.
-  const hostLocation = (role: 'sfu' | 'turn'): { location: Location; seenIn: string } => {
-    const host = facts?.hosts.find((h) => h.role === role) ?? (role === 'sfu' ? facts?.hosts[0] : undefined);
-    if (host) return { location: awsLocation(host.zone ?? host.resource.region, `${host.zoneSource} in the ${stackSrc}`), seenIn: stackSrc };
-    if (role === 'turn') return hostLocation('sfu');
+  // Where the media (SFU/signalling) hosts run, the TURN hosts, and any other host: any number of each.
+  const locate = (host: HostFact): { location: Location; seenIn: string } => ({ location: awsLocation(host.zone ?? host.resource.region, `${host.zoneSource} in the ${stackSrc}`), seenIn: stackSrc });
+  const fallbackLocation = (): { location: Location; seenIn: string } => {
     if (runtime) {
       if (runtime.host.provider === 'aws') return { location: awsLocation(runtime.host.availabilityZone, 'instance metadata reported by the live server'), seenIn: runtimeSrc };
       if (runtime.host.provider === 'on-premises') {
@@ -111,14 +103,25 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
     }
     return { location: { country: null, scope: 'unknown', place: 'server host (location not derivable)', basis: 'no stack export, live server or deployment placement says where the server runs' }, seenIn: configSrc || runtimeSrc };
   };
-  const sfu = hostLocation('sfu');
-  const turnHost = hostLocation('turn');
+  const mediaHosts = (facts?.hosts ?? []).filter((h) => h.role === 'media');
+  const turnHosts = (facts?.hosts ?? []).filter((h) => h.role === 'turn');
+  const otherHosts = (facts?.hosts ?? []).filter((h) => h.role === 'other');
+  const medias = mediaHosts.length > 0 ? mediaHosts.map((h) => ({ ...locate(h), name: h.resource.name })) : [{ ...fallbackLocation(), name: undefined as string | undefined }];
+  const turns = turnHosts.length > 0 ? turnHosts.map((h) => ({ ...locate(h), name: h.resource.name })) : medias;
+  const sfu = medias[0]!;
+  const hosts: HostSummary[] = (facts?.hosts ?? []).map((h) => ({ name: h.resource.name, role: h.role, location: locate(h).location, roleBasis: h.roleBasis }));
+  const named = (base: string, list: ReadonlyArray<{ name: string | undefined }>, name: string | undefined): string => (list.length > 1 && name ? `${base} ${name}` : base);
   const localZone = localZoneParent(sfu.location.scope === 'zone' ? sfu.location.place.split(' ')[0] : undefined);
   const https = (config?.http.publicUrl?.startsWith('https://') ?? false) || (runtime ? runtime.http.tls !== 'none' : false) || !!deployment;
   const transport = https ? 'TLS (HTTPS/WSS)' : 'none: plain HTTP/WS';
 
-  add({ kind: 'media', label: 'Media (SFU)', location: sfu.location, readers: 'participants of the room; the SFU host (it decrypts to forward)', encryption: 'DTLS-SRTP browser to SFU, hop by hop', retention: 'not stored; forwarded live', personalData: true, seenIn: [sfu.seenIn] });
-  add({ kind: 'signalling', label: 'Signalling (WebSocket)', location: sfu.location, readers: 'the Lectern server', encryption: transport, retention: 'in memory for the session', personalData: true, seenIn: [sfu.seenIn] });
+  for (const m of medias) {
+    add({ kind: 'media', label: named('Media (SFU)', medias, m.name), location: m.location, readers: 'participants of the room; the SFU host (it decrypts to forward)', encryption: 'DTLS-SRTP browser to SFU, hop by hop', retention: 'not stored; forwarded live', personalData: true, seenIn: [m.seenIn] });
+    add({ kind: 'signalling', label: named('Signalling (WebSocket)', medias, m.name), location: m.location, readers: 'the Lectern server', encryption: transport, retention: 'in memory for the session', personalData: true, seenIn: [m.seenIn] });
+  }
+  for (const h of otherHosts) {
+    add({ kind: 'compute', label: `Host ${h.resource.name}`, location: locate(h).location, readers: 'whoever runs code on it; the AWS account', encryption: h.rootEncrypted ? 'encrypted root volume' : 'root volume encryption not shown', retention: 'whatever it keeps on disk', personalData: true, seenIn: [stackSrc] });
+  }
   const chatStore = runtime?.storage.find((s) => s.kind === 'chat' && s.backend !== 'memory');
   add({ kind: 'chat', label: 'Chat', location: chatStore ? storageLocation(chatStore, sfu.location, runtimeSrc) : sfu.location, readers: 'participants of the room', encryption: transport, retention: chatStore ? days(chatStore.retentionDays) : 'in server memory only; never written to disk', personalData: true, seenIn: [sfu.seenIn], active: runtime?.features.chat ?? true });
 
@@ -131,12 +134,15 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
       : ours(issuerHost)
         ? { country: null, scope: 'unknown', place: `${issuerHost} (the university's own IdP)`, basis: `auth.oidc.issuer ${issuer} is under the deployment's own domain; where it is hosted is not derivable` }
         : thirdPartyLocation(issuerHost, `auth.oidc.issuer ${issuer}`);
-    add({ kind: 'sign-in', label: `Sign-in (OIDC ${issuerHost})`, location, readers: 'the identity provider: who signs in, when, to which Lectern', encryption: 'TLS', retention: 'per the identity provider', personalData: true, seenIn: [configSrc] });
+    const operator = isLoopback(issuerHost) || ours(issuerHost) ? universityOperator(country, `auth.oidc.issuer ${issuer} is the university's own`) : thirdPartyOperator(issuerHost);
+    add({ kind: 'sign-in', label: `Sign-in (OIDC ${issuerHost})`, location, operator, readers: 'the identity provider: who signs in, when, to which Lectern', encryption: 'TLS', retention: 'per the identity provider', personalData: true, seenIn: [configSrc] });
   }
 
   // TURN: only ours, and only when there is one.
   const hasTurn = !!deployment || (config?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? ''))) || (runtime?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? '')));
-  add({ kind: 'turn', label: 'TURN relay (coturn)', location: turnHost.location, readers: 'nobody: relays DTLS-SRTP it cannot decrypt', encryption: 'media stays DTLS-SRTP; TURN over TLS available', retention: 'not stored', personalData: true, seenIn: [turnHost.seenIn], active: hasTurn });
+  for (const t of turns) {
+    add({ kind: 'turn', label: named('TURN relay (coturn)', turns, t.name), location: t.location, readers: 'nobody: relays DTLS-SRTP it cannot decrypt', encryption: 'media stays DTLS-SRTP; TURN over TLS available', retention: 'not stored', personalData: true, seenIn: [t.seenIn], active: hasTurn });
+  }
 
   addStorageFlows('recordings', 'Recordings');
   addStorageFlows('logs', 'Logs');
@@ -144,8 +150,9 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
 
   // Metrics.
   if (runtime) add({ kind: 'metrics', label: 'Metrics (Prometheus endpoint)', location: sfu.location, readers: 'whoever can scrape the endpoint (admins)', encryption: transport, retention: 'kept by the scraper', personalData: false, seenIn: [runtimeSrc], active: runtime.features.metrics ?? false });
-  const controlRegion = facts?.hosts[0]?.resource.region ?? placement?.providerRegion;
-  if (controlRegion && (facts?.hosts.length || placement)) {
+  const controlRegions = facts?.hosts.length ? [...new Set(facts.hosts.map((h) => h.resource.region))] : [placement?.providerRegion];
+  for (const controlRegion of controlRegions) {
+    if (!controlRegion || !(facts?.hosts.length || placement)) continue;
     add({ kind: 'metrics', label: 'EC2 metrics (CloudWatch)', location: awsLocation(controlRegion, `CloudWatch keeps EC2 metrics in the provider region (${facts ? stackSrc : configSrc})`), readers: 'the AWS account', encryption: 'AWS-managed', retention: '15 months (CloudWatch fixed)', personalData: false, seenIn: [facts ? stackSrc : configSrc] });
   }
 
@@ -165,9 +172,12 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
       const kind: FlowKind = service === 'Route 53' ? 'dns' : 'control-plane';
       add({ kind, label: `${service} metadata`, location: awsGlobal(service, `${r.type} in the ${stackSrc}`), readers: 'the AWS account; AWS', encryption: 'AWS-managed', retention: 'while the resources exist', personalData: false, seenIn: [stackSrc] });
     }
-    for (const r of inputs.stack.export.resources) {
-      if (!REGIONAL_DATA_TYPES.has(r.type) || purposeOf(r)) continue;
-      add({ kind: 'storage', label: `${(r.type.split(':')[1] ?? '').split('/')[0]?.toUpperCase()} ${r.type.split(':').pop()} ${r.name}`, location: awsLocation(r.region, r.regionSource), readers: 'the AWS account', encryption: 'see resource', retention: 'see resource', personalData: false, seenIn: [stackSrc] });
+    // Data at rest is personal until the deployment proves otherwise: every stored resource is a flow,
+    // whatever its name or tags say. A bucket's own settings follow the bucket and are not drawn twice.
+    for (const fact of resources) {
+      const c = fact.classification;
+      if (c.role !== 'stores' || shownUrns.has(fact.urn) || /^aws:s3\/bucket(?!V2:)[A-Z]/.test(fact.type)) continue;
+      add({ kind: 'storage', label: `${c.service.toUpperCase()} ${fact.type.split(':').pop()} ${fact.name}`, location: awsLocation(c.location.code ?? undefined, c.location.basis), readers: 'the AWS account', encryption: 'see resource', retention: 'see resource', personalData: true, seenIn: [stackSrc] });
     }
   } else if (placement) {
     add({ kind: 'control-plane', label: `AWS API ${placement.providerRegion}`, location: awsLocation(placement.providerRegion, `provider region of the planned placement (${configSrc})`), readers: 'the AWS account; AWS', encryption: 'TLS to the AWS API', retention: 'while the resources exist', personalData: false, seenIn: [configSrc], ...(localZone ? { caveat: `control plane of the Local Zone, in ${localZone.parentCountry}` } : {}) });
@@ -182,7 +192,7 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
     add({ kind: 'tls-issuance', label: "TLS certificates (ACME)", location: thirdPartyLocation('acme-v02.api.letsencrypt.org', deployment ? `deployment.acmeEmail: certificates come from Let's Encrypt over ACME (${configSrc})` : `${runtimeSrc}: TLS terminated on the host`), readers: 'the CA; everyone (Certificate Transparency logs)', encryption: 'TLS', retention: 'CT logs keep hostnames forever', personalData: false, seenIn: [deployment ? configSrc : runtimeSrc], caveat: 'hostname and the ACME contact address leave the country' });
   }
   if (inputs.stateUrl || inputs.stack || deployment) {
-    add({ kind: 'pulumi-state', label: 'Pulumi state', location: stateLocation(inputs.stateUrl), readers: 'whoever can read the backend; secrets encrypted by the secrets provider', encryption: secretsDescription(inputs), retention: 'every stack update is kept in history', personalData: false, seenIn: [inputs.stateUrl ? `--state-url ${inputs.stateUrl}` : stackSrc || configSrc] });
+    add({ kind: 'pulumi-state', label: 'Pulumi state', ...(inputs.stateUrl?.startsWith('file://') ? { operator: universityOperator(country, 'a file backend on the operator\'s own disk') } : {}), location: stateLocation(inputs.stateUrl), readers: 'whoever can read the backend; secrets encrypted by the secrets provider', encryption: secretsDescription(inputs), retention: 'every stack update is kept in history', personalData: false, seenIn: [inputs.stateUrl ? `--state-url ${inputs.stateUrl}` : stackSrc || configSrc] });
   }
   const kms = inputs.stack?.export.secretsProvider?.url;
   if (kms?.startsWith('awskms://')) {
@@ -193,7 +203,7 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
   for (const source of new Set(updateSources)) {
     const host = hostOf(source);
     if (!host) continue;
-    add({ kind: 'software-updates', label: `Updates from ${host}`, location: ours(host) ? { country: null, scope: 'unknown', place: `${host} (the university's own domain)`, basis: `update source ${source} is under the deployment's own domain; where it is hosted is not derivable` } : thirdPartyLocation(host, `update source ${source}`), readers: 'the source sees the host’s address and what it downloads', encryption: source.startsWith('https://') ? 'TLS' : 'none', retention: 'per the source', personalData: false, seenIn: [deployment?.release.repository === source ? configSrc : runtimeSrc] });
+    add({ kind: 'software-updates', label: `Updates from ${host}`, operator: ours(host) ? universityOperator(country, `${host} is under the university's own domain`) : thirdPartyOperator(host), location: ours(host) ? { country: null, scope: 'unknown', place: `${host} (the university's own domain)`, basis: `update source ${source} is under the deployment's own domain; where it is hosted is not derivable` } : thirdPartyLocation(host, `update source ${source}`), readers: 'the source sees the host’s address and what it downloads', encryption: source.startsWith('https://') ? 'TLS' : 'none', retention: 'per the source', personalData: false, seenIn: [deployment?.release.repository === source ? configSrc : runtimeSrc] });
   }
 
   // Third parties the server hands to browsers or the client bundle references.
@@ -210,7 +220,8 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
     add({ kind: 'third-party', label: `Client contacts ${ref.host}`, location: thirdPartyLocation(ref.host, `${ref.url} in the built client`), readers: 'the operator of that host sees every participant’s IP address and browser', encryption: ref.url.startsWith('https') ? 'TLS' : 'none', retention: 'unknown', personalData: true, seenIn: [`client bundle ${inputs.bundle!.dir}`] });
   }
 
-  return { country, countrySource, ownHosts, ownDomain: siteDomain, flows };
+  const jurisdiction = deployment?.jurisdiction ?? 'location';
+  return { country, countrySource, ownHosts, ownDomain: siteDomain, flows, hosts, resources, jurisdiction, jurisdictionNote: jurisdictionNote(country, jurisdiction, flows) };
 
   function addStorageFlows(kind: 'recordings' | 'logs' | 'audit-log', name: string): void {
     const before = flows.length;
@@ -232,14 +243,17 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
 
   function addStackStorage(f: StackFacts, kind: 'recordings' | 'logs' | 'audit-log', name: string): void {
     for (const b of f.buckets.filter((x) => x.purpose === kind)) {
+      shownUrns.add(b.resource.urn);
       add({ kind, label: `${name} (S3 ${bucketName(b.resource)})`, location: awsLocation(b.resource.region, `bucket ${b.resource.name}: ${b.resource.regionSource}`), readers: `${readersOf(kind)}; the AWS account`, encryption: b.encryption ? `SSE ${b.encryption}` : 'SSE-S3 (S3 default, AWS-held keys)', retention: b.retentionDays === null ? 'forever (no lifecycle expiration)' : `${b.retentionDays} days (lifecycle rule)`, personalData: true, seenIn: [stackSrc], stored: { retentionDays: b.retentionDays, encryptedAtRest: true } });
     }
     if (kind === 'logs') {
-      for (const g of f.logGroups.filter((x) => (purposeOf(x.resource) ?? 'logs') === 'logs')) {
+      for (const g of f.logGroups) {
+        shownUrns.add(g.resource.urn);
         add({ kind, label: `${name} (CloudWatch ${typeof g.resource.inputs.name === 'string' ? g.resource.inputs.name : g.resource.name})`, location: awsLocation(g.resource.region, `log group ${g.resource.name}: ${g.resource.regionSource}`), readers: `${readersOf(kind)}; the AWS account`, encryption: g.kmsKey ? 'KMS key' : 'CloudWatch default encryption', retention: g.retentionDays === null ? 'forever (no retentionInDays)' : `${g.retentionDays} days`, personalData: true, seenIn: [stackSrc], stored: { retentionDays: g.retentionDays, encryptedAtRest: true } });
       }
     }
     for (const v of f.volumes.filter((x) => x.purpose === kind || (x.purpose === undefined && kind !== 'audit-log' && !f.buckets.some((b) => b.purpose === kind) && !(kind === 'logs' && f.logGroups.length > 0)))) {
+      shownUrns.add(v.resource.urn);
       const retentionDays = kind === 'recordings' ? deployment?.storage.recordingsRetentionDays : kind === 'logs' ? deployment?.storage.logRetentionDays : undefined;
       add({ kind, label: `${name} (EBS ${v.resource.name})`, location: awsLocation(v.zone ?? v.resource.region, `volume ${v.resource.name} availabilityZone in the ${stackSrc}`), readers: `${readersOf(kind)}; the AWS account`, encryption: v.encrypted ? 'EBS encryption' : 'NOT encrypted at rest', retention: retentionDays ? `${retentionDays} days (deployment.storage, enforced on the host)` : 'unknown', personalData: true, seenIn: [stackSrc], stored: { retentionDays, encryptedAtRest: v.encrypted } });
     }

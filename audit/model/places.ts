@@ -1,6 +1,7 @@
 // From a provider's region or zone string to a Location, through the one catalogue in config/residency.
 import { countryOfLocation, findLocalZone, findRegion } from '../../config/residency/index.js';
-import type { Location } from './types.js';
+import { operatorOf } from '../../config/residency/index.js';
+import type { FlowOperator, Location } from './types.js';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0:0:0:0:0:0:0:1']);
 
@@ -75,6 +76,24 @@ export function thirdPartyLocation(host: string, basis: string): Location {
   const known = KNOWN_SERVICES.find((s) => host === s.suffix || host.endsWith(`.${s.suffix}`));
   if (known) return { country: known.country, scope: 'third-party', place: `${host} (${known.name})`, basis };
   return { country: null, scope: 'third-party', place: `${host} (third party, location not derivable)`, basis };
+}
+
+/** The operator of a host that is not the deployment's own, by the public facts above; not established otherwise. */
+export function thirdPartyOperator(host: string): FlowOperator {
+  const known = KNOWN_SERVICES.find((s) => host === s.suffix || host.endsWith(`.${s.suffix}`));
+  if (known) return { name: known.name, jurisdiction: known.country, basis: `${host} is operated by ${known.name}, a company under ${known.country} law` };
+  return { name: `the operator of ${host}`, jurisdiction: null, basis: `nothing in the inputs says who operates ${host} or under which law` };
+}
+
+/** AWS's operator for a place (the European Sovereign Cloud is a German company; every other partition AWS, Inc.). */
+export function awsOperator(place: string | undefined): FlowOperator {
+  const op = operatorOf(place);
+  return { name: op.name, jurisdiction: op.jurisdiction, basis: op.basis };
+}
+
+/** The university itself (its own hosts and domain): bound by the deployment country's law. */
+export function universityOperator(country: string | null, basis: string): FlowOperator {
+  return { name: 'the university (its own hosts)', jurisdiction: country, basis };
 }
 
 /** Is `host` in `country`-neutral terms "ours": listed, loopback, or under our own domain? */

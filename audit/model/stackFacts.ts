@@ -34,7 +34,9 @@ const LIFECYCLE_TYPES = new Set([
 /** A compute host of the deployment. */
 export interface HostFact {
   resource: StackResource;
-  role: 'sfu' | 'turn';
+  role: 'media' | 'turn' | 'other';
+  /** Where the role came from (a `lectern:role` tag, the logical name, the only instance). */
+  roleBasis: string;
   /** Availability Zone or Local Zone name, when known. */
   zone: string | undefined;
   zoneSource: string;
@@ -84,8 +86,8 @@ export function stackFacts(stack: StackExport): StackFacts {
   }
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
-  const hosts = rs
-    .filter((r) => r.type === INSTANCE)
+  const instances = rs.filter((r) => r.type === INSTANCE);
+  const hosts = instances
     .map((r): HostFact => {
       const own = str(r.outputs.availabilityZone) ?? str(r.inputs.availabilityZone);
       const subnet = byId.get(str(r.inputs.subnetId) ?? str(r.outputs.subnetId) ?? '');
@@ -93,7 +95,7 @@ export function stackFacts(stack: StackExport): StackFacts {
       const root = (r.inputs.rootBlockDevice ?? r.outputs.rootBlockDevice) as { encrypted?: unknown } | undefined;
       return {
         resource: r,
-        role: /turn/i.test(r.name) ? 'turn' : 'sfu',
+        ...roleOf(r, instances.length),
         zone: own ?? viaSubnet,
         zoneSource: own ? `availabilityZone of instance ${r.name}` : viaSubnet ? `availabilityZone of subnet ${subnet!.name}` : `region of instance ${r.name} (${r.regionSource})`,
         rootEncrypted: typeof root?.encrypted === 'boolean' ? root.encrypted : undefined,
@@ -154,6 +156,17 @@ export function stackFacts(stack: StackExport): StackFacts {
     if (/^[a-z0-9.-]+$/i.test(host) || /^[0-9a-f:]+$/i.test(host)) outputHosts.push(host.toLowerCase());
   }
   return { hosts, buckets, logGroups, volumes, publicIps, ingress, outputHosts };
+}
+
+// A host's role: its `lectern:role` tag, else its logical name; a lone instance is the media host.
+function roleOf(r: StackResource, count: number): { role: HostFact['role']; roleBasis: string } {
+  const tags = (r.inputs.tags ?? r.outputs.tags) as Record<string, unknown> | undefined;
+  const tagged = tags?.['lectern:role'];
+  if (tagged === 'media' || tagged === 'turn') return { role: tagged, roleBasis: `tag lectern:role=${tagged}` };
+  if (/turn/i.test(r.name)) return { role: 'turn', roleBasis: `logical name ${r.name}` };
+  if (/media|sfu/i.test(r.name)) return { role: 'media', roleBasis: `logical name ${r.name}` };
+  if (count === 1) return { role: 'media', roleBasis: 'the only instance of the stack' };
+  return { role: 'other', roleBasis: `instance ${r.name} has no Lectern role` };
 }
 
 function asArray(value: unknown): Array<Record<string, unknown>> {

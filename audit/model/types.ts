@@ -3,6 +3,7 @@ import type { AuditConfig } from '../sources/configFile.js';
 import type { BundleScan } from '../sources/clientBundle.js';
 import type { StackExport } from '../sources/stackExport.js';
 import type { AdminRuntime } from '../sources/adminRuntime.js';
+import type { ResourceFact } from './resources.js';
 
 /** How bad a finding is; `--fail-on` picks the threshold. */
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
@@ -28,6 +29,11 @@ export interface Finding {
   where: string;
   /** The flow it concerns, if any. */
   flowId?: string;
+  /**
+   * Set when a config key accepts this knowingly: an accepted exception. It never fails the audit by
+   * itself (its severity is low), but the verdict names it, and `--fail-on <severity>,accepted` counts it.
+   */
+  accepted?: { key: string };
 }
 
 /** Every kind of data Lectern moves or keeps. */
@@ -47,7 +53,17 @@ export type FlowKind =
   | 'software-updates'
   | 'control-plane'
   | 'storage'
+  | 'compute'
   | 'third-party';
+
+/** Who operates a flow's service, and the country whose law binds that operator. */
+export interface FlowOperator {
+  name: string;
+  /** ISO country whose law binds the operator; null when not established. */
+  jurisdiction: string | null;
+  /** How it was derived. */
+  basis: string;
+}
 
 /** Where a flow's data is, and how we know. Never a label typed by an operator. */
 export interface Location {
@@ -83,6 +99,17 @@ export interface Flow {
   stored?: { retentionDays: number | null | undefined; encryptedAtRest: boolean | undefined };
   /** A flow the deployment has switched off is listed (greyed) so the map is complete. */
   active: boolean;
+  /** Who runs it, under which country's law. */
+  operator: FlowOperator;
+}
+
+/** A host of the deployment (any number of each role). */
+export interface HostSummary {
+  name: string;
+  role: 'media' | 'turn' | 'other';
+  location: Location;
+  /** Where the role came from: a `lectern:role` tag, the name, or the only host there is. */
+  roleBasis: string;
 }
 
 /** Runtime description plus page headers, from a live server or a saved JSON file. */
@@ -115,4 +142,12 @@ export interface DataFlowModel {
   /** The deployment's own domain, subdomains of which are also its own. */
   ownDomain: string | null;
   flows: Flow[];
+  /** Every host, any number of each role. */
+  hosts: HostSummary[];
+  /** Every resource of the stack export, classified (empty without a stack export). */
+  resources: ResourceFact[];
+  /** deployment.jurisdiction: `location` (default) judges where data is; `operator` also whose law binds its operator. */
+  jurisdiction: 'location' | 'operator';
+  /** What the operators' jurisdictions mean for this deployment, in plain words; null when nothing is operated abroad. */
+  jurisdictionNote: string | null;
 }

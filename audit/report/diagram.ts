@@ -12,7 +12,7 @@ const COUNTRY_NAMES: Record<string, string> = {
 const KIND_COLOURS: Record<FlowKind, string> = {
   media: '#7c3aed', signalling: '#2563eb', 'sign-in': '#4f46e5', turn: '#0891b2', recordings: '#db2777', chat: '#16a34a', logs: '#ca8a04', metrics: '#65a30d',
   'audit-log': '#475569', 'pulumi-state': '#9333ea', dns: '#0d9488', 'tls-issuance': '#0284c7', 'software-updates': '#64748b',
-  'control-plane': '#78716c', storage: '#a16207', 'third-party': '#dc2626',
+  'control-plane': '#78716c', storage: '#a16207', compute: '#6d28d9', 'third-party': '#dc2626',
 };
 
 interface Column {
@@ -69,12 +69,14 @@ const TONES = {
 
 // Flows a participant's browser talks to directly.
 const BROWSER_FACING = new Set<FlowKind>(['media', 'signalling', 'sign-in', 'turn', 'chat', 'third-party']);
+// Boxes per lane before a column wraps into another lane; any number of hosts and flows fits.
+const LANE_ROWS = 7;
 
 /** Render the model as an SVG element (no external references). */
 export function renderDiagram(model: DataFlowModel): string {
   const columns = columnsOf(model);
   // A column with many flows wraps into two lanes so the map stays wide rather than tall.
-  const lanesOf = (c: Column): number => (c.flows.length > 7 ? 2 : 1);
+  const lanesOf = (c: Column): number => Math.max(1, Math.ceil(c.flows.length / LANE_ROWS));
   const rowsOf = (c: Column): number => Math.ceil(c.flows.length / lanesOf(c));
   const widthOf = (c: Column): number => lanesOf(c) * (COL_W - 20) + 20 + (lanesOf(c) - 1) * 10;
   const rows = Math.max(1, ...columns.map(rowsOf));
@@ -113,7 +115,7 @@ export function renderDiagram(model: DataFlowModel): string {
       parts.push(`<text x="${bx + 14}" y="${y + 36}" class="flow-place">${esc(clip(flow.location.place, 40))}</text>`);
       parts.push(`<text x="${bx + 14}" y="${y + 50}" class="flow-ret">${esc(clip(muted ? 'switched off' : `kept: ${flow.retention}`, 40))}</text>`);
       parts.push('</g>');
-      if (flow.active && BROWSER_FACING.has(flow.kind) && lane === 0) {
+      if (flow.active && BROWSER_FACING.has(flow.kind)) {
         const tx = bx;
         const ty = y + BOX_H / 2;
         const sx = LEFT - 10;

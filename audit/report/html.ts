@@ -1,7 +1,7 @@
 // The self-contained HTML report: verdict, the data-flow map (inline SVG), then the findings table.
 // No external URL of any kind — no fonts, scripts, images or links — because the report is audited too.
-import type { AuditReport } from '../audit.js';
-import { atLeast, SEVERITIES, type Severity } from '../model/types.js';
+import { describeAccepted, verdictOf, type AuditReport, type Verdict } from '../audit.js';
+import { SEVERITIES, type Severity } from '../model/types.js';
 import { renderDiagram } from './diagram.js';
 import { esc } from './escape.js';
 
@@ -14,14 +14,31 @@ const SEVERITY_COLOURS: Record<Severity, [bg: string, fg: string]> = {
 };
 
 /** Render the report as one HTML document. */
-export function renderHtml(report: AuditReport, threshold: Severity = 'high'): string {
+export function renderHtml(report: AuditReport, judged: Verdict | Severity = 'high'): string {
   const { model } = report;
-  const failing = report.findings.filter((f) => atLeast(f.severity, threshold));
+  const v = typeof judged === 'string' ? verdictOf(report, { severity: judged, countAccepted: false }) : judged;
+  const threshold = v.failOn.severity;
+  const failing = v.failing;
   const counts = [...SEVERITIES].reverse().map((s) => [s, report.findings.filter((f) => f.severity === s).length] as const);
   const foreign = model.flows.filter((f) => f.active && f.location.country !== null && f.location.country !== model.country && f.location.scope !== 'loopback');
+  // A pass with accepted exceptions is not a plain green PASS: the verdict names each exception.
+  const n = v.accepted.length;
+  const acceptedList = n > 0 ? `<ul class="accepted">${v.accepted.map((f) => `<li>${esc(describeAccepted(f))}</li>`).join('')}</ul>` : '';
   const verdict = failing.length === 0
-    ? `<div class="verdict pass"><strong>PASS</strong> at “${threshold}”: no finding at or above it.</div>`
-    : `<div class="verdict fail"><strong>FAIL</strong> at “${threshold}”: ${failing.length} finding${failing.length === 1 ? '' : 's'} at or above it.</div>`;
+    ? `<div class="verdict pass${n > 0 ? ' with-exceptions' : ''}"><strong>PASS${n > 0 ? `ES WITH ${n} ACCEPTED EXCEPTION${n === 1 ? '' : 'S'}` : ''}</strong> at “${threshold}”: no finding at or above it${n > 0 ? `; passes with ${n} accepted exception${n === 1 ? '' : 's'}:` : '.'}${acceptedList}</div>`
+    : `<div class="verdict fail"><strong>FAIL</strong> at “${threshold}”${v.failOn.countAccepted ? ' counting accepted exceptions' : ''}: ${failing.length} finding${failing.length === 1 ? '' : 's'} at or above it.${n > 0 ? ` ${n} accepted exception${n === 1 ? '' : 's'}:` : ''}${acceptedList}</div>`;
+  const resourceRows = model.resources
+    .filter((r) => r.classification.role !== 'component')
+    .map((r) => {
+      const c = r.classification;
+      const problems = r.violations.map((v) => `${v.accepted ? 'accepted: ' : ''}${v.message}`);
+      return `<tr class="${r.violations.some((v) => !v.accepted) ? 'foreign' : ''}"><td><code>${esc(r.type)}</code><div class="basis">${esc(r.name)}</div></td><td>${esc(c.role)}</td><td>${esc(c.location.country ?? '—')}</td><td>${esc(c.location.code ?? c.location.scope)}<div class="basis">${esc(c.location.basis)}</div></td><td>${esc(c.operator ? `${c.operator.name} (${c.operator.jurisdiction ?? '??'} law)` : '—')}</td><td>${esc(problems.join('; ') || 'none')}</td></tr>`;
+    })
+    .join('\n');
+  const resourcesSection = model.resources.length > 0
+    ? `<section><h2>Every stack resource</h2><p class="hint">Classified by the same rules the policy pack enforces (config/residency/classify.ts): what it does, where, who operates it.</p><table class="flows resources"><thead><tr><th>Resource</th><th>Does</th><th>Country</th><th>Where, and how we know</th><th>Operator (law)</th><th>Residency problems</th></tr></thead><tbody>\n${resourceRows}\n</tbody></table></section>`
+    : '';
+  const jurisdiction = `<section><h2>Who operates it, under which law</h2><p class="hint">Jurisdiction judged by <code>${esc(model.jurisdiction)}</code> (deployment.jurisdiction).</p>${model.jurisdictionNote ? `<p class="jurisdiction">${esc(model.jurisdictionNote)}</p>` : `<p>Every operator is bound by ${esc(model.country ?? 'the country')}’s law.</p>`}</section>`;
   const rows = report.findings
     .map((f) => {
       const [bg, fg] = SEVERITY_COLOURS[f.severity];
@@ -29,7 +46,7 @@ export function renderHtml(report: AuditReport, threshold: Severity = 'high'): s
     })
     .join('\n');
   const flowRows = model.flows
-    .map((f) => `<tr class="${f.active ? '' : 'off'}${f.location.country !== null && f.location.country !== model.country && f.location.scope !== 'loopback' && f.active ? ' foreign' : ''}"><td>${esc(f.label)}</td><td>${esc(f.location.country ?? '—')}</td><td>${esc(f.location.place)}<div class="basis">${esc(f.location.basis)}</div></td><td>${esc(f.readers)}</td><td>${esc(f.encryption)}</td><td>${esc(f.active ? f.retention : 'switched off')}</td></tr>`)
+    .map((f) => `<tr class="${f.active ? '' : 'off'}${f.location.country !== null && f.location.country !== model.country && f.location.scope !== 'loopback' && f.active ? ' foreign' : ''}"><td>${esc(f.label)}</td><td>${esc(f.location.country ?? '—')}</td><td>${esc(f.location.place)}<div class="basis">${esc(f.location.basis)}</div></td><td>${esc(f.operator.name)}<div class="basis">${esc(f.operator.jurisdiction ?? '??')} law</div></td><td>${esc(f.readers)}</td><td>${esc(f.encryption)}</td><td>${esc(f.active ? f.retention : 'switched off')}</td></tr>`)
     .join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -54,6 +71,9 @@ export function renderHtml(report: AuditReport, threshold: Severity = 'high'): s
   .verdict { border-radius:12px; padding: 12px 18px; margin: 0 0 22px; font-size: 15px; }
   .verdict.pass { background:#dcfce7; color:#14532d; border:1px solid #86efac; }
   .verdict.fail { background:#fee2e2; color:#7f1d1d; border:1px solid #fca5a5; }
+  .verdict.pass.with-exceptions { background:#fef9c3; color:#713f12; border:1px solid #fde047; }
+  .verdict ul.accepted { margin: 8px 0 0; padding-left: 20px; font-size: 13px; }
+  .jurisdiction { font-size: 13.5px; }
   section { background:#fff; border:1px solid var(--line); border-radius:16px; padding: 18px 20px; margin: 0 0 22px; }
   h2 { margin: 0 0 4px; font-size: 18px; }
   .hint { color: var(--muted); margin: 0 0 14px; font-size: 13px; }
@@ -113,10 +133,12 @@ ${rows || '<tr><td colspan="4">No findings.</td></tr>'}
   </section>
   <section>
     <h2>Flows in detail</h2>
-    <table class="flows"><thead><tr><th>Flow</th><th>Country</th><th>Where, and how we know</th><th>Who can read it</th><th>Encryption</th><th>Retention</th></tr></thead><tbody>
+    <table class="flows"><thead><tr><th>Flow</th><th>Country</th><th>Where, and how we know</th><th>Operator (law)</th><th>Who can read it</th><th>Encryption</th><th>Retention</th></tr></thead><tbody>
 ${flowRows}
     </tbody></table>
   </section>
+  ${resourcesSection}
+  ${jurisdiction}
 </main>
 <footer>Generated by <code>lectern audit</code>. This file loads nothing from anywhere: no fonts, scripts or images.</footer>
 </body>

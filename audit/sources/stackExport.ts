@@ -38,8 +38,10 @@ export interface StackResource {
   id: string | undefined;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
-  /** URN of the explicit provider, or undefined when the default provider was used. */
+  /** URN of the provider it was created with (a default provider too: `...::pulumi:providers:aws::default_7_48_0`); undefined when none is recorded. */
   providerUrn: string | undefined;
+  /** false for component resources (no cloud resource of their own); undefined when the export does not say. */
+  custom: boolean | undefined;
   /** Region of the resource: its own `region` input (aws v7) or else its provider's; undefined when unknown. */
   region: string | undefined;
   /** Where `region` came from, for evidence. */
@@ -103,7 +105,7 @@ export function parseStackExport(json: unknown, source = 'stack export'): StackE
       region = undefined;
       regionSource = providerUrn ? `provider ${nameOf(providerUrn)} sets no region` : 'default provider (region from the operator’s environment)';
     }
-    return { urn: state.urn, type: state.type, name: nameOf(state.urn), id: state.id, inputs, outputs, providerUrn, region, regionSource };
+    return { urn: state.urn, type: state.type, name: nameOf(state.urn), id: state.id, inputs, outputs, providerUrn, custom: state.custom, region, regionSource };
   });
 
   const stack = states.find((s) => s.type === 'pulumi:pulumi:Stack');
@@ -119,7 +121,8 @@ function providerUrnOf(reference: string): string {
   return cut === -1 ? reference : reference.slice(0, cut);
 }
 
-function nameOf(urn: string): string {
+/** Logical name of a URN (its last segment). */
+export function nameOf(urn: string): string {
   const cut = urn.lastIndexOf('::');
   return cut === -1 ? urn : urn.slice(cut + 2);
 }

@@ -9,60 +9,50 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from '@pulumi/policy';
-import {
-  AWS_LOCAL_ZONES,
-  AWS_REGIONS,
-  GLOBAL_METADATA_TYPES,
-  GLOBAL_SERVICE_PREFIXES,
-  REGIONAL_CONTROL_TYPES,
-  REGIONAL_DATA_TYPES,
-  REPLICATION_TYPES,
-  ZONAL_TYPES,
-  countryOfLocation,
-  findRegion,
-} from '../../config/residency/index.js';
+import { classifyResource, residencyViolations, type ResidencyRules, type ResourceInput, type StackIndex, type ViolationRule } from '../../config/residency/index.js';
 
-/** The pack config every policy reads. */
+/** The pack config every policy reads (`--policy-pack-config`). */
 export interface ResidencyPolicyConfig {
   country: string;
+  /** Set for a Local Zone deployment whose control plane in the parent region is knowingly accepted. */
+  acceptParentRegionControlPlane?: boolean;
 }
 
 const configSchema: PolicyConfigSchema = {
-  properties: { country: { type: 'string', pattern: '^[A-Z]{2}$' } },
+  properties: { country: { type: 'string', pattern: '^[A-Z]{2}$' }, acceptParentRegionControlPlane: { type: 'boolean' } },
   required: ['country'],
 };
 
-const AWS_PROVIDER = 'pulumi:providers:aws';
-const isAwsResource = (type: string): boolean => type.startsWith('aws:');
-
-/** Regions holding data for `country`: only regions inside it. */
-function dataRegions(country: string): Set<string> {
-  return new Set(AWS_REGIONS.filter((r) => r.country === country && r.partition === 'aws').map((r) => r.code));
+function rulesOf(args: ResourceValidationArgs): ResidencyRules {
+  const config = args.getConfig<ResidencyPolicyConfig>();
+  return { country: config.country, acceptParentRegionControlPlane: config.acceptParentRegionControlPlane === true };
 }
 
-/** Regions that may hold control-plane metadata: in-country regions and parents of in-country Local Zones. */
-function controlRegions(country: string): Set<string> {
-  const regions = dataRegions(country);
-  for (const zone of AWS_LOCAL_ZONES) if (zone.country === country) regions.add(zone.parentRegion);
-  return regions;
+/** The engine's args in the shared classification's terms (the same function the audit calls). */
+export function resourceInputOf(args: ResourceValidationArgs): ResourceInput {
+  return {
+    type: args.type,
+    name: args.name,
+    urn: args.urn,
+    props: args.props,
+    provider: args.provider && { type: args.provider.type, name: args.provider.name, urn: args.provider.urn, props: args.provider.props },
+  };
 }
 
-/** The region a resource's API calls and data go to. */
-function regionOf(args: ResourceValidationArgs): string | undefined {
-  const own = args.props.region;
-  if (typeof own === 'string' && own !== '') return own;
-  const region = args.provider?.props.region;
-  return typeof region === 'string' ? region : undefined;
-}
+// The engine hands a resource policy one resource: no index of the others (the stack policy below has them).
+const NO_INDEX: StackIndex = { find: () => undefined, complete: false };
 
-function countryOf(args: ResourceValidationArgs): string {
-  return args.getConfig<ResidencyPolicyConfig>().country;
-}
-
-function describeRegion(code: string | undefined): string {
-  if (!code) return 'no region';
-  const region = findRegion(code);
-  return region ? `${code} (${region.country})` : `${code} (not catalogued)`;
+/**
+ * A rule reporting the shared classification's violations of the given kinds. Accepted exceptions
+ * (a config key accepts them knowingly) are not violations.
+ */
+function residencyRule(name: string, description: string, kinds: readonly ViolationRule[]): ResourceValidationPolicy {
+  return rule(name, description, (args) => {
+    const input = resourceInputOf(args);
+    return residencyViolations(classifyResource(input, NO_INDEX), input, rulesOf(args))
+      .filter((v) => kinds.includes(v.rule) && !v.accepted)
+      .map((v) => v.message);
+  });
 }
 
 /** A resource-level rule: the violation message names the rule, and the engine attaches the resource. */
@@ -73,111 +63,58 @@ function rule(name: string, description: string, check: (args: ResourceValidatio
     enforcementLevel: 'mandatory',
     configSchema,
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-      const found = check(args, countryOf(args));
+      const found = check(args, args.getConfig<ResidencyPolicyConfig>().country);
       for (const message of typeof found === 'string' ? [found] : (found ?? [])) report(`[${name}] ${args.type} "${args.name}": ${message}`);
     },
   };
 }
 
-const explicitProvider = rule(
+const explicitProvider = residencyRule(
   'lectern-explicit-provider',
-  'Every AWS resource uses an explicit provider, never a default one (whose region comes from the shell).',
-  (args) => {
-    if (!isAwsResource(args.type)) return undefined;
-    const provider = args.provider;
-    if (!provider || provider.urn === '' || provider.name.startsWith('default')) return 'uses a default AWS provider';
-    return undefined;
-  },
+  'Every cloud resource uses an explicit provider, never a default one (whose region comes from the shell).',
+  ['default-provider'],
 );
 
-const providerInCountry = rule(
+const providerInCountry = residencyRule(
   'lectern-provider-in-country',
   'Every AWS provider, and the provider of every AWS resource, is pinned to a region allowed for the country.',
-  (args, country) => {
-    if (args.type === AWS_PROVIDER) {
-      const region = typeof args.props.region === 'string' ? args.props.region : undefined;
-      return region && controlRegions(country).has(region) ? undefined : `provider region ${describeRegion(region)} is not allowed for ${country}`;
-    }
-    if (!isAwsResource(args.type) || !args.provider) return undefined;
-    const region = args.provider.props.region;
-    return typeof region === 'string' && controlRegions(country).has(region)
-      ? undefined
-      : `provider region ${describeRegion(typeof region === 'string' ? region : undefined)} is not allowed for ${country}`;
-  },
+  ['provider-outside-country', 'parent-region-control-plane'],
 );
 
-const noRegionOverride = rule(
+const noRegionOverride = residencyRule(
   'lectern-no-region-override',
   'No resource overrides its provider region (the per-resource `region` input of @pulumi/aws v7).',
-  (args) => {
-    if (!isAwsResource(args.type)) return undefined;
-    const own = args.props.region;
-    const pinned = args.provider?.props.region;
-    return typeof own === 'string' && own !== '' && own !== pinned ? `region overridden to ${own} (provider: ${String(pinned)})` : undefined;
-  },
+  ['region-override'],
 );
 
-const zoneInCountry = rule(
+const zoneInCountry = residencyRule(
   'lectern-zone-in-country',
   'Zonal resources (hosts, volumes, subnets, addresses, zone opt-ins) sit in a zone inside the country.',
-  (args, country) => {
-    if (!ZONAL_TYPES.has(args.type)) return undefined;
-    const p = args.props;
-    const location: unknown = p.availabilityZone ?? p.networkBorderGroup ?? p.groupName ?? (args.type === 'aws:ec2/eip:Eip' ? regionOf(args) : undefined);
-    // An instance without an explicit zone takes its subnet's, which this rule checks on the subnet.
-    if (location === undefined && args.type === 'aws:ec2/instance:Instance') return undefined;
-    if (typeof location !== 'string') return `has no zone, so AWS would choose one (${country} required)`;
-    const where = countryOfLocation(location);
-    return where === country ? undefined : `zone ${location} is in ${where ?? 'an uncatalogued place'}, not ${country}`;
-  },
+  ['zone-outside-country'],
 );
 
-const dataInCountry = rule(
+const dataInCountry = residencyRule(
   'lectern-data-in-country',
-  'Data-holding services are in an in-country region; control-plane metadata only in-country or in the parent region of an in-country Local Zone; every AWS type is classified.',
-  (args, country) => {
-    // Purely zonal types (hosts, volumes, addresses) are held to their zone by lectern-zone-in-country.
-    if (!isAwsResource(args.type) || (ZONAL_TYPES.has(args.type) && !REGIONAL_CONTROL_TYPES.has(args.type))) return undefined;
-    const region = regionOf(args);
-    if (REGIONAL_DATA_TYPES.has(args.type)) {
-      return region && dataRegions(country).has(region) ? undefined : `stores data in ${describeRegion(region)}, outside ${country}`;
-    }
-    if (REGIONAL_CONTROL_TYPES.has(args.type)) {
-      return region && controlRegions(country).has(region) ? undefined : `keeps metadata in ${describeRegion(region)}, not allowed for ${country}`;
-    }
-    if (GLOBAL_METADATA_TYPES.has(args.type)) return undefined;
-    if (GLOBAL_SERVICE_PREFIXES.some((prefix) => args.type.startsWith(prefix)) || REPLICATION_TYPES.has(args.type)) return undefined;
-    return 'type not classified for residency (add it to config/residency/resource-classes.ts after checking where it keeps data)';
-  },
+  'Every resource of every provider package is classified and placed: data, compute and metadata in the country (metadata also in an accepted Local Zone parent region).',
+  ['outside-country', 'not-classified', 'location-not-established'],
 );
 
-const noGlobalServices = rule(
+const noGlobalServices = residencyRule(
   'lectern-no-global-services',
-  'No global or edge services (CloudFront, Global Accelerator, Route 53, WAF, Cognito, S3 acceleration/website, multi-Region access points).',
-  (args) => (GLOBAL_SERVICE_PREFIXES.some((prefix) => args.type.startsWith(prefix)) ? 'is a global/edge service: its data or metadata leaves the country' : undefined),
+  'No global or edge services (CloudFront, Global Accelerator, Route 53, WAF, Organizations, S3 acceleration/website, multi-Region access points).',
+  ['global-service'],
 );
 
-const noReplication = rule(
+const noReplication = residencyRule(
   'lectern-no-replication',
-  'Nothing copies data to another region: no bucket replication, snapshot/AMI copies, DLM cross-region rules, global tables or replica keys.',
-  (args) => {
-    if (REPLICATION_TYPES.has(args.type)) return 'exists to copy data to another region';
-    const p = args.props;
-    if (args.type === 'aws:s3/bucket:Bucket' && p.replicationConfiguration) return 'has a replication configuration';
-    if (args.type === 'aws:dlm/lifecyclePolicy:LifecyclePolicy') {
-      const schedules: unknown[] = p.policyDetails?.schedules ?? [];
-      const crossRegion = schedules.some((s) => Array.isArray((s as { crossRegionCopyRules?: unknown[] }).crossRegionCopyRules) && ((s as { crossRegionCopyRules: unknown[] }).crossRegionCopyRules.length > 0));
-      if (crossRegion) return 'has cross-region copy rules';
-    }
-    if (args.type === 'aws:dynamodb/table:Table' && Array.isArray(p.replicas) && p.replicas.length > 0) return 'has replicas in other regions';
-    return undefined;
-  },
+  'Nothing copies data out of the country: every place a resource names (replicas, replication rules, copy actions, cross-region rules, ARNs) is in it, and every copy has an established target.',
+  ['copies-outside-country', 'copy-target-unknown'],
 );
 
-const singleRegionKeys = rule(
+const singleRegionKeys = residencyRule(
   'lectern-single-region-keys',
   'KMS keys are single-region (a multi-Region key can be replicated out of the country).',
-  (args) => (args.type === 'aws:kms/key:Key' && args.props.multiRegion === true ? 'is a multi-Region key' : undefined),
+  ['multi-region-key'],
 );
 
 const PUBLIC_ACLS = new Set(['public-read', 'public-read-write', 'authenticated-read']);
@@ -189,8 +126,10 @@ const noPublicBuckets = rule(
     const p = args.props;
     switch (args.type) {
       case 'aws:s3/bucket:Bucket':
+      case 'aws:s3/bucketV2:BucketV2':
         return PUBLIC_ACLS.has(p.acl) ? `has public ACL ${p.acl}` : undefined;
-      case 'aws:s3/bucketAcl:BucketAcl': {
+      case 'aws:s3/bucketAcl:BucketAcl':
+      case 'aws:s3/bucketAclV2:BucketAclV2': {
         if (PUBLIC_ACLS.has(p.acl)) return `has public ACL ${p.acl}`;
         const grants: Array<{ grantee?: { uri?: string } }> = p.accessControlPolicy?.grants ?? [];
         return grants.some((g) => /AllUsers|AuthenticatedUsers/.test(g.grantee?.uri ?? '')) ? 'grants access to all users' : undefined;
@@ -227,7 +166,8 @@ const encryptionRequired = rule(
         return p.kmsKeyId ? undefined : 'log group has no KMS key';
       case 'aws:ssm/parameter:Parameter':
         return p.type === 'SecureString' ? undefined : `parameter type ${String(p.type)} is not SecureString`;
-      case 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration': {
+      case 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration':
+      case 'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2': {
         const rules: Array<{ applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }> = p.rules ?? [];
         return rules.some((r) => ['aws:kms', 'aws:kms:dsse', 'AES256'].includes(r.applyServerSideEncryptionByDefault?.sseAlgorithm ?? ''))
           ? undefined
@@ -239,6 +179,48 @@ const encryptionRequired = rule(
   },
 );
 
+const BUCKET_TYPES = new Set(['aws:s3/bucket:Bucket', 'aws:s3/bucketV2:BucketV2']);
+
+/**
+ * Stack-level: the same classification with the whole graph at hand, which a resource policy lacks:
+ * an instance takes its subnet's zone, and a region-less ARN (an S3 bucket) is followed to the resource
+ * it names. Reports only what the resource-level rules cannot see, so nothing is reported twice.
+ */
+const residencyGraph: StackValidationPolicy = {
+  name: 'lectern-residency-graph',
+  description: 'Resources placed through another resource (an instance through its subnet, a copy through the bucket it names) are in the country.',
+  enforcementLevel: 'mandatory',
+  configSchema,
+  validateStack: (args, report) => {
+    const config = args.getConfig<ResidencyPolicyConfig>();
+    const rules: ResidencyRules = { country: config.country, acceptParentRegionControlPlane: config.acceptParentRegionControlPlane === true };
+    const inputs = args.resources.map((r): ResourceInput => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: r.props,
+      provider: r.provider && { type: r.provider.type, name: r.provider.name, urn: r.provider.urn, props: r.provider.props },
+    }));
+    const index = indexOf(inputs);
+    for (const [i, input] of inputs.entries()) {
+      const alone = new Set(residencyViolations(classifyResource(input, NO_INDEX), input, rules).map((v) => v.message));
+      for (const v of residencyViolations(classifyResource(input, index), input, rules)) {
+        if (!v.accepted && !alone.has(v.message)) report(`[lectern-residency-graph] ${input.type} "${input.name}": ${v.message}`, args.resources[i]!.urn);
+      }
+    }
+  },
+};
+
+/** Look resources up by id, ARN or bucket name (what other resources' inputs hold). */
+export function indexOf(resources: readonly ResourceInput[], ids: ReadonlyArray<string | undefined> = []): StackIndex {
+  const byRef = new Map<string, ResourceInput>();
+  resources.forEach((r, i) => {
+    for (const ref of [ids[i], r.props.id, r.props.arn, r.props.bucket, r.props.keyId]) if (typeof ref === 'string' && ref) byRef.set(ref, r);
+  });
+  // At preview ids are mostly unknown: an unresolved reference is judged where it points, not here.
+  return { find: (ref) => byRef.get(ref), complete: false };
+}
+
 /** Stack-level: every bucket has a full public-access block and default encryption attached. */
 const bucketGuards: StackValidationPolicy = {
   name: 'lectern-bucket-guards',
@@ -246,14 +228,14 @@ const bucketGuards: StackValidationPolicy = {
   enforcementLevel: 'mandatory',
   configSchema,
   validateStack: (args, report) => {
-    const buckets = args.resources.filter((r) => r.type === 'aws:s3/bucket:Bucket');
+    const buckets = args.resources.filter((r) => BUCKET_TYPES.has(r.type));
     for (const bucket of buckets) {
       const guards = args.resources.filter((r) => r.dependencies.includes(bucket) || r.propertyDependencies.bucket?.includes(bucket));
-      for (const [type, what] of [
-        ['aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock', 'public access block'],
-        ['aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', 'default encryption'],
+      for (const [types, what] of [
+        [['aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock'], 'public access block'],
+        [['aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', 'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2'], 'default encryption'],
       ] as const) {
-        if (!guards.some((g) => g.type === type)) report(`[lectern-bucket-guards] ${bucket.type} "${bucket.name}": has no ${what}`, bucket.urn);
+        if (!guards.some((g) => (types as readonly string[]).includes(g.type))) report(`[lectern-bucket-guards] ${bucket.type} "${bucket.name}": has no ${what}`, bucket.urn);
       }
     }
   },
@@ -294,7 +276,7 @@ export const residencyResourcePolicies: readonly ResourceValidationPolicy[] = [
 ];
 
 /** Stack-level residency rules. */
-export const residencyStackPolicies: readonly StackValidationPolicy[] = [bucketGuards];
+export const residencyStackPolicies: readonly StackValidationPolicy[] = [bucketGuards, residencyGraph];
 
 /** Every rule of the pack. */
 export const residencyPolicies: ReadonlyArray<ResourceValidationPolicy | StackValidationPolicy> = [...residencyResourcePolicies, ...residencyStackPolicies];

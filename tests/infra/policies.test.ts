@@ -133,4 +133,50 @@ describe('residency policies fire on violations', () => {
     const found = await stackViolations(guards!, without, 'DE');
     expect(found).toEqual(['[lectern-bucket-guards] aws:s3/bucket:Bucket "lectern-store-recordings": has no public access block']);
   });
+
+  it('lectern-provider-in-country: a Local Zone parent region is refused unless the pack config accepts it', async () => {
+    const dk = mutate('pulumi:providers:aws', (r) => (r.inputs.region = 'eu-north-1'));
+    const refused = await violations(policy('lectern-provider-in-country'), dk.graph, 'DK');
+    expect(refused.some((m) => m.includes('aws:ec2/vpc:Vpc'))).toBe(true);
+    const accepted = await violations(policy('lectern-provider-in-country'), dk.graph, { country: 'DK', acceptParentRegionControlPlane: true });
+    expect(accepted.some((m) => m.includes('aws:ec2/vpc:Vpc'))).toBe(false);
+  });
+
+  it('lectern-explicit-provider: a default provider as a real export names it (default_7_48_0)', async () => {
+    const copy: Recorded[] = structuredClone(graph);
+    const provider: Recorded = { type: 'pulumi:providers:aws', name: 'default_7_48_0', inputs: { region: 'eu-central-1' }, provider: '', id: 'd1', urn: 'urn:pulumi:policy-test::lectern::pulumi:providers:aws::default_7_48_0' };
+    const target: Recorded = { type: 'aws:sqs/queue:Queue', name: 'jobs', inputs: {}, provider: `${provider.urn}::d1`, id: 'q', urn: 'urn:pulumi:policy-test::lectern::aws:sqs/queue:Queue::jobs' };
+    copy.push(provider, target);
+    await expectFires('lectern-explicit-provider', { graph: copy, target });
+  });
+
+  it('lectern-data-in-country: a resource of another provider package is not classified, so refused', async () => {
+    await expectFires('lectern-data-in-country', added({ type: 'gcp:storage/bucket:Bucket', name: 'gcs', inputs: { location: 'EUROPE-WEST3' } }));
+  });
+
+  it('lectern-data-in-country: the current S3 bucket resources (BucketV2) are held to the country', async () => {
+    await expectFires('lectern-data-in-country', added({ type: 'aws:s3/bucketV2:BucketV2', name: 'v2', inputs: { bucket: 'v2', region: 'eu-west-1' } }));
+  });
+
+  it('lectern-no-public-buckets and lectern-encryption-required: the v2 bucket resources too', async () => {
+    await expectFires('lectern-no-public-buckets', added({ type: 'aws:s3/bucketV2:BucketV2', name: 'open', inputs: { bucket: 'open', acl: 'public-read' } }));
+    await expectFires('lectern-no-public-buckets', added({ type: 'aws:s3/bucketAclV2:BucketAclV2', name: 'open-acl', inputs: { bucket: 'x', acl: 'public-read' } }));
+    await expectFires('lectern-encryption-required', added({ type: 'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2', name: 'sse', inputs: { bucket: 'x', rules: [] } }));
+  });
+
+  it('lectern-no-replication: copy fields of any resource (table replicas, secret replicas, backup copy actions, ECR rules)', async () => {
+    const cases = [
+      added({ type: 'aws:dynamodb/table:Table', name: 'table', inputs: { hashKey: 'id', replicas: [{ regionName: 'us-east-1' }] } }),
+      added({ type: 'aws:secretsmanager/secret:Secret', name: 'secret', inputs: { replicas: [{ region: 'eu-west-1' }] } }),
+      added({ type: 'aws:backup/plan:Plan', name: 'plan', inputs: { rules: [{ ruleName: 'r', copyActions: [{ destinationVaultArn: 'arn:aws:backup:eu-west-1:1:backup-vault:v' }] }] } }),
+      added({ type: 'aws:ecr/replicationConfiguration:ReplicationConfiguration', name: 'ecr', inputs: { replicationConfiguration: { rules: [{ destinations: [{ region: 'eu-west-1', registryId: '1' }] }] } } }),
+      added({ type: 'aws:rds/instance:Instance', name: 'replica', inputs: { replicateSourceDb: 'main' } }),
+    ];
+    for (const c of cases) await expectFires('lectern-no-replication', c);
+  });
+
+  it('lectern-residency-graph: clean on the real graph', async () => {
+    const graphPolicy = residencyStackPolicies.find((p) => p.name === 'lectern-residency-graph')!;
+    expect(await stackViolations(graphPolicy, graph, 'DE')).toEqual([]);
+  });
 });

@@ -114,7 +114,7 @@ describe('example stack: Denmark (Copenhagen Local Zone)', () => {
   });
 
   it('passes every residency policy for DK', async () => {
-    await expectPoliciesPass(resources, 'DK');
+    await expectPoliciesPass(resources, (outputs.policyPackConfig as { all: { country: string; acceptParentRegionControlPlane?: boolean } }).all);
   });
 
   it('fails the program when the instance type is not offered in the Copenhagen zone', async () => {

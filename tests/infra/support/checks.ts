@@ -1,7 +1,7 @@
 // Assertions every example stack must pass, on the recorded graph.
 import { expect } from 'vitest';
 import { residencyResourcePolicies, residencyStackPolicies } from '../../../infra/residency/policies.js';
-import { TURN_SECRET, stackViolations, violations, type Invoked, type Recorded } from './harness.js';
+import { TURN_SECRET, stackViolations, violations, type Invoked, type PackConfig, type Recorded } from './harness.js';
 
 // Pulumi's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts specialSigKey / specialSecretSig).
 const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
@@ -41,7 +41,7 @@ export function ingressOf(group: Recorded): string[] {
 }
 
 /** The real graph passes every residency rule. */
-export async function expectPoliciesPass(resources: Recorded[], country: string): Promise<void> {
+export async function expectPoliciesPass(resources: Recorded[], country: PackConfig): Promise<void> {
   for (const policy of residencyResourcePolicies) expect(await violations(policy, resources, country), policy.name).toEqual([]);
   for (const policy of residencyStackPolicies) expect(await stackViolations(policy, resources, country), policy.name).toEqual([]);
 }

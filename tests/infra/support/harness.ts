@@ -182,8 +182,12 @@ export function providerOf(resource: Recorded, graph: readonly Recorded[]): Reco
   return graph.find((r) => r.urn === urn || resource.provider.endsWith(`::${r.id}`) && resource.provider.startsWith(r.urn));
 }
 
+/** The pack config a test runs the policies with: a country, or the whole config. */
+export type PackConfig = string | { country: string; acceptParentRegionControlPlane?: boolean };
+const packConfig = (config: PackConfig): object => (typeof config === 'string' ? { country: config } : config);
+
 /** The engine's view of a resource, as a policy receives it. */
-export function policyArgs(resource: Recorded, graph: readonly Recorded[], country: string): ResourceValidationArgs {
+export function policyArgs(resource: Recorded, graph: readonly Recorded[], country: PackConfig): ResourceValidationArgs {
   const provider = providerOf(resource, graph);
   return {
     type: resource.type,
@@ -195,7 +199,7 @@ export function policyArgs(resource: Recorded, graph: readonly Recorded[], count
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
-    getConfig: <T extends object>() => ({ country }) as T,
+    getConfig: <T extends object>() => packConfig(country) as T,
     notApplicable,
   };
 }
@@ -213,7 +217,7 @@ function notApplicable(reason?: string): never {
 }
 
 /** Run one resource policy over a graph; returns every violation message. */
-export async function violations(policy: ResourceValidationPolicy, graph: readonly Recorded[], country: string): Promise<string[]> {
+export async function violations(policy: ResourceValidationPolicy, graph: readonly Recorded[], country: PackConfig): Promise<string[]> {
   const found: string[] = [];
   const validators = [policy.validateResource ?? []].flat();
   for (const resource of graph) {
@@ -223,7 +227,7 @@ export async function violations(policy: ResourceValidationPolicy, graph: readon
 }
 
 /** Run one stack policy; dependencies are what the engine derives from inputs naming another resource's id. */
-export async function stackViolations(policy: StackValidationPolicy, graph: readonly Recorded[], country: string): Promise<string[]> {
+export async function stackViolations(policy: StackValidationPolicy, graph: readonly Recorded[], country: PackConfig): Promise<string[]> {
   const byId = new Map<string, PolicyResource>();
   const resources: PolicyResource[] = graph.map((r) => {
     const resource: PolicyResource = {
@@ -250,7 +254,7 @@ export async function stackViolations(policy: StackValidationPolicy, graph: read
   });
   const found: string[] = [];
   await policy.validateStack!(
-    { resources, getConfig: <T extends object>() => ({ country }) as T, stackTags: new Map(), notApplicable },
+    { resources, getConfig: <T extends object>() => packConfig(country) as T, stackTags: new Map(), notApplicable },
     (message) => found.push(message),
   );
   return found;
