@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../config/index.js';
 import { runChecks } from './checks/index.js';
 import { buildModel } from './model/buildModel.js';
+import { clientOnlyModel, isClientOnly } from './model/clientOnlyModel.js';
 import { atLeast, SEVERITIES, type AuditInputs, type DataFlowModel, type Finding, type Severity } from './model/types.js';
 import { AdminRuntimeSchema } from './sources/adminRuntime.js';
 import { scanClientBundle } from './sources/clientBundle.js';
@@ -73,7 +74,7 @@ export function audit(inputs: AuditInputs, now: Date = new Date()): AuditReport 
   if (!inputs.config && !inputs.configProblems && !inputs.stack && !inputs.runtime && !inputs.bundle) {
     throw new AuditInputError('nothing to audit: give at least one of --config, --stack-export, --url, --client-dir');
   }
-  const model = buildModel(inputs);
+  const model = isClientOnly(inputs) ? clientOnlyModel(inputs) : buildModel(inputs);
   const described: string[] = [];
   if (inputs.config) described.push(`config ${inputs.config.source} (${inputs.config.format === 'pulumi' ? 'pulumi config --json' : 'Lectern config'})`);
   if (inputs.configProblems) described.push(`config ${inputs.configProblems.source} (invalid)`);

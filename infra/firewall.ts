@@ -2,6 +2,7 @@
 // compare the security groups in the graph against exactly this list.
 import type { LecternConfig } from '../config/index.js';
 import type { DeploymentConfig } from '../config/deployment.js';
+import type { EgressDestination } from './egress/destinations.js';
 
 /** Who may reach a port: everyone, the SFU's own Elastic IP, or one admin CIDR. */
 export type RuleSource = { kind: 'anywhere' } | { kind: 'sfu' } | { kind: 'cidr'; cidr: string };
@@ -61,4 +62,71 @@ function sshRules(deployment: DeploymentConfig): IngressRule[] {
     source: { kind: 'cidr' as const, cidr },
     description: 'SSH from an admin network',
   }));
+}
+
+/** One outbound rule, and the destinations it exists for. */
+export interface EgressRule {
+  readonly protocol: 'tcp' | 'udp';
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly cidr: string;
+  readonly description: string;
+  /** Ids of the destinations (infra/egress/destinations.ts) this rule carries. */
+  readonly destinations: readonly string[];
+  /**
+   * Set when the rule is wider than its destinations: a security group takes addresses, and a
+   * destination known only by name (Let's Encrypt, the sign-in provider, package mirrors) has no
+   * stable address list. The host's nftables policy narrows these to the users and names listed;
+   * the audit reports every such rule.
+   */
+  readonly widerBecause?: string;
+}
+
+/**
+ * Outbound rules for a host: exactly the address destinations, plus one rule per protocol and port
+ * for the named ones. Nothing else: no all-protocols rule, no all-ports rule. Link-local AWS services
+ * (DNS, metadata, time) need none; security groups do not filter them.
+ */
+export function egressRules(destinations: readonly EgressDestination[]): EgressRule[] {
+  const rules: EgressRule[] = [];
+  const named = new Map<string, { protocol: 'tcp' | 'udp'; port: number; ids: string[]; names: string[] }>();
+  for (const d of destinations) {
+    if (d.linkLocal) continue;
+    for (const [from, to] of portRanges(d.ports)) {
+      if (d.target.kind === 'cidr') {
+        rules.push({ protocol: d.protocol, fromPort: from, toPort: to, cidr: d.target.cidr, description: `${d.id}: ${d.purpose}`.slice(0, 255), destinations: [d.id] });
+        continue;
+      }
+      for (let port = from; port <= to; port++) {
+        const key = `${d.protocol}/${port}`;
+        const entry = named.get(key) ?? { protocol: d.protocol, port, ids: [], names: [] };
+        entry.ids.push(d.id);
+        entry.names.push(d.target.name);
+        named.set(key, entry);
+      }
+    }
+  }
+  for (const { protocol, port, ids, names } of named.values()) {
+    rules.push({
+      protocol,
+      fromPort: port,
+      toPort: port,
+      cidr: '0.0.0.0/0',
+      description: `${protocol}/${port} to named destinations (${ids.join(', ')}); narrowed on the host by nftables`.slice(0, 255),
+      destinations: ids,
+      widerBecause: `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no fixed address list; the host policy lets only root reach them${ids.includes('sign-in') ? ' (and lectern the sign-in provider)' : ''}`,
+    });
+  }
+  return rules;
+}
+
+function portRanges(ports: readonly number[]): Array<[number, number]> {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const p of sorted) {
+    const last = out[out.length - 1];
+    if (last && p === last[1] + 1) last[1] = p;
+    else out.push([p, p]);
+  }
+  return out;
 }

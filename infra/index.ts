@@ -24,3 +24,4 @@ export const lecternVersion = outputs.lecternVersion;
 export const dataLocations = outputs.dataLocations;
 export const caveats = outputs.caveats;
 export const policyPackConfig = outputs.policyPackConfig;
+export const egressDestinations = outputs.egressDestinations;

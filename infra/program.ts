@@ -4,7 +4,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import type { DataLocation, Caveat } from '../config/residency/index.js';
-import { mediaHostRules, turnHostRules } from './firewall.js';
+import { egressRules, mediaHostRules, turnHostRules } from './firewall.js';
+import { egressDestinations, type EgressDestination, type EgressInputs } from './egress/destinations.js';
 import type { DeploymentPlan } from './plan.js';
 import { deployedServerConfig } from './server-config.js';
 import { mediaHostUserData, type HostDataStore } from './userdata/media-host.js';
@@ -41,6 +42,8 @@ export interface LecternOutputs {
   readonly lecternVersion: string;
   readonly dataLocations: pulumi.Output<pulumi.Unwrap<LocatedData>[]>;
   readonly caveats: readonly Caveat[];
+  /** Every destination each host may open a connection to (the audit lists them with their country). */
+  readonly egressDestinations: pulumi.Output<{ media: EgressDestination[]; turn: EgressDestination[] }>;
   /** Pass to `pulumi preview --policy-pack ... --policy-pack-config`. */
   readonly policyPackConfig: { all: { country: string; acceptParentRegionControlPlane?: boolean } };
 }
@@ -103,16 +106,23 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
         logRetentionDays: deployment.storage.logRetentionDays,
         recordingsRetentionDays: deployment.storage.recordingsRetentionDays,
       }));
-  const mediaUserData = pulumi.all([sfuIp, secret, dataStore]).apply(([ip, source, store]) =>
+  // Where each host may open connections: one list for the security group, the host and the audit.
+  const egressInputs = pulumi.all([sfuIp, regional?.bucketName ?? '']).apply(
+    ([ip, bucket]): EgressInputs => ({ serverConfig: deployedServerConfig(plan, { announcedAddress: ip }), deployment, region: placement.providerRegion, sfuAddress: ip, bucket: bucket || undefined }),
+  );
+  const mediaEgress = egressInputs.apply((inputs) => egressDestinations('media', inputs));
+  const turnEgress = egressInputs.apply((inputs) => egressDestinations('turn', inputs));
+  const mediaUserData = pulumi.all([sfuIp, secret, dataStore, mediaEgress]).apply(([ip, source, store, egress]) =>
     mediaHostUserData({
       deployment,
       serverConfig: deployedServerConfig(plan, { announcedAddress: ip }),
       secret: source,
       dataStore: store,
       coturn: separateTurn ? undefined : coturn(ip, ip),
+      egress,
     }),
   );
-  const mediaFirewall = new HostFirewall('lectern-media', { vpcId: network.vpcId, rules: mediaHostRules(plan.config, deployment), sfuAddress: sfuIp, provider });
+  const mediaFirewall = new HostFirewall('lectern-media', { vpcId: network.vpcId, rules: mediaHostRules(plan.config, deployment), egress: mediaEgress.apply(egressRules), sfuAddress: sfuIp, provider });
   const media = new Host('lectern-media', {
     placement,
     instanceType: deployment.sfu.instanceType,
@@ -126,7 +136,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
   });
   zoneStore?.attachTo('lectern-store', media.instance);
   if (separateTurn) {
-    const turnFirewall = new HostFirewall('lectern-turn', { vpcId: network.vpcId, rules: turnHostRules(deployment), sfuAddress: sfuIp, provider });
+    const turnFirewall = new HostFirewall('lectern-turn', { vpcId: network.vpcId, rules: turnHostRules(deployment), egress: turnEgress.apply(egressRules), sfuAddress: sfuIp, provider });
     new Host('lectern-turn', {
       placement,
       instanceType: deployment.turn.instanceType,
@@ -135,8 +145,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
       securityGroupId: turnFirewall.securityGroupId,
       instanceProfileName: role.instanceProfileName,
       address: addresses.turn!,
-      userData: pulumi.all([turnIp, sfuIp, secret]).apply(([own, sfu, source]) =>
-        turnHostUserData({ coturn: coturn(own, sfu), secret: source, acmeEmail: deployment.acmeEmail }),
+      userData: pulumi.all([turnIp, sfuIp, secret, turnEgress]).apply(([own, sfu, source, egress]) =>
+        turnHostUserData({ coturn: coturn(own, sfu), secret: source, acmeEmail: deployment.acmeEmail, egress }),
       ),
       provider,
     });
@@ -168,6 +178,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     lecternVersion: deployment.release.version,
     dataLocations: pulumi.output(placement.locations.map((location) => ({ ...location, resource: resourceFor(location) }))),
     caveats: placement.caveats,
+    egressDestinations: pulumi.all([mediaEgress, turnEgress]).apply(([m, t]) => ({ media: m, turn: separateTurn ? t : [] })),
     // A Local Zone's control plane in the parent region is accepted by the stack config; the pack is told so.
     policyPackConfig: { all: { country: placement.country, ...(placement.kind === 'local-zone' ? { acceptParentRegionControlPlane: true } : {}) } },
   };

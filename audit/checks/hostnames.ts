@@ -1,6 +1,8 @@
 // Third parties: every hostname the server hands out or the client bundle references must be the
 // deployment's own. This is what would have caught Jitsi's and LiveKit's default public STUN.
-import { hostOf, isOwnHost } from '../model/places.js';
+import { hostOf, isLoopback, isOwnHost } from '../model/places.js';
+import { OWN_HOST, UNKNOWN_HOST } from '../sources/client/urls.js';
+import { sharedDomainOf } from './sharedDomains.js';
 import type { AuditInputs, DataFlowModel, Finding, Severity } from '../model/types.js';
 
 // Hosts known to track, serve third-party assets or relay media; seen in the anchors' defaults.
@@ -42,7 +44,7 @@ export function checkIceServers(inputs: AuditInputs, model: DataFlowModel): Find
   const findings: Finding[] = [];
   for (const { url, where } of servers) {
     const host = hostOf(url) ?? url;
-    if (isOwnHost(host, model.ownHosts, model.ownDomain)) continue;
+    if (!sharedDomainOf(host) && isOwnHost(host, model.ownHosts, model.ownDomain)) continue;
     const known = knownAs(host);
     findings.push({
       rule: 'ice-server-not-own-turn',
@@ -58,7 +60,7 @@ export function checkIceServers(inputs: AuditInputs, model: DataFlowModel): Find
 /** Hostnames in server config, runtime and the built client that are not the deployment's own. */
 export function checkForeignHostnames(inputs: AuditInputs, model: DataFlowModel): Finding[] {
   const findings: Finding[] = [];
-  const mine = (host: string): boolean => isOwnHost(host, model.ownHosts, model.ownDomain);
+  const mine = (host: string): boolean => !sharedDomainOf(host) && isOwnHost(host, model.ownHosts, model.ownDomain);
   // Server-side: the public URL (a misconfigured publicUrl points users elsewhere).
   for (const [url, where] of [
     [inputs.config?.config.http.publicUrl, `${inputs.config?.source} http.publicUrl`],
@@ -66,7 +68,11 @@ export function checkForeignHostnames(inputs: AuditInputs, model: DataFlowModel)
     [inputs.config?.config.auth.oidc?.redirectUrl, `${inputs.config?.source} auth.oidc.redirectUrl`],
   ] as const) {
     const host = url ? hostOf(url) : null;
-    if (host && !mine(host)) findings.push({ rule: 'third-party-host', severity: 'high', title: `Public URL points at ${host}, not the deployment`, evidence: url!, where });
+    if (!host) continue;
+    const shared = sharedDomainOf(host);
+    if (shared) {
+      findings.push({ rule: 'tunnel-host', severity: 'high', title: `Public URL is on ${shared.domain} (${shared.what}), not a host of the deployment's own`, evidence: `${url}: every participant's traffic passes through ${shared.what}'s servers, wherever they are, and the name belongs to the service, not the university`, where });
+    } else if (!mine(host)) findings.push({ rule: 'third-party-host', severity: 'high', title: `Public URL points at ${host}, not the deployment`, evidence: url!, where });
   }
   // Sign-in at someone else's identity provider: it learns who attends which class, and when.
   const issuer = inputs.config?.config.auth.oidc?.issuer;
@@ -74,23 +80,60 @@ export function checkForeignHostnames(inputs: AuditInputs, model: DataFlowModel)
   if (issuer && issuerHost && !mine(issuerHost)) {
     findings.push({ rule: 'third-party-host', severity: 'high', title: `Sign-in goes to ${issuerHost}, outside the deployment's domain`, evidence: `auth.oidc.issuer = ${issuer}: every participant's browser is sent there and it learns who joins when; use the university's own IdP (or accept this knowingly)`, where: `${inputs.config!.source} auth.oidc.issuer` });
   }
-  // Client bundle: loaded by markup/CSS for sure; in code, possibly.
-  const seen = new Set<string>();
-  for (const ref of inputs.bundle?.references ?? []) {
-    if (ref.context === 'comment' || mine(ref.host)) continue;
+  findings.push(...clientFindings(inputs, model));
+  return findings;
+}
+
+/**
+ * The built client: every URL whose host is not the deployment's own origin is high, in whatever
+ * position it was found (markup, CSS, code, a comment); so is a network call whose destination the
+ * reader could not work out. The browser leak test shows what one session contacts; this shows
+ * what any session could. The page's own origin (`location`, relative URLs) is always ours; the
+ * participant's loopback is not (it is their machine, not the deployment's), unless the deployment
+ * itself is served on loopback.
+ */
+function clientFindings(inputs: AuditInputs, model: DataFlowModel): Finding[] {
+  const bundle = inputs.bundle;
+  if (!bundle) return [];
+  const own = (host: string): boolean => {
+    const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+    if (sharedDomainOf(h)) return false;
+    if (model.ownHosts.includes(h)) return true;
+    return !isLoopback(h) && model.ownDomain !== null && (h === model.ownDomain || h.endsWith(`.${model.ownDomain}`));
+  };
+  const findings: Finding[] = [];
+  const byHostAndFile = new Map<string, { ref: (typeof bundle.references)[number]; count: number }>();
+  for (const ref of bundle.references) {
+    if (own(ref.host)) continue;
     const key = `${ref.host}|${ref.file}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const seen = byHostAndFile.get(key);
+    if (seen) seen.count++;
+    else byHostAndFile.set(key, { ref, count: 1 });
+  }
+  for (const { ref, count } of byHostAndFile.values()) {
     const known = knownAs(ref.host);
-    const realtime = /^(stuns?|turns?|wss?):/i.test(ref.url);
-    const severity: Severity = ref.context === 'markup' || ref.context === 'css' || known || realtime ? 'high' : 'medium';
+    const shared = sharedDomainOf(ref.host);
+    const what = known ?? shared?.what ?? (isLoopback(ref.host) ? "the participant's own machine" : undefined);
+    const verb = ref.context === 'comment' ? 'names' : ref.context === 'code' ? 'references' : 'loads';
     findings.push({
       rule: 'third-party-host',
-      severity,
-      title: `Client ${ref.context === 'code' ? 'references' : 'loads'} ${ref.host}${known ? ` (${known})` : ''}`,
-      evidence: `${ref.url}${ref.context === 'code' && !known && !realtime ? ' — in code; prove or disprove with the browser leak test' : ''}`,
-      where: `${inputs.bundle!.dir}/${ref.file}:${ref.line}`,
+      severity: 'high' as Severity,
+      title: `Client ${verb} ${ref.host}${what ? ` (${what})` : ''}`,
+      evidence: `${ref.url} (${ref.how}${count > 1 ? `; ${count} places in this file` : ''})${ref.context === 'comment' ? ' — in a comment: the deployment ships code naming a host it does not run; strip it or serve it yourself' : ''}`,
+      where: `${bundle.dir}/${ref.file}:${ref.line}`,
     });
+  }
+  for (const u of bundle.unresolved ?? []) {
+    findings.push({
+      rule: 'client-destination-unknown',
+      severity: 'high',
+      title: `Client calls ${u.sink} with a destination that cannot be worked out statically`,
+      evidence: `argument: ${u.value.replaceAll(UNKNOWN_HOST, '<unknown>').replaceAll(OWN_HOST, '<own origin>')} — not proven to be the deployment's own origin; make it a relative URL or one built from location`,
+      where: `${bundle.dir}/${u.file}:${u.line}`,
+    });
+  }
+  for (const u of bundle.unreadable ?? []) {
+    findings.push({ rule: 'client-file-unreadable', severity: 'medium', title: `Client file ${u.file} could not be parsed`, evidence: u.problem, where: `${bundle.dir}/${u.file}` });
   }
   return findings;
 }

@@ -2,6 +2,7 @@
 import type { AuditInputs, DataFlowModel, Finding } from '../model/types.js';
 import { SEVERITIES } from '../model/types.js';
 import { checkLogs, checkRecordings, checkVolumes } from './data.js';
+import { checkEgress } from './egress.js';
 import { checkForeignHostnames, checkIceServers } from './hostnames.js';
 import { checkPorts } from './ports.js';
 import {
@@ -37,6 +38,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   csp: checkCsp,
   tls: checkTls,
   ports: checkPorts,
+  egress: checkEgress,
   recordings: checkRecordings,
   logs: checkLogs,
   volumes: checkVolumes,

@@ -1,5 +1,6 @@
 // What a browser gets: TLS on, and a Content-Security-Policy that keeps the page on its own origin.
 import { hostOf, isLoopback, isOwnHost } from '../model/places.js';
+import { sharedDomainOf } from './sharedDomains.js';
 import type { AuditInputs, DataFlowModel, Finding } from '../model/types.js';
 
 /** Parse a CSP header into directive -> sources. */
@@ -42,7 +43,8 @@ export function checkCsp(inputs: AuditInputs, model: DataFlowModel): Finding[] {
       for (const source of effective(d) ?? []) {
         if (source.startsWith("'") || /^[a-z]+:$/.test(source)) continue;
         const host = hostOf(source.replace(/^\*\./, ''));
-        if (host && !isOwnHost(host, model.ownHosts, model.ownDomain)) problems.push(`${d} allows ${source}`);
+        // A tunnel or shared-hosting domain is never the deployment's own, even when publicUrl is on it.
+        if (host && (sharedDomainOf(host) || !isOwnHost(host, model.ownHosts, model.ownDomain))) problems.push(`${d} allows ${source}`);
       }
     }
     if (!csp.has('frame-ancestors')) problems.push('no frame-ancestors (the page can be framed)');

@@ -1,105 +1,116 @@
-// Static scan of the built browser client for every hostname it could contact. The browser leak test
-// proves what a session actually contacts; this scan catches what a session might (a CDN fallback,
-// an analytics hook behind a flag) without running it.
+// Static reading of the built browser client for every destination it could contact. The browser
+// leak test proves what a session actually contacts; this reading catches what a session might (a
+// CDN fallback, an analytics hook behind a flag) without running it. Each file goes to a real
+// reader for its kind: JavaScript through acorn, markup through an HTML tokenizer, CSS with its
+// escapes decoded, JSON through JSON.parse; URLs through the WHATWG URL parser (audit/sources/client).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
+import { scanCss } from './client/cssScan.js';
+import { scanMarkup } from './client/htmlScan.js';
+import { scanJavaScript } from './client/jsScan.js';
+import type { BundleReference, ScanSink, UnreadableFile, UnresolvedDestination } from './client/types.js';
+import { scanValue } from './client/valueScan.js';
 
-/** How a URL occurs in a file: loaded by markup/CSS, present in code, or only in a comment. */
-export type ReferenceContext = 'markup' | 'css' | 'code' | 'comment';
-
-/** One URL found in a built file. */
-export interface BundleReference {
-  /** Path relative to the scanned directory. */
-  file: string;
-  line: number;
-  url: string;
-  host: string;
-  context: ReferenceContext;
-}
+export type { BundleReference, ReferenceContext, UnreadableFile, UnresolvedDestination } from './client/types.js';
 
 /** What a scan saw. */
 export interface BundleScan {
   dir: string;
   files: string[];
+  /** URLs whose host is not the page's own origin. */
   references: BundleReference[];
+  /** Network calls whose destination could not be worked out statically. */
+  unresolved: UnresolvedDestination[];
+  /** Files that were not what their name says (read as plain text instead). */
+  unreadable: UnreadableFile[];
 }
 
-const TEXT_EXTENSIONS = new Set(['.html', '.htm', '.js', '.mjs', '.cjs', '.css', '.json', '.svg', '.webmanifest', '.txt', '.xml']);
+/** The reader a file gets, by its extension. */
+export type FileKind = 'markup' | 'css' | 'code' | 'json' | 'text';
 
-// XML namespace URIs are identifiers, never fetched.
-const NAMESPACE_URIS = [
-  'http://www.w3.org/2000/svg',
-  'http://www.w3.org/1999/xhtml',
-  'http://www.w3.org/1999/xlink',
-  'http://www.w3.org/1998/Math/MathML',
-  'http://www.w3.org/XML/1998/namespace',
-  'http://www.w3.org/2000/xmlns/',
-];
+// Source maps are read by developer tools only, never by the page.
+const SKIPPED_EXTENSIONS = new Set(['.map']);
 
-// RTP header extension URIs (RFC 8285) are identifiers negotiated in SDP, never fetched; every
-// WebRTC client library (mediasoup-client included) carries them. Listed in full, not by host, so a
-// real request to the same host is still reported. The browser leak test proves none is contacted.
-const RTP_HEADER_EXTENSION_URIS = [
-  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
-  'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time',
-  'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
-  'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay',
-  'http://www.webrtc.org/experiments/rtp-hdrext/video-content-type',
-  'http://www.webrtc.org/experiments/rtp-hdrext/video-timing',
-  'http://www.webrtc.org/experiments/rtp-hdrext/color-space',
-  'http://www.webrtc.org/experiments/rtp-hdrext/video-layers-allocation00',
-  'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension',
-];
-
-// scheme://host or scheme:host (stun:, turn:) or protocol-relative //host in a quoted/url() position.
-const URL_PATTERN = /\b((?:https?|wss?|ftp):\/\/|(?:stuns?|turns?):(?:\/\/)?)([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::\d+)?[^\s"'`<>)\\]*/gi;
-const PROTOCOL_RELATIVE = /(["'(=]\s*)\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?=[/:"')?#])/gi;
-
-/** Scan every text file under `dir` (source maps excluded: browsers fetch them only with devtools open). */
+/** Read every file under `dir` that is text (binary files, e.g. images and fonts, are not). */
 export function scanClientBundle(dir: string): BundleScan {
-  const files = listFiles(dir).filter((f) => TEXT_EXTENSIONS.has(extname(f).toLowerCase()));
-  const references: BundleReference[] = [];
-  for (const path of files) {
-    const text = readFileSync(path, 'utf8');
-    const kind = fileKind(path);
-    references.push(...scanText(text, relative(dir, path), kind));
+  const scan: BundleScan = { dir, files: [], references: [], unresolved: [], unreadable: [] };
+  for (const path of listFiles(dir)) {
+    if (SKIPPED_EXTENSIONS.has(extname(path).toLowerCase())) continue;
+    const bytes = readFileSync(path);
+    if (bytes.includes(0)) continue; // binary
+    const file = relative(dir, path);
+    scan.files.push(file);
+    const result = scanFile(bytes.toString('utf8'), file, fileKind(path));
+    scan.references.push(...result.references);
+    scan.unresolved.push(...result.unresolved);
+    scan.unreadable.push(...result.unreadable);
   }
-  return { dir, files: files.map((f) => relative(dir, f)), references };
+  return scan;
 }
 
-/** Scan one file's text (exported for tests and for the HTML report's own self-check). */
-export function scanText(text: string, file: string, kind: 'markup' | 'css' | 'code' = 'code'): BundleReference[] {
-  const found: BundleReference[] = [];
-  const lines = text.split('\n');
-  lines.forEach((lineText, index) => {
-    const comment = isCommentLine(lineText);
-    for (const match of lineText.matchAll(URL_PATTERN)) {
-      const url = match[0].replace(/[.,;]+$/, '');
-      if (NAMESPACE_URIS.some((ns) => url.startsWith(ns))) continue;
-      if (RTP_HEADER_EXTENSION_URIS.includes(url)) continue;
-      const host = (match[2] ?? '').toLowerCase().replace(/^\[|\]$/g, '');
-      if (!host.includes('.') && !host.includes(':') && host !== 'localhost') continue; // `http://` + variable
-      found.push({ file, line: index + 1, url, host, context: comment ? 'comment' : kind });
-    }
-    for (const match of lineText.matchAll(PROTOCOL_RELATIVE)) {
-      const host = (match[2] ?? '').toLowerCase();
-      found.push({ file, line: index + 1, url: `//${host}`, host, context: comment ? 'comment' : kind });
-    }
-  });
-  return found;
+/** Read one file's text; every finding is kept once per (line, URL, how). */
+export function scanFile(text: string, file: string, kind: FileKind): Pick<BundleScan, 'references' | 'unresolved' | 'unreadable'> {
+  const out: Pick<BundleScan, 'references' | 'unresolved' | 'unreadable'> = { references: [], unresolved: [], unreadable: [] };
+  const seen = new Set<string>();
+  const sink: ScanSink = {
+    reference: (ref) => {
+      const key = `${ref.line}|${ref.url}|${ref.host}|${ref.context}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.references.push({ file, ...ref });
+      }
+    },
+    unresolved: (u) => {
+      const key = `u|${u.line}|${u.sink}|${u.value}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.unresolved.push({ file, ...u });
+      }
+    },
+    unreadable: (problem) => out.unreadable.push({ file, problem }),
+  };
+  if (kind === 'markup') scanMarkup(text, sink);
+  else if (kind === 'css') scanCss(text, sink);
+  else if (kind === 'code') scanJavaScript(text, sink);
+  else if (kind === 'json') scanJson(text, sink);
+  else scanValue(sink, text, { line: 1, context: 'code', how: 'text file', identifiersAllowed: false });
+  out.references.sort((a, b) => a.line - b.line);
+  return out;
 }
 
-function fileKind(path: string): 'markup' | 'css' | 'code' {
+/** The references in one text (for tests, and for the HTML report's self-check). */
+export function scanText(text: string, file: string, kind: FileKind = 'code'): BundleReference[] {
+  return scanFile(text, file, kind).references;
+}
+
+function scanJson(text: string, sink: ScanSink): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    sink.unreadable(`not valid JSON: ${(err as Error).message}; read as plain text`);
+    scanValue(sink, text, { line: 1, context: 'code', how: 'unparsed text', identifiersAllowed: false });
+    return;
+  }
+  // Line numbers of JSON values are not kept by JSON.parse; the value's text is found to place it.
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      const at = text.indexOf(JSON.stringify(v).slice(1, -1));
+      const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;
+      scanValue(sink, v, { line, context: 'code', how: 'JSON string' });
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (walk(k), walk(x));
+  };
+  walk(value);
+}
+
+function fileKind(path: string): FileKind {
   const ext = extname(path).toLowerCase();
-  if (ext === '.html' || ext === '.htm' || ext === '.svg' || ext === '.xml') return 'markup';
+  if (['.html', '.htm', '.xhtml', '.svg', '.xml'].includes(ext)) return 'markup';
   if (ext === '.css') return 'css';
-  return 'code';
-}
-
-// Bundlers put legal comments on their own lines (`/*! ... */`, ` * ...`, `//! ...`).
-function isCommentLine(line: string): boolean {
-  const t = line.trimStart();
-  return t.startsWith('//') || t.startsWith('/*') || t.startsWith('* ') || t === '*' || t.startsWith('<!--');
+  if (['.js', '.mjs', '.cjs', '.jsx'].includes(ext)) return 'code';
+  if (ext === '.json' || ext === '.webmanifest') return 'json';
+  return 'text';
 }
 
 function listFiles(dir: string): string[] {

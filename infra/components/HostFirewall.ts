@@ -1,12 +1,14 @@
 // One security group per host, holding exactly the rules infra/firewall.ts derives from the config.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import type { IngressRule } from '../firewall.js';
+import type { EgressRule, IngressRule } from '../firewall.js';
 
 /** Inputs of a HostFirewall. */
 export interface HostFirewallArgs {
   readonly vpcId: pulumi.Input<string>;
   readonly rules: readonly IngressRule[];
+  /** Outbound: only what infra/egress/destinations.ts lists for this host (infra/firewall.ts egressRules). */
+  readonly egress: pulumi.Input<readonly EgressRule[]>;
   /** The SFU's Elastic IP: the only source allowed on TURN relay ports. */
   readonly sfuAddress: pulumi.Input<string>;
   readonly provider: aws.Provider;
@@ -31,9 +33,11 @@ export class HostFirewall extends pulumi.ComponentResource {
           cidrBlocks: [cidrOf(rule, args.sfuAddress)],
           description: rule.description,
         })),
-        // Media goes to whatever port each browser picked, and hosts fetch packages and certificates:
-        // outbound cannot be narrowed to a port list without breaking WebRTC.
-        egress: [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'], description: 'all outbound' }],
+        // Security groups are stateful: replies to what browsers open (media to whatever port each
+        // picked, signalling) need no egress rule. New outbound connections get only these.
+        egress: pulumi.output(args.egress).apply((rules) =>
+          rules.map((rule) => ({ protocol: rule.protocol, fromPort: rule.fromPort, toPort: rule.toPort, cidrBlocks: [rule.cidr], description: rule.description })),
+        ),
       },
       { parent: this, provider: args.provider },
     );

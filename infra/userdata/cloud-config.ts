@@ -119,7 +119,8 @@ export function coturnFiles(settings: CoturnSettings): CloudFile[] {
     {
       path: '/etc/systemd/system/coturn.service.d/lectern.conf',
       permissions: '0644',
-      content: ['[Service]', 'ExecStartPre=+/usr/local/sbin/lectern-render-coturn', ''].join('\n'),
+      // coturn never runs without the egress policy (infra/userdata/egress.ts) loaded.
+      content: ['[Unit]', 'Requires=lectern-egress.service', 'After=lectern-egress.service', '[Service]', 'ExecStartPre=+/usr/local/sbin/lectern-render-coturn', ''].join('\n'),
     },
   ];
 }

@@ -14,6 +14,8 @@ import {
   type SecretSource,
 } from './cloud-config.js';
 import { TURN_SECRET_FILE } from '../server-config.js';
+import type { EgressDestination } from '../egress/destinations.js';
+import { COTURN_USER, EGRESS_COMMANDS, EGRESS_UNIT, egressFiles } from './egress.js';
 
 /** Where recordings and logs go on this host. */
 export type HostDataStore =
@@ -29,6 +31,8 @@ export interface MediaHostUserDataArgs {
   readonly dataStore: HostDataStore;
   /** Present when coturn runs on this host. */
   readonly coturn?: CoturnSettings | undefined;
+  /** Where this host may open connections (infra/egress/destinations.ts); everything else is refused. */
+  readonly egress: readonly EgressDestination[];
 }
 
 const DATA_DIR = '/var/lib/lectern';
@@ -80,8 +84,10 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
       content: [
         '[Unit]',
         `Description=Lectern ${release.version}`,
-        'After=network-online.target',
+        `After=network-online.target ${EGRESS_UNIT}`,
         'Wants=network-online.target',
+        // Never run without the egress policy: if it fails to load, Lectern does not start.
+        `Requires=${EGRESS_UNIT}`,
         '[Service]',
         'User=lectern',
         'Group=lectern',
@@ -129,9 +135,10 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
     { path: '/etc/logrotate.d/lectern', permissions: '0644', content: logrotate(args.dataStore.logRetentionDays) },
     ...dataStoreFiles(args.dataStore),
     ...(args.coturn ? coturnFiles(args.coturn) : []),
+    ...egressFiles(args.egress, { lectern: 'lectern', coturn: args.coturn ? COTURN_USER : undefined }),
   ];
   const doc: CloudConfig = {
-    packages: ['nginx', 'certbot', 'git', 'jq', 'build-essential', 'python3', ...(args.coturn ? ['coturn'] : [])],
+    packages: ['nginx', 'certbot', 'git', 'jq', 'build-essential', 'python3', 'nftables', ...(args.coturn ? ['coturn'] : [])],
     write_files: files,
     runcmd: [
       // Mount the data volume first so the data directory below lands on it.
@@ -139,6 +146,8 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
       ['useradd', '--system', '--home-dir', DATA_DIR, '--shell', '/usr/sbin/nologin', 'lectern'],
       ['install', '-d', '-m', '0750', '-o', 'lectern', '-g', 'lectern', DATA_DIR, `${DATA_DIR}/logs`, `${DATA_DIR}/recordings`],
       ['install', '-d', '-m', '0755', '/var/www/acme'],
+      // The policy names the lectern user (and coturn's), so it loads once they exist.
+      ...EGRESS_COMMANDS,
       ['rm', '-f', '/etc/nginx/sites-enabled/default'],
       ['ln', '-sf', '/etc/nginx/sites-available/lectern-http', '/etc/nginx/sites-enabled/lectern-http'],
       ['systemctl', 'reload-or-restart', 'nginx'],

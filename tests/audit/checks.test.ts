@@ -42,7 +42,11 @@ describe('the clean deployment', () => {
   it('has no finding above medium, and only the honest ones at medium/low', () => {
     const serious = clean.findings.filter((f) => ['medium', 'high', 'critical'].includes(f.severity));
     expect(serious.map((f) => `${f.rule}: ${f.title}`)).toEqual(['metadata-outside-country: IAM metadata is held outside SE']);
-    expect(clean.findings.filter((f) => f.severity === 'low').map((f) => f.title)).toEqual(['TLS certificates (ACME) is in US, not SE']);
+    expect(clean.findings.filter((f) => f.severity === 'low').map((f) => f.title)).toEqual([
+      'Egress tcp/443 to 0.0.0.0/0 is wider than its destinations',
+      'Egress tcp/80 to 0.0.0.0/0 is wider than its destinations',
+      'TLS certificates (ACME) is in US, not SE',
+    ]);
   });
 
   it('derives every flow kind, in Sweden, from regions and zones', () => {

@@ -34,7 +34,8 @@ describe('lectern audit', () => {
   it('passes the clean deployment at the default threshold (high) and fails it at medium', async () => {
     const clean = await run('audit', ...full('clean'));
     expect(clean.code).toBe(0);
-    expect(clean.out).toContain('Summary: 0 critical, 0 high, 1 medium, 1 low');
+    // The two lows added by issue 13: egress to 0.0.0.0/0 on 443 and 80 for named destinations, reported.
+    expect(clean.out).toContain('Summary: 0 critical, 0 high, 1 medium, 3 low');
     expect((await run('audit', ...full('clean'), '--fail-on', 'medium')).code).toBe(1);
   });
 
@@ -45,9 +46,14 @@ describe('lectern audit', () => {
     expect(leaky.out).toMatch(/HIGH +flow-outside-country: Recordings \(S3 lectern-recordings-se-7f3a\) is in DE, not SE/);
     expect(leaky.out).toMatch(/HIGH +third-party-host: Client loads cdn\.jsdelivr\.net/);
     // The static TURN password is reported from the config and from the live server; the bucket
-    // overriding its provider's region is also the resource abroad, a region override and the AWS API abroad.
+    // overriding its provider's region is also the resource abroad, a region override and the AWS API
+    // abroad; the leaky bundle names github.com in a comment, and its security group allows all egress
+    // with no destination list.
     expect(leaky.out).toMatch(/HIGH +turn-static-credential: Every browser is handed the same long-lived TURN password/);
-    expect(leaky.err).toContain('9 finding(s) at or above high');
+    expect(leaky.out).toMatch(/HIGH +third-party-host: Client names github\.com/);
+    expect(leaky.out).toMatch(/HIGH +egress-wider-than-list: Egress of all traffic to 0\.0\.0\.0\/0/);
+    expect(leaky.out).toMatch(/HIGH +egress-unlisted/);
+    expect(leaky.err).toContain('12 finding(s) at or above high');
   });
 
   it('writes JSON and HTML reports', async () => {

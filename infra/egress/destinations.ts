@@ -1,0 +1,120 @@
+// Every outbound destination a Lectern host may open a connection to, derived from the validated
+// config and nothing else. Pure: the security groups (infra/firewall.ts), the on-host nftables
+// policy (infra/egress/nftables.ts) and the audit's egress check all read this one list, so what the
+// program allows, what the host enforces and what the audit reports cannot drift apart.
+import { countryOfLocation } from '../../config/residency/index.js';
+import type { LecternConfig } from '../../config/index.js';
+import type { DeploymentConfig } from '../../config/deployment.js';
+
+/** A host user whose new outbound connections the host policy restricts, or root (install, certbot, AWS CLI). */
+export type EgressUser = 'lectern' | 'coturn' | 'root';
+
+/** Which host a list is for. */
+export type HostKind = 'media' | 'turn';
+
+/** One allowed destination. */
+export interface EgressDestination {
+  /** Stable id, e.g. `sign-in`, `aws-ssm`. */
+  readonly id: string;
+  /** Why the host needs it. */
+  readonly purpose: string;
+  /** A DNS name (resolved on the host into an nftables set) or an address range. */
+  readonly target: { readonly kind: 'name'; readonly name: string } | { readonly kind: 'cidr'; readonly cidr: string };
+  readonly protocol: 'tcp' | 'udp';
+  readonly ports: readonly number[];
+  /** Who may open it. The host policy lets `lectern` and `coturn` open nothing that does not list them. */
+  readonly users: readonly EgressUser[];
+  /** `install`: needed only while cloud-init installs the host (packages, the release). */
+  readonly phase: 'always' | 'install';
+  /** Country the destination is in, when the program can know it; null: not established. */
+  readonly country: string | null;
+  /** Who operates it. */
+  readonly operator: string;
+  /** Link-local AWS services (DNS, metadata, time) are not filtered by security groups. */
+  readonly linkLocal?: boolean;
+}
+
+/** What the lists are derived from. */
+export interface EgressInputs {
+  /** The server config written to the media host (sign-in issuer, TURN URLs). */
+  readonly serverConfig: LecternConfig;
+  readonly deployment: DeploymentConfig;
+  /** The AWS region every regional service call goes to (the provider region). */
+  readonly region: string;
+  /** The SFU's public address: the only peer a TURN relay may send to. */
+  readonly sfuAddress: string;
+  /** The in-region recordings bucket, when the placement keeps data in regional services. */
+  readonly bucket?: string | undefined;
+}
+
+// Amazon-provided DNS, instance metadata and time sync: link-local, per instance, in the instance's zone.
+const AMAZON_DNS = '169.254.169.253/32';
+const IMDS = '169.254.169.254/32';
+const TIME_SYNC = '169.254.169.123/32';
+
+/** Every destination the host may open, for one host kind. */
+export function egressDestinations(host: HostKind, inputs: EgressInputs): EgressDestination[] {
+  const { deployment, region, serverConfig } = inputs;
+  const regionCountry = countryOfLocation(region) ?? null;
+  const aws = (id: string, name: string, purpose: string, phase: 'always' | 'install' = 'always'): EgressDestination => ({
+    id,
+    purpose,
+    target: { kind: 'name', name },
+    protocol: 'tcp',
+    ports: [443],
+    users: ['root'],
+    phase,
+    country: regionCountry,
+    operator: `AWS (${region})`,
+  });
+  const coturnHere = host === 'turn' || deployment.turn.mode === 'colocated';
+  const out: EgressDestination[] = [
+    // The lectern user resolves the sign-in provider's name; nothing else it may reach needs DNS.
+    { id: 'dns', purpose: 'DNS through the VPC resolver', target: { kind: 'cidr', cidr: AMAZON_DNS }, protocol: 'udp', ports: [53], users: host === 'media' ? ['lectern', 'root'] : ['root'], phase: 'always', country: regionCountry, operator: `AWS (${region})`, linkLocal: true },
+    { id: 'dns-tcp', purpose: 'DNS through the VPC resolver (TCP)', target: { kind: 'cidr', cidr: AMAZON_DNS }, protocol: 'tcp', ports: [53], users: host === 'media' ? ['lectern', 'root'] : ['root'], phase: 'always', country: regionCountry, operator: `AWS (${region})`, linkLocal: true },
+    // Lectern reads its own region and zone from the metadata service (GET /admin/runtime).
+    { id: 'instance-metadata', purpose: 'EC2 instance metadata (placement; the role credentials for the AWS CLI)', target: { kind: 'cidr', cidr: IMDS }, protocol: 'tcp', ports: [80], users: host === 'media' ? ['lectern', 'root'] : ['root'], phase: 'always', country: regionCountry, operator: `AWS (${region})`, linkLocal: true },
+    { id: 'time', purpose: 'Amazon Time Sync', target: { kind: 'cidr', cidr: TIME_SYNC }, protocol: 'udp', ports: [123], users: ['root'], phase: 'always', country: regionCountry, operator: `AWS (${region})`, linkLocal: true },
+    aws('aws-ssm', `ssm.${region}.amazonaws.com`, 'TURN credential from SSM Parameter Store (at boot)'),
+    { id: 'acme', purpose: "TLS certificates from Let's Encrypt (issuance and renewal)", target: { kind: 'name', name: 'acme-v02.api.letsencrypt.org' }, protocol: 'tcp', ports: [443], users: ['root'], phase: 'always', country: 'US', operator: "Internet Security Research Group (Let's Encrypt)" },
+    // Packages come from the Ubuntu archive mirror EC2 configures (in the region) and Canonical's snap store.
+    { id: 'apt-mirror', purpose: 'Ubuntu packages (the EC2 regional mirror)', target: { kind: 'name', name: `${region}.ec2.archive.ubuntu.com` }, protocol: 'tcp', ports: [80, 443], users: ['root'], phase: 'install', country: regionCountry, operator: 'Canonical (mirror on AWS in the region)' },
+    { id: 'apt-security', purpose: 'Ubuntu security updates', target: { kind: 'name', name: 'security.ubuntu.com' }, protocol: 'tcp', ports: [80, 443], users: ['root'], phase: 'install', country: null, operator: 'Canonical' },
+    { id: 'snap-store', purpose: 'snap store (the AWS CLI, Node.js)', target: { kind: 'name', name: 'api.snapcraft.io' }, protocol: 'tcp', ports: [443], users: ['root'], phase: 'install', country: null, operator: 'Canonical' },
+  ];
+  if (host === 'media') {
+    const oidc = serverConfig.auth.oidc;
+    if (oidc) {
+      const issuer = new URL(oidc.issuer);
+      const port = Number(issuer.port || (issuer.protocol === 'https:' ? 443 : 80));
+      out.push({ id: 'sign-in', purpose: "the university's sign-in provider (OpenID Connect discovery, keys, tokens)", target: targetOf(issuer.hostname), protocol: 'tcp', ports: [port], users: ['lectern'], phase: 'always', country: null, operator: `the operator of ${issuer.hostname}` });
+    }
+    const repo = new URL(deployment.release.repository);
+    out.push(
+      { id: 'release', purpose: `the pinned Lectern release (git ${repo.hostname})`, target: targetOf(repo.hostname), protocol: 'tcp', ports: [Number(repo.port || 443)], users: ['root'], phase: 'install', country: null, operator: `the operator of ${repo.hostname}` },
+      { id: 'npm-registry', purpose: "the release's npm dependencies (npm ci)", target: { kind: 'name', name: 'registry.npmjs.org' }, protocol: 'tcp', ports: [443], users: ['root'], phase: 'install', country: 'US', operator: 'npm, Inc. (GitHub, Microsoft)' },
+    );
+    if (inputs.bucket) {
+      out.push(
+        aws('aws-s3', `${inputs.bucket}.s3.${region}.amazonaws.com`, 'recordings upload to the in-region bucket'),
+        aws('aws-logs', `logs.${region}.amazonaws.com`, 'logs to CloudWatch Logs in the region'),
+        aws('cloudwatch-agent', `amazoncloudwatch-agent-${region}.s3.${region}.amazonaws.com`, 'the CloudWatch agent package (in-region bucket)', 'install'),
+      );
+    }
+  }
+  if (coturnHere) {
+    // A relay sends to its one allowed peer, the SFU (coturn's allowed-peer-ip); relayed media only.
+    const first = serverConfig.media.rtcPort;
+    const last = first + serverConfig.media.workers - 1;
+    const ports = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    out.push({ id: 'turn-to-sfu', purpose: 'relayed media from TURN allocations to the SFU', target: { kind: 'cidr', cidr: `${inputs.sfuAddress}/32` }, protocol: 'udp', ports, users: ['coturn'], phase: 'always', country: countryOfLocation(region) ?? null, operator: 'this deployment (the SFU host)' });
+  }
+  return out;
+}
+
+function targetOf(host: string): EgressDestination['target'] {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(bare)) return { kind: 'cidr', cidr: `${bare}/32` };
+  if (bare.includes(':')) return { kind: 'cidr', cidr: `${bare}/128` };
+  return { kind: 'name', name: bare };
+}
