@@ -23,8 +23,18 @@ export const contentSecurityPolicy = {
   frameAncestors: ["'none'"],
 } as const;
 
+/** Options of securityHeaders. */
+export interface SecurityHeadersOptions {
+  https: boolean;
+  /**
+   * Origins allowed to frame routes marked `config: { frameable: true }` (the class page and the LTI
+   * launch, framed by the registered LMSes). Empty: nothing is frameable anywhere.
+   */
+  frameAncestors?: readonly string[];
+}
+
 /** Register helmet with Lectern's policy. */
-export async function securityHeaders(app: FastifyInstance, options: { https: boolean }): Promise<void> {
+export async function securityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -42,5 +52,15 @@ export async function securityHeaders(app: FastifyInstance, options: { https: bo
       'Permissions-Policy',
       'camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=(), interest-cohort=()',
     );
+  });
+  const ancestors = options.frameAncestors ?? [];
+  if (ancestors.length === 0) return;
+  // Same policy with only frame-ancestors widened, for the routes an LMS embeds; X-Frame-Options
+  // cannot name origins, and browsers ignore it when frame-ancestors is present, so it is dropped.
+  const framed = { ...contentSecurityPolicy, frameAncestors: ["'self'", ...ancestors], ...(options.https ? { upgradeInsecureRequests: [] } : {}) };
+  app.addHook('onRequest', async (request, reply) => {
+    if ((request.routeOptions.config as { frameable?: boolean }).frameable !== true) return;
+    reply.helmet({ contentSecurityPolicy: { useDefaults: false, directives: framed }, frameguard: false });
+    reply.raw.removeHeader('x-frame-options');
   });
 }

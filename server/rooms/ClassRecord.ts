@@ -18,7 +18,8 @@ export type ClassAction =
   | 'moderation.removed'
   | 'moderation.presenter'
   | 'moderation.handLowered'
-  | 'class.ended';
+  | 'class.ended'
+  | 'lti.launched';
 
 /** One record: who did what to whom in which room. Subjects are identity subjects, never names. */
 export interface ClassEvent {
