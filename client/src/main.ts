@@ -17,9 +17,22 @@ function showLanding(): void {
   });
 }
 
+/**
+ * Web storage, or undefined where the browser denies it: framed in an LMS on another site, browsers
+ * that block third-party storage throw on the mere access. The class then works without it (a
+ * reload asks for the name again and needs a fresh launch).
+ */
+function storage(kind: 'localStorage' | 'sessionStorage'): Storage | undefined {
+  try {
+    return window[kind];
+  } catch {
+    return undefined;
+  }
+}
+
 function roomToken(): string | undefined {
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
-  return token ?? sessionStorage.getItem(`lectern.token:${location.pathname}`) ?? undefined;
+  return token ?? storage('sessionStorage')?.getItem(`lectern.token:${location.pathname}`) ?? undefined;
 }
 
 /**
@@ -43,7 +56,7 @@ function showPrejoin(room: string): void {
   // Keep the link's token for reloads of this tab, and take it out of the address bar.
   const token = roomToken();
   if (token) {
-    sessionStorage.setItem(`lectern.token:${location.pathname}`, token);
+    storage('sessionStorage')?.setItem(`lectern.token:${location.pathname}`, token);
     history.replaceState(null, '', location.pathname);
   }
   const claims = linkClaims(token);
@@ -57,7 +70,7 @@ function showPrejoin(room: string): void {
     nameInput.readOnly = true;
     $<HTMLButtonElement>('join-button').focus();
   } else {
-    nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
+    nameInput.value = storage('localStorage')?.getItem(NAME_KEY) ?? '';
     nameInput.focus();
   }
   // Open the signalling connection while the name is typed: joining then starts with a socket that
@@ -71,7 +84,7 @@ function showPrejoin(room: string): void {
     event.preventDefault();
     const displayName = nameInput.value.trim();
     if (!displayName) return;
-    if (claims.name === undefined) localStorage.setItem(NAME_KEY, displayName);
+    if (claims.name === undefined) storage('localStorage')?.setItem(NAME_KEY, displayName);
     $<HTMLButtonElement>('join-button').disabled = true;
     const wants = { camera: $<HTMLInputElement>('start-camera').checked, mic: $<HTMLInputElement>('start-mic').checked };
     const connection = preconnected;

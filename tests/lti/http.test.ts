@@ -166,3 +166,136 @@ describe('a valid launch', () => {
     expect(JSON.stringify(launches)).not.toMatch(/user-ben|Okafor|lti:/);
   });
 });
+
+describe('a launch refused with a page that says why', () => {
+  it('refuses a tampered signature', async () => {
+    expect(await refusal(await launch('ben', 'tampered'))).toMatchObject({ status: 401, code: 'invalid_token' });
+  });
+
+  it('refuses a token for another audience', async () => {
+    const page = await refusal(await launch('ada', 'wrong-aud'));
+    expect(page).toMatchObject({ status: 401, code: 'invalid_token' });
+    expect(page.text).toContain('aud');
+  });
+
+  it('refuses an expired token', async () => {
+    const page = await refusal(await launch('ada', 'expired'));
+    expect(page).toMatchObject({ status: 401, code: 'invalid_token' });
+    expect(page.text).toContain('expired');
+  });
+
+  it('refuses a deployment that is not registered', async () => {
+    expect(await refusal(await launch('ada', 'unknown-deployment'))).toMatchObject({ status: 403, code: 'unknown_deployment' });
+  });
+
+  it('refuses the same launch posted twice, even with its state cookie (nonce used once)', async () => {
+    const jar = new CookieJar();
+    const { form } = await throughPlatform(jar, 'ada');
+    const cookieName = `lectern_lti_${form.state}`;
+    const cookie = jar.get(lectern.url, cookieName)!;
+    await landing(await postLaunch(jar, form));
+    expect(jar.get(lectern.url, cookieName)).toBeUndefined(); // the state cookie is single use too
+    jar.set(lectern.url, cookieName, cookie); // an attacker who kept both
+    expect(await refusal(await postLaunch(jar, form))).toMatchObject({ status: 401, code: 'replayed' });
+  });
+
+  it('refuses an earlier id_token replayed into a new login (not this login’s nonce)', async () => {
+    await landing(await launch('ada', 'ok'));
+    expect(await refusal(await launch('ada', 'replay'))).toMatchObject({ status: 401, code: 'replayed' });
+  });
+
+  it('refuses a launch whose state cookie did not come back, with advice', async () => {
+    const jar = new CookieJar();
+    const { form } = await throughPlatform(jar, 'ada');
+    const page = await refusal(await postLaunch(new CookieJar(), form));
+    expect(page).toMatchObject({ status: 400, code: 'state_missing' });
+    expect(page.text).toContain('new window');
+    // A state cookie of another login does not stand in for this one.
+    const other = new CookieJar();
+    const second = await throughPlatform(other, 'ada');
+    other.set(lectern.url, `lectern_lti_${form.state}`, other.get(lectern.url, `lectern_lti_${second.form.state}`)!);
+    expect(await refusal(await postLaunch(other, form))).toMatchObject({ status: 400, code: 'state_missing' });
+  });
+
+  it('shows the LMS’s own error when it answers the authentication request with one', async () => {
+    const jar = new CookieJar();
+    const { form } = await throughPlatform(jar, 'ada');
+    const page = await refusal(await postLaunch(jar, { state: form.state!, error: 'login_required', error_description: 'no LMS session' }));
+    expect(page).toMatchObject({ status: 400, code: 'platform_error' });
+    expect(page.text).toContain('login_required: no LMS session');
+  });
+});
+
+describe('login initiation and launch parameters are checked strictly', () => {
+  async function login(fields: Record<string, string> | URLSearchParams) {
+    return refusal(await send(new CookieJar(), `${lectern.url}/lti/login`, { method: 'POST', headers: FORM, body: new URLSearchParams(fields).toString() }));
+  }
+
+  it('refuses an issuer or client id that is not registered', async () => {
+    expect(await login(loginFields('ada', 'ok', { iss: 'https://lms.elsewhere.example' }))).toMatchObject({ status: 400, code: 'unknown_platform' });
+    expect(await login(loginFields('ada', 'ok', { client_id: 'someone-else' }))).toMatchObject({ status: 400, code: 'unknown_platform' });
+  });
+
+  it('refuses a login initiation naming an unregistered deployment before going to the LMS', async () => {
+    expect(await login(loginFields('ada', 'ok', { lti_deployment_id: 'dep-9' }))).toMatchObject({ status: 403, code: 'unknown_deployment' });
+  });
+
+  it('names a missing, unknown or repeated parameter', async () => {
+    const { login_hint: _, ...noHint } = loginFields('ada', 'ok');
+    const missing = await login(noHint);
+    expect(missing).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(missing.text).toContain('login_hint');
+
+    const unknown = await login(loginFields('ada', 'ok', { launch_presentation: 'iframe' }));
+    expect(unknown).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(unknown.text).toContain('launch_presentation is not accepted');
+
+    const repeated = new URLSearchParams(loginFields('ada', 'ok'));
+    repeated.append('iss', platform.issuer);
+    const twice = await login(repeated);
+    expect(twice).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(twice.text).toContain('parameter iss');
+  });
+
+  it('accepts the extra parameters real LMSes send (platform storage, Canvas hints)', async () => {
+    const response = await send(new CookieJar(), `${lectern.url}/lti/login`, {
+      method: 'POST',
+      headers: FORM,
+      body: new URLSearchParams(loginFields('ada', 'ok', { lti_storage_target: '_parent', canvas_region: 'eu-central-1', canvas_environment: 'prod' })).toString(),
+    });
+    expect(response.status).toBe(302);
+  });
+
+  it('refuses a launch with unknown fields or no id_token, and a target_link_uri that is no URL', async () => {
+    const jar = new CookieJar();
+    const { form } = await throughPlatform(jar, 'ada');
+    const extra = await refusal(await postLaunch(jar, { ...form, role: 'instructor' }));
+    expect(extra).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(extra.text).toContain('role is not accepted');
+    const again = new CookieJar();
+    const second = await throughPlatform(again, 'ada');
+    const noToken = await refusal(await postLaunch(again, { state: second.form.state! }));
+    expect(noToken).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(noToken.text).toContain('id_token');
+    expect(await login(loginFields('ada', 'ok', { target_link_uri: 'not a url' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+  });
+});
+
+describe('framing', () => {
+  it('lets the registered LMS frame the class page and the launch, and nothing else frame anything', async () => {
+    const room = await fetch(`${lectern.url}/r/lti-0123456789abcdef0123456789abcdef`);
+    const csp = room.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain(`frame-ancestors 'self' ${platform.issuer}`);
+    expect(room.headers.get('x-frame-options')).toBeNull();
+    // The rest of the policy is unchanged on framed pages.
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+
+    const refused = await fetch(`${lectern.url}/lti/launch`, { method: 'POST', headers: FORM, body: 'state=x' });
+    expect(refused.headers.get('content-security-policy')).toContain(`frame-ancestors 'self' ${platform.issuer}`);
+
+    const landingPage = await fetch(`${lectern.url}/`);
+    expect(landingPage.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(landingPage.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+});
