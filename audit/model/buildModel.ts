@@ -5,6 +5,7 @@ import { decidePlacement, GLOBAL_METADATA_TYPES, GLOBAL_SERVICE_PREFIXES, REGION
 import type { AuditInputs, DataFlowModel, Flow, FlowKind, Location } from './types.js';
 import { awsGlobal, awsLocation, hostOf, isLoopback, isOwnHost, localZoneParent, thirdPartyLocation } from './places.js';
 import { stackFacts, purposeOf, type StackFacts } from './stackFacts.js';
+import { ltiFlows } from './lti.js';
 
 const GLOBAL_SERVICES: Array<[prefix: string, name: string]> = [
   ['aws:iam/', 'IAM'],
@@ -133,6 +134,9 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
         : thirdPartyLocation(issuerHost, `auth.oidc.issuer ${issuer}`);
     add({ kind: 'sign-in', label: `Sign-in (OIDC ${issuerHost})`, location, readers: 'the identity provider: who signs in, when, to which Lectern', encryption: 'TLS', retention: 'per the identity provider', personalData: true, seenIn: [configSrc] });
   }
+
+  // LTI: each registered LMS (launch) and where its key set is fetched from.
+  for (const flow of ltiFlows(config, { country, ours, configSrc })) add(flow);
 
   // TURN: only ours, and only when there is one.
   const hasTurn = !!deployment || (config?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? ''))) || (runtime?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? '')));
