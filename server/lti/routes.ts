@@ -36,7 +36,8 @@ const LoginParams = Type.Object(
 // The authentication response, form_post: an id_token, or an OIDC error (prompt=none may be refused).
 const LaunchBody = Type.Object(
   {
-    state: Type.String({ minLength: 1, maxLength: 128 }),
+    // Lectern's states are base64url (LaunchStates); anything else could not even name a cookie.
+    state: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }),
     id_token: Type.Optional(Type.String({ minLength: 1, maxLength: 32 * 1024 })),
     error: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     error_description: Type.Optional(Type.String({ maxLength: 1024 })),

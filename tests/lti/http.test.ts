@@ -278,6 +278,10 @@ describe('login initiation and launch parameters are checked strictly', () => {
     expect(noToken).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(noToken.text).toContain('id_token');
     expect(await login(loginFields('ada', 'ok', { target_link_uri: 'not a url' }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    // A state no login made (it could not even name a cookie) is a bad request, not a server error.
+    const badState = await refusal(await postLaunch(new CookieJar(), { state: 'a b;c', id_token: 'x' }));
+    expect(badState).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(badState.text).toContain('parameter state');
   });
 });
 
