@@ -2,8 +2,8 @@
 // place: RS256 signature against the platform's published keys, iss, aud/azp, exp/iat, the nonce of
 // this browser's login (and only once), then the LTI claims themselves, each named when wrong.
 import { jwtVerify, errors, type JWTPayload } from 'jose';
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { LtiConfig } from '../../config/lti.js';
 import { LtiError } from './LtiError.js';
 import type { PendingLaunch } from './LaunchStates.js';
@@ -11,6 +11,7 @@ import type { NonceStore } from './NonceStore.js';
 import type { Platform, Platforms } from './Platforms.js';
 
 const CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/';
+const DL_CLAIM = 'https://purl.imsglobal.org/spec/lti-dl/claim/';
 const Id = Type.String({ minLength: 1, maxLength: 255 });
 const Text = Type.String({ maxLength: 1024 });
 
@@ -34,8 +35,46 @@ const LaunchClaimsSchema = Type.Object({
 const checkClaims = TypeCompiler.Compile(LaunchClaimsSchema);
 type RawClaims = Static<typeof LaunchClaimsSchema>;
 
+// Deep Linking (an instructor adds a Lectern class to a course): no resource link yet, but where to
+// send the chosen item back and what the LMS accepts there.
+const DeepLinkingClaimsSchema = Type.Object({
+  sub: Id,
+  nonce: Type.String(),
+  [`${CLAIM}message_type`]: Type.Literal('LtiDeepLinkingRequest'),
+  [`${CLAIM}version`]: Type.Literal('1.3.0'),
+  [`${CLAIM}deployment_id`]: Id,
+  [`${CLAIM}roles`]: Type.Array(Type.String({ maxLength: 512 }), { maxItems: 100 }),
+  [`${CLAIM}context`]: Type.Optional(Type.Object({ id: Id, title: Type.Optional(Text) })),
+  [`${DL_CLAIM}deep_linking_settings`]: Type.Object({
+    deep_link_return_url: Type.String({ minLength: 1, maxLength: 2048 }),
+    accept_types: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 }),
+    accept_presentation_document_targets: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 }),
+    data: Type.Optional(Type.String({ maxLength: 4096 })),
+  }),
+  azp: Type.Optional(Type.String()),
+});
+const checkDeepLinking = TypeCompiler.Compile(DeepLinkingClaimsSchema);
+
+/** What a verified Deep Linking request says. */
+export interface VerifiedDeepLinking {
+  kind: 'deepLinking';
+  platform: Platform;
+  issuer: string;
+  deploymentId: string;
+  subject: string;
+  roles: string[];
+  contextTitle: string | undefined;
+  /** Where the chosen content item is posted back (checked to be one of the LMS's own origins). */
+  returnUrl: URL;
+  /** Whether the LMS accepts an LTI resource link there. */
+  acceptsResourceLink: boolean;
+  /** Opaque value the LMS wants back unchanged. */
+  data: string | undefined;
+}
+
 /** What a verified launch says, in Lectern's words. */
 export interface VerifiedLaunch {
+  kind: 'resourceLink';
   platform: Platform;
   issuer: string;
   deploymentId: string;
@@ -63,7 +102,7 @@ export class LaunchVerifier {
   }
 
   /** Verify `idToken` for the login `pending` started. Throws LtiError naming what is wrong. */
-  async verify(idToken: string, pending: PendingLaunch): Promise<VerifiedLaunch> {
+  async verify(idToken: string, pending: PendingLaunch): Promise<VerifiedLaunch | VerifiedDeepLinking> {
     const platform = this.#platforms.find(pending.issuer, pending.clientId);
     let payload: JWTPayload;
     try {
@@ -86,22 +125,14 @@ export class LaunchVerifier {
     // Only after the signature: otherwise anyone could burn other people's nonces.
     if (!this.#nonces.use(pending.nonce)) throw new LtiError('replayed', 'this launch was already used once');
 
-    const messageType = payload[`${CLAIM}message_type`];
-    if (messageType === 'LtiDeepLinkingRequest') {
-      throw new LtiError('invalid_request', 'Lectern does not support Deep Linking yet: add it to the course as an external tool activity instead');
-    }
-    if (!checkClaims.Check(payload)) {
-      const first = checkClaims.Errors(payload).First();
-      const claim = first ? pointerToClaim(first.path) : 'claims';
-      throw new LtiError('invalid_token', `the launch claim ${claim} is missing or wrong${first ? ` (${first.message})` : ''}`);
-    }
-    const claims: RawClaims = payload;
-    const deploymentId = claims[`${CLAIM}deployment_id`];
-    if (!platform.deploymentIds.has(deploymentId)) throw new LtiError('unknown_deployment', 'this deployment of Lectern in your LMS is not registered with Lectern');
+    if (payload[`${CLAIM}message_type`] === 'LtiDeepLinkingRequest') return deepLinking(platform, payload);
+    const claims: RawClaims = checked(checkClaims, payload);
+    const deploymentId = registeredDeployment(platform, claims[`${CLAIM}deployment_id`]);
     const context = claims[`${CLAIM}context`];
     const resourceLink = claims[`${CLAIM}resource_link`];
     const given = [claims.given_name, claims.family_name].filter((p) => p !== undefined && p.trim() !== '').join(' ');
     return {
+      kind: 'resourceLink',
       platform,
       issuer: platform.issuer,
       deploymentId,
@@ -114,6 +145,45 @@ export class LaunchVerifier {
       name: claims.name?.trim() || given || undefined,
     };
   }
+}
+
+function deepLinking(platform: Platform, payload: JWTPayload): VerifiedDeepLinking {
+  const claims = checked(checkDeepLinking, payload);
+  const deploymentId = registeredDeployment(platform, claims[`${CLAIM}deployment_id`]);
+  const settings = claims[`${DL_CLAIM}deep_linking_settings`];
+  let returnUrl: URL;
+  try {
+    returnUrl = new URL(settings.deep_link_return_url);
+  } catch {
+    throw new LtiError('invalid_token', 'the Deep Linking return URL is not a URL');
+  }
+  // The signed answer goes only back to the LMS that asked, never to a URL a token merely names.
+  const own = new Set([new URL(platform.issuer).origin, platform.authLoginUrl.origin, ...platform.frameOrigins]);
+  if (!own.has(returnUrl.origin)) throw new LtiError('invalid_token', 'the Deep Linking return URL is not on the LMS’s own origin');
+  return {
+    kind: 'deepLinking',
+    platform,
+    issuer: platform.issuer,
+    deploymentId,
+    subject: claims.sub,
+    roles: claims[`${CLAIM}roles`],
+    contextTitle: claims[`${CLAIM}context`]?.title,
+    returnUrl,
+    acceptsResourceLink: settings.accept_types.includes('ltiResourceLink'),
+    data: settings.data,
+  };
+}
+
+function checked<T extends TSchema>(check: TypeCheck<T>, payload: JWTPayload): Static<T> {
+  if (check.Check(payload)) return payload;
+  const first = check.Errors(payload).First();
+  const claim = first ? pointerToClaim(first.path) : 'claims';
+  throw new LtiError('invalid_token', `the launch claim ${claim} is missing or wrong${first ? ` (${first.message})` : ''}`);
+}
+
+function registeredDeployment(platform: Platform, deploymentId: string): string {
+  if (!platform.deploymentIds.has(deploymentId)) throw new LtiError('unknown_deployment', 'this deployment of Lectern in your LMS is not registered with Lectern');
+  return deploymentId;
 }
 
 /** `/https:~1~1purl…~1claim~1roles/0` -> `https://purl…/claim/roles/0` (JSON pointer unescaped). */

@@ -4,7 +4,8 @@
 // A verified launch ends the way every other way in ends: a personal room link, signed by the
 // Authenticator like a link from POST /admin/tokens, so who may do what stays decided in one place
 // (the join handler and the roles table) and a reload of the class page keeps working.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { Value } from '@sinclair/typebox/value';
@@ -13,12 +14,15 @@ import { RoomName } from '../../protocol/index.js';
 import { isDisplayName, isRoomTitle, type Authenticator, type Role } from '../auth/index.js';
 import type { ClassRecorder } from '../rooms/ClassRecord.js';
 import { LaunchStates, type PendingLaunch } from './LaunchStates.js';
-import { LaunchVerifier, type VerifiedLaunch } from './LaunchVerifier.js';
+import { LaunchVerifier, type VerifiedDeepLinking, type VerifiedLaunch } from './LaunchVerifier.js';
 import { LtiError } from './LtiError.js';
 import { NonceStore } from './NonceStore.js';
 import { Platforms } from './Platforms.js';
 import { roleFromLaunch } from './roles.js';
 import { ToolKeys } from './ToolKeys.js';
+
+const LTI_CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/';
+const DL_CLAIM = 'https://purl.imsglobal.org/spec/lti-dl/claim/';
 
 /** The parameters of a login initiation Lectern uses (after schema validation). */
 export interface LoginInitiation {
@@ -31,12 +35,25 @@ export interface LoginInitiation {
 }
 
 /** Where a verified launch sends the browser, and who it is there. */
-export interface LaunchResult {
+export interface ClassLaunch {
+  kind: 'class';
   room: string;
   role: Role;
   /** `/r/<room>#token=<personal room link>` */
   location: string;
 }
+
+/** A Deep Linking answer: a signed content item the browser posts back to the LMS. */
+export interface DeepLinkingAnswer {
+  kind: 'deepLinking';
+  returnUrl: URL;
+  /** The LtiDeepLinkingResponse, signed with the tool's key (verified by the LMS against our JWKS). */
+  jwt: string;
+  title: string;
+}
+
+/** What a launch comes to. */
+export type LaunchResult = ClassLaunch | DeepLinkingAnswer;
 
 /** The LTI tool: registrations, keys, state cookies, verification, and the room a launch opens. */
 export class LtiTool {
@@ -114,9 +131,14 @@ export class LtiTool {
     return { url, pending, sealed };
   }
 
-  /** Verify a launch and mint the link to the class it opens. Throws LtiError. */
-  async launch(idToken: string, pending: PendingLaunch): Promise<LaunchResult> {
-    const launch = await this.#verifier.verify(idToken, pending);
+  /**
+   * Verify a launch and mint the link to the class it opens, or (Deep Linking) the signed item that
+   * adds a Lectern class launched at `launchUrl` to the course. Throws LtiError.
+   */
+  async launch(idToken: string, pending: PendingLaunch, launchUrl: string): Promise<LaunchResult> {
+    const verified = await this.#verifier.verify(idToken, pending);
+    if (verified.kind === 'deepLinking') return this.#deepLink(verified, launchUrl);
+    const launch = verified;
     const role = roleFromLaunch(launch.roles, this.#config.roles);
     if (!role) throw new LtiError('forbidden', 'your role in this course does not give access to its Lectern class');
     const room = this.roomFor(launch);
@@ -133,7 +155,35 @@ export class LtiTool {
     });
     this.#recorder.record({ action: 'lti.launched', room, actor: subject, actorRole: role, details: { issuer: launch.issuer, deployment: launch.deploymentId } });
     this.#log.info({ issuer: launch.issuer, deployment: launch.deploymentId, role, room }, 'LTI launch');
-    return { room, role, location: `/r/${encodeURIComponent(room)}#token=${token}` };
+    return { kind: 'class', room, role, location: `/r/${encodeURIComponent(room)}#token=${token}` };
+  }
+
+  // LTI Deep Linking 2.0: one ltiResourceLink item pointing at the launch URL. Each activity the LMS
+  // then creates has its own resource link id, hence its own room.
+  async #deepLink(request: VerifiedDeepLinking, launchUrl: string): Promise<DeepLinkingAnswer> {
+    if (roleFromLaunch(request.roles, this.#config.roles) !== 'instructor') {
+      throw new LtiError('forbidden', 'only the course’s instructors can add a Lectern class to it');
+    }
+    if (!request.acceptsResourceLink) throw new LtiError('invalid_request', 'the LMS does not accept an LTI activity here (accept_types has no ltiResourceLink)');
+    const title = fitting(request.contextTitle === undefined ? 'Lectern class' : `Lectern class: ${request.contextTitle}`, 120, isRoomTitle) ?? 'Lectern class';
+    const claims: Record<string, unknown> = {
+      nonce: randomBytes(16).toString('base64url'),
+      [`${LTI_CLAIM}message_type`]: 'LtiDeepLinkingResponse',
+      [`${LTI_CLAIM}version`]: '1.3.0',
+      [`${LTI_CLAIM}deployment_id`]: request.deploymentId,
+      [`${DL_CLAIM}content_items`]: [{ type: 'ltiResourceLink', title, url: launchUrl }],
+    };
+    if (request.data !== undefined) claims[`${DL_CLAIM}data`] = request.data;
+    const jwt = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: this.keys.publicJwk.kid!, typ: 'JWT' })
+      .setIssuer(request.platform.clientId)
+      .setAudience(request.platform.issuer)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(this.keys.privateKey);
+    // No room exists yet, so no class record: the launches of the new activity are recorded.
+    this.#log.info({ issuer: request.issuer, deployment: request.deploymentId }, 'LTI Deep Linking: a Lectern class was offered to the course');
+    return { kind: 'deepLinking', returnUrl: request.returnUrl, jwt, title };
   }
 
   /**
@@ -149,7 +199,7 @@ export class LtiTool {
   }
 
   // One person, one stable subject across launches; the LMS's own user id is not put in the link.
-  #subjectFor(launch: VerifiedLaunch): string {
+  #subjectFor(launch: Pick<VerifiedLaunch, 'issuer' | 'subject'>): string {
     const mac = createHmac('sha256', this.#subjectKey).update(`${launch.issuer}\u0000${launch.subject}`).digest('base64url');
     return `lti:${mac.slice(0, 32)}`;
   }

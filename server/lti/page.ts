@@ -46,3 +46,27 @@ function capitalise(text: string): string {
 export function escapeHtml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 }
+
+/** The Deep Linking answer: a button that posts the signed item back to the LMS (no script needed). */
+export function deepLinkingPage(returnUrl: URL, jwt: string, title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Lectern: add a class</title>
+<link rel="stylesheet" href="/assets/styles.css">
+</head>
+<body>
+<main class="panel">
+<h1>Add a Lectern class to this course</h1>
+<p>The course gets an activity <strong>${escapeHtml(title)}</strong>. Everyone who opens it joins the same class; its instructors and teaching assistants teach it.</p>
+<form method="post" action="${escapeHtml(returnUrl.href)}">
+<input type="hidden" name="JWT" value="${escapeHtml(jwt)}">
+<button type="submit">Add this class to the course</button>
+</form>
+</main>
+</body>
+</html>
+`;
+}

@@ -10,7 +10,8 @@ import type { LecternConfig } from '../../config/index.js';
 import { STATE_TTL_SECONDS, stateCookieName } from './LaunchStates.js';
 import { LtiError, type LtiErrorCode } from './LtiError.js';
 import type { LtiTool } from './LtiTool.js';
-import { refusalPage } from './page.js';
+import { deepLinkingPage, refusalPage } from './page.js';
+import { allowFormPostTo } from '../plugins/securityHeaders.js';
 
 /** Where the LMS sends the browser: the OIDC login initiation URL and the redirect (launch) URL. */
 export const LTI_PATHS = { login: '/lti/login', launch: '/lti/launch', jwks: '/.well-known/jwks.json' } as const;
@@ -108,7 +109,12 @@ export async function ltiRoutes(app: FastifyInstance, options: LtiRoutesOptions)
       throw new LtiError('platform_error', `the LMS did not sign you in (${body.error}${body.error_description ? `: ${body.error_description}` : ''})`);
     }
     if (body.id_token === undefined) throw new LtiError('invalid_request', 'the launch field id_token is missing');
-    const result = await tool.launch(body.id_token, pending);
+    const result = await tool.launch(body.id_token, pending, `${origin(request)}${LTI_PATHS.launch}`);
+    if (result.kind === 'deepLinking') {
+      // The answer goes back to the LMS: this one page's form may post there.
+      allowFormPostTo(reply, result.returnUrl.origin);
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(deepLinkingPage(result.returnUrl, result.jwt, result.title));
+    }
     // 303: the browser follows with a GET to the class page; the fragment never reaches a server log.
     return reply.header('cache-control', 'no-store').redirect(result.location, 303);
   });

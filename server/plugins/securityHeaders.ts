@@ -1,7 +1,7 @@
 // Security headers, above all a Content-Security-Policy that lets the page talk to its own origin
 // only: no CDN, no web fonts, no analytics, no third-party images. WebRTC is outside CSP's reach,
 // which is why the client takes ICE servers only from the server (see the join reply).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 
 /** The CSP directives; exported so tests and the audit can check exactly what is served. */
@@ -63,4 +63,16 @@ export async function securityHeaders(app: FastifyInstance, options: SecurityHea
     reply.helmet({ contentSecurityPolicy: { useDefaults: false, directives: framed }, frameguard: false });
     reply.raw.removeHeader('x-frame-options');
   });
+}
+
+/**
+ * Let this one response's forms post to `origin` as well as to Lectern (the Deep Linking answer goes
+ * back to the LMS). Rewrites only the form-action directive of the policy already set on the reply.
+ */
+export function allowFormPostTo(reply: FastifyReply, origin: string): void {
+  const policy = reply.raw.getHeader('content-security-policy');
+  if (typeof policy !== 'string') return;
+  const directives = policy.split(';').map((d) => d.trim()).filter((d) => d !== '');
+  const widened = directives.map((d) => (d.split(/\s+/)[0] === 'form-action' ? `${d} ${origin}` : d));
+  reply.raw.setHeader('content-security-policy', widened.join(';'));
 }

@@ -303,3 +303,34 @@ describe('framing', () => {
     expect(landingPage.headers.get('x-frame-options')).toBe('SAMEORIGIN');
   });
 });
+
+describe('Deep Linking: an instructor adds a Lectern class to the course', () => {
+  it('answers with one resource link, signed with the tool key, that the LMS verifies against /.well-known/jwks.json', async () => {
+    const response = await launch('ada', 'deeplink');
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+    expect(action).toBe(`${platform.issuer}/deeplink-return`);
+    // The page's policy lets its form post to the LMS, and to nowhere else.
+    expect(response.headers.get('content-security-policy')).toContain(`form-action 'self' ${platform.issuer}`);
+    const jwt = /name="JWT" value="([^"]+)"/.exec(html)![1]!;
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({
+      iss: platform.clientId,
+      aud: platform.issuer,
+      'https://purl.imsglobal.org/spec/lti-dl/claim/content_items': [{ type: 'ltiResourceLink', title: 'Lectern class: Physics 101: Mechanics', url: `${lectern.url}/lti/launch` }],
+    });
+    // The LMS process checks the answer itself.
+    const answered = await fetch(action!, { method: 'POST', headers: FORM, body: new URLSearchParams({ JWT: jwt }).toString() });
+    expect(await answered.text()).toContain('Added: Lectern class: Physics 101: Mechanics');
+    const forged = await fetch(action!, { method: 'POST', headers: FORM, body: new URLSearchParams({ JWT: `${jwt.slice(0, -6)}AAAAAA` }).toString() });
+    expect(forged.status).toBe(400);
+  });
+
+  it('is refused to a learner, and to a return URL off the LMS’s origin', async () => {
+    expect(await refusal(await launch('ben', 'deeplink'))).toMatchObject({ status: 403, code: 'forbidden' });
+    const elsewhere = await refusal(await launch('ada', 'deeplink-elsewhere'));
+    expect(elsewhere).toMatchObject({ status: 401, code: 'invalid_token' });
+    expect(elsewhere.text).toContain('return URL');
+  });
+});

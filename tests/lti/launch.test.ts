@@ -144,3 +144,22 @@ describe('refused launches show a clear page inside the LMS', () => {
     await expect.poll(() => toolFrame(page).url(), SLOW).toMatch(/^chrome-error:/);
   }, 30_000);
 });
+
+describe('Deep Linking in Chromium', () => {
+  it('an instructor adds a Lectern class: the signed answer posts back to the LMS, which verifies it', async () => {
+    const { tool } = await coursePage('ada', 'deeplink');
+    const add = tool.getByRole('button', { name: 'Add this class to the course' });
+    await add.waitFor(SLOW);
+    await add.click();
+    // The LMS page in the frame, after checking the tool's signature against Lectern's key set.
+    const added = tool.locator('#added');
+    await added.waitFor(SLOW);
+    expect(await added.textContent()).toBe('Added: Lectern class: Physics 101: Mechanics');
+    expect(await added.getAttribute('data-url')).toBe(`${lectern.url}/lti/launch`);
+  }, 30_000);
+
+  it('a learner cannot', async () => {
+    const { tool } = await coursePage('ben', 'deeplink');
+    expect(await refusalCode(tool)).toBe('forbidden');
+  }, 30_000);
+});

@@ -12,7 +12,7 @@
 // The key set is fetched by Lectern server-to-server at 127.0.0.1.
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
-import { generateKeyPair, exportJWK, SignJWT, calculateJwkThumbprint } from 'jose';
+import { generateKeyPair, exportJWK, SignJWT, calculateJwkThumbprint, createRemoteJWKSet, jwtVerify } from 'jose';
 
 const CLIENT_ID = 'lectern-tool';
 const DEPLOYMENT_ID = 'dep-1';
@@ -74,6 +74,7 @@ async function handle(request, response) {
     return html(response, autoSubmit(`${toolUrl}/lti/login`, fields));
   }
   if (url.pathname === '/auth') return authenticate(response, params);
+  if (url.pathname === '/deeplink-return' && request.method === 'POST') return deepLinkReturn(response, params);
   response.writeHead(404).end('not found');
 }
 
@@ -102,6 +103,17 @@ async function authenticate(response, params) {
     [`${CLAIM}custom`]: { section: 'A' },
     ...person.claims,
   };
+  if (testCase === 'deeplink' || testCase === 'deeplink-elsewhere') {
+    // Deep Linking: no resource link yet; where the tool sends its answer, and what may be added.
+    delete claims[`${CLAIM}resource_link`];
+    claims[`${CLAIM}message_type`] = 'LtiDeepLinkingRequest';
+    claims['https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings'] = {
+      deep_link_return_url: testCase === 'deeplink' ? `${issuer}/deeplink-return` : 'https://attacker.example/collect',
+      accept_types: ['ltiResourceLink'],
+      accept_presentation_document_targets: ['iframe', 'window'],
+      data: 'lms-opaque-42',
+    };
+  }
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
     .setIssuer(issuer)
@@ -124,6 +136,25 @@ async function authenticate(response, params) {
   const form = { id_token: idToken, state: params.get('state') };
   // "nocookie" waits for a click, so the test can take the browser's cookies away first.
   return html(response, testCase === 'nocookie' ? manualForm(params.get('redirect_uri'), form) : autoSubmit(params.get('redirect_uri'), form));
+}
+
+// The tool's Deep Linking answer, verified as a platform must: the tool's key set, iss = client id,
+// aud = this platform, the data echoed, one resource link to add.
+let toolKeys;
+async function deepLinkReturn(response, params) {
+  toolKeys ??= createRemoteJWKSet(new URL(`${toolUrl}/.well-known/jwks.json`));
+  try {
+    const { payload } = await jwtVerify(params.get('JWT') ?? '', toolKeys, { issuer: CLIENT_ID, audience: issuer, algorithms: ['RS256'], requiredClaims: ['iat', 'exp', 'nonce'] });
+    const dl = 'https://purl.imsglobal.org/spec/lti-dl/claim/';
+    if (payload[`${CLAIM}message_type`] !== 'LtiDeepLinkingResponse') throw new Error('message_type');
+    if (payload[`${CLAIM}deployment_id`] !== DEPLOYMENT_ID) throw new Error('deployment_id');
+    if (payload[`${dl}data`] !== 'lms-opaque-42') throw new Error('data not echoed');
+    const [item, ...rest] = payload[`${dl}content_items`] ?? [];
+    if (!item || rest.length > 0 || item.type !== 'ltiResourceLink') throw new Error('content_items');
+    return html(response, `<p id="added" data-url="${escapeHtml(item.url)}">Added: ${escapeHtml(item.title)}</p>`);
+  } catch (error) {
+    return text(response, 400, `deep linking answer refused: ${error.message}`);
+  }
 }
 
 function autoSubmit(action, fields) {
