@@ -2,5 +2,6 @@
 export { LecternConfigSchema, IceServerSchema, type LecternConfig, type IceServer } from './schema.js';
 export { DeploymentSchema, CountryCodeSchema, type DeploymentConfig } from './deployment.js';
 export { AuthSchema, type AuthConfig } from './auth.js';
+export { LtiSchema, type LtiConfig, type LtiPlatformConfig, type LtiRolesConfig } from './lti.js';
 export { RolesSchema, PERMISSIONS, ROLES, type Permission, type Role, type RolesConfig } from './roles.js';
 export { loadConfig, parseConfig, ConfigError, type LoadOptions } from './load.js';

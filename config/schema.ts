@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DeploymentSchema } from './deployment.js';
 import { AuthSchema } from './auth.js';
 import { RolesSchema } from './roles.js';
+import { LtiSchema } from './lti.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -178,6 +179,8 @@ export const LecternConfigSchema = Type.Object(
     roles: RolesSchema,
     /** The signed, hash-chained log of who did what. */
     audit: AuditTrailSchema,
+    /** Courses in the university's LMS that open their class in Lectern (LTI 1.3). */
+    lti: LtiSchema,
     /** Where and how a university deploys this; read by infra/ and audit/, ignored by a local server. */
     deployment: Type.Optional(DeploymentSchema),
   },

@@ -12,6 +12,7 @@ import { handlers } from './signalling/handlers/index.js';
 import { JoinIdentities } from './signalling/identities.js';
 import { AuditRecorder } from './audit/AuditRecorder.js';
 import { IceServers } from './ice/IceServers.js';
+import { LtiTool, ltiRoutes } from './lti/index.js';
 import { securityHeaders } from './plugins/securityHeaders.js';
 import { pages } from './routes/pages.js';
 import { health } from './routes/health.js';
@@ -56,17 +57,20 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const ice = IceServers.fromConfig(config.ice);
   const auditLog = await AuditLog.open(resolve(config.audit.dir));
   const authenticator = await Authenticator.create(config.auth, app.log);
-  const rooms = new RoomRegistry(sfu, config, app.log, new AuditRecorder(auditLog, app.log));
+  const recorder = new AuditRecorder(auditLog, app.log);
+  const rooms = new RoomRegistry(sfu, config, app.log, recorder);
+  const lti = await LtiTool.create(config, authenticator, recorder, app.log);
   app.addHook('onClose', async () => {
     rooms.close();
     await auditLog.close();
   });
 
-  await securityHeaders(app, { https: config.http.publicUrl?.startsWith('https://') ?? false });
+  await securityHeaders(app, { https: config.http.publicUrl?.startsWith('https://') ?? false, frameAncestors: lti?.platforms.frameOrigins ?? [] });
   // Frames above the configured limit are answered with an error by the session; this hard cap
   // protects memory from frames so large they should never be read at all.
   await app.register(websocket, { options: { maxPayload: Math.max(4 * config.signalling.maxFrameBytes, 256 * 1024) } });
   await app.register(authRoutes, { authenticator, config });
+  if (lti) await app.register(ltiRoutes, { tool: lti, config });
   await app.register(health, { sfu, rooms });
   await app.register(rtpCapabilities, { sfu });
   await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator) });

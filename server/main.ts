@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   // With no keys configured, the person who started Lectern still needs a way to be the instructor.
   // Only then: with a configured secret this link would be a long-lived credential in the logs.
   if (authenticator.ephemeralTokens) {
-    const token = await authenticator.issueRoomToken({ room: '*', role: 'instructor', displayName: 'Instructor', ttlSeconds: 12 * 3600 });
+    // No name in the link: the person who opens it types their own (a name in a link beats a typed one).
+    const token = await authenticator.issueRoomToken({ room: '*', role: 'instructor', ttlSeconds: 12 * 3600 });
     app.log.info(`Instructor link (any room, 12 h): ${origin}/r/my-class#token=${token}`);
   }
 }

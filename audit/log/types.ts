@@ -37,6 +37,8 @@ export const AUDIT_ACTIONS = [
   'poll.exported',
   'breakout.started',
   'breakout.ended',
+  // the LMS
+  'lti.launched',
 ] as const;
 
 /** One of AUDIT_ACTIONS. */

@@ -7,6 +7,7 @@ import { awsGlobal, awsLocation, awsOperator, hostOf, isLoopback, isOwnHost, loc
 import { stackFacts, type HostFact, type StackFacts } from './stackFacts.js';
 import { resourceFacts } from './resources.js';
 import { jurisdictionNote } from './jurisdiction.js';
+import { ltiFlows } from './lti.js';
 
 /** The global AWS service a resource type belongs to, if any (the one list in config/residency). */
 export function globalServiceOf(type: string): string | undefined {
@@ -137,6 +138,9 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
     const operator = isLoopback(issuerHost) || ours(issuerHost) ? universityOperator(country, `auth.oidc.issuer ${issuer} is the university's own`) : thirdPartyOperator(issuerHost);
     add({ kind: 'sign-in', label: `Sign-in (OIDC ${issuerHost})`, location, operator, readers: 'the identity provider: who signs in, when, to which Lectern', encryption: 'TLS', retention: 'per the identity provider', personalData: true, seenIn: [configSrc] });
   }
+
+  // LTI: each registered LMS (launch) and where its key set is fetched from.
+  for (const flow of ltiFlows(config, { country, ours, configSrc })) add(flow);
 
   // TURN: only ours, and only when there is one.
   const hasTurn = !!deployment || (config?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? ''))) || (runtime?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? '')));

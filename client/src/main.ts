@@ -17,24 +17,62 @@ function showLanding(): void {
   });
 }
 
+/**
+ * Web storage, or undefined where the browser denies it: framed in an LMS on another site, browsers
+ * that block third-party storage throw on the mere access. The class then works without it (a
+ * reload asks for the name again and needs a fresh launch).
+ */
+function storage(kind: 'localStorage' | 'sessionStorage'): Storage | undefined {
+  try {
+    return window[kind];
+  } catch {
+    return undefined;
+  }
+}
+
 function roomToken(): string | undefined {
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
-  return token ?? sessionStorage.getItem(`lectern.token:${location.pathname}`) ?? undefined;
+  return token ?? storage('sessionStorage')?.getItem(`lectern.token:${location.pathname}`) ?? undefined;
+}
+
+/**
+ * The name and class title a room link gives, read (not verified: the server does that) so the page
+ * shows what the others will see. A link without a name lets the person type one.
+ */
+function linkClaims(token: string | undefined): { name?: string; title?: string } {
+  if (!token) return {};
+  try {
+    const binary = atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'));
+    const payload: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+    if (typeof payload !== 'object' || payload === null) return {};
+    const { name, title } = payload as Record<string, unknown>;
+    return { ...(typeof name === 'string' ? { name } : {}), ...(typeof title === 'string' ? { title } : {}) };
+  } catch {
+    return {};
+  }
 }
 
 function showPrejoin(room: string): void {
   // Keep the link's token for reloads of this tab, and take it out of the address bar.
   const token = roomToken();
   if (token) {
-    sessionStorage.setItem(`lectern.token:${location.pathname}`, token);
+    storage('sessionStorage')?.setItem(`lectern.token:${location.pathname}`, token);
     history.replaceState(null, '', location.pathname);
   }
+  const claims = linkClaims(token);
   $('prejoin').hidden = false;
-  $('prejoin-room').textContent = room;
-  $('room-title').textContent = room;
+  $('prejoin-room').textContent = claims.title ?? room;
+  $('room-title').textContent = claims.title ?? room;
   const nameInput = $<HTMLInputElement>('display-name');
-  nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
-  nameInput.focus();
+  if (claims.name !== undefined) {
+    // The server uses the link's name whatever is typed: show it, and do not offer to change it.
+    nameInput.value = claims.name;
+    nameInput.readOnly = true;
+    $<HTMLButtonElement>('join-button').focus();
+  } else {
+    nameInput.value = storage('localStorage')?.getItem(NAME_KEY) ?? '';
+    nameInput.focus();
+  }
   // Open the signalling connection while the name is typed: joining then starts with a socket that
   // is already open (~40 ms sooner to the first picture). Used once; a failed join opens a new one.
   let preconnected: Promise<Signalling> | undefined = Signalling.connect();
@@ -46,7 +84,7 @@ function showPrejoin(room: string): void {
     event.preventDefault();
     const displayName = nameInput.value.trim();
     if (!displayName) return;
-    localStorage.setItem(NAME_KEY, displayName);
+    if (claims.name === undefined) storage('localStorage')?.setItem(NAME_KEY, displayName);
     $<HTMLButtonElement>('join-button').disabled = true;
     const wants = { camera: $<HTMLInputElement>('start-camera').checked, mic: $<HTMLInputElement>('start-mic').checked };
     const connection = preconnected;

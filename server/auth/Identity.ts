@@ -30,3 +30,10 @@ const DISPLAY_NAME = /^[^\u0000-\u001f\u007f]{1,64}$/;
 export function isDisplayName(value: unknown): value is string {
   return typeof value === 'string' && DISPLAY_NAME.test(value);
 }
+
+const ROOM_TITLE = /^[^\u0000-\u001f\u007f]{1,120}$/;
+
+/** True for a class title fit to show (a course name): 1-120 characters, no control characters. */
+export function isRoomTitle(value: unknown): value is string {
+  return typeof value === 'string' && ROOM_TITLE.test(value);
+}

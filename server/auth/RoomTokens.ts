@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, importSPKI, decodeProtectedHeader, decodeJwt, errors, type JWTPayload, type CryptoKey } from 'jose';
 import type { AuthConfig } from '../../config/auth.js';
 import { AuthError } from './AuthError.js';
-import { isDisplayName, isRole, type Identity, type Role } from './Identity.js';
+import { isDisplayName, isRole, isRoomTitle, type Identity, type Role } from './Identity.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -16,6 +16,8 @@ export interface RoomTokenRequest {
   /** The person the link is for; absent for a link shared by a whole class. */
   subject?: string;
   displayName?: string;
+  /** What the page shows as the class's name (a course title from the LMS); display only, never checked. */
+  roomTitle?: string;
   /** Lifetime; defaults to auth.tokens.defaultTtlSeconds, at most auth.tokens.maxTtlSeconds. */
   ttlSeconds?: number;
 }
@@ -67,12 +69,14 @@ export class RoomTokens {
     if (!this.#signingKey) throw new Error('this server issues no room tokens: auth.tokenSecret is not set and auth.tokens.trustedKeys is');
     if (request.room !== '*' && !ROOM_PATTERN.test(request.room)) throw new RangeError(`invalid room name: ${request.room}`);
     if (request.displayName !== undefined && !isDisplayName(request.displayName)) throw new RangeError('invalid display name');
+    if (request.roomTitle !== undefined && !isRoomTitle(request.roomTitle)) throw new RangeError('invalid room title');
     const ttl = request.ttlSeconds ?? this.#tokens.defaultTtlSeconds;
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > this.#tokens.maxTtlSeconds) {
       throw new RangeError(`ttlSeconds must be an integer from 1 to ${this.#tokens.maxTtlSeconds}`);
     }
     const claims: JWTPayload = { role: request.role, room: request.room };
     if (request.displayName !== undefined) claims.name = request.displayName;
+    if (request.roomTitle !== undefined) claims.title = request.roomTitle;
     const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(this.#tokens.issuer)

@@ -2,5 +2,5 @@
 export { Authenticator } from './Authenticator.js';
 export { AuthError, type AuthErrorCode } from './AuthError.js';
 export { authRoutes, type AuthRoutesOptions } from './routes.js';
-export { ROLES, isRole, type Identity, type Role } from './Identity.js';
+export { ROLES, isRole, isDisplayName, isRoomTitle, type Identity, type Role } from './Identity.js';
 export type { RoomTokenRequest } from './RoomTokens.js';

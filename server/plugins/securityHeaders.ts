@@ -1,7 +1,7 @@
 // Security headers, above all a Content-Security-Policy that lets the page talk to its own origin
 // only: no CDN, no web fonts, no analytics, no third-party images. WebRTC is outside CSP's reach,
 // which is why the client takes ICE servers only from the server (see the join reply).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 
 /** The CSP directives; exported so tests and the audit can check exactly what is served. */
@@ -23,8 +23,18 @@ export const contentSecurityPolicy = {
   frameAncestors: ["'none'"],
 } as const;
 
+/** Options of securityHeaders. */
+export interface SecurityHeadersOptions {
+  https: boolean;
+  /**
+   * Origins allowed to frame routes marked `config: { frameable: true }` (the class page and the LTI
+   * launch, framed by the registered LMSes). Empty: nothing is frameable anywhere.
+   */
+  frameAncestors?: readonly string[];
+}
+
 /** Register helmet with Lectern's policy. */
-export async function securityHeaders(app: FastifyInstance, options: { https: boolean }): Promise<void> {
+export async function securityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -43,4 +53,26 @@ export async function securityHeaders(app: FastifyInstance, options: { https: bo
       'camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=(), interest-cohort=()',
     );
   });
+  const ancestors = options.frameAncestors ?? [];
+  if (ancestors.length === 0) return;
+  // Same policy with only frame-ancestors widened, for the routes an LMS embeds; X-Frame-Options
+  // cannot name origins, and browsers ignore it when frame-ancestors is present, so it is dropped.
+  const framed = { ...contentSecurityPolicy, frameAncestors: ["'self'", ...ancestors], ...(options.https ? { upgradeInsecureRequests: [] } : {}) };
+  app.addHook('onRequest', async (request, reply) => {
+    if ((request.routeOptions.config as { frameable?: boolean }).frameable !== true) return;
+    reply.helmet({ contentSecurityPolicy: { useDefaults: false, directives: framed }, frameguard: false });
+    reply.raw.removeHeader('x-frame-options');
+  });
+}
+
+/**
+ * Let this one response's forms post to `origin` as well as to Lectern (the Deep Linking answer goes
+ * back to the LMS). Rewrites only the form-action directive of the policy already set on the reply.
+ */
+export function allowFormPostTo(reply: FastifyReply, origin: string): void {
+  const policy = reply.raw.getHeader('content-security-policy');
+  if (typeof policy !== 'string') return;
+  const directives = policy.split(';').map((d) => d.trim()).filter((d) => d !== '');
+  const widened = directives.map((d) => (d.split(/\s+/)[0] === 'form-action' ? `${d} ${origin}` : d));
+  reply.raw.setHeader('content-security-policy', widened.join(';'));
 }

@@ -21,7 +21,8 @@ export async function pages(app: FastifyInstance, options: { clientDir: string; 
 
   app.get(
     '/r/:room',
-    { schema: { params: Type.Object({ room: RoomName }) } },
+    // Frameable by the registered LMSes only (server/plugins/securityHeaders.ts): a course opens its class in the LMS page.
+    { schema: { params: Type.Object({ room: RoomName }) }, config: { frameable: true } },
     async (_request, reply) => reply.type('text/html').header('cache-control', 'no-store').sendFile('index.html'),
   );
 }
