@@ -45,11 +45,11 @@ describe('LTI platforms in the audit', () => {
     expect(lti[3]!.location).toMatchObject({ scope: 'third-party', country: null });
   });
 
-  it('reports a platform outside the deployment’s own domain; none when no platform is registered', () => {
+  it('reports a platform outside the deployment’s own domain (location unknown is high, default deny); none when no platform is registered', () => {
     const foreign = withPlatforms([canvas]).findings.filter((f) => f.flowId?.includes('LTI'));
     expect(foreign.map((f) => [f.rule, f.severity, f.title])).toEqual([
       ['location-unknown', 'high', 'Cannot tell where LMS launch (LTI canvas.instructure.com) is'],
-      ['location-unknown', 'medium', 'Cannot tell where LMS keys (LTI JWKS sso.canvaslms.com) is'],
+      ['location-unknown', 'high', 'Cannot tell where LMS keys (LTI JWKS sso.canvaslms.com) is'],
     ]);
     expect(withPlatforms([]).model.flows.filter((f) => f.label.startsWith('LMS '))).toEqual([]);
   });
