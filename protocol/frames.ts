@@ -24,6 +24,7 @@ export const ErrorCode = Type.Union(
     'rate_limited',
     'media_rejected', // mediasoup refused the parameters
     'unavailable', // no media worker can take the room right now
+    'resume_failed', // nothing to resume (unknown, expired or wrong secret): join again
     'internal',
   ].map((c) => Type.Literal(c)),
 );

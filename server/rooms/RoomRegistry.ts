@@ -64,8 +64,8 @@ export class RoomRegistry {
     if (this.#closed) throw new Error('room registry is closed');
     const media = await this.#sfu.createRoomMedia(name);
     const { rooms, roles } = this.#config;
-    const options = { maxPeers: rooms.maxPeersPerRoom, lobby: rooms.lobbyByDefault, chatHistory: rooms.chatHistory, roles };
-    const room = new Room(name, media, options, this.#log, this.#recorder);
+    const options = { maxPeers: rooms.maxPeersPerRoom, lobby: rooms.lobbyByDefault, chatHistory: rooms.chatHistory, roles, resumeGraceSeconds: this.#config.signalling.resumeGraceSeconds };
+    const room = new Room(name, media, options, this.#log, this.#recorder, () => this.#sfu.createRoomMedia(name));
     this.#rooms.set(name, room);
     room.on('empty', () => this.#scheduleClose(room));
     room.once('close', () => {

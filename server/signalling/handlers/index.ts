@@ -8,6 +8,9 @@ import { produce } from './produce.js';
 import { pauseProducer, resumeProducer, closeProducer } from './producerControl.js';
 import { resumeConsumer } from './resumeConsumer.js';
 import { leave } from './leave.js';
+import { resume } from './resume.js';
+import { restartIce } from './restartIce.js';
+import { resetMedia } from './resetMedia.js';
 import { sendChat, raiseHand } from './participation.js';
 import { setConsumerPreferences, setLowBandwidth } from './receiving.js';
 import { admit, deny, setRoomPolicy } from './lobby.js';
@@ -25,6 +28,9 @@ export const handlers: HandlerTable = {
   closeProducer,
   resumeConsumer,
   leave,
+  resume,
+  restartIce,
+  resetMedia,
   sendChat,
   raiseHand,
   setConsumerPreferences,

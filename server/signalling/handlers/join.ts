@@ -33,5 +33,6 @@ const enter: Handler<'join'> = async (ctx, data) => {
     routerRtpCapabilities: { ...room.rtpCapabilities },
     iceServers: servers,
     iceTransportPolicy: relayOnly ? 'relay' : 'all',
+    resumeSecret: peer.resumeSecret.issue(),
   };
 };
