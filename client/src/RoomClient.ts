@@ -38,6 +38,12 @@ const ICE_DISCONNECTED_GRACE_MS = 2000;
 const ICE_RESTARTS_BEFORE_RESET = 2;
 // How long an ICE restart gets to bring the transport back before the next step.
 const ICE_RESTART_WAIT_MS = 5000;
+// Chrome takes 10 s and more to call a dead path 'disconnected' (it pings a stable pair every
+// 2.5 s and wants several misses), while a class sees a frozen picture at once. So the client also
+// watches what arrives: when no connected transport has received a single byte (media, RTCP
+// feedback, STUN answers) for this long, the path is treated as down.
+const STALL_MS = 2500;
+const FLOW_CHECK_INTERVAL_MS = 500;
 
 /** State of the room when this participant got in. */
 export interface RoomState {
@@ -129,6 +135,12 @@ export class RoomClient {
   /** ICE restarts tried per transport since it was last connected, and the timer of the next step. */
   readonly #iceRepair = new Map<types.Transport, { attempts: number; timer: ReturnType<typeof setTimeout> | undefined }>();
   #reconnectingShown = false;
+  /** Bytes each transport had received at the last check, and when that number last changed. */
+  readonly #flow = new Map<types.Transport, { bytes: number; changedAt: number }>();
+  /** Whether nothing at all is arriving on any connected transport (see STALL_MS). */
+  #stalled = false;
+  #checkingFlow = false;
+  readonly #flowTimer: ReturnType<typeof setInterval>;
   /** This participant's id in the room. */
   readonly peerId: string;
 
@@ -194,8 +206,10 @@ export class RoomClient {
     this.#resumeSecret = membership.resumeSecret;
     this.#ice = membership.ice;
     this.#events = events;
+    this.#flowTimer = setInterval(() => void this.#checkFlow(), FLOW_CHECK_INTERVAL_MS);
     const end = (reason: string) => {
       this.#ended = true;
+      clearInterval(this.#flowTimer);
       this.#signalling.onclose = undefined;
       this.#signalling.close();
       events.disconnected(reason);
@@ -300,6 +314,7 @@ export class RoomClient {
     this.#sendTransport?.close();
     this.#recvTransport?.close();
     for (const repair of this.#iceRepair.values()) clearTimeout(repair.timer);
+    clearInterval(this.#flowTimer);
   }
 
   /**
@@ -325,6 +340,7 @@ export class RoomClient {
         } catch (error) {
           if (error instanceof RequestError && error.code === 'resume_failed') {
             this.#ended = true;
+            clearInterval(this.#flowTimer);
             this.#signalling.onclose = undefined;
             this.#signalling.close();
             this.#events.rejoinNeeded('you were away too long');
@@ -428,7 +444,7 @@ export class RoomClient {
     clearTimeout(repair.timer);
     repair.timer = setTimeout(() => {
       repair.timer = undefined;
-      if (transport.connectionState !== 'connected') this.#repairIce(transport);
+      if (!this.#healthy(transport)) this.#repairIce(transport);
     }, delayMs);
   }
 
@@ -449,15 +465,53 @@ export class RoomClient {
       .catch((error: unknown) => console.warn('ICE restart failed', error))
       .finally(() => {
         // Not back after a while: the next step.
-        if (!transport.closed && transport.connectionState !== 'connected') this.#scheduleIceRepair(transport, ICE_RESTART_WAIT_MS);
+        if (!transport.closed && !this.#healthy(transport)) this.#scheduleIceRepair(transport, ICE_RESTART_WAIT_MS);
       });
+  }
+
+  #healthy(transport: types.Transport): boolean {
+    return transport.connectionState === 'connected' && !this.#stalled;
+  }
+
+  /** Whether anything still arrives on the connected transports; a stall starts their repair. */
+  async #checkFlow(): Promise<void> {
+    if (this.#checkingFlow || this.#ended) return;
+    this.#checkingFlow = true;
+    try {
+      const connected = [this.#sendTransport, this.#recvTransport].filter(
+        (t): t is types.Transport => t !== undefined && !t.closed && t.connectionState === 'connected',
+      );
+      const now = performance.now();
+      let silent = connected.length > 0;
+      for (const transport of connected) {
+        const bytes = await bytesReceived(transport);
+        const flow = this.#flow.get(transport);
+        if (!flow || bytes !== flow.bytes) this.#flow.set(transport, { bytes, changedAt: now });
+        if (!flow || bytes !== flow.bytes || now - flow.changedAt < STALL_MS) silent = false;
+      }
+      for (const transport of this.#flow.keys()) if (transport.closed) this.#flow.delete(transport);
+      if (silent === this.#stalled) return;
+      this.#stalled = silent;
+      for (const transport of connected) {
+        if (silent && !this.#iceRepair.get(transport)?.timer) this.#repairIce(transport);
+        if (!silent) {
+          clearTimeout(this.#iceRepair.get(transport)?.timer);
+          this.#iceRepair.delete(transport);
+        }
+      }
+      this.#updateReconnecting();
+    } catch {
+      // A transport closed during the check (media reset): the next check sees the new ones.
+    } finally {
+      this.#checkingFlow = false;
+    }
   }
 
   /** Show "Reconnecting…" while signalling or media is down, and clear it once both work. */
   #updateReconnecting(): void {
-    const mediaDown = [this.#sendTransport, this.#recvTransport].some(
-      (t) => t !== undefined && (t.connectionState === 'disconnected' || t.connectionState === 'failed'),
-    );
+    const mediaDown =
+      this.#stalled ||
+      [this.#sendTransport, this.#recvTransport].some((t) => t !== undefined && (t.connectionState === 'disconnected' || t.connectionState === 'failed'));
     const active = !this.#ended && (this.#resuming || this.#resetting !== undefined || mediaDown);
     if (active === this.#reconnectingShown) return;
     this.#reconnectingShown = active;
@@ -551,4 +605,13 @@ function transportOptions(reply: ReplyData<'createTransport'>): types.TransportO
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Everything a transport has received so far (RTCTransportStats.bytesReceived). */
+async function bytesReceived(transport: types.Transport): Promise<number> {
+  let bytes = 0;
+  (await transport.getStats()).forEach((stat: { type: string; bytesReceived?: number }) => {
+    if (stat.type === 'transport') bytes += stat.bytesReceived ?? 0;
+  });
+  return bytes;
 }

@@ -1,0 +1,42 @@
+// A browser page's path to the SFU, changed by rewriting the server's candidates in every remote
+// description (an init script, so it runs before the client): `blockUdp` drops the UDP ones (a
+// campus network that blocks UDP: only ICE-TCP is left); `udpVia` sends UDP to a relay port
+// instead of the worker's (and drops TCP, so media cannot go around the relay).
+// (The same rewrite as tests/browser/call.test.ts's, which can import this one.)
+import type { BrowserContext } from 'playwright-core';
+
+/** How a page reaches the SFU. */
+export interface NetworkPath {
+  blockUdp?: boolean;
+  /** Worker UDP port -> port to use instead. */
+  udpVia?: Record<string, number>;
+}
+
+/** Make every page of `context` use `path`. */
+export async function useNetworkPath(context: BrowserContext, path: NetworkPath): Promise<void> {
+  await context.addInitScript(rewriteCandidates, path);
+}
+
+/** Runs in the page; serialised, so self-contained. */
+function rewriteCandidates(path: NetworkPath): void {
+  const candidate = /^(a=candidate:\S+ \d+ )(udp|tcp)( \d+ \S+ )(\d+)( .*)$/i;
+  const rewrite = (line: string): string | undefined => {
+    const m = candidate.exec(line);
+    if (!m) return line;
+    const udp = m[2]!.toLowerCase() === 'udp';
+    if (udp && path.blockUdp) return undefined;
+    if (!path.udpVia) return line;
+    if (!udp) return undefined;
+    return `${m[1]}${m[2]}${m[3]}${path.udpVia[m[4]!] ?? m[4]}${m[5]}`;
+  };
+  const proto = RTCPeerConnection.prototype;
+  const setRemote = proto.setRemoteDescription as (this: RTCPeerConnection, d: RTCSessionDescriptionInit) => Promise<void>;
+  proto.setRemoteDescription = function (this: RTCPeerConnection, description: RTCSessionDescriptionInit) {
+    const sdp = description.sdp
+      ?.split('\r\n')
+      .map(rewrite)
+      .filter((line) => line !== undefined)
+      .join('\r\n');
+    return setRemote.call(this, sdp === undefined ? description : { type: description.type, sdp });
+  } as typeof proto.setRemoteDescription;
+}
