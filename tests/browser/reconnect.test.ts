@@ -283,6 +283,34 @@ describe('coming back after a network fault', () => {
     expect(await bob.page.locator('.tile[aria-label="Ada"]').count()).toBe(1);
   }, 120_000);
 
+  it('a stats tick on a consumer that just closed is no uncaught InvalidStateError', async () => {
+    const room = 'reconnect-stats';
+    const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
+    contexts.push(context);
+    // Slow stats reads (a busy laptop): the page's once-a-second stats update is then almost always
+    // in the middle of a read when Bob's tracks close.
+    await context.addInitScript(() => {
+      const read = RTCRtpReceiver.prototype.getStats;
+      RTCRtpReceiver.prototype.getStats = async function (this: RTCRtpReceiver) {
+        await new Promise((resolve) => setTimeout(resolve, 900));
+        return read.call(this);
+      };
+    });
+    const page = await context.newPage();
+    const errors: Error[] = [];
+    page.on('pageerror', (error) => errors.push(error));
+    await page.goto(`${lectern.url}/r/${room}`);
+    await page.getByLabel('Your name').fill('Ada');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.locator('#call').waitFor({ state: 'visible' });
+    const bob = await joinAs('Bob', room);
+    await expect.poll(() => page.locator('.tile[aria-label="Bob"]').evaluate((el: HTMLElement) => Number(el.dataset.framesDecoded ?? 0)), { timeout: 30_000 }).toBeGreaterThan(0);
+    await bob.page.getByRole('button', { name: 'Leave' }).click();
+    await page.locator('.tile[aria-label="Bob"]').waitFor({ state: 'detached', timeout: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // the reads in flight finish
+    expect(errors.map((e) => e.message)).toEqual([]);
+  }, 90_000);
+
   afterAll(() => {
     console.log('reconnect times:', JSON.stringify(measured));
   });
