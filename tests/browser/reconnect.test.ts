@@ -4,25 +4,14 @@
 // media worker SIGKILLed. Each time the participant decodes the others' video again with no user
 // action, and the others never see her leave; past the grace window they do, and she joins again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as mediasoup from 'mediasoup';
-import type { types } from 'mediasoup';
-import type { WebSocket as ServerSocket } from 'ws';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
 import { LossyUdpRelay } from '../helpers/lossyRelay.js';
 import { useNetworkPath, type NetworkPath } from '../helpers/networkPath.js';
+import { cutSignalling, nextFrameOfNewTrack, openSockets, roomWorker, videoTrackId } from '../helpers/faults.js';
 
 const OUTAGE_MS = 5000;
-
-/** The worker hosting each room's router, through mediasoup's own observer API. */
-const workerOfRoom = new Map<string, types.Worker>();
-mediasoup.observer.on('newworker', (worker) => {
-  worker.observer.on('newrouter', (router) => {
-    const roomName = (router.appData as { roomName?: string }).roomName;
-    if (roomName) workerOfRoom.set(roomName, worker);
-  });
-});
 
 let lectern: TestLectern;
 let browser: Browser;
@@ -116,51 +105,6 @@ async function expectReconnectingShown(p: Participant, timeout: number): Promise
   await p.page.locator('#reconnecting').waitFor({ state: 'visible', timeout });
 }
 
-/** Sockets of the in-process server open now. */
-function openSockets(server: TestLectern): Set<ServerSocket> {
-  return new Set(server.app.websocketServer.clients as Set<ServerSocket>);
-}
-
-/**
- * Cut `sockets` server side and refuse every new signalling connection for `ms` (a network that is
- * down both ways); returns how many reconnection attempts were refused.
- */
-async function cutSignalling(server: TestLectern, sockets: ServerSocket[], ms: number): Promise<number> {
-  let refused = 0;
-  const refuse = (socket: ServerSocket) => {
-    refused += 1;
-    socket.terminate();
-  };
-  server.app.websocketServer.on('connection', refuse);
-  for (const socket of sockets) socket.terminate();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  server.app.websocketServer.off('connection', refuse);
-  return refused;
-}
-
-/** When (epoch ms) this page next presents a video frame of `sender` from a track other than `oldTrack`. */
-function nextFrameOfNewTrack(viewer: Participant, sender: string, oldTrack: string | null): Promise<number> {
-  return viewer.page.locator(`.tile[aria-label="${sender}"] video`).evaluate(
-    (video: HTMLVideoElement, old: string | null) =>
-      new Promise<number>((resolve) => {
-        const check = () => {
-          const track = (video.srcObject as MediaStream | null)?.getVideoTracks()[0];
-          if (track && track.id !== old && track.readyState === 'live') {
-            video.requestVideoFrameCallback(() => resolve(Date.now()));
-          } else setTimeout(check, 20);
-        };
-        check();
-      }),
-    oldTrack,
-  );
-}
-
-async function videoTrackId(viewer: Participant, sender: string): Promise<string | null> {
-  return viewer.page
-    .locator(`.tile[aria-label="${sender}"] video`)
-    .evaluate((video: HTMLVideoElement) => (video.srcObject as MediaStream | null)?.getVideoTracks()[0]?.id ?? null);
-}
-
 const measured: Record<string, number> = {};
 
 describe('coming back after a network fault', () => {
@@ -241,16 +185,16 @@ describe('coming back after a network fault', () => {
     await expectDecoding(bob, 'Ada');
     const adaId = await ownPeerId(ada);
     const bobJoinsBefore = presence(bob).joined.length;
-    const [adaSawBob, bobSawAda] = await Promise.all([videoTrackId(ada, 'Bob'), videoTrackId(bob, 'Ada')]);
-    const backOnAda = nextFrameOfNewTrack(ada, 'Bob', adaSawBob);
-    const backOnBob = nextFrameOfNewTrack(bob, 'Ada', bobSawAda);
+    const [adaSawBob, bobSawAda] = await Promise.all([videoTrackId(ada.page, 'Bob'), videoTrackId(bob.page, 'Ada')]);
+    const backOnAda = nextFrameOfNewTrack(ada.page, 'Bob', adaSawBob);
+    const backOnBob = nextFrameOfNewTrack(bob.page, 'Ada', bobSawAda);
 
-    const worker = workerOfRoom.get(room)!;
+    const worker = roomWorker(room)!;
     const killed = Date.now();
     process.kill(worker.pid, 'SIGKILL');
     const [adaBack, bobBack] = await Promise.all([backOnAda, backOnBob]);
     measured.workerCrashMediaBackMs = Math.max(adaBack, bobBack) - killed;
-    expect(workerOfRoom.get(room)).not.toBe(worker);
+    expect(roomWorker(room)).not.toBe(worker);
     await expectDecoding(ada, 'Bob');
     await expectDecoding(bob, 'Ada');
     await expect.poll(() => ada.page.locator('#reconnecting').isHidden(), { timeout: 10_000 }).toBe(true);

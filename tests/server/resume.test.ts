@@ -5,24 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as mediasoup from 'mediasoup';
-import type { types } from 'mediasoup';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 import { clientDtls, opusParameters, vp8Parameters } from '../helpers/media.js';
 import { AUDIT_FILES } from '../../audit/log/index.js';
+import { roomWorker } from '../helpers/faults.js';
 
 // Short, so the expiry test is quick; every resume below happens well inside it.
 const GRACE_SECONDS = 4;
-
-/** The worker hosting each room's router, through mediasoup's own observer API. */
-const workerOfRoom = new Map<string, types.Worker>();
-mediasoup.observer.on('newworker', (worker) => {
-  worker.observer.on('newrouter', (router) => {
-    const roomName = (router.appData as { roomName?: string }).roomName;
-    if (roomName) workerOfRoom.set(roomName, worker);
-  });
-});
 
 let lectern: TestLectern;
 const clients: SignallingClient[] = [];
@@ -273,13 +263,13 @@ describe('media recovery', () => {
     const bob = await enter('crash-101', 'Bob');
     await bob.client.ok('produce', { transportId: bob.sendId, kind: 'audio', source: 'microphone', rtpParameters: opusParameters() });
     await ada.client.notification('consumerAdded');
-    const worker = workerOfRoom.get('crash-101')!;
+    const worker = roomWorker('crash-101')!;
     process.kill(worker.pid, 'SIGKILL');
 
     for (const person of [ada, bob]) await expect.poll(() => person.client.received('mediaReset'), { timeout: 10_000 }).toHaveLength(1);
     expect(ada.client.received('roomClosed')).toEqual([]);
-    expect(workerOfRoom.get('crash-101')).not.toBe(worker);
-    expect(workerOfRoom.get('crash-101')!.died).toBe(false);
+    expect(roomWorker('crash-101')).not.toBe(worker);
+    expect(roomWorker('crash-101')!.died).toBe(false);
     // Media starts over on the new worker: new transports, a track sent again reaches the other.
     await setUpAgain(ada);
     await setUpAgain(bob);
