@@ -164,16 +164,41 @@ export class RoomClient {
     const early = await options.preconnected?.catch(() => undefined);
     const signalling = early?.isOpen ? early : await Signalling.connect();
     try {
+      let admit!: () => void;
+      let refuse!: (error: Error) => void;
       const outcome = new Promise<void>((resolve, reject) => {
+        admit = resolve;
+        refuse = reject;
         signalling.on('admitted', () => resolve());
         signalling.on('denied', ({ reason }) => reject(new Error(reason)));
         signalling.on('removed', ({ reason }) => reject(new Error(reason)));
       });
       const { room, displayName, token } = options;
       const joined = await signalling.request('join', { room, displayName, ...(token ? { token } : {}) });
+      let resumeSecret = joined.resumeSecret;
       if (!joined.admitted) {
         options.onWaiting?.();
-        await outcome;
+        // A drop while waiting keeps our place in the lobby: resume it (an admission made
+        // meanwhile is delivered on the new connection).
+        let waiting = true;
+        let resuming = false;
+        signalling.onclose = () => {
+          if (resuming) return;
+          resuming = true;
+          resumeWithBackoff(signalling, { room, peerId: joined.peerId, secret: () => resumeSecret }, () => !waiting)
+            .then((reply) => {
+              if (!reply) return;
+              resumeSecret = reply.resumeSecret;
+              if (reply.admitted) admit();
+            }, refuse)
+            .finally(() => (resuming = false));
+        };
+        try {
+          await outcome;
+        } finally {
+          waiting = false;
+          signalling.onclose = undefined;
+        }
       }
       // Time to first picture is the budget here: both transports are asked for before any Device
       // work (loading one blocks the page for tens of ms), and the Device is usually loaded already.
@@ -183,7 +208,7 @@ export class RoomClient {
         loadDevice(joined.routerRtpCapabilities as types.RtpCapabilities, options.preloadedDevice),
       ]);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };
-      const client = new RoomClient(signalling, device, { peerId: joined.peerId, room, resumeSecret: joined.resumeSecret, ice }, events);
+      const client = new RoomClient(signalling, device, { peerId: joined.peerId, room, resumeSecret, ice }, events);
       client.#setUpTransports(send, recv);
       const state = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
       return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
@@ -327,28 +352,17 @@ export class RoomClient {
     this.#resuming = true;
     this.#updateReconnecting();
     try {
-      for (let attempt = 0; !this.#ended; attempt++) {
-        const backoff = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt);
-        await sleep(backoff * (0.5 + Math.random() / 2));
-        if (this.#ended) return;
-        try {
-          await this.#signalling.reopen();
-          const reply = await this.#signalling.request('resume', { room: this.#room, peerId: this.peerId, secret: this.#resumeSecret });
-          this.#resumeSecret = reply.resumeSecret;
-          this.#ice = { iceServers: reply.iceServers as RTCIceServer[], iceTransportPolicy: reply.iceTransportPolicy };
-          return;
-        } catch (error) {
-          if (error instanceof RequestError && error.code === 'resume_failed') {
-            this.#ended = true;
-            clearInterval(this.#flowTimer);
-            this.#signalling.onclose = undefined;
-            this.#signalling.close();
-            this.#events.rejoinNeeded('you were away too long');
-            return;
-          }
-          // Server unreachable, or this socket dropped too: try again.
-        }
-      }
+      const reply = await resumeWithBackoff(this.#signalling, { room: this.#room, peerId: this.peerId, secret: () => this.#resumeSecret }, () => this.#ended);
+      if (!reply) return;
+      this.#resumeSecret = reply.resumeSecret;
+      this.#ice = { iceServers: reply.iceServers as RTCIceServer[], iceTransportPolicy: reply.iceTransportPolicy };
+    } catch {
+      // resume_failed: away past the server's grace window.
+      this.#ended = true;
+      clearInterval(this.#flowTimer);
+      this.#signalling.onclose = undefined;
+      this.#signalling.close();
+      this.#events.rejoinNeeded('you were away too long');
     } finally {
       this.#resuming = false;
       this.#updateReconnecting();
@@ -614,4 +628,28 @@ async function bytesReceived(transport: types.Transport): Promise<number> {
     if (stat.type === 'transport') bytes += stat.bytesReceived ?? 0;
   });
   return bytes;
+}
+
+/**
+ * Reconnect the socket with backoff until the server resumes the participant; returns its reply
+ * (undefined if `stopped` became true first). Rejects with the server's `resume_failed` when it no
+ * longer knows us; any other failure (unreachable, dropped again) is retried.
+ */
+async function resumeWithBackoff(
+  signalling: Signalling,
+  who: { room: string; peerId: string; secret: () => string },
+  stopped: () => boolean,
+): Promise<ReplyData<'resume'> | undefined> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    const backoff = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt);
+    await sleep(backoff * (0.5 + Math.random() / 2));
+    if (stopped()) return undefined;
+    try {
+      await signalling.reopen();
+      return await signalling.request('resume', { room: who.room, peerId: who.peerId, secret: who.secret() });
+    } catch (error) {
+      if (error instanceof RequestError && error.code === 'resume_failed') throw error;
+    }
+  }
+  return undefined;
 }

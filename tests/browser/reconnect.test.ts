@@ -40,7 +40,11 @@ interface Participant {
   errors: Error[];
 }
 
-async function joinAs(name: string, room: string, options: { path?: NetworkPath; on?: TestLectern } = {}): Promise<Participant> {
+async function joinAs(
+  name: string,
+  room: string,
+  options: { path?: NetworkPath; on?: TestLectern; token?: string; lobby?: boolean } = {},
+): Promise<Participant> {
   const server = options.on ?? lectern;
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
   contexts.push(context);
@@ -55,10 +59,10 @@ async function joinAs(name: string, room: string, options: { path?: NetworkPath;
     });
     ws.on('framesent', ({ payload }) => participant.requests.push((JSON.parse(String(payload)) as { method: string }).method));
   });
-  await page.goto(`${server.url}/r/${room}`);
+  await page.goto(`${server.url}/r/${room}${options.token ? `#token=${options.token}` : ''}`);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();
-  await page.locator('#call').waitFor({ state: 'visible' });
+  await page.locator(options.lobby ? '#waiting' : '#call').waitFor({ state: 'visible' });
   return participant;
 }
 
@@ -202,6 +206,29 @@ describe('coming back after a network fault', () => {
     expect(ada.notifications.some((n) => n.method === 'roomClosed')).toBe(false);
     // Every consumer closed at once with the worker, under a running stats timer: no InvalidStateError.
     expect([...ada.errors, ...bob.errors]).toEqual([]);
+  }, 120_000);
+
+  it('a drop while waiting in the lobby keeps her place: admitted meanwhile, she is in the class with no click', async () => {
+    const room = 'reconnect-lobby';
+    const instructor = await lectern.authenticator.issueRoomToken({ room, role: 'instructor', subject: 'teacher@uni.example' });
+    const teacher = await joinAs('Teacher', room, { token: instructor });
+    await teacher.page.getByRole('button', { name: 'Turn lobby on' }).click();
+    await teacher.page.getByRole('button', { name: 'Turn lobby off' }).waitFor();
+    const before = openSockets(lectern);
+    const ann = await joinAs('Ann', room, { lobby: true });
+    const annSockets = [...openSockets(lectern)].filter((s) => !before.has(s));
+    await teacher.page.getByRole('button', { name: 'Admit Ann' }).waitFor();
+    const outage = cutSignalling(lectern, annSockets, OUTAGE_MS);
+    // Still in the lobby list while her connection is down; admitted from there.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await teacher.page.getByRole('button', { name: 'Admit Ann' }).click();
+    await outage;
+    await ann.page.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
+    await expectDecoding(ann, 'Teacher');
+    await expectDecoding(teacher, 'Ann');
+    expect(ann.requests.filter((m) => m === 'join')).toHaveLength(1);
+    expect(ann.requests).toContain('resume');
+    expect([...ann.errors, ...teacher.errors]).toEqual([]);
   }, 120_000);
 
   it('away past the grace window: the others see her leave, and she joins again by herself', async () => {
