@@ -5,6 +5,7 @@
 //   npm run bench                          all scenarios
 //   npm run bench -- --only=fanout,signalling --window=5 --pairs=3 --sessions=1000
 //   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --seminar-browsers=2 --joins=12   (Chromium)
+//   npm run bench -- --only=reconnect --reconnect-rounds=3   (Chromium: signalling cut, UDP black-hole, worker SIGKILL)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -25,12 +26,13 @@ import { measureFanout, type FanoutResult } from './scenarios/measureFanout.js';
 import { measureSignalling, type SignallingResult } from './scenarios/signalling.js';
 import { measureSeminar, type SeminarResult } from './scenarios/seminar.js';
 import { measureJoinLatency, type JoinLatencyResult } from './scenarios/joinLatency.js';
+import { measureReconnect, type ReconnectResult } from './scenarios/reconnect.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,compare,signalling,joinlatency,seminar' },
+    only: { type: 'string', default: 'fanout,capacity,compare,signalling,joinlatency,reconnect,seminar' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
     'fanout-kind': { type: 'string', default: 'srtp' },
     'srtp-suite': { type: 'string', default: 'AEAD_AES_256_GCM' },
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
     'seminar-camera': { type: 'string', default: '320x180@15' },
     'seminar-window': { type: 'string', default: '30' },
     joins: { type: 'string', default: '20' },
+    'reconnect-rounds': { type: 'string', default: '3' },
     'joiner-sends': { type: 'string', default: 'yes' },
     'time-limit': { type: 'string', default: '2700' },
     'no-netns': { type: 'boolean', default: false },
@@ -152,6 +155,7 @@ const output: {
   signalling: SignallingResult[];
   seminar: SeminarResult[];
   joinLatency?: JoinLatencyResult;
+  reconnect?: ReconnectResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
@@ -337,6 +341,31 @@ if (only.has('joinlatency')) {
   } catch (error) {
     console.log(`join latency failed: ${(error as Error).message}`);
     notes.push(`join latency: failed: ${(error as Error).message}`);
+  }
+}
+
+// 4b. Coming back after faults: signalling cut, UDP black-holed, the room's worker SIGKILLed.
+if (only.has('reconnect')) {
+  const repeats = Number(args['reconnect-rounds']);
+  console.log(`reconnect: ${repeats} rounds of three faults ...`);
+  try {
+    const r = await measureReconnect({ repeats, outageMs: 5000 });
+    output.reconnect = r;
+    notes.push(`reconnect: ${r.note}`);
+    const row = (label: string, s: { p50: number; max: number }, n: number) => [label, String(n), fmt(s.p50, 0), fmt(s.max, 0)];
+    printTable(
+      `Coming back after a fault in Chromium (${repeats} rounds; target: worker crash -> media back < 3000 ms)`,
+      ['fault', 'n', 'p50 ms', 'max ms'],
+      [
+        row('signalling cut 5 s: outage end -> resumed', r.summary.signallingResumeMs, r.samples.signallingResumeMs.length),
+        row('UDP black-holed 5 s: outage end -> media back', r.summary.udpBlackHoleRecoveryMs, r.samples.udpBlackHoleRecoveryMs.length),
+        row('worker SIGKILL -> both see new video', r.summary.workerCrashMediaBackMs, r.samples.workerCrashMediaBackMs.length),
+      ],
+    );
+    for (const e of r.errors) console.log(`  ${e}`);
+  } catch (error) {
+    console.log(`reconnect failed: ${(error as Error).message}`);
+    notes.push(`reconnect: failed: ${(error as Error).message}`);
   }
 }
 

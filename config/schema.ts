@@ -142,6 +142,11 @@ export const SignallingSchema = Type.Object(
      * before it is closed. Valid frames in between do not reset the count.
      */
     maxInvalidFrames: Type.Integer({ minimum: 1, default: 20 }),
+    /**
+     * How long a participant whose connection dropped stays in the class (media kept, invisible to
+     * the others as a leave) waiting for the browser to resume; after that they have left.
+     */
+    resumeGraceSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 30 }),
   },
   { additionalProperties: false, default: {} },
 );

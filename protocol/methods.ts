@@ -60,6 +60,8 @@ export const ChatMessage = Type.Object({
 });
 
 export const RoomPolicy = Type.Object({ locked: Type.Boolean(), lobby: Type.Boolean() });
+/** 32 random bytes, base64url: the bearer credential of `resume`. */
+export const ResumeSecret = Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]+$' });
 const Empty = Type.Object({}, { additionalProperties: false });
 /** A request about one other participant, plus extra fields. */
 function Peer(): TObject<{ peerId: typeof Id }>;
@@ -94,6 +96,8 @@ export const Methods = {
       policy: RoomPolicy,
       routerRtpCapabilities: MediasoupObject,
       ...IceOffer,
+      /** Bearer secret for `resume` after a dropped connection; replaced by every successful resume. */
+      resumeSecret: ResumeSecret,
     }),
   ),
   /**
@@ -102,6 +106,35 @@ export const Methods = {
    * allocate a relay.
    */
   renewIce: method(Empty, Type.Object(IceOffer)),
+  /**
+   * Take this participant back after the connection dropped, within the server's grace window:
+   * same peer id, role, hand, lobby place and media; the others never see a leave or a join.
+   * Refused with `resume_failed` when the participant is unknown, expired or the secret is wrong:
+   * join again then. Also takes over from a connection that is still open (a half-dead socket).
+   */
+  resume: method(
+    Type.Object({ room: RoomName, peerId: Id, secret: ResumeSecret }, { additionalProperties: false }),
+    Type.Object({
+      /** The next resume needs this one; the old secret no longer works. */
+      resumeSecret: ResumeSecret,
+      role: Role,
+      permissions: Type.Array(Type.String()),
+      admitted: Type.Boolean(),
+      policy: RoomPolicy,
+      ...IceOffer,
+    }),
+  ),
+  /** New ICE credentials for one of my transports (its connection went disconnected or failed). */
+  restartIce: method(
+    Type.Object({ transportId: Id }, { additionalProperties: false }),
+    Type.Object({ iceParameters: MediasoupObject }),
+  ),
+  /**
+   * Close all my transports (so my tracks and what I receive) to start media over: the client then
+   * creates new transports and sends its tracks again, and a new receive transport brings it a
+   * consumer of every track in the room. Used when ICE restarts did not help.
+   */
+  resetMedia: method(Empty, Type.Object({})),
   /** Tell the server what this browser can decode; from then on it receives everybody's media. */
   ready: method(
     Type.Object({ rtpCapabilities: MediasoupObject }, { additionalProperties: false }),

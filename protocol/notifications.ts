@@ -52,6 +52,11 @@ export const Notifications = {
   handQueue: Type.Object({ peerIds: Type.Array(Id) }),
   /** Who is speaking now (null: nobody). */
   activeSpeaker: Type.Object({ peerId: Type.Union([Id, Type.Null()]) }),
+  /**
+   * Your media was reset by the server (its media worker restarted and the room moved to a live
+   * one): your transports, tracks and consumers are gone; create new transports and send again.
+   */
+  mediaReset: Type.Object({ reason: Type.String() }),
   /** The server is closing this room (shutdown, or its media worker died); the client should rejoin. */
   roomClosed: Type.Object({ reason: Type.String() }),
   /** An instructor asked a question (also sent to late joiners while it is open). */

@@ -146,6 +146,21 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
     await rejectedOnError('connect', () => transport.connect({ dtlsParameters }));
   }
 
+  /** New ICE credentials for a transport whose connection dropped; the client restarts ICE with them. */
+  async restartIce(transportId: string): Promise<types.IceParameters> {
+    const transport = this.#transport(transportId);
+    return rejectedOnError('restartIce', () => transport.restartIce());
+  }
+
+  /**
+   * Close every transport, and with them my producers and consumers, but stay open: the client
+   * starts its media over on new transports (after ICE restarts did not bring a connection back).
+   */
+  closeTransports(): void {
+    this.#assertOpen();
+    for (const transport of [...this.#transports.values()]) transport.close();
+  }
+
   /** Start receiving a track from the client. */
   async produce(
     transportId: string,

@@ -1,6 +1,6 @@
 // The media side of one room: a router on one worker and the media of each participant in it.
 // When the worker dies the router goes with it; the room's media closes with reason 'worker-died'
-// so the signalling side can tell clients to rejoin (they land on a live worker).
+// so the signalling side can move the room to media on a live worker.
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { PeerMedia } from './PeerMedia.js';

@@ -85,6 +85,9 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   leastLoaded(): PooledWorker | undefined {
     let best: PooledWorker | undefined;
     for (const slot of this.#slots) {
+      // A dead worker closes its routers before it emits 'died' (and so before its slot is
+      // cleared): rooms moving off it in those listeners must not be placed on it again.
+      if (slot?.worker.died || slot?.worker.closed) continue;
       if (slot && (!best || slot.routers < best.routers)) best = slot;
     }
     return best;

@@ -20,6 +20,9 @@ export const AUDIT_ACTIONS = [
   // participants
   'peer.joined',
   'peer.left',
+  'peer.detached',
+  'peer.resumed',
+  'room.mediaMoved',
   'lobby.admitted',
   'lobby.denied',
   'policy.changed',

@@ -3,7 +3,7 @@
 // server the deployment did not configure (Jitsi and LiveKit fall back to public STUN).
 import { Device, type types } from 'mediasoup-client';
 import type { MediaSource, PeerInfo, NotificationData, NotificationName, MethodName, RequestData, ReplyData, ChatMessage, RoomPolicy, Role } from '../../protocol/index.js';
-import { Signalling } from './Signalling.js';
+import { RequestError, Signalling } from './Signalling.js';
 import { IceRenewal } from './IceRenewal.js';
 
 /** A track someone else sends, as this browser receives it. */
@@ -38,6 +38,25 @@ export function cameraEncodings(handlerName: string): types.RtpEncodingParameter
 }
 // Slides: sharp text at a low frame rate, one layer (students on weak links get audio and slides first).
 const SCREEN_ENCODINGS: types.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 5 }];
+
+// Reconnecting the signalling socket: first try at once-ish, then back off to every few seconds
+// (with jitter, so a whole class whose Wi-Fi came back does not knock at the same instant). The
+// server holds us for its grace window; past it the resume is refused and we join afresh.
+const RECONNECT_BASE_MS = 250;
+const RECONNECT_MAX_MS = 4000;
+// A transport that goes 'disconnected' often comes back by itself (a Wi-Fi hiccup): wait this long
+// before an ICE restart. 'failed' restarts at once.
+const ICE_DISCONNECTED_GRACE_MS = 2000;
+// ICE restarts tried on one transport before starting media over on new transports.
+const ICE_RESTARTS_BEFORE_RESET = 2;
+// How long an ICE restart gets to bring the transport back before the next step.
+const ICE_RESTART_WAIT_MS = 5000;
+// Chrome takes 10 s and more to call a dead path 'disconnected' (it pings a stable pair every
+// 2.5 s and wants several misses), while a class sees a frozen picture at once. So the client also
+// watches what arrives: when no connected transport has received a single byte (media, RTCP
+// feedback, STUN answers) for this long, the path is treated as down.
+const STALL_MS = 2500;
+const FLOW_CHECK_INTERVAL_MS = 500;
 
 /** State of the room when this participant got in. */
 export interface RoomState {
@@ -77,7 +96,12 @@ export interface RoomClientEvents extends RoomNotificationHandlers {
   trackAdded(track: RemoteTrack): void;
   trackRemoved(track: RemoteTrack): void;
   trackPaused(track: RemoteTrack, paused: boolean): void;
+  /** Out of the class for good (removed, class ended, server gone). */
   disconnected(reason: string): void;
+  /** The connection is being repaired (true) or works again, media flowing (false). */
+  reconnecting(active: boolean): void;
+  /** Too long away: the server let us go; join again as a new participant. */
+  rejoinNeeded(reason: string): void;
 }
 
 /** A Device loaded before joining, and the router capabilities it was loaded with. */
@@ -111,12 +135,15 @@ async function loadedDevice(routerRtpCapabilities: types.RtpCapabilities): Promi
   return device;
 }
 
+type IceOptions = { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy };
+
 /** One participant's connection to one room. */
 export class RoomClient {
   readonly #signalling: Signalling;
   readonly #device: Device;
   readonly #events: RoomClientEvents;
-  /** Removed, class ended or connection closed: later failures must not hide the reason. */
+  readonly #room: string;
+  /** Removed, class ended or let go after a long drop: later failures must not hide the reason. */
   #ended = false;
   readonly #tracks = new Map<string, RemoteTrack & { consumer: types.Consumer }>();
   readonly #producers = new Map<MediaSource, types.Producer>();
@@ -126,9 +153,32 @@ export class RoomClient {
   readonly #iceRenewal = new IceRenewal(
     () => this.#signalling.request('renewIce', {}),
     async (iceServers) => {
+      // A full media reconnect later builds its transports from these, too.
+      this.#ice = { ...this.#ice, iceServers };
       await Promise.all([this.#sendTransport, this.#recvTransport].map((t) => (t && !t.closed ? t.updateIceServers({ iceServers }) : undefined)));
     },
   );
+  #ice: IceOptions;
+  /** The secret of the next `resume`; each resume replaces it. */
+  #resumeSecret: string;
+  /** Whether the signalling socket is being reconnected. */
+  #resuming = false;
+  /** Whether media is being started over on new transports; `#resetAgain`: once more after this one. */
+  #resetting: Promise<void> | undefined;
+  #resetAgain = false;
+  /** Settles when the current receive transport exists: consumers announced before wait for it. */
+  #recvReady: Promise<void> = Promise.resolve();
+  /** Consumers announced but not set up yet; a consumerClosed meanwhile cancels one. */
+  readonly #pendingConsumers = new Map<string, { cancelled: boolean }>();
+  /** ICE restarts tried per transport since it was last connected, and the timer of the next step. */
+  readonly #iceRepair = new Map<types.Transport, { attempts: number; timer: ReturnType<typeof setTimeout> | undefined }>();
+  #reconnectingShown = false;
+  /** Bytes each transport had received at the last check, and when that number last changed. */
+  readonly #flow = new Map<types.Transport, { bytes: number; changedAt: number }>();
+  /** Whether nothing at all is arriving on any connected transport (see STALL_MS). */
+  #stalled = false;
+  #checkingFlow = false;
+  readonly #flowTimer: ReturnType<typeof setInterval>;
   /** This participant's id in the room. */
   readonly peerId: string;
 
@@ -152,16 +202,41 @@ export class RoomClient {
     const early = await options.preconnected?.catch(() => undefined);
     const signalling = early?.isOpen ? early : await Signalling.connect();
     try {
+      let admit!: () => void;
+      let refuse!: (error: Error) => void;
       const outcome = new Promise<void>((resolve, reject) => {
+        admit = resolve;
+        refuse = reject;
         signalling.on('admitted', () => resolve());
         signalling.on('denied', ({ reason }) => reject(new Error(reason)));
         signalling.on('removed', ({ reason }) => reject(new Error(reason)));
       });
       const { room, displayName, token } = options;
       const joined = await signalling.request('join', { room, displayName, ...(token ? { token } : {}) });
+      let resumeSecret = joined.resumeSecret;
       if (!joined.admitted) {
         options.onWaiting?.();
-        await outcome;
+        // A drop while waiting keeps our place in the lobby: resume it (an admission made
+        // meanwhile is delivered on the new connection).
+        let waiting = true;
+        let resuming = false;
+        signalling.onclose = () => {
+          if (resuming) return;
+          resuming = true;
+          resumeWithBackoff(signalling, { room, peerId: joined.peerId, secret: () => resumeSecret }, () => !waiting)
+            .then((reply) => {
+              if (!reply) return;
+              resumeSecret = reply.resumeSecret;
+              if (reply.admitted) admit();
+            }, refuse)
+            .finally(() => (resuming = false));
+        };
+        try {
+          await outcome;
+        } finally {
+          waiting = false;
+          signalling.onclose = undefined;
+        }
       }
       // Time to first picture is the budget here: both transports are asked for before any Device
       // work (loading one blocks the page for tens of ms), and the Device is usually loaded already.
@@ -170,9 +245,9 @@ export class RoomClient {
         signalling.request('createTransport', { direction: 'recv' }),
         loadDevice(joined.routerRtpCapabilities as types.RtpCapabilities, options.preloadedDevice),
       ]);
-      const client = new RoomClient(signalling, device, joined.peerId, events);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };
-      client.#setUpTransports(send, recv, ice);
+      const client = new RoomClient(signalling, device, { peerId: joined.peerId, room, resumeSecret, ice }, events);
+      client.#setUpTransports(send, recv);
       client.#iceRenewal.schedule(joined.iceServersTtlSeconds);
       const state = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
       return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
@@ -182,21 +257,38 @@ export class RoomClient {
     }
   }
 
-  private constructor(signalling: Signalling, device: Device, peerId: string, events: RoomClientEvents) {
+  private constructor(
+    signalling: Signalling,
+    device: Device,
+    membership: { peerId: string; room: string; resumeSecret: string; ice: IceOptions },
+    events: RoomClientEvents,
+  ) {
     this.#signalling = signalling;
     this.#device = device;
-    this.peerId = peerId;
+    this.peerId = membership.peerId;
+    this.#room = membership.room;
+    this.#resumeSecret = membership.resumeSecret;
+    this.#ice = membership.ice;
     this.#events = events;
+    this.#flowTimer = setInterval(() => void this.#checkFlow(), FLOW_CHECK_INTERVAL_MS);
     const end = (reason: string) => {
       this.#ended = true;
       this.#iceRenewal.stop();
+      clearInterval(this.#flowTimer);
+      this.#signalling.onclose = undefined;
+      this.#signalling.close();
       events.disconnected(reason);
     };
-    signalling.onclose = end;
+    signalling.onclose = () => void this.#resume();
     signalling.on('peersJoined', ({ peers }) => peers.forEach((peer) => events.peerJoined(peer)));
     signalling.on('peersLeft', ({ peerIds }) => peerIds.forEach((id) => events.peerLeft(id)));
-    signalling.on('consumerAdded', (data) => void this.#onConsumerAdded(data));
-    signalling.on('consumerClosed', ({ consumerId }) => this.#removeTrack(consumerId));
+    signalling.on('consumerAdded', (data) => void this.#onConsumerAdded(data).catch((error: unknown) => console.warn('cannot receive a track', error)));
+    signalling.on('consumerClosed', ({ consumerId }) => {
+      const pending = this.#pendingConsumers.get(consumerId);
+      if (pending) pending.cancelled = true;
+      this.#removeTrack(consumerId);
+    });
+    signalling.on('mediaReset', () => void this.#resetMedia(false));
     signalling.on('consumerPaused', ({ consumerId }) => this.#setPaused(consumerId, true));
     signalling.on('consumerResumed', ({ consumerId }) => this.#setPaused(consumerId, false));
     signalling.on('roomClosed', ({ reason }) => end(reason));
@@ -226,9 +318,9 @@ export class RoomClient {
     return this.#signalling.request(method, data);
   }
 
-  /** Whether this participant is still in the class: not removed, class not ended, socket open. */
+  /** Whether this participant is still in the class: not removed, class not ended, not let go. */
   get connected(): boolean {
-    return !this.#ended && this.#signalling.isOpen;
+    return !this.#ended;
   }
 
   /** Whether this browser can send video (some locked-down machines cannot). */
@@ -283,6 +375,8 @@ export class RoomClient {
   /** Leave the room and release everything. */
   async leave(): Promise<void> {
     this.#iceRenewal.stop();
+    this.#ended = true;
+    this.#signalling.onclose = undefined;
     try {
       await this.#signalling.request('leave', {});
     } catch {
@@ -291,15 +385,207 @@ export class RoomClient {
     this.#signalling.close();
     this.#sendTransport?.close();
     this.#recvTransport?.close();
+    for (const repair of this.#iceRepair.values()) clearTimeout(repair.timer);
+    clearInterval(this.#flowTimer);
   }
 
-  #setUpTransports(
-    send: ReplyData<'createTransport'>,
-    recv: ReplyData<'createTransport'>,
-    ice: { iceServers: RTCIceServer[]; iceTransportPolicy: RTCIceTransportPolicy },
-  ): void {
+  /**
+   * The signalling socket dropped: reconnect with backoff and resume the same participant. Media
+   * keeps flowing meanwhile (it does not go through this socket). If the server no longer knows us
+   * (we were away past its grace window), join again as a new participant.
+   */
+  async #resume(): Promise<void> {
+    if (this.#ended || this.#resuming) return;
+    this.#resuming = true;
+    this.#updateReconnecting();
+    try {
+      const reply = await resumeWithBackoff(this.#signalling, { room: this.#room, peerId: this.peerId, secret: () => this.#resumeSecret }, () => this.#ended);
+      if (!reply) return;
+      this.#resumeSecret = reply.resumeSecret;
+      this.#ice = { iceServers: reply.iceServers as RTCIceServer[], iceTransportPolicy: reply.iceTransportPolicy };
+      this.#iceRenewal.schedule(reply.iceServersTtlSeconds);
+      await Promise.all([this.#sendTransport, this.#recvTransport].map((t) => (t && !t.closed ? t.updateIceServers({ iceServers: this.#ice.iceServers }) : undefined)));
+    } catch {
+      // resume_failed: away past the server's grace window.
+      this.#ended = true;
+      clearInterval(this.#flowTimer);
+      this.#signalling.onclose = undefined;
+      this.#signalling.close();
+      this.#events.rejoinNeeded('you were away too long');
+    } finally {
+      this.#resuming = false;
+      this.#updateReconnecting();
+      // A transport that failed while signalling was down could not be repaired then.
+      for (const transport of [this.#sendTransport, this.#recvTransport]) {
+        if (transport && !this.#ended && transport.connectionState === 'failed') this.#repairIce(transport);
+      }
+    }
+  }
+
+  /**
+   * Start media over on new transports: after ICE restarts did not help, or when the server moved
+   * the room to a live media worker (`mediaReset`). Everything sent is sent again; everything
+   * received comes back through the new receive transport. Runs one at a time.
+   */
+  async #resetMedia(askServer: boolean): Promise<void> {
+    if (this.#ended) return;
+    if (this.#resetting) {
+      this.#resetAgain = true;
+      return this.#resetting;
+    }
+    this.#resetting = (async () => {
+      do {
+        this.#resetAgain = false;
+        await this.#startMediaOver(askServer).catch((error: unknown) => {
+          console.warn('media reconnect failed; trying again', error);
+          this.#resetAgain = !this.#ended;
+          return sleep(RECONNECT_MAX_MS);
+        });
+        askServer = true;
+      } while (this.#resetAgain && !this.#ended);
+    })();
+    this.#updateReconnecting();
+    try {
+      await this.#resetting;
+    } finally {
+      this.#resetting = undefined;
+      this.#updateReconnecting();
+    }
+  }
+
+  async #startMediaOver(askServer: boolean): Promise<void> {
+    let recvReady!: () => void;
+    this.#recvReady = new Promise<void>((resolve) => (recvReady = resolve));
+    try {
+      if (askServer) await this.#signalling.request('resetMedia', {});
+      const sending = [...this.#producers].map(([source, producer]) => ({ source, track: producer.track, paused: producer.paused }));
+      for (const repair of this.#iceRepair.values()) clearTimeout(repair.timer);
+      this.#iceRepair.clear();
+      this.#sendTransport?.close();
+      this.#recvTransport?.close();
+      this.#sendTransport = undefined;
+      this.#recvTransport = undefined;
+      this.#producers.clear();
+      for (const consumerId of [...this.#tracks.keys()]) this.#removeTrack(consumerId);
+      const [send, recv] = await Promise.all([
+        this.#signalling.request('createTransport', { direction: 'send' }),
+        this.#signalling.request('createTransport', { direction: 'recv' }),
+      ]);
+      this.#setUpTransports(send, recv);
+      recvReady();
+      for (const { source, track, paused } of sending) {
+        if (!track || track.readyState === 'ended') continue;
+        await this.publish(source, track);
+        if (paused) await this.setMuted(source, true);
+      }
+    } finally {
+      recvReady();
+    }
+  }
+
+  /** Watch a transport's connection: repair it when it drops, and keep the banner true. */
+  #watchConnection(transport: types.Transport): void {
+    transport.on('connectionstatechange', (state) => {
+      if (transport !== this.#sendTransport && transport !== this.#recvTransport) return;
+      const repair = this.#iceRepair.get(transport);
+      if (state === 'connected') {
+        if (repair) clearTimeout(repair.timer);
+        this.#iceRepair.delete(transport);
+      } else if (state === 'disconnected') {
+        if (!repair?.timer) this.#scheduleIceRepair(transport, ICE_DISCONNECTED_GRACE_MS);
+      } else if (state === 'failed') {
+        if (repair) clearTimeout(repair.timer);
+        this.#repairIce(transport);
+      }
+      this.#updateReconnecting();
+    });
+  }
+
+  #scheduleIceRepair(transport: types.Transport, delayMs: number): void {
+    const repair = this.#iceRepair.get(transport) ?? { attempts: 0, timer: undefined };
+    this.#iceRepair.set(transport, repair);
+    clearTimeout(repair.timer);
+    repair.timer = setTimeout(() => {
+      repair.timer = undefined;
+      if (!this.#healthy(transport)) this.#repairIce(transport);
+    }, delayMs);
+  }
+
+  /** One step of repair: an ICE restart, or after a few of those, new transports altogether. */
+  #repairIce(transport: types.Transport): void {
+    if (this.#ended || transport.closed || (transport !== this.#sendTransport && transport !== this.#recvTransport)) return;
+    const repair = this.#iceRepair.get(transport) ?? { attempts: 0, timer: undefined };
+    this.#iceRepair.set(transport, repair);
+    if (this.#resuming || this.#resetting) return; // no signalling now; #resume() tries again after
+    if (repair.attempts >= ICE_RESTARTS_BEFORE_RESET) {
+      void this.#resetMedia(true);
+      return;
+    }
+    repair.attempts += 1;
+    this.#signalling
+      .request('restartIce', { transportId: transport.id })
+      .then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as types.IceParameters }))
+      .catch((error: unknown) => console.warn('ICE restart failed', error))
+      .finally(() => {
+        // Not back after a while: the next step.
+        if (!transport.closed && !this.#healthy(transport)) this.#scheduleIceRepair(transport, ICE_RESTART_WAIT_MS);
+      });
+  }
+
+  #healthy(transport: types.Transport): boolean {
+    return transport.connectionState === 'connected' && !this.#stalled;
+  }
+
+  /** Whether anything still arrives on the connected transports; a stall starts their repair. */
+  async #checkFlow(): Promise<void> {
+    if (this.#checkingFlow || this.#ended) return;
+    this.#checkingFlow = true;
+    try {
+      const connected = [this.#sendTransport, this.#recvTransport].filter(
+        (t): t is types.Transport => t !== undefined && !t.closed && t.connectionState === 'connected',
+      );
+      const now = performance.now();
+      let silent = connected.length > 0;
+      for (const transport of connected) {
+        const bytes = await bytesReceived(transport);
+        const flow = this.#flow.get(transport);
+        if (!flow || bytes !== flow.bytes) this.#flow.set(transport, { bytes, changedAt: now });
+        if (!flow || bytes !== flow.bytes || now - flow.changedAt < STALL_MS) silent = false;
+      }
+      for (const transport of this.#flow.keys()) if (transport.closed) this.#flow.delete(transport);
+      if (silent === this.#stalled) return;
+      this.#stalled = silent;
+      for (const transport of connected) {
+        if (silent && !this.#iceRepair.get(transport)?.timer) this.#repairIce(transport);
+        if (!silent) {
+          clearTimeout(this.#iceRepair.get(transport)?.timer);
+          this.#iceRepair.delete(transport);
+        }
+      }
+      this.#updateReconnecting();
+    } catch {
+      // A transport closed during the check (media reset): the next check sees the new ones.
+    } finally {
+      this.#checkingFlow = false;
+    }
+  }
+
+  /** Show "Reconnecting…" while signalling or media is down, and clear it once both work. */
+  #updateReconnecting(): void {
+    const mediaDown =
+      this.#stalled ||
+      [this.#sendTransport, this.#recvTransport].some((t) => t !== undefined && (t.connectionState === 'disconnected' || t.connectionState === 'failed'));
+    const active = !this.#ended && (this.#resuming || this.#resetting !== undefined || mediaDown);
+    if (active === this.#reconnectingShown) return;
+    this.#reconnectingShown = active;
+    this.#events.reconnecting(active);
+  }
+
+  #setUpTransports(send: ReplyData<'createTransport'>, recv: ReplyData<'createTransport'>): void {
+    const ice = this.#ice;
     this.#sendTransport = this.#device.createSendTransport({ ...transportOptions(send), ...ice });
     this.#wireConnect(this.#sendTransport);
+    this.#watchConnection(this.#sendTransport);
     this.#sendTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       const source = appData.source as MediaSource;
       this.#signalling
@@ -309,6 +595,7 @@ export class RoomClient {
 
     this.#recvTransport = this.#device.createRecvTransport({ ...transportOptions(recv), ...ice });
     this.#wireConnect(this.#recvTransport);
+    this.#watchConnection(this.#recvTransport);
   }
 
   #wireConnect(transport: types.Transport): void {
@@ -320,8 +607,16 @@ export class RoomClient {
   }
 
   async #onConsumerAdded(data: NotificationData<'consumerAdded'>): Promise<void> {
+    const pending = { cancelled: false };
+    this.#pendingConsumers.set(data.consumerId, pending);
+    try {
+      // During a media reset the new receive transport is still being made.
+      await this.#recvReady;
+    } finally {
+      this.#pendingConsumers.delete(data.consumerId);
+    }
     const transport = this.#recvTransport;
-    if (!transport) return;
+    if (!transport || pending.cancelled || transport.closed) return;
     const consumer = await transport.consume({
       id: data.consumerId,
       producerId: data.producerId,
@@ -336,7 +631,9 @@ export class RoomClient {
       track: consumer.track,
       paused: data.producerPaused,
       consumer,
-      getStats: () => consumer.getStats(),
+      // A stats tick can land just after the consumer closed (track removed, media reset): no
+      // numbers then, instead of mediasoup-client's InvalidStateError.
+      getStats: async () => (consumer.closed ? new Map() as RTCStatsReport : consumer.getStats()),
     };
     this.#tracks.set(consumer.id, remote);
     this.#events.trackAdded(remote);
@@ -367,4 +664,41 @@ function transportOptions(reply: ReplyData<'createTransport'>): types.TransportO
     iceCandidates: reply.iceCandidates as types.IceCandidate[],
     dtlsParameters: reply.dtlsParameters as types.DtlsParameters,
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Everything a transport has received so far (RTCTransportStats.bytesReceived). */
+async function bytesReceived(transport: types.Transport): Promise<number> {
+  let bytes = 0;
+  (await transport.getStats()).forEach((stat: { type: string; bytesReceived?: number }) => {
+    if (stat.type === 'transport') bytes += stat.bytesReceived ?? 0;
+  });
+  return bytes;
+}
+
+/**
+ * Reconnect the socket with backoff until the server resumes the participant; returns its reply
+ * (undefined if `stopped` became true first). Rejects with the server's `resume_failed` when it no
+ * longer knows us; any other failure (unreachable, dropped again) is retried.
+ */
+async function resumeWithBackoff(
+  signalling: Signalling,
+  who: { room: string; peerId: string; secret: () => string },
+  stopped: () => boolean,
+): Promise<ReplyData<'resume'> | undefined> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    const backoff = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt);
+    await sleep(backoff * (0.5 + Math.random() / 2));
+    if (stopped()) return undefined;
+    try {
+      await signalling.reopen();
+      return await signalling.request('resume', { room: who.room, peerId: who.peerId, secret: who.secret() });
+    } catch (error) {
+      if (error instanceof RequestError && error.code === 'resume_failed') throw error;
+    }
+  }
+  return undefined;
 }

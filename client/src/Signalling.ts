@@ -26,9 +26,12 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const RATE_LIMIT_RETRIES = 4;
 const RATE_LIMIT_BACKOFF_MS = 250;
 
-/** One signalling connection. */
+/**
+ * One signalling connection. It can be reopened on a new socket after a drop (`reopen`): listeners
+ * stay, requests in flight on the old socket fail, and the caller resumes its membership.
+ */
 export class Signalling {
-  readonly #socket: WebSocket;
+  #socket: WebSocket;
   readonly #pending = new Map<number, { method: string; resolve: (d: unknown) => void; reject: (e: Error) => void }>();
   readonly #listeners = new Map<NotificationName, Set<(data: never) => void>>();
   #nextId = 1;
@@ -36,20 +39,30 @@ export class Signalling {
 
   /** Open the socket to this page's own origin (never anywhere else). */
   static async connect(): Promise<Signalling> {
-    const url = new URL('/ws', location.href);
-    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(url);
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener('open', () => resolve(), { once: true });
-      socket.addEventListener('error', () => reject(new Error('cannot reach the Lectern server')), { once: true });
-    });
-    return new Signalling(socket);
+    return new Signalling(await openSocket());
   }
 
   private constructor(socket: WebSocket) {
     this.#socket = socket;
-    socket.addEventListener('message', (event) => this.#onMessage(event.data));
+    this.#wire(socket);
+  }
+
+  /** Open a new socket in place of a closed one; listeners are kept. Rejects if the server cannot be reached. */
+  async reopen(): Promise<void> {
+    const socket = await openSocket();
+    const old = this.#socket;
+    this.#socket = socket;
+    this.#wire(socket);
+    if (old.readyState === WebSocket.OPEN || old.readyState === WebSocket.CONNECTING) old.close(1000, 'replaced');
+  }
+
+  #wire(socket: WebSocket): void {
+    socket.addEventListener('message', (event) => {
+      if (socket === this.#socket) this.#onMessage(event.data);
+    });
     socket.addEventListener('close', (event) => {
+      // A socket replaced by reopen() is no news.
+      if (socket !== this.#socket) return;
       for (const pending of this.#pending.values()) pending.reject(new Error('connection closed'));
       this.#pending.clear();
       this.onclose?.(event.reason || `connection closed (${event.code})`);
@@ -79,6 +92,8 @@ export class Signalling {
 
   #requestOnce<M extends MethodName>(method: M, data: RequestData<M>): Promise<ReplyData<M>> {
     const id = this.#nextId++;
+    // Sent on a closed socket a request would just wait for its timeout: fail it now.
+    if (this.#socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`${method}: not connected`));
     return new Promise<ReplyData<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
@@ -130,4 +145,16 @@ export class Signalling {
     if (frame.ok) pending.resolve(frame.data);
     else pending.reject(new RequestError(pending.method, frame.error));
   }
+}
+
+/** A WebSocket to this page's own origin (never anywhere else), once open. */
+async function openSocket(): Promise<WebSocket> {
+  const url = new URL('/ws', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener('open', () => resolve(), { once: true });
+    socket.addEventListener('error', () => reject(new Error('cannot reach the Lectern server')), { once: true });
+  });
+  return socket;
 }

@@ -7,6 +7,8 @@ import { $, setStatus } from './ui/dom.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME_KEY = 'lectern.displayName';
+// Set just before the page reloads to join again by itself (away past the server's grace window).
+const rejoinKey = (): string => `lectern.rejoin:${location.pathname}`;
 
 function showLanding(): void {
   $('landing').hidden = false;
@@ -97,6 +99,15 @@ function showPrejoin(room: string): void {
       setStatus('');
     });
   });
+  // Back from a reload that joins again by itself: same name and devices, no click needed.
+  const rejoin = sessionStorage.getItem(rejoinKey());
+  if (rejoin) {
+    sessionStorage.removeItem(rejoinKey());
+    const wants = JSON.parse(rejoin) as { camera?: unknown; mic?: unknown };
+    $<HTMLInputElement>('start-camera').checked = wants.camera === true;
+    $<HTMLInputElement>('start-mic').checked = wants.mic === true;
+    if (nameInput.value) $<HTMLFormElement>('prejoin-form').requestSubmit();
+  }
 }
 
 async function joinClass(
@@ -109,6 +120,12 @@ async function joinClass(
 ): Promise<void> {
   setStatus('Joining…');
   const view = new ClassView();
+  // Away too long: the server let us go. A fresh page joins again as a new participant (a clean
+  // slate of tiles, transports and listeners), with the same name and devices and no click.
+  view.onRejoin = () => {
+    sessionStorage.setItem(rejoinKey(), JSON.stringify(wants));
+    location.reload();
+  };
   const { client, state, role, permissions, policy } = await RoomClient.join(
     {
       room,

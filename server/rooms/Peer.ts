@@ -3,6 +3,7 @@
 import type { PeerMedia, TrackSource, mediasoupTypes } from '../../sfu/index.js';
 import type { Permission, Role, RolesConfig } from '../../config/index.js';
 import type { NotificationName, NotificationData, PeerInfo } from '../../protocol/index.js';
+import { ResumeSecret } from './ResumeSecret.js';
 
 /** Something that can push notifications to one browser (a signalling session). */
 export interface Notifier {
@@ -32,11 +33,12 @@ export class Peer {
   /** Name shown to others. */
   readonly displayName: string;
   readonly identity: PeerIdentity;
-  /** Their transports, producers and consumers. */
-  readonly media: PeerMedia;
   /** Sources a moderator muted that the participant may not unmute by themselves. */
   readonly lockedSources = new Set<TrackSource>();
-  readonly #notifier: Notifier;
+  /** What a new connection must show to take this participant back after a drop. */
+  readonly resumeSecret = new ResumeSecret();
+  #media: PeerMedia;
+  #notifier: Notifier;
   readonly #roles: RolesConfig;
   #admitted = false;
   #presenter = false;
@@ -52,9 +54,31 @@ export class Peer {
     this.id = id;
     this.displayName = displayName;
     this.identity = identity;
-    this.media = media;
+    this.#media = media;
     this.#notifier = notifier;
     this.#roles = roles;
+  }
+
+  /** Their transports, producers and consumers. */
+  get media(): PeerMedia {
+    return this.#media;
+  }
+
+  /** Give them media on another worker (the room moved after its worker died). */
+  replaceMedia(media: PeerMedia): void {
+    this.#media = media;
+  }
+
+  /** Where their notifications go: their connection, or a holding queue while it is down. */
+  get notifier(): Notifier {
+    return this.#notifier;
+  }
+
+  /** Send their notifications somewhere else from now on; returns where they went until now. */
+  switchNotifier(notifier: Notifier): Notifier {
+    const previous = this.#notifier;
+    this.#notifier = notifier;
+    return previous;
   }
 
   /** Their role. */

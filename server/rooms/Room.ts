@@ -13,10 +13,14 @@ import { HandQueue } from './HandQueue.js';
 import { ChatLog } from './ChatLog.js';
 import { Polls } from './Polls.js';
 import { Breakouts } from './Breakouts.js';
+import { DetachedPeers, type DetachExpiry } from './DetachedPeers.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
 const PRESENCE_BATCH_MS = 100;
+// After its worker died, a room asks for media on a live worker this many times, waiting this long
+// before each (a one-worker server needs its worker respawned first), then gives up and closes.
+const MEDIA_MOVE_DELAYS_MS = [0, 100, 250, 500, 1000, 2000, 4000];
 
 /** Events of a Room. */
 export type RoomEvents = {
@@ -38,13 +42,19 @@ export interface RoomOptions {
   roles: RolesConfig;
   /** How long before breakout rooms end everyone is warned. */
   breakoutWarningSeconds: number;
+  /** How long a participant whose connection dropped is kept for a resume. */
+  resumeGraceSeconds: number;
 }
+
+/** Media for this room on a live worker (the Sfu's createRoomMedia). */
+export type RoomMediaSource = () => Promise<RoomMedia>;
 
 /** One room: participants plus its media. */
 export class Room extends TypedEmitter<RoomEvents> {
   /** The name in /r/<name>. */
   readonly name: string;
-  readonly #media: RoomMedia;
+  #media: RoomMedia;
+  readonly #newMedia: RoomMediaSource | undefined;
   readonly #options: RoomOptions;
   readonly #log: FastifyBaseLogger;
   readonly #recorder: ClassRecorder;
@@ -56,6 +66,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly polls: Polls;
   /** This class's breakout rooms (groups of this room on the same media plane). */
   readonly breakouts: Breakouts;
+  readonly #detached: DetachedPeers;
   /** Identity subjects and token ids removed from this class: they may not come back. */
   readonly #removed = new Set<string>();
   #policy: RoomPolicy;
@@ -65,10 +76,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   #activeSpeaker: string | null = null;
   #closed = false;
 
-  constructor(name: string, media: RoomMedia, options: RoomOptions, log: FastifyBaseLogger, recorder: ClassRecorder) {
+  /** Without `newMedia`, the room closes when its media worker dies instead of moving. */
+  constructor(name: string, media: RoomMedia, options: RoomOptions, log: FastifyBaseLogger, recorder: ClassRecorder, newMedia?: RoomMediaSource) {
     super();
     this.name = name;
     this.#media = media;
+    this.#newMedia = newMedia;
     this.#options = options;
     this.#log = log.child({ room: name });
     this.#recorder = recorder;
@@ -81,8 +94,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.polls = new Polls(host);
     this.breakouts = new Breakouts(host, options.breakoutWarningSeconds);
     this.#policy = { locked: false, lobby: options.lobby };
-    media.once('close', (reason) => this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed'));
-    media.on('activeSpeaker', (peerId) => this.#onActiveSpeaker(peerId));
+    this.#detached = new DetachedPeers(options.resumeGraceSeconds * 1000, (peer, why) => this.#expire(peer, why));
+    this.#wireMedia(media);
     this.#record({ action: 'room.opened', actor: 'server' });
   }
 
@@ -223,10 +236,39 @@ export class Room extends TypedEmitter<RoomEvents> {
     );
   }
 
+  /**
+   * The connection of `peer` dropped: keep them (place, hand, media) for the grace window instead
+   * of removing them; the others see nothing. Ignored unless `from` is still the peer's connection.
+   */
+  detach(peer: Peer, from: Notifier): void {
+    if (this.#peers.get(peer.id) !== peer || peer.notifier !== from || this.#detached.has(peer)) return;
+    this.#detached.hold(peer);
+    this.#record({ action: 'peer.detached', actor: peer.identity.subject, actorRole: peer.role });
+    this.#log.info({ peer: peer.id, graceSeconds: this.#options.resumeGraceSeconds }, 'peer detached');
+  }
+
+  /**
+   * A new connection resumed `peer`: it gets what was held meanwhile, then everything else.
+   * Returns the notifier the peer had until now (a connection still open, when taking one over).
+   */
+  reattach(peer: Peer, to: Notifier): Notifier {
+    if (this.#peers.get(peer.id) !== peer) throw new SignallingError('resume_failed', 'that participant has left; join again');
+    const previous = this.#detached.release(peer, to);
+    this.#record({ action: 'peer.resumed', actor: peer.identity.subject, actorRole: peer.role });
+    this.#log.info({ peer: peer.id }, 'peer resumed');
+    return previous;
+  }
+
+  /** Whether `peer` is waiting to be resumed. */
+  isDetached(peer: Peer): boolean {
+    return this.#detached.has(peer);
+  }
+
   /** Remove a participant who left, close their media and tell the others. */
   remove(peer: Peer): void {
     if (this.#peers.get(peer.id) !== peer) return;
     this.#peers.delete(peer.id);
+    this.#detached.forget(peer);
     peer.media.close();
     if (this.#hands.set(peer.id, false)) this.#broadcastHands();
     if (peer.ready) {
@@ -364,6 +406,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     clearTimeout(this.#presenceTimer);
     this.polls.stop();
     this.breakouts.stop();
+    this.#detached.clear();
     for (const peer of [...this.#peers.values()]) {
       peer.notify('roomClosed', { reason });
       this.#peers.delete(peer.id);
@@ -374,6 +417,58 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#record({ action: 'room.closed', actor: 'server', details: { reason } });
     this.#log.info({ reason }, 'room closed');
     this.emit('close', reason);
+  }
+
+  #expire(peer: Peer, why: DetachExpiry): void {
+    this.#log.info({ peer: peer.id, why }, 'detached peer did not come back');
+    this.remove(peer);
+  }
+
+  #wireMedia(media: RoomMedia): void {
+    media.once('close', (reason) => {
+      if (reason === 'worker-died' && this.#newMedia && !this.#closed) void this.#moveMedia();
+      else this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed');
+    });
+    media.on('activeSpeaker', (peerId) => this.#onActiveSpeaker(peerId));
+  }
+
+  /**
+   * The media worker died with the router: move the room to a live worker. Everyone stays in the
+   * class; each participant gets new, empty media and is told to send and receive again
+   * (`mediaReset`), which brings every track back through the usual produce/consume path.
+   */
+  async #moveMedia(): Promise<void> {
+    let media: RoomMedia | undefined;
+    let lastError: unknown;
+    for (const delay of MEDIA_MOVE_DELAYS_MS) {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.#closed) return;
+      try {
+        media = await this.#newMedia!();
+        break;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (!media) {
+      this.#log.error({ err: lastError }, 'no live media worker for the room');
+      this.close('media worker restarted');
+      return;
+    }
+    if (this.#closed) {
+      media.close();
+      return;
+    }
+    this.#media = media;
+    this.#wireMedia(media);
+    this.#activeSpeaker = null;
+    for (const peer of this.#peers.values()) {
+      peer.replaceMedia(media.addPeer(peer.id));
+      this.#wireConsumerEvents(peer);
+    }
+    for (const peer of this.#peers.values()) if (peer.admitted) peer.notify('mediaReset', { reason: 'media worker restarted' });
+    this.#record({ action: 'room.mediaMoved', actor: 'server', details: { worker: media.workerIndex } });
+    this.#log.warn({ worker: media.workerIndex, peers: this.#peers.size }, 'room moved to a live media worker');
   }
 
   #target(peerId: string): Peer {

@@ -108,8 +108,10 @@ export class RoomRegistry {
       chatHistory: rooms.chatHistory,
       roles,
       breakoutWarningSeconds: rooms.breakoutWarningSeconds,
+      resumeGraceSeconds: this.#config.signalling.resumeGraceSeconds,
     };
-    const room = new Room(name, media, options, this.#log, this.#recorder);
+    // The last argument lets a room whose worker died move to a live one.
+    const room = new Room(name, media, options, this.#log, this.#recorder, () => this.#sfu.createRoomMedia(name));
     this.#rooms.set(name, room);
     // Due to close from the start: whoever asked for it may never enter (see the top of the file).
     this.#scheduleClose(room);

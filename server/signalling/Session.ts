@@ -38,6 +38,8 @@ const dataChecks = Object.fromEntries(
 export const POLICY_VIOLATION = 1008;
 /** WebSocket close code when the server cannot go on with this connection (RFC 6455 1011). */
 const INTERNAL_ERROR = 1011;
+/** WebSocket close code for a connection whose participant was resumed on another connection. */
+export const RESUMED_ELSEWHERE = 4001;
 
 /** The part of the WebSocket upgrade request that can carry a sign-in. */
 export interface SignInHeaders {
@@ -84,6 +86,8 @@ export class Session implements Notifier {
   readonly #invalid: RateLimiter;
   #room: Room | undefined;
   #peer: Peer | undefined;
+  /** Stops listening for the attached peer leaving. */
+  #unwatch: (() => void) | undefined;
   #joining = false;
   /** A policy-violation close has started: later frames are not read. */
   #closing = false;
@@ -159,19 +163,24 @@ export class Session implements Notifier {
     this.#joining = false;
   }
 
-  /** Bind this connection to a room membership (called by `join`). */
+  /** Bind this connection to a room membership (called by `join` and `resume`). */
   attach(room: Room, peer: Peer): void {
     this.#room = room;
     this.#peer = peer;
     const onPeerLeft = (left: Peer) => {
-      if (left !== peer) return;
-      room.off('peerLeft', onPeerLeft);
-      if (this.#peer === peer) {
-        this.#room = undefined;
-        this.#peer = undefined;
-      }
+      if (left === peer) this.#forget();
     };
     room.on('peerLeft', onPeerLeft);
+    this.#unwatch = () => room.off('peerLeft', onPeerLeft);
+  }
+
+  /**
+   * Another connection resumed this one's participant (this one is half dead, or a second tab
+   * took over): let go of the membership without leaving, and close.
+   */
+  displace(): void {
+    this.#forget();
+    this.#socket.close(RESUMED_ELSEWHERE, 'resumed on another connection');
   }
 
   /** Leave the current room, if any. */
@@ -184,11 +193,24 @@ export class Session implements Notifier {
     this.#send({ kind: 'notification', method, data });
   }
 
-  /** The connection ended: leave the room. Idempotent. */
+  /**
+   * The connection ended. A participant does not leave yet: the room holds them for the resume
+   * grace window (a new connection may take them back); only a `leave` leaves at once. Idempotent.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.leaveRoom();
+    const room = this.#room;
+    const peer = this.#peer;
+    this.#forget();
+    if (room && peer) room.detach(peer, this);
+  }
+
+  #forget(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    this.#room = undefined;
+    this.#peer = undefined;
   }
 
   #onFrame(raw: RawData, isBinary: boolean): void {

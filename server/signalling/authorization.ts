@@ -19,6 +19,10 @@ const SOURCE_PERMISSION = { microphone: 'produceAudio', camera: 'produceVideo', 
 /** The requirement of every method. */
 export const REQUIREMENTS: { [M in MethodName]: Requirement<M> } = {
   join: 'anyone',
+  // The resume secret is the credential; the handler checks it.
+  resume: 'anyone',
+  restartIce: 'admitted',
+  resetMedia: 'admitted',
   leave: 'member',
   // Whoever holds a credential from join may swap it for a fresh one, lobby included.
   renewIce: 'member',

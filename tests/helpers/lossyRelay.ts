@@ -33,6 +33,10 @@ export class LossyUdpRelay {
   readonly #toServer = new Map<string, Promise<Socket>>();
   readonly #serverPort: number;
   readonly #dropEvery: number;
+  /** While true every packet, ICE and DTLS included, is dropped both ways (a dead Wi-Fi). */
+  #blackHole = false;
+  /** Packets dropped while black-holed. */
+  blackHoled = 0;
 
   /** Relay to 127.0.0.1:serverPort, dropping every `dropEvery`-th media packet each way (20 = 5%). */
   static async start(serverPort: number, dropEvery: number): Promise<LossyUdpRelay> {
@@ -51,7 +55,18 @@ export class LossyUdpRelay {
     return this.#front.address().port;
   }
 
+  /** Drop everything for `ms` milliseconds, then relay as before. */
+  async blackHole(ms: number): Promise<void> {
+    this.#blackHole = true;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    this.#blackHole = false;
+  }
+
   #passes(packet: Buffer, counts: RelayCounts): boolean {
+    if (this.#blackHole) {
+      this.blackHoled += 1;
+      return false;
+    }
     if (!isRtpOrRtcp(packet)) return true;
     counts.media += 1;
     if (counts.media % this.#dropEvery !== 0) return true;

@@ -1,5 +1,6 @@
 // A page's network path to the SFU, changed inside the page itself (an init script: Playwright's
 // addInitScript, Puppeteer's evaluateOnNewDocument), for Chromium and Firefox alike.
+import type { BrowserContext } from 'playwright-core';
 
 /** How the page's path to the SFU is changed (see networkPath). */
 export interface NetworkPath {
@@ -36,4 +37,9 @@ export function networkPath(path: NetworkPath): void {
       .join('\r\n');
     return setRemote.call(this, sdp === undefined ? description : { type: description.type, sdp });
   } as typeof proto.setRemoteDescription;
+}
+
+/** Make every page of a Playwright `context` use `path`. */
+export async function useNetworkPath(context: BrowserContext, path: NetworkPath): Promise<void> {
+  await context.addInitScript(networkPath, path);
 }

@@ -36,18 +36,19 @@ type Action = MethodName | 'produce:microphone' | 'produce:camera' | 'produce:sc
 const PARTICIPANT_ACTIONS: Action[] = [
   'join', 'leave', 'renewIce', 'ready', 'createTransport', 'connectTransport', 'resumeConsumer', 'setConsumerPreferences',
   'setLowBandwidth', 'pauseProducer', 'resumeProducer', 'closeProducer', 'produce:microphone', 'produce:camera',
-  'sendChat', 'raiseHand', 'answerPoll',
+  'sendChat', 'raiseHand', 'answerPoll', 'restartIce', 'resetMedia',
 ];
 const ALL_ACTIONS: Action[] = [
-  ...PARTICIPANT_ACTIONS, 'produce:screen', 'admit', 'deny', 'setRoomPolicy', 'muteParticipant', 'muteAll', 'allowUnmute',
+  ...PARTICIPANT_ACTIONS, 'resume', 'produce:screen', 'admit', 'deny', 'setRoomPolicy', 'muteParticipant', 'muteAll', 'allowUnmute',
   'removeParticipant', 'setPresenter', 'lowerHand', 'openPoll', 'closePoll', 'sharePollResults', 'exportPoll', 'startBreakouts',
   'visitBreakout', 'broadcastToBreakouts', 'endBreakouts', 'endClass',
 ];
 
 /** The code a caller must get, or 'allowed' (any reply that is not a refusal of the caller). */
 function expected(caller: Caller, action: Action): 'allowed' | 'forbidden' | 'not_joined' | 'in_lobby' | 'already_joined' {
-  if (caller === 'not joined') return action === 'join' ? 'allowed' : 'not_joined';
-  if (action === 'join') return 'already_joined';
+  // resume is a way in like join: anyone may try (the secret decides), nobody already in may.
+  if (caller === 'not joined') return action === 'join' || action === 'resume' ? 'allowed' : 'not_joined';
+  if (action === 'join' || action === 'resume') return 'already_joined';
   if (caller === 'in lobby') return action === 'leave' || action === 'renewIce' ? 'allowed' : 'in_lobby';
   if (caller === 'instructor') return 'allowed';
   return PARTICIPANT_ACTIONS.includes(action) ? 'allowed' : 'forbidden';
@@ -73,6 +74,9 @@ function requestFor(action: Action, ids: { sendId: string; targetId: string }): 
     join: { room: 'elsewhere', displayName: 'again' },
     leave: {},
     renewIce: {},
+    resume: { room: 'elsewhere', peerId: 'missing', secret: 'a'.repeat(43) },
+    restartIce: { transportId: ids.sendId },
+    resetMedia: {},
     ready: { rtpCapabilities: {} },
     createTransport: { direction: 'recv' },
     connectTransport: { transportId: ids.sendId, dtlsParameters: clientDtls },
@@ -138,8 +142,8 @@ describe('authorization matrix', () => {
       for (const action of order) {
         const [method, data] = requestFor(action, { sendId: actor.sendId, targetId: target.peerId });
         const reply = await actor.client.sendUnchecked(method, data);
-        // already_joined refuses a caller only for join; for ready it is a sequencing error.
-        const refused = !reply.ok && REFUSALS.has(reply.error.code) && (reply.error.code !== 'already_joined' || action === 'join');
+        // already_joined refuses a caller only for join and resume; for ready it is a sequencing error.
+        const refused = !reply.ok && REFUSALS.has(reply.error.code) && (reply.error.code !== 'already_joined' || action === 'join' || action === 'resume');
         const got = reply.ok || !refused ? 'allowed' : reply.error.code;
         // The instructor's endClass one step earlier closed the room, so there is nothing to leave.
         const want = caller === 'instructor' && action === 'leave' ? 'not_joined' : expected(caller, action);

@@ -36,6 +36,9 @@ export class ClassView {
   readonly #names = new Map<string, string>();
   #group = 'main';
 
+  /** Called when the server no longer knows us and the page must join again (set by main.ts). */
+  onRejoin: ((reason: string) => void) | undefined;
+
   /** Handlers for the RoomClient: every change in the room lands here. */
   readonly events: RoomClientEvents = {
     peerJoined: (peer) => this.#upsertPeer(peer),
@@ -52,8 +55,19 @@ export class ClassView {
     },
     trackPaused: (track) => this.#tileForTrack(track)?.refresh(),
     disconnected: (reason) => {
+      $('reconnecting').hidden = true;
       setStatus(`Disconnected: ${reason}`);
       clearInterval(this.#statsTimer);
+    },
+    // Never a silent empty grid: say that the class is coming back, and take it away once it has.
+    reconnecting: (active) => {
+      $('reconnecting').hidden = !active;
+      if (!active) setStatus(`${this.#peers.size + 1} in the room`);
+    },
+    rejoinNeeded: (reason) => {
+      clearInterval(this.#statsTimer);
+      setStatus(`Rejoining: ${reason}`);
+      this.onRejoin?.(reason);
     },
     peerUpdated: ({ peer }) => this.#upsertPeer(peer),
     lobbyChanged: ({ waiting }) => this.#renderLobby(waiting),
@@ -111,7 +125,10 @@ export class ClassView {
     });
     this.#renderPeople();
     this.#statsTimer = setInterval(() => {
-      for (const tile of this.#tiles.values()) void tile.updateStats();
+      for (const tile of this.#tiles.values()) {
+        // A track can close between two awaits of one update; the next tick reads the live ones.
+        tile.updateStats().catch((error: unknown) => console.debug('stats update skipped', error));
+      }
     }, STATS_INTERVAL_MS);
   }
 

@@ -9,6 +9,9 @@ import { pauseProducer, resumeProducer, closeProducer } from './producerControl.
 import { resumeConsumer } from './resumeConsumer.js';
 import { leave } from './leave.js';
 import { renewIce } from './renewIce.js';
+import { resume } from './resume.js';
+import { restartIce } from './restartIce.js';
+import { resetMedia } from './resetMedia.js';
 import { sendChat, raiseHand } from './participation.js';
 import { setConsumerPreferences, setLowBandwidth } from './receiving.js';
 import { admit, deny, setRoomPolicy } from './lobby.js';
@@ -29,6 +32,9 @@ export const handlers: HandlerTable = {
   resumeConsumer,
   leave,
   renewIce,
+  resume,
+  restartIce,
+  resetMedia,
   sendChat,
   raiseHand,
   setConsumerPreferences,

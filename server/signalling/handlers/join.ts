@@ -32,5 +32,6 @@ const enter: Handler<'join'> = async (ctx, data) => {
     routerRtpCapabilities: { ...room.rtpCapabilities },
     // A TURN credential of this participant's own, expiring (server/ice).
     ...ctx.ice.iceServersFor(peer.id),
+    resumeSecret: peer.resumeSecret.issue(),
   };
 };
