@@ -21,6 +21,11 @@ describe('client code destinations', () => {
     expect(highs(bundleOf('export function go(h){const u=new URL("/ws",location.href);u.host=h;return new WebSocket(u)}'))).toHaveLength(1);
   });
 
+  it('a blob: URL made with URL.createObjectURL is the page\'s own (a CSV download), a foreign arm beside it is not', () => {
+    expect(highs(bundleOf('export function save(b){const u=URL.createObjectURL(b);const a=document.createElement("a");a.href=u;a.click()}'))).toEqual([]);
+    expect(highs(bundleOf('export function save(b,x){const a=document.createElement("a");a.href=x?URL.createObjectURL(b):"https://evil.example/";a.click()}'))).toHaveLength(1);
+  });
+
   it("a static suffix after the page's own host is a foreign domain", () => {
     expect(highs(bundleOf('fetch("https://"+location.host+".evil.example/x")'))).toEqual(['third-party-host: Client references evil.example']);
   });

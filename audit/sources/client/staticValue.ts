@@ -140,6 +140,8 @@ export class StaticEvaluator {
         const parts = (callee.object.elements as Array<AnyNode | null>).map((e) => (e ? this.valuesOrUnknown(e, depth) : ['']));
         return parts.reduce<string[] | undefined>((acc, p) => (acc === undefined ? p : product(product(acc, [sep]), p)), undefined) ?? [''];
       }
+      // URL.createObjectURL(blob): a blob: URL of the page's own origin, naming memory, not a host.
+      if (method === 'createObjectURL' && callee.object.type === 'Identifier' && callee.object.name === 'URL') return [`blob:${OWN_ORIGIN}object`];
       if (method === 'fromCharCode' && callee.object.type === 'Identifier' && callee.object.name === 'String') {
         const codes = args.map((a) => (a.type === 'Literal' && typeof a.value === 'number' ? a.value : NaN));
         return codes.every((c) => Number.isInteger(c)) ? [String.fromCharCode(...codes)] : undefined;
