@@ -6,6 +6,7 @@
 //   npm run bench -- --only=fanout,signalling --window=5 --pairs=3 --sessions=1000
 //   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --seminar-browsers=2 --joins=12   (Chromium)
 //   npm run bench -- --only=reconnect --reconnect-rounds=3   (Chromium: signalling cut, UDP black-hole, worker SIGKILL)
+//   npm run bench -- --only=fuzz,auditlog --fuzz-frames=100000 --audit-entries=1000,100000,1000000
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -27,12 +28,16 @@ import { measureSignalling, type SignallingResult } from './scenarios/signalling
 import { measureSeminar, type SeminarResult } from './scenarios/seminar.js';
 import { measureJoinLatency, type JoinLatencyResult } from './scenarios/joinLatency.js';
 import { measureReconnect, type ReconnectResult } from './scenarios/reconnect.js';
+import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
+import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,compare,signalling,joinlatency,reconnect,seminar' },
+    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar' },
+    'fuzz-frames': { type: 'string', default: '100000' },
+    'audit-entries': { type: 'string', default: '1000,100000,1000000' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
     'fanout-kind': { type: 'string', default: 'srtp' },
     'srtp-suite': { type: 'string', default: 'AEAD_AES_256_GCM' },
@@ -156,6 +161,8 @@ const output: {
   seminar: SeminarResult[];
   joinLatency?: JoinLatencyResult;
   reconnect?: ReconnectResult;
+  fuzz?: FuzzResult;
+  auditLog?: AuditLogResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
@@ -341,6 +348,57 @@ if (only.has('joinlatency')) {
   } catch (error) {
     console.log(`join latency failed: ${(error as Error).message}`);
     notes.push(`join latency: failed: ${(error as Error).message}`);
+  }
+}
+
+// 3b. Abuse: fuzzed frames and a junk flood, timed from an honest participant (target: canary p99 < 20 ms).
+if (only.has('fuzz')) {
+  const frames = Number(args['fuzz-frames']);
+  console.log(`fuzz: ${frames} fuzzed frames from 20 connections plus a junk flooder ...`);
+  try {
+    const r = await measureFuzz(frames, 20);
+    output.fuzz = r;
+    notes.push(`fuzz: ${r.note}`);
+    printTable(
+      'Signalling under abuse: an honest participant\'s request round trip (target p99 < 20 ms)',
+      ['phase', 'requests', 'p50 ms', 'p99 ms', 'server CPU %'],
+      [
+        ['canary alone', String(r.canaryBaseline.requests), fmt(r.canaryBaseline.p50Ms, 2), fmt(r.canaryBaseline.p99Ms, 2), '-'],
+        ['during fuzz + junk flood', String(r.canaryUnderLoad.requests), fmt(r.canaryUnderLoad.p50Ms, 2), fmt(r.canaryUnderLoad.p99Ms, 2), fmt(r.serverCpuPercent)],
+      ],
+    );
+    console.log(`  ${r.note}`);
+  } catch (error) {
+    console.log(`fuzz failed: ${(error as Error).message}`);
+    notes.push(`fuzz: failed: ${(error as Error).message}`);
+  }
+}
+
+// 3c. The durable audit log: what an acknowledgement waits for, and start-up as the history grows.
+if (only.has('auditlog')) {
+  const sizes = args['audit-entries'].split(',').map(Number);
+  console.log(`audit log: durable appends, join round trips, start-up at ${sizes.join(', ')} entries ...`);
+  try {
+    const r = await measureAuditLog(sizes);
+    output.auditLog = r;
+    notes.push(`audit log: ${r.note}`);
+    printTable(
+      'Durable audit: an action is acknowledged after its entry is on disk',
+      ['measure', 'p50 ms', 'p99 ms'],
+      [
+        ['one append (fdatasync)', fmt(r.sequentialAppend.p50Ms, 2), fmt(r.sequentialAppend.p99Ms, 2)],
+        [`join round trip (${r.joinRoundTrip.joins}, one at a time)`, fmt(r.joinRoundTrip.p50Ms, 2), fmt(r.joinRoundTrip.p99Ms, 2)],
+        ['50 appends at once, total', fmt(r.burstOf50.totalMs, 2), '-'],
+      ],
+    );
+    printTable(
+      'Start-up: opening the audit log',
+      ['entries', 'file MiB', 'from checkpoint ms', 'full verification ms'],
+      r.startup.map((s) => [String(s.entries), fmt(s.fileMiB), fmt(s.fromCheckpointMs), s.fullVerificationMs === null ? '-' : fmt(s.fullVerificationMs)]),
+    );
+  } catch (error) {
+    console.log(`audit log failed: ${(error as Error).message}`);
+    notes.push(`audit log: failed: ${(error as Error).message}`);
   }
 }
 

@@ -235,12 +235,14 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
 
   /** Let media flow on a consumer the client has set up. */
   async resumeConsumer(consumerId: string): Promise<void> {
-    await this.#consumer(consumerId).resume();
+    const consumer = this.#consumer(consumerId);
+    await whileOpen(consumer, consumerId, () => consumer.resume());
   }
 
   /** Pause one of my consumers (low-bandwidth mode, hidden tiles). */
   async pauseConsumer(consumerId: string): Promise<void> {
-    await this.#consumer(consumerId).pause();
+    const consumer = this.#consumer(consumerId);
+    await whileOpen(consumer, consumerId, () => consumer.pause());
   }
 
   /**
@@ -306,5 +308,18 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
 
   #assertOpen(): void {
     if (this.#closed) throw new SfuError('closed', 'peer media is closed');
+  }
+}
+
+/**
+ * Run a call on a consumer that may close meanwhile (its producer left while the request was in
+ * flight): that is `not_found` for the client, like an id it never had, not an internal error.
+ */
+async function whileOpen(consumer: { closed: boolean }, id: string, call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (consumer.closed) throw new SfuError('not_found', `consumer ${id} has closed`, { cause: error });
+    throw error;
   }
 }

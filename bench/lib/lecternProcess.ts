@@ -3,8 +3,11 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitForExit } from './proc.js';
 
-/** 'default' is `npm start`'s configuration; 'signalling' has one worker and rooms of up to 5000. */
-export type LecternProfile = 'default' | 'signalling';
+/**
+ * 'default' is `npm start`'s configuration; 'signalling' has one worker and rooms of up to 5000;
+ * 'fuzz' is 'signalling' with short empty-room and resume windows, so leaks show within seconds.
+ */
+export type LecternProfile = 'default' | 'signalling' | 'fuzz';
 export type Memory = { rss: number; heapUsed: number; external: number; arrayBuffers: number };
 /** RTP packets the SFU sent to consumers and received from producers (mediasoup stats), now. */
 export type MediaCounts = { sent: number; received: number; perProducer: number[] };

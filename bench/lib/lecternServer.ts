@@ -37,10 +37,13 @@ mediasoup.observer.on('newworker', (worker) =>
 // OS-chosen ports), with the profile's settings.
 // 'signalling': one worker and rooms of up to 5000, for thousands of WebSocket sessions.
 // 'default': what `npm start` runs (one worker per core).
+// 'fuzz': 'signalling' with rooms closed 2 s after they empty and dropped connections held 2 s.
 const lectern =
   profile === 'signalling'
     ? await startLectern({ rooms: { maxPeersPerRoom: 5000 } }, { workers: 1 })
-    : await startLectern({}, { workers: parseConfig({}).media.workers });
+    : profile === 'fuzz'
+      ? await startLectern({ rooms: { maxPeersPerRoom: 5000, emptyRoomTimeoutSeconds: 2 }, signalling: { resumeGraceSeconds: 2 } }, { workers: 1 })
+      : await startLectern({}, { workers: parseConfig({}).media.workers });
 const { sfu } = lectern;
 const port = Number(new URL(lectern.url).port);
 

@@ -211,6 +211,9 @@ export class RoomClient {
         signalling.on('denied', ({ reason }) => reject(new Error(reason)));
         signalling.on('removed', ({ reason }) => reject(new Error(reason)));
       });
+      // Awaited only while waiting in the lobby; a removal after admission ends the class through
+      // the client's own 'removed' listener, and must not also surface here as an unhandled rejection.
+      outcome.catch(() => undefined);
       const { room, displayName, token } = options;
       const joined = await signalling.request('join', { room, displayName, ...(token ? { token } : {}) });
       let resumeSecret = joined.resumeSecret;

@@ -81,9 +81,6 @@ function tileData(page: Page, name: string, key: string): Promise<number> {
   return page.locator(`.tile[aria-label="${name}"]`).evaluate((el: HTMLElement, k) => Number(el.dataset[k] ?? 0), key);
 }
 
-/** Uncaught page errors a removal causes today (see the it.fails test at the end). */
-const KNOWN_REMOVAL_DEFECTS = [/^\[Troll\] Error: an instructor removed you from this class/, /^\[Teacher\] \w+: resumeConsumer: (no consumer [0-9a-f-]+|internal server error)/];
-
 /** Ben's consumer of the teacher's camera, as the SFU holds it, and the producer behind it. */
 async function cameraConsumer(room: string, viewer: Page, sender: string) {
   const peerId = await viewer.locator(`.tile[aria-label="${sender}"]`).getAttribute('data-peer-id');
@@ -225,23 +222,12 @@ describe('a class run from the browser', () => {
     await troll.getByLabel('Your name').fill('Troll again');
     await troll.getByRole('button', { name: 'Join' }).click();
     await expect.poll(() => troll.locator('#prejoin-error').textContent(), SLOW).toContain('removed');
-    // Taken here so afterEach fails on any other page error; tracked by the it.fails test below.
-    expect(pageErrors.take().filter((error) => !KNOWN_REMOVAL_DEFECTS.some((known) => known.test(error)))).toEqual([]);
+    expect(pageErrors.take()).toEqual([]);
   }, 60_000);
 
-  // Known client defects, outside this suite to fix (client/src/RoomClient.ts), found by failing
-  // tests on uncaught page errors:
-  //  - RoomClient.join's lobby `outcome` promise (line ~119-123) still rejects on 'removed' after
-  //    the participant was admitted, and nobody awaits it then: the removed person's page gets an
-  //    unhandled rejection "an instructor removed you from this class".
-  //  - `void this.#onConsumerAdded(data)` (line ~160) awaits resumeConsumer (line ~298) unguarded:
-  //    when the track closes before the reply (its sender removed or gone), the server's not_found
-  //    becomes an unhandled rejection "resumeConsumer: no consumer <id>" in every other page.
-  //    When the close lands during the resume, sfu/PeerMedia.ts resumeConsumer (line ~223) lets
-  //    mediasoup's closed-consumer error through unmapped, and the page gets "resumeConsumer:
-  //    internal server error" instead (a server-side defect: it should be not_found).
-  // When the client is fixed this test fails: turn it into a plain `it` and drop the filter above.
-  it.fails('removing a participant leaves no uncaught error in any page (fails today: known client defects)', async () => {
+  // A removal once left uncaught errors: the lobby promise rejecting after admission in the removed
+  // page, and resumeConsumer racing the track's close in the others (now not_found, and handled).
+  it('removing a participant leaves no uncaught error in any page', async () => {
     const room = 'e2e-remove-clean';
     const { teacher } = await classWith(room, ['Ann']);
     const troll = await open(await link(room, 'student', 'troll@uni'), 'Troll');
