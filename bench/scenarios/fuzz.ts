@@ -23,6 +23,8 @@ export interface FuzzResult {
   canaryBaseline: { requests: number; p50Ms: number; p99Ms: number };
   canaryUnderLoad: { requests: number; p50Ms: number; p99Ms: number; failed: number };
   serverCpuPercent: number;
+  /** Most rooms open at once during the fuzzing (sampled every 250 ms): the fuzzers' joins do open rooms. */
+  peakRooms: number;
   /** Rooms open when the fuzzing stopped, and how long until only the canary's was left. */
   roomsAtEnd: number;
   roomsDrainedMs: number | null;
@@ -162,11 +164,14 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
       }
     })();
 
+    let peakRooms = 0;
+    const sampler = setInterval(() => void health().then((h) => (peakRooms = Math.max(peakRooms, h.rooms)), () => undefined), 250);
     await Promise.all(fuzzers);
+    clearInterval(sampler);
     stop = true;
     await flooder;
     const seconds = (performance.now() - started) / 1000;
-    const serverCpuPercent = (cpuDelta(before, cpuOf([server.pid])) / 1e6 / seconds) * 100;
+    const serverCpuPercent = (cpuDelta(before, cpuOf([server.pid])) / seconds) * 100;
     clearInterval(canaryTimer);
     await sleep(200);
     const underLoad = samples;
@@ -194,12 +199,13 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
       canaryBaseline: stats(baseline),
       canaryUnderLoad: { ...stats(underLoad), failed },
       serverCpuPercent,
+      peakRooms,
       roomsAtEnd,
       roomsDrainedMs,
       note:
         `${fuzzSent} fuzzed frames from ${connections} connections (${fuzzClosed} closed by the server) and ${junkFrames} junk-flood frames ` +
         `(${(junkBytes / 1048576).toFixed(0)} MiB, closed ${junkClosed} times) in ${seconds.toFixed(0)} s; canary p99 ${quantile(underLoad, 0.99).toFixed(2)} ms ` +
-        `(alone ${quantile(baseline, 0.99).toFixed(2)} ms); ${roomsAtEnd} rooms open at the end, ` +
+        `(alone ${quantile(baseline, 0.99).toFixed(2)} ms); server ${serverCpuPercent.toFixed(0)}% of a core; up to ${peakRooms} rooms open at once, ${roomsAtEnd} at the end, ` +
         (roomsDrainedMs === null ? 'NOT all closed within the timeout' : `all but the canary's closed ${(roomsDrainedMs / 1000).toFixed(1)} s later`),
     };
   } finally {
