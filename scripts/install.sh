@@ -29,8 +29,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 # coturn: the TURN tests run a real relay; firefox-esr: the browser suite runs Firefox too;
-# nftables: the egress-lockdown test loads the generated host policy in the test namespace.
-apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nftables
+# nftables: the egress-lockdown test loads the generated host policy in the test namespace;
+# openssl: the TURN-over-TLS test makes its own certificate.
+apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nftables openssl
 
 # npm ci wipes node_modules; skip it when the installed tree already matches the lock file.
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
