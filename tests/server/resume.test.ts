@@ -46,11 +46,7 @@ async function enter(room: string, displayName: string, token?: string): Promise
 }
 
 async function setUp(person: Person): Promise<void> {
-  const send = await person.client.ok('createTransport', { direction: 'send' });
-  const recv = await person.client.ok('createTransport', { direction: 'recv' });
-  await person.client.ok('connectTransport', { transportId: send.id as string, dtlsParameters: clientDtls });
-  await person.client.ok('connectTransport', { transportId: recv.id as string, dtlsParameters: clientDtls });
-  person.sendId = send.id as string;
+  await setUpAgain(person);
   await person.client.ok('ready', { rtpCapabilities: person.caps });
 }
 
@@ -266,7 +262,7 @@ describe('media recovery', () => {
   }, 30_000);
 });
 
-/** After a media reset: new transports, connected, as the browser's full reconnect does. */
+/** New transports, connected: on joining (then ready), and after a media reset, as the browser's full reconnect does. */
 async function setUpAgain(person: Person): Promise<void> {
   const send = await person.client.ok('createTransport', { direction: 'send' });
   const recv = await person.client.ok('createTransport', { direction: 'recv' });

@@ -24,6 +24,17 @@ async function health(): Promise<{ rooms: number; peers: number }> {
   return (await (await fetch(`${server.lectern.url}/healthz`)).json()) as { rooms: number; peers: number };
 }
 
+/** `count` new connections to `wsUrl`, each joining its own new room `<prefix>-<i>`: each reply's 'ok' or error code. */
+async function openRooms(wsUrl: string, prefix: string, count: number): Promise<string[]> {
+  const codes = [];
+  for (let i = 0; i < count; i++) {
+    const client = await server.connect(wsUrl);
+    const reply = await client.send('join', { room: `${prefix}-${i}`, displayName: `Guest ${i}` });
+    codes.push(reply.ok ? 'ok' : reply.error.code);
+  }
+  return codes;
+}
+
 /** Routers alive in the media worker: what a leaked room really costs. */
 async function routers(): Promise<number> {
   let n = 0;
@@ -91,12 +102,7 @@ describe('limits on opening rooms', () => {
   it('a client address may open only so many new rooms per minute', async () => {
     const strict = await startLectern({ rooms: { maxCreatedPerAddressPerMinute: 4 } });
     try {
-      const replies = [];
-      for (let i = 0; i < 6; i++) {
-        const client = await server.connect(strict.wsUrl);
-        replies.push(await client.send('join', { room: `address-${i}`, displayName: `Guest ${i}` }));
-      }
-      expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+      expect(await openRooms(strict.wsUrl, 'address', 6)).toEqual(['ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
     } finally {
       await strict.close();
     }
@@ -105,13 +111,7 @@ describe('limits on opening rooms', () => {
   it('the server opens at most maxRooms rooms and says so', async () => {
     const small = await startLectern({ rooms: { maxRooms: 2 } });
     try {
-      const codes = [];
-      for (let i = 0; i < 3; i++) {
-        const client = await server.connect(small.wsUrl);
-        const reply = await client.send('join', { room: `cap-${i}`, displayName: `Guest ${i}` });
-        codes.push(reply.ok ? 'ok' : reply.error.code);
-      }
-      expect(codes).toEqual(['ok', 'ok', 'too_many_rooms']);
+      expect(await openRooms(small.wsUrl, 'cap', 3)).toEqual(['ok', 'ok', 'too_many_rooms']);
       // An open room can still be joined at the cap.
       const late = await server.connect(small.wsUrl);
       expect(await late.send('join', { room: 'cap-0', displayName: 'Late' })).toMatchObject({ ok: true });
