@@ -2,11 +2,12 @@
 // export` writes it): every leaky variant fails `lectern audit` and is refused by the policy pack.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe } from 'vitest';
 import { parseAuditConfig } from '../../audit/sources/configFile.js';
 import type { Recorded } from '../infra/support/harness.js';
 import { FIXTURES } from './helpers/fixtures.js';
-import { auditGraph, packGraph, runSweep, type SweepBase } from './helpers/sweep.js';
+import type { SweepBase } from './helpers/sweep.js';
+import { itCatchesEveryVariant, itPassesClean } from './helpers/sweepCases.js';
 
 interface ExportedState { urn: string; type: string; id?: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown>; provider?: string }
 
@@ -28,16 +29,6 @@ const base: SweepBase = {
 };
 
 describe('generated residency sweep: the clean Swedish fixture', () => {
-  it('the clean stack passes the audit (exit 0) and the pack (no violation)', async () => {
-    expect(auditGraph(base, base.graph)).toEqual({ code: 0, failing: [] });
-    expect(await packGraph(base, base.graph)).toEqual([]);
-  });
-
-  it('every variant fails the audit and is refused by the pack, naming the resource', async () => {
-    const result = await runSweep(base);
-    expect(result.missedByAudit).toEqual([]);
-    expect(result.missedByPack).toEqual([]);
-    expect(result.caughtByAudit).toBe(result.variants);
-    expect(result.caughtByPack).toBe(result.variants);
-  }, 120_000);
+  itPassesClean(() => base);
+  itCatchesEveryVariant(() => base);
 });

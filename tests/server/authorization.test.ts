@@ -2,32 +2,19 @@
 // real server. The expected table is written out here by hand (not derived from the server's own
 // table), so a change in who may do what has to be made in two places on purpose.
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Methods, type MethodName } from '../../protocol/index.js';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { lecternForFile } from '../helpers/lecternForFile.js';
+import { startLectern } from '../helpers/lectern.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 import { clientDtls, opusParameters, vp8Parameters } from '../helpers/media.js';
 
 const TOKEN_SECRET = 'matrix-test-secret-of-at-least-32-bytes!!';
-let lectern: TestLectern;
-const clients: SignallingClient[] = [];
-
-beforeAll(async () => {
-  lectern = await startLectern({
-    auth: { tokenSecret: TOKEN_SECRET, guests: { enabled: true, role: 'guest' } },
-    signalling: { maxRequestsPerSecond: 1000 },
-  });
+const server = lecternForFile({
+  auth: { tokenSecret: TOKEN_SECRET, guests: { enabled: true, role: 'guest' } },
+  signalling: { maxRequestsPerSecond: 1000 },
 });
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await lectern.close();
-});
-
-async function connect(): Promise<SignallingClient> {
-  const client = await SignallingClient.connect(lectern.wsUrl);
-  clients.push(client);
-  return client;
-}
+const connect = (): Promise<SignallingClient> => server.connect();
 
 type Caller = 'instructor' | 'student' | 'guest' | 'not joined' | 'in lobby';
 type Action = MethodName | 'produce:microphone' | 'produce:camera' | 'produce:screen';
@@ -55,7 +42,7 @@ function expected(caller: Caller, action: Action): 'allowed' | 'forbidden' | 'no
 }
 
 async function token(role: string, room: string): Promise<string> {
-  return lectern.authenticator.issueRoomToken({ room, role: role as 'student', subject: `${role}-${room}` });
+  return server.lectern.authenticator.issueRoomToken({ room, role: role as 'student', subject: `${role}-${room}` });
 }
 
 /** A joined, ready participant with send/recv transports. */

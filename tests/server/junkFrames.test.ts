@@ -2,26 +2,12 @@
 // time: frames and bytes are budgeted before parsing, and invalid frames add up whatever valid
 // frames are mixed in (issue 12, defect 4). The latency other participants see under such a flood
 // is measured in the bench (bench/scenarios/fuzz.ts), not here.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { describe, expect, it } from 'vitest';
+import { lecternForFile } from '../helpers/lecternForFile.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 
-let lectern: TestLectern;
-const clients: SignallingClient[] = [];
-
-beforeAll(async () => {
-  lectern = await startLectern({ signalling: { maxFrameBytes: 65_536, maxBytesPerSecond: 131_072, maxInvalidFrames: 20 } });
-});
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await lectern.close();
-});
-
-async function connect(): Promise<SignallingClient> {
-  const client = await SignallingClient.connect(lectern.wsUrl);
-  clients.push(client);
-  return client;
-}
+const server = lecternForFile({ signalling: { maxFrameBytes: 65_536, maxBytesPerSecond: 131_072, maxInvalidFrames: 20 } });
+const connect = (): Promise<SignallingClient> => server.connect();
 
 describe('junk frames', () => {
   it('closes a connection that mixes junk in with valid requests', async () => {

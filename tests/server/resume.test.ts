@@ -4,8 +4,8 @@
 // restart, a media reset, and a room whose media worker is SIGKILLed moving to a live worker.
 import { readFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { describe, expect, it } from 'vitest';
+import { lecternForFile } from '../helpers/lecternForFile.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 import { clientDtls, opusParameters, vp8Parameters } from '../helpers/media.js';
 import { AUDIT_FILES } from '../../audit/log/index.js';
@@ -14,25 +14,11 @@ import { roomWorker } from '../helpers/faults.js';
 // Short, so the expiry test is quick; every resume below happens well inside it.
 const GRACE_SECONDS = 4;
 
-let lectern: TestLectern;
-const clients: SignallingClient[] = [];
-
-beforeAll(async () => {
-  lectern = await startLectern(
-    { signalling: { resumeGraceSeconds: GRACE_SECONDS }, auth: { tokenSecret: 'resume-test-secret-at-least-32-bytes-long' } },
-    { workers: 2 },
-  );
-});
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await lectern.close();
-});
-
-async function connect(): Promise<SignallingClient> {
-  const client = await SignallingClient.connect(lectern.wsUrl);
-  clients.push(client);
-  return client;
-}
+const server = lecternForFile(
+  { signalling: { resumeGraceSeconds: GRACE_SECONDS }, auth: { tokenSecret: 'resume-test-secret-at-least-32-bytes-long' } },
+  { workers: 2 },
+);
+const connect = (): Promise<SignallingClient> => server.connect();
 
 interface Person {
   client: SignallingClient;
@@ -60,11 +46,7 @@ async function enter(room: string, displayName: string, token?: string): Promise
 }
 
 async function setUp(person: Person): Promise<void> {
-  const send = await person.client.ok('createTransport', { direction: 'send' });
-  const recv = await person.client.ok('createTransport', { direction: 'recv' });
-  await person.client.ok('connectTransport', { transportId: send.id as string, dtlsParameters: clientDtls });
-  await person.client.ok('connectTransport', { transportId: recv.id as string, dtlsParameters: clientDtls });
-  person.sendId = send.id as string;
+  await setUpAgain(person);
   await person.client.ok('ready', { rtpCapabilities: person.caps });
 }
 
@@ -83,7 +65,7 @@ async function resumeOn(person: Person, secret = person.secret) {
 }
 
 function auditActions(room: string): string[] {
-  const file = joinPath(lectern.config.audit.dir, AUDIT_FILES.log);
+  const file = joinPath(server.lectern.config.audit.dir, AUDIT_FILES.log);
   return readFileSync(file, 'utf8')
     .trim()
     .split('\n')
@@ -192,8 +174,8 @@ describe('resume after a dropped connection', () => {
   }, 20_000);
 
   it('keeps a waiting participant in the lobby, and the admission made meanwhile reaches them', async () => {
-    const teacherToken = await lectern.authenticator.issueRoomToken({ room: 'resume-lobby', role: 'instructor', subject: 'teacher@uni.example' });
-    const studentToken = await lectern.authenticator.issueRoomToken({ room: 'resume-lobby', role: 'student', subject: 'ann@uni.example' });
+    const teacherToken = await server.lectern.authenticator.issueRoomToken({ room: 'resume-lobby', role: 'instructor', subject: 'teacher@uni.example' });
+    const studentToken = await server.lectern.authenticator.issueRoomToken({ room: 'resume-lobby', role: 'student', subject: 'ann@uni.example' });
     const teacher = await enter('resume-lobby', 'Teacher', teacherToken);
     await teacher.client.ok('setRoomPolicy', { lobby: true });
     const ann = await enter('resume-lobby', 'Ann', studentToken);
@@ -280,7 +262,7 @@ describe('media recovery', () => {
   }, 30_000);
 });
 
-/** After a media reset: new transports, connected, as the browser's full reconnect does. */
+/** New transports, connected: on joining (then ready), and after a media reset, as the browser's full reconnect does. */
 async function setUpAgain(person: Person): Promise<void> {
   const send = await person.client.ok('createTransport', { direction: 'send' });
   const recv = await person.client.ok('createTransport', { direction: 'recv' });

@@ -2,8 +2,9 @@
 // last participant, whatever path created it, and the server caps how many rooms exist and how
 // fast one client may open new ones (issue 12, defects 1-3).
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { describe, expect, it } from 'vitest';
+import { lecternForFile } from '../helpers/lecternForFile.js';
+import { startLectern } from '../helpers/lectern.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 
 const TIMEOUT_S = 1;
@@ -11,36 +12,33 @@ const TIMEOUT_S = 1;
 const CLOSE_WITHIN_MS = TIMEOUT_S * 1000 + 3000;
 const GRACE_S = 1;
 
-let lectern: TestLectern;
-const clients: SignallingClient[] = [];
-
-beforeAll(async () => {
-  lectern = await startLectern({
-    auth: { tokenSecret: 'room-limits-test-secret-at-least-32-bytes' },
-    // A dropped connection is held this long for a resume; the participant has left after it.
-    signalling: { resumeGraceSeconds: GRACE_S },
-    rooms: { emptyRoomTimeoutSeconds: TIMEOUT_S, maxRooms: 60, maxCreatedPerConnectionPerMinute: 3, maxCreatedPerAddressPerMinute: 1000 },
-  });
+const server = lecternForFile({
+  auth: { tokenSecret: 'room-limits-test-secret-at-least-32-bytes' },
+  // A dropped connection is held this long for a resume; the participant has left after it.
+  signalling: { resumeGraceSeconds: GRACE_S },
+  rooms: { emptyRoomTimeoutSeconds: TIMEOUT_S, maxRooms: 60, maxCreatedPerConnectionPerMinute: 3, maxCreatedPerAddressPerMinute: 1000 },
 });
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await lectern.close();
-});
-
-async function connect(): Promise<SignallingClient> {
-  const client = await SignallingClient.connect(lectern.wsUrl);
-  clients.push(client);
-  return client;
-}
+const connect = (): Promise<SignallingClient> => server.connect();
 
 async function health(): Promise<{ rooms: number; peers: number }> {
-  return (await (await fetch(`${lectern.url}/healthz`)).json()) as { rooms: number; peers: number };
+  return (await (await fetch(`${server.lectern.url}/healthz`)).json()) as { rooms: number; peers: number };
+}
+
+/** `count` new connections to `wsUrl`, each joining its own new room `<prefix>-<i>`: each reply's 'ok' or error code. */
+async function openRooms(wsUrl: string, prefix: string, count: number): Promise<string[]> {
+  const codes = [];
+  for (let i = 0; i < count; i++) {
+    const client = await server.connect(wsUrl);
+    const reply = await client.send('join', { room: `${prefix}-${i}`, displayName: `Guest ${i}` });
+    codes.push(reply.ok ? 'ok' : reply.error.code);
+  }
+  return codes;
 }
 
 /** Routers alive in the media worker: what a leaked room really costs. */
 async function routers(): Promise<number> {
   let n = 0;
-  for (const { worker } of lectern.sfu.pool.workers) n += (await worker.dump()).routerIds.length;
+  for (const { worker } of server.lectern.sfu.pool.workers) n += (await worker.dump()).routerIds.length;
   return n;
 }
 
@@ -49,7 +47,7 @@ describe('no room outlives its last participant', () => {
     // The socket goes away right after the join frame: the room is created for nobody.
     await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
-        const socket = new WebSocket(lectern.wsUrl);
+        const socket = new WebSocket(server.lectern.wsUrl);
         await new Promise((resolve) => socket.once('open', resolve));
         socket.send(JSON.stringify({ kind: 'request', id: 1, method: 'join', data: { room: `abandoned-${i}`, displayName: 'Gone' } }));
         socket.terminate();
@@ -61,7 +59,7 @@ describe('no room outlives its last participant', () => {
 
   it('a refused join does not keep an emptied room open', async () => {
     const teacher = await connect();
-    const token = await lectern.authenticator.issueRoomToken({ room: 'locked-101', role: 'instructor', subject: 't@uni.example' });
+    const token = await server.lectern.authenticator.issueRoomToken({ room: 'locked-101', role: 'instructor', subject: 't@uni.example' });
     await teacher.ok('join', { room: 'locked-101', displayName: 'Teacher', token });
     await teacher.ok('setRoomPolicy', { locked: true });
     teacher.close();
@@ -104,13 +102,7 @@ describe('limits on opening rooms', () => {
   it('a client address may open only so many new rooms per minute', async () => {
     const strict = await startLectern({ rooms: { maxCreatedPerAddressPerMinute: 4 } });
     try {
-      const replies = [];
-      for (let i = 0; i < 6; i++) {
-        const client = await SignallingClient.connect(strict.wsUrl);
-        clients.push(client);
-        replies.push(await client.send('join', { room: `address-${i}`, displayName: `Guest ${i}` }));
-      }
-      expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
+      expect(await openRooms(strict.wsUrl, 'address', 6)).toEqual(['ok', 'ok', 'ok', 'ok', 'rate_limited', 'rate_limited']);
     } finally {
       await strict.close();
     }
@@ -119,17 +111,9 @@ describe('limits on opening rooms', () => {
   it('the server opens at most maxRooms rooms and says so', async () => {
     const small = await startLectern({ rooms: { maxRooms: 2 } });
     try {
-      const codes = [];
-      for (let i = 0; i < 3; i++) {
-        const client = await SignallingClient.connect(small.wsUrl);
-        clients.push(client);
-        const reply = await client.send('join', { room: `cap-${i}`, displayName: `Guest ${i}` });
-        codes.push(reply.ok ? 'ok' : reply.error.code);
-      }
-      expect(codes).toEqual(['ok', 'ok', 'too_many_rooms']);
+      expect(await openRooms(small.wsUrl, 'cap', 3)).toEqual(['ok', 'ok', 'too_many_rooms']);
       // An open room can still be joined at the cap.
-      const late = await SignallingClient.connect(small.wsUrl);
-      clients.push(late);
+      const late = await server.connect(small.wsUrl);
       expect(await late.send('join', { room: 'cap-0', displayName: 'Late' })).toMatchObject({ ok: true });
     } finally {
       await small.close();

@@ -1,28 +1,14 @@
 // Signalling against a real server: real mediasoup worker, real Fastify on 127.0.0.1, real WebSocket.
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { describe, expect, it } from 'vitest';
+import { lecternForFile } from '../helpers/lecternForFile.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 import { clientDtls, opusParameters, vp8Parameters } from '../helpers/media.js';
 import { mediasoupConsumer } from '../helpers/mediasoupLookup.js';
 
-let lectern: TestLectern;
-const clients: SignallingClient[] = [];
-
-beforeAll(async () => {
-  // A short resume grace window: a dropped connection's participant leaves after 1 s, not 30.
-  lectern = await startLectern({ signalling: { maxFrameBytes: 4096, maxInvalidFrames: 8, maxRequestsPerSecond: 40, resumeGraceSeconds: 1 } });
-});
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await lectern.close();
-});
-
-async function connect(): Promise<SignallingClient> {
-  const client = await SignallingClient.connect(lectern.wsUrl);
-  clients.push(client);
-  return client;
-}
+// A short resume grace window: a dropped connection's participant leaves after 1 s, not 30.
+const server = lecternForFile({ signalling: { maxFrameBytes: 4096, maxInvalidFrames: 8, maxRequestsPerSecond: 40, resumeGraceSeconds: 1 } });
+const connect = (): Promise<SignallingClient> => server.connect();
 
 /** Join, create both transports and connect them, as the browser client does before saying ready. */
 async function joinConnected(room: string, displayName: string) {
@@ -43,7 +29,7 @@ async function joinReady(room: string, displayName: string) {
 }
 
 async function healthy(): Promise<boolean> {
-  const response = await fetch(`${lectern.url}/healthz`);
+  const response = await fetch(`${server.lectern.url}/healthz`);
   return response.status === 200;
 }
 
@@ -101,7 +87,7 @@ describe('joining and media', () => {
     expect(mediasoupConsumer(added.consumerId)).toBeUndefined();
     expect(await bob.client.notification('peersLeft')).toEqual({ peerIds: [ada.peerId] });
     expect(await cleo.client.notification('peersLeft')).toEqual({ peerIds: [ada.peerId] });
-    expect(lectern.app.server.listening).toBe(true);
+    expect(server.lectern.app.server.listening).toBe(true);
   });
 
   it('gives a late joiner every existing track, video before audio, so the first picture comes first', async () => {
@@ -202,7 +188,7 @@ describe('bad input', () => {
   });
 
   it('two join frames sent at once leave exactly one participant', async () => {
-    const peers = async () => ((await (await fetch(`${lectern.url}/healthz`)).json()) as { peers: number }).peers;
+    const peers = async () => ((await (await fetch(`${server.lectern.url}/healthz`)).json()) as { peers: number }).peers;
     const before = await peers();
     const client = await connect();
     const [first, second] = await Promise.all([
@@ -220,7 +206,7 @@ describe('bad input', () => {
   it('refuses the socket to a page from another origin, before the upgrade', async () => {
     const attempt = (origin: string) =>
       new Promise<number>((resolve, reject) => {
-        const socket = new WebSocket(lectern.wsUrl, { headers: { origin } });
+        const socket = new WebSocket(server.lectern.wsUrl, { headers: { origin } });
         socket.once('open', () => {
           socket.close();
           resolve(101);
@@ -229,7 +215,7 @@ describe('bad input', () => {
         socket.once('error', reject);
       });
     expect(await attempt('http://evil.example')).toBe(403);
-    expect(await attempt(new URL(lectern.url).origin)).toBe(101);
+    expect(await attempt(new URL(server.lectern.url).origin)).toBe(101);
   });
 
   it('caps transports per participant even when they are all requested at once', async () => {

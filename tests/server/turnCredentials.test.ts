@@ -1,32 +1,18 @@
 // Per-participant TURN credentials through signalling on a real server: every join mints its own
 // `<expiry>:<peer>` credential with the configured lifetime, and renewIce swaps it for a fresh one.
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
+import { describe, expect, it } from 'vitest';
+import { lecternForFile } from '../helpers/lecternForFile.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 
 const SECRET = 'Zr4pT8vW1yB3nM6qS9uX2aD5fH7jK0cE';
 const TTL = 5400;
 const TURN_URLS = ['turn:turn.example.edu:3478?transport=udp', 'turns:turn.example.edu:5349?transport=tcp'];
 
-let lectern: TestLectern;
-const clients: SignallingClient[] = [];
-
-beforeAll(async () => {
-  lectern = await startLectern({
-    ice: { relayOnly: true, servers: [{ urls: ['stun:turn.example.edu:3478'] }], turn: { urls: TURN_URLS, secret: SECRET, credentialTtlSeconds: TTL } },
-  });
+const server = lecternForFile({
+  ice: { relayOnly: true, servers: [{ urls: ['stun:turn.example.edu:3478'] }], turn: { urls: TURN_URLS, secret: SECRET, credentialTtlSeconds: TTL } },
 });
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await lectern.close();
-});
-
-async function connect(): Promise<SignallingClient> {
-  const client = await SignallingClient.connect(lectern.wsUrl);
-  clients.push(client);
-  return client;
-}
+const connect = (): Promise<SignallingClient> => server.connect();
 
 type Ice = { urls: string[]; username?: string; credential?: string };
 
@@ -74,7 +60,7 @@ describe('TURN credentials per participant', () => {
     const client = await connect();
     expect(await client.send('renewIce', {})).toMatchObject({ ok: false, error: { code: 'not_joined' } });
     const instructor = await connect();
-    const token = await lectern.authenticator.issueRoomToken({ room: 'turn-3', role: 'instructor', subject: 'teacher-turn-3' });
+    const token = await server.lectern.authenticator.issueRoomToken({ room: 'turn-3', role: 'instructor', subject: 'teacher-turn-3' });
     await instructor.ok('join', { room: 'turn-3', displayName: 'Teacher', token });
     await instructor.ok('setRoomPolicy', { lobby: true });
     const waiting = await connect();
