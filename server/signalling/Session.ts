@@ -292,6 +292,8 @@ export class Session implements Notifier {
       this.#log.error({ err: error, method, peer: this.#peer?.id }, 'audit entry not written: request not acknowledged, connection closed');
       this.#send({ kind: 'response', id, ok: false, error: { code: 'unavailable', message: 'the server could not record this action in its audit log; it was not confirmed' } });
       this.#socket.close(INTERNAL_ERROR, 'audit log unavailable');
+      // Leaves at once, not after the resume window: no later request could be acknowledged either.
+      this.leaveRoom();
       this.close();
       return false;
     }
