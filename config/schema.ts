@@ -143,6 +143,11 @@ export const SignallingSchema = Type.Object(
      */
     maxInvalidFrames: Type.Integer({ minimum: 1, default: 20 }),
     /**
+     * New signalling connections one client address may open per minute (a burst of this many at
+     * once); more get HTTP 429. A campus NAT opens hundreds when a lecture starts: keep it generous.
+     */
+    maxConnectionsPerAddressPerMinute: Type.Integer({ minimum: 1, default: 600 }),
+    /**
      * How long a participant whose connection dropped stays in the class (media kept, invisible to
      * the others as a leave) waiting for the browser to resume; after that they have left.
      */

@@ -40,7 +40,8 @@ mediasoup.observer.on('newworker', (worker) =>
 // 'fuzz': 'signalling' with rooms closed 2 s after they empty and dropped connections held 2 s.
 const lectern =
   profile === 'signalling'
-    ? await startLectern({ rooms: { maxPeersPerRoom: 5000 } }, { workers: 1 })
+    ? // 10k sessions connect from the one bench address within seconds: past the per-address default.
+      await startLectern({ rooms: { maxPeersPerRoom: 5000 }, signalling: { maxConnectionsPerAddressPerMinute: 100_000 } }, { workers: 1 })
     : profile === 'fuzz'
       ? await startLectern({ rooms: { maxPeersPerRoom: 5000, emptyRoomTimeoutSeconds: 2 }, signalling: { resumeGraceSeconds: 2 } }, { workers: 1 })
       : await startLectern({}, { workers: parseConfig({}).media.workers });

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Session, type SessionDeps, type SignInHeaders } from '../signalling/Session.js';
 import { allowedWebSocketOrigin } from './wsOrigin.js';
+import { AddressLimiter } from '../signalling/AddressLimiter.js';
 import { httpErrorBody } from '../../protocol/index.js';
 
 const HEARTBEAT_MS = 25_000;
@@ -46,6 +47,7 @@ export async function signalling(app: FastifyInstance, deps: Omit<SessionDeps, '
   // The WebSocket handler is given the request but not the reply; the preHandler passes the raw
   // response on so the handler can release it (a WeakMap: a failed upgrade leaves nothing behind).
   const responses = new WeakMap<FastifyRequest, ServerResponse>();
+  const connections = new AddressLimiter(deps.config.signalling.maxConnectionsPerAddressPerMinute);
 
   // No security headers on the upgrade: they are never sent (the connection is handed to the
   // WebSocket), and the response is released once the connection is open (releaseUpgrade).
@@ -56,9 +58,16 @@ export async function signalling(app: FastifyInstance, deps: Omit<SessionDeps, '
       helmet: false,
       // Before the upgrade: a page from another origin gets a plain 403, never a socket.
       onRequest: (request, reply, done) => {
-        if (allowedWebSocketOrigin(request.headers.origin, request.headers.host, deps.config.http.publicUrl)) return done();
-        request.log.warn({ origin: request.headers.origin }, 'signalling refused: page from another origin');
-        void reply.code(403).send(httpErrorBody('forbidden', 'this page may not open the Lectern signalling connection'));
+        if (!allowedWebSocketOrigin(request.headers.origin, request.headers.host, deps.config.http.publicUrl)) {
+          request.log.warn({ origin: request.headers.origin }, 'signalling refused: page from another origin');
+          void reply.code(403).send(httpErrorBody('forbidden', 'this page may not open the Lectern signalling connection'));
+          return;
+        }
+        if (!connections.take(request.ip)) {
+          void reply.code(429).header('retry-after', '5').send(httpErrorBody('rate_limited', 'too many new connections from your address; try again in a few seconds'));
+          return;
+        }
+        done();
       },
       preHandler: (request, reply, done) => {
         responses.set(request, reply.raw);

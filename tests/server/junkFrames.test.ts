@@ -1,8 +1,11 @@
 // Junk on the signalling socket costs the server almost nothing and never buys a connection more
 // time: frames and bytes are budgeted before parsing, and invalid frames add up whatever valid
 // frames are mixed in (issue 12, defect 4). The latency other participants see under such a flood
-// is measured in the bench (bench/scenarios/fuzz.ts), not here.
+// is measured in the bench (bench/scenarios/fuzz.ts), not here. Nor does reconnecting over and over
+// to start each budget afresh: new connections are budgeted per client address.
+import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import { startLectern } from '../helpers/lectern.js';
 import { lecternForFile } from '../helpers/lecternForFile.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 
@@ -41,5 +44,32 @@ describe('junk frames', () => {
     for (let i = 0; i < 200; i++) flooder.sendRaw(junk);
     expect((await flooder.closed).code).toBe(1008);
     expect(await honest.send('sendChat', { text: 'still here' })).toMatchObject({ ok: true });
+  });
+});
+
+describe('reconnecting to start over', () => {
+  it('an address that keeps opening new connections is refused with 429 past its budget', async () => {
+    const strict = await startLectern({ signalling: { maxConnectionsPerAddressPerMinute: 5 } });
+    try {
+      const attempt = () =>
+        new Promise<number>((resolve, reject) => {
+          const socket = new WebSocket(strict.wsUrl);
+          socket.once('open', () => {
+            socket.terminate();
+            resolve(101);
+          });
+          socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+          socket.once('error', reject);
+        });
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push(await attempt());
+      expect(statuses).toEqual([101, 101, 101, 101, 101, 429, 429]);
+      // The refusal has the one HTTP error body.
+      const refused = await strict.app.inject({ method: 'GET', url: '/ws' });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining('too many new connections') } });
+    } finally {
+      await strict.close();
+    }
   });
 });
