@@ -3,7 +3,9 @@
 // joins to random rooms, oversized strings, binary frames) and one more floods ~60 KiB junk frames
 // with a valid request every 20, a canary participant's request round trip is timed. Afterwards no
 // room may outlive its last participant beyond the room timeout. The server runs in its own process
-// (profile 'fuzz': empty rooms close after 2 s, dropped connections are held 2 s).
+// (profile 'fuzz': empty rooms close after 2 s, dropped connections are held 2 s). The canary,
+// each fuzzer and the flooder connect from addresses of their own in 127/8, so the per-address
+// connection budget limits the reconnecting flooder as it would a real one.
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { startLecternProcess } from '../lib/lecternProcess.js';
@@ -20,6 +22,8 @@ export interface FuzzResult {
   junkBytes: number;
   /** Times the junk flooder was closed by the server (and reconnected). */
   junkClosedByServer: number;
+  /** New connections the server refused (429) to the fuzzers and the flooder, all on one address. */
+  refusedUpgrades: number;
   canaryBaseline: { requests: number; p50Ms: number; p99Ms: number };
   canaryUnderLoad: { requests: number; p50Ms: number; p99Ms: number; failed: number };
   serverCpuPercent: number;
@@ -75,17 +79,36 @@ function fuzzFrame(random: () => number, i: number): { data: string | Buffer; bi
   }
 }
 
-function open(url: string): Promise<WebSocket> {
+/** Upgrades the server refused (HTTP 429: too many new connections from this address). */
+let refusedUpgrades = 0;
+
+function connectOnce(url: string, localAddress: string): Promise<WebSocket | null> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url, { perMessageDeflate: false, localAddress });
     ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_request, response) => {
+      response.resume();
+      if (response.statusCode === 429) resolve(null);
+      else reject(new Error(`upgrade refused with ${response.statusCode}`));
+    });
     ws.once('error', reject);
   });
+}
+
+/** Open a connection; while the server refuses new ones from this address, wait and try again. */
+async function open(url: string, localAddress = '127.0.0.1'): Promise<WebSocket> {
+  for (;;) {
+    const ws = await connectOnce(url, localAddress);
+    if (ws) return ws;
+    refusedUpgrades++;
+    await sleep(200);
+  }
 }
 
 /** Run the scenario: `frames` fuzzed frames over `connections` connections, plus one junk flooder. */
 export async function measureFuzz(frames = 100_000, connections = 20): Promise<FuzzResult> {
   const server = await startLecternProcess('fuzz');
+  refusedUpgrades = 0;
   const health = async () => (await (await fetch(`${server.url}/healthz`)).json()) as { rooms: number; peers: number };
   let stop = false;
   try {
@@ -125,11 +148,14 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
     const perConnection = Math.ceil(frames / connections);
     const fuzzers = Array.from({ length: connections }, async (_, c) => {
       const random = prng(1000 + c);
-      let ws = await open(server.wsUrl);
+      // Each fuzzer from an address of its own (all of 127/8 is loopback): one address's
+      // connection budget is not what is measured here, the flooder's is.
+      const from = `127.0.1.${c + 1}`;
+      let ws = await open(server.wsUrl, from);
       for (let i = 0; i < perConnection && !stop; i++) {
         if (ws.readyState !== WebSocket.OPEN) {
           if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) fuzzClosed++;
-          ws = await open(server.wsUrl);
+          ws = await open(server.wsUrl, from);
         }
         const frame = fuzzFrame(random, i);
         ws.send(frame.data, { binary: frame.binary });
@@ -146,7 +172,7 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
     const junk = 'x'.repeat(60 * 1024);
     const flooder = (async () => {
       while (!stop) {
-        const ws = await open(server.wsUrl);
+        const ws = await open(server.wsUrl, '127.0.2.1');
         ws.on('message', () => undefined);
         const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
         let n = 0;
@@ -196,6 +222,7 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
       junkFrames,
       junkBytes,
       junkClosedByServer: junkClosed,
+      refusedUpgrades,
       canaryBaseline: stats(baseline),
       canaryUnderLoad: { ...stats(underLoad), failed },
       serverCpuPercent,
@@ -204,7 +231,7 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
       roomsDrainedMs,
       note:
         `${fuzzSent} fuzzed frames from ${connections} connections (${fuzzClosed} closed by the server) and ${junkFrames} junk-flood frames ` +
-        `(${(junkBytes / 1048576).toFixed(0)} MiB, closed ${junkClosed} times) in ${seconds.toFixed(0)} s; canary p99 ${quantile(underLoad, 0.99).toFixed(2)} ms ` +
+        `(${(junkBytes / 1048576).toFixed(0)} MiB, closed ${junkClosed} times; ${refusedUpgrades} reconnects refused with 429) in ${seconds.toFixed(0)} s; canary p99 ${quantile(underLoad, 0.99).toFixed(2)} ms ` +
         `(alone ${quantile(baseline, 0.99).toFixed(2)} ms); server ${serverCpuPercent.toFixed(0)}% of a core; up to ${peakRooms} rooms open at once, ${roomsAtEnd} at the end, ` +
         (roomsDrainedMs === null ? 'NOT all closed within the timeout' : `all but the canary's closed ${(roomsDrainedMs / 1000).toFixed(1)} s later`),
     };
