@@ -26,6 +26,7 @@ export const ErrorCode = Type.Union(
     'media_rejected', // mediasoup refused the parameters
     'conflict', // not now: the poll is closed, already answered, breakouts already running
     'unavailable', // no media worker can take the room right now
+    'at_capacity', // the university's servers are full: joining would degrade those already in
     'resume_failed', // nothing to resume (unknown, expired or wrong secret): join again
     'internal',
   ].map((c) => Type.Literal(c)),
