@@ -5,6 +5,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { SfuError, rejectedOnError } from './SfuError.js';
+import type { ConsumerGate } from './LoudestSpeakers.js';
 
 /** Where a producer's track comes from; carried in appData so consumers can label tiles. */
 export type TrackSource = 'microphone' | 'camera' | 'screen';
@@ -31,6 +32,8 @@ export interface PeerMediaOptions {
   initialAvailableOutgoingBitrate: number;
   /** Called with every audio producer, so the room can tell who is speaking. */
   onAudioProducer?: (producer: TrackProducer) => void;
+  /** Where the room may also pause my consumers (audio of microphones it does not forward). */
+  consumerGate?: ConsumerGate;
 }
 
 // Simulcast cameras send three layers at 1/4, 1/2 and full resolution of a nominal 720-line
@@ -167,11 +170,13 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
     kind: types.MediaKind,
     rtpParameters: types.RtpParameters,
     source: TrackSource,
+    /** Start muted (a source the participant may not open yet). */
+    paused = false,
   ): Promise<TrackProducer> {
     const transport = this.#transport(transportId);
     if (transport.appData.direction !== 'send') throw new SfuError('rejected', 'cannot produce on a receive transport');
     const producer = await rejectedOnError('produce', () =>
-      transport.produce<TrackAppData>({ kind, rtpParameters, appData: { source, peerId: this.peerId } }),
+      transport.produce<TrackAppData>({ kind, rtpParameters, paused, appData: { source, peerId: this.peerId } }),
     );
     if (this.#closed) {
       producer.close();
@@ -218,6 +223,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
       throw new SfuError('closed', 'peer media closed while consuming');
     }
     this.#consumers.set(consumer.id, consumer);
+    this.#options.consumerGate?.add(consumer);
     consumer.on('producerpause', () => this.emit('consumerPaused', consumer));
     consumer.on('producerresume', () => this.emit('consumerResumed', consumer));
     consumer.observer.once('close', () => {
@@ -236,13 +242,15 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> {
   /** Let media flow on a consumer the client has set up. */
   async resumeConsumer(consumerId: string): Promise<void> {
     const consumer = this.#consumer(consumerId);
-    await whileOpen(consumer, consumerId, () => consumer.resume());
+    const gate = this.#options.consumerGate;
+    await whileOpen(consumer, consumerId, () => (gate ? gate.resume(consumer) : consumer.resume()));
   }
 
   /** Pause one of my consumers (low-bandwidth mode, hidden tiles). */
   async pauseConsumer(consumerId: string): Promise<void> {
     const consumer = this.#consumer(consumerId);
-    await whileOpen(consumer, consumerId, () => consumer.pause());
+    const gate = this.#options.consumerGate;
+    await whileOpen(consumer, consumerId, () => (gate ? gate.pause(consumer) : consumer.pause()));
   }
 
   /**

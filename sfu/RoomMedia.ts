@@ -6,6 +6,7 @@ import { TypedEmitter } from './TypedEmitter.js';
 import { PeerMedia } from './PeerMedia.js';
 import { SfuError } from './SfuError.js';
 import type { PooledWorker } from './WorkerPool.js';
+import { LoudestSpeakers } from './LoudestSpeakers.js';
 
 /** Why a room's media closed. */
 export type RoomMediaCloseReason = 'closed' | 'worker-died';
@@ -33,6 +34,8 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   readonly roomName: string;
   readonly #router: types.Router;
   readonly #speakers: types.ActiveSpeakerObserver;
+  /** Which microphones are forwarded (the loudest M per group); the limit is set by the server. */
+  readonly loudestSpeakers: LoudestSpeakers;
   readonly #host: PooledWorker;
   readonly #options: RoomMediaOptions;
   readonly #peers = new Map<string, PeerMedia>();
@@ -51,7 +54,8 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     try {
       const router = await host.worker.createRouter({ mediaCodecs, appData: { roomName } });
       const speakers = await router.createActiveSpeakerObserver({ interval: SPEAKER_INTERVAL_MS });
-      return new RoomMedia(roomName, router, speakers, host, options);
+      const loudest = await LoudestSpeakers.create(router);
+      return new RoomMedia(roomName, router, speakers, loudest, host, options);
     } catch (error) {
       host.routers -= 1;
       throw error;
@@ -62,6 +66,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     roomName: string,
     router: types.Router,
     speakers: types.ActiveSpeakerObserver,
+    loudest: LoudestSpeakers,
     host: PooledWorker,
     options: RoomMediaOptions,
   ) {
@@ -69,6 +74,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     this.roomName = roomName;
     this.#router = router;
     this.#speakers = speakers;
+    this.loudestSpeakers = loudest;
     speakers.on('dominantspeaker', ({ producer }) => this.emit('activeSpeaker', String(producer.appData.peerId)));
     this.#host = host;
     this.#options = options;
@@ -99,10 +105,15 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
       ...this.#options,
       onAudioProducer: (producer) => {
         this.#speakers.addProducer({ producerId: producer.id }).catch(() => undefined); // closed meanwhile
+        this.loudestSpeakers.addProducer(producer);
       },
+      consumerGate: this.loudestSpeakers,
     });
     this.#peers.set(peerId, peer);
-    peer.once('close', () => this.#peers.delete(peerId));
+    peer.once('close', () => {
+      this.#peers.delete(peerId);
+      this.loudestSpeakers.forgetPeer(peerId);
+    });
     return peer;
   }
 

@@ -2,6 +2,8 @@
 export { Sfu, type SfuOptions, type SfuEvents } from './Sfu.js';
 export { RoomMedia, type RoomMediaCloseReason } from './RoomMedia.js';
 export { PeerMedia, type TrackSource, type TrackAppData, type TrackProducer, type TrackConsumer, type TransportInfo } from './PeerMedia.js';
+export { LoudestSpeakers, type ConsumerGate, type LoudestSpeakersEvents } from './LoudestSpeakers.js';
+export { SpeakerSelection, type SpeakerSelectionTuning, type Microphone } from './SpeakerSelection.js';
 export { WorkerPool, type PooledWorker, type WorkerPoolOptions } from './WorkerPool.js';
 export { SfuError, type SfuErrorReason } from './SfuError.js';
 export { roomMediaCodecs } from './codecs.js';
