@@ -119,6 +119,18 @@ export const RoomsSchema = Type.Object(
     chatHistory: Type.Integer({ minimum: 0, maximum: 1000, default: 200 }),
     /** How long before breakout rooms end by themselves everyone is warned (shorter durations: at the start). */
     breakoutWarningSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 60 }),
+    /**
+     * New rooms start in lecture mode: students and guests join with microphone muted and camera off
+     * and may open them only once an instructor allows them (instructors and presenters are exempt).
+     * Instructors turn it on and off in the class.
+     */
+    lectureMode: Type.Boolean({ default: false }),
+    /**
+     * In every room, when more microphones are open in the class (or in one breakout room) than
+     * this, only this many of the loudest are forwarded; instructors and presenters are always
+     * forwarded on top. 0 forwards every open microphone.
+     */
+    forwardedSpeakers: Type.Integer({ minimum: 0, maximum: 100, default: 3 }),
   },
   { additionalProperties: false, default: {} },
 );

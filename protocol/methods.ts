@@ -59,7 +59,12 @@ export const ChatMessage = Type.Object({
   time: Type.Integer(),
 });
 
-export const RoomPolicy = Type.Object({ locked: Type.Boolean(), lobby: Type.Boolean() });
+export const RoomPolicy = Type.Object({
+  locked: Type.Boolean(),
+  lobby: Type.Boolean(),
+  /** Students join muted and without camera, and open them only once an instructor allows them. */
+  lectureMode: Type.Boolean(),
+});
 /** 32 random bytes, base64url: the bearer credential of `resume`. */
 export const ResumeSecret = Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]+$' });
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -213,6 +218,11 @@ export const Methods = {
   ),
   /** (moderate) Mute every microphone but mine; with allowSelfUnmute false they must ask to unmute. */
   muteAll: method(Type.Object({ allowSelfUnmute: Type.Boolean() }, { additionalProperties: false }), Type.Object({ muted: Type.Integer() })),
+  /**
+   * (moderate) Turn lecture mode on or off. On: every student's microphone and camera are muted and
+   * locked (they raise their hand; `allowUnmute` lets one speak); off: everyone may unmute again.
+   */
+  setLectureMode: method(Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), RoomPolicy),
   /** (moderate) Let a participant muted by a moderator unmute again. */
   allowUnmute: method(Peer(), Type.Object({})),
   /** (moderate) Remove someone; they cannot rejoin this class with the same sign-in or link. */

@@ -38,7 +38,7 @@ export const Notifications = {
   admitted: Type.Object({}),
   /** (to a waiting participant) You were turned away. */
   denied: Type.Object({ reason: Type.String() }),
-  /** The room was locked/unlocked or its lobby turned on/off. */
+  /** The room was locked/unlocked, its lobby or lecture mode turned on/off. */
   roomPolicy: RoomPolicy,
   /** A moderator muted one of your tracks; if canUnmute is false, raise your hand to ask. */
   moderatorMuted: Type.Object({ source: MediaSource, canUnmute: Type.Boolean() }),

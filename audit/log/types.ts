@@ -33,6 +33,7 @@ export const AUDIT_ACTIONS = [
   'moderation.removed',
   'moderation.presenter',
   'moderation.handLowered',
+  'moderation.lectureMode',
   // polls and breakout rooms
   'poll.opened',
   'poll.closed',

@@ -14,6 +14,7 @@ import { ChatLog } from './ChatLog.js';
 import { Polls } from './Polls.js';
 import { Breakouts } from './Breakouts.js';
 import { DetachedPeers, type DetachExpiry } from './DetachedPeers.js';
+import { LectureMode, speaksFreely } from './LectureMode.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -44,6 +45,10 @@ export interface RoomOptions {
   breakoutWarningSeconds: number;
   /** How long a participant whose connection dropped is kept for a resume. */
   resumeGraceSeconds: number;
+  /** Whether the room starts in lecture mode. */
+  lectureMode: boolean;
+  /** How many of the loudest open microphones per group are forwarded (0: all). */
+  forwardedSpeakers: number;
 }
 
 /** Media for this room on a live worker (the Sfu's createRoomMedia). */
@@ -69,7 +74,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #detached: DetachedPeers;
   /** Identity subjects and token ids removed from this class: they may not come back. */
   readonly #removed = new Set<string>();
-  #policy: RoomPolicy;
+  #policy: Omit<RoomPolicy, 'lectureMode'>;
+  readonly #lecture: LectureMode;
   #joinedSinceFlush: Peer[] = [];
   #leftSinceFlush: string[] = [];
   #presenceTimer: NodeJS.Timeout | undefined;
@@ -94,6 +100,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.polls = new Polls(host);
     this.breakouts = new Breakouts(host, options.breakoutWarningSeconds);
     this.#policy = { locked: false, lobby: options.lobby };
+    this.#lecture = new LectureMode(options.lectureMode);
     this.#detached = new DetachedPeers(options.resumeGraceSeconds * 1000, (peer, why) => this.#expire(peer, why));
     this.#wireMedia(media);
     this.#record({ action: 'room.opened', actor: 'server' });
@@ -109,9 +116,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#closed;
   }
 
-  /** Locked / lobby state. */
+  /** Locked / lobby / lecture mode state. */
   get policy(): RoomPolicy {
-    return { ...this.#policy };
+    return { ...this.#policy, lectureMode: this.#lecture.enabled };
   }
 
   /** The router's capabilities, for clients to load their Device. */
@@ -143,6 +150,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#peers.set(id, peer);
     if (this.#peers.size === 1) this.emit('occupied');
     this.#wireConsumerEvents(peer);
+    this.#lecture.enter(peer);
+    this.#syncSpeaker(peer);
     if (!this.#policy.lobby || peer.can('skipLobby')) peer.admit();
     else this.#lobbyChanged();
     this.#record({ action: 'peer.joined', actor: identity.subject, actorRole: identity.role, details: { admitted: peer.admitted } });
@@ -208,6 +217,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     for (const [peer, group] of moves) {
       if (this.#peers.get(peer.id) !== peer || peer.group === group) continue;
       peer.group = group;
+      this.#syncSpeaker(peer);
       moved.push(peer);
     }
     if (moved.length === 0) return;
@@ -311,10 +321,19 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Lock the room or turn the lobby on or off; everyone admitted is told. */
-  setPolicy(by: Peer, change: Partial<RoomPolicy>): RoomPolicy {
+  setPolicy(by: Peer, change: Partial<Omit<RoomPolicy, 'lectureMode'>>): RoomPolicy {
     this.#policy = { ...this.#policy, ...change };
     for (const peer of this.#admittedPeers()) peer.notify('roomPolicy', this.policy);
     this.#record({ action: 'policy.changed', actor: by.identity.subject, actorRole: by.role, details: { ...this.#policy } });
+    return this.policy;
+  }
+
+  /** Turn lecture mode on or off (students muted and held, or free to unmute again); everyone is told. */
+  async setLectureMode(by: Peer, enabled: boolean): Promise<RoomPolicy> {
+    // Those in the lobby too, so they come in held.
+    const affected = await this.#lecture.set(enabled, [...this.#peers.values()]);
+    for (const peer of this.#admittedPeers()) peer.notify('roomPolicy', this.policy);
+    this.#record({ action: 'moderation.lectureMode', actor: by.identity.subject, actorRole: by.role, details: { enabled, affected } });
     return this.policy;
   }
 
@@ -369,6 +388,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (!peer.can('shareScreen')) {
       peer.media.producerFor('screen')?.close();
     }
+    void this.#lecture.rightsChanged(peer).catch((error: unknown) => this.#log.warn({ err: error, peer: peer.id }, 'lecture mode hold failed'));
+    this.#syncSpeaker(peer);
     for (const other of this.#admittedPeers()) other.notify('peerUpdated', { peer: peer.info() });
     this.#record({ action: 'moderation.presenter', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { presenter } });
   }
@@ -430,6 +451,14 @@ export class Room extends TypedEmitter<RoomEvents> {
       else this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed');
     });
     media.on('activeSpeaker', (peerId) => this.#onActiveSpeaker(peerId));
+    media.loudestSpeakers.setLimit(this.#options.forwardedSpeakers);
+    for (const peer of this.#peers.values()) this.#syncSpeaker(peer);
+  }
+
+  /** Tell the media which group a participant is heard in and whether they are always forwarded. */
+  #syncSpeaker(peer: Peer): void {
+    this.#media.loudestSpeakers.setGroup(peer.id, peer.group);
+    this.#media.loudestSpeakers.pin(peer.id, speaksFreely(peer));
   }
 
   /**

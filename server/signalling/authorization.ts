@@ -45,6 +45,7 @@ export const REQUIREMENTS: { [M in MethodName]: Requirement<M> } = {
   muteParticipant: 'moderate',
   muteAll: 'moderate',
   allowUnmute: 'moderate',
+  setLectureMode: 'moderate',
   removeParticipant: 'moderate',
   setPresenter: 'moderate',
   lowerHand: 'moderate',

@@ -26,7 +26,7 @@ const PARTICIPANT_ACTIONS: Action[] = [
   'sendChat', 'raiseHand', 'answerPoll', 'restartIce', 'resetMedia',
 ];
 const ALL_ACTIONS: Action[] = [
-  ...PARTICIPANT_ACTIONS, 'resume', 'produce:screen', 'admit', 'deny', 'setRoomPolicy', 'muteParticipant', 'muteAll', 'allowUnmute',
+  ...PARTICIPANT_ACTIONS, 'resume', 'produce:screen', 'admit', 'deny', 'setRoomPolicy', 'muteParticipant', 'muteAll', 'allowUnmute', 'setLectureMode',
   'removeParticipant', 'setPresenter', 'lowerHand', 'openPoll', 'closePoll', 'sharePollResults', 'exportPoll', 'startBreakouts',
   'visitBreakout', 'broadcastToBreakouts', 'endBreakouts', 'endClass',
 ];
@@ -81,6 +81,7 @@ function requestFor(action: Action, ids: { sendId: string; targetId: string }): 
     muteParticipant: { peerId: ids.targetId, source: 'microphone' },
     muteAll: { allowSelfUnmute: true },
     allowUnmute: { peerId: ids.targetId },
+    setLectureMode: { enabled: false },
     setPresenter: { peerId: ids.targetId, presenter: true },
     lowerHand: { peerId: ids.targetId },
     removeParticipant: { peerId: ids.targetId },

@@ -73,7 +73,7 @@ describe('lobby and lock', () => {
 
   it('a locked room refuses students but not instructors', async () => {
     const teacher = await enter('locked', 'Teacher', 'instructor');
-    expect(await teacher.client.ok('setRoomPolicy', { locked: true })).toEqual({ locked: true, lobby: false });
+    expect(await teacher.client.ok('setRoomPolicy', { locked: true })).toEqual({ locked: true, lobby: false, lectureMode: false });
     const late = await SignallingClient.connect(lectern.wsUrl);
     clients.push(late);
     const reply = await late.send('join', { room: 'locked', displayName: 'Late', token: await tokenFor('locked', 'student', 'late@uni') });

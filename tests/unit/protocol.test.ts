@@ -29,6 +29,7 @@ describe('protocol schemas', () => {
       muteParticipant: { peerId: 'p2', source: 'microphone' },
       muteAll: { allowSelfUnmute: false },
       allowUnmute: { peerId: 'p2' },
+      setLectureMode: { enabled: true },
       removeParticipant: { peerId: 'p2' },
       setPresenter: { peerId: 'p2', presenter: true },
       lowerHand: { peerId: 'p2' },

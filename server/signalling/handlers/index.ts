@@ -15,7 +15,7 @@ import { resetMedia } from './resetMedia.js';
 import { sendChat, raiseHand } from './participation.js';
 import { setConsumerPreferences, setLowBandwidth } from './receiving.js';
 import { admit, deny, setRoomPolicy } from './lobby.js';
-import { muteParticipant, muteAll, allowUnmute, removeParticipant, setPresenter, lowerHand, endClass } from './moderation.js';
+import { muteParticipant, muteAll, allowUnmute, setLectureMode, removeParticipant, setPresenter, lowerHand, endClass } from './moderation.js';
 import { openPoll, answerPoll, closePoll, sharePollResults, exportPoll } from './polls.js';
 import { startBreakouts, endBreakouts, visitBreakout, broadcastToBreakouts } from './breakouts.js';
 
@@ -45,6 +45,7 @@ export const handlers: HandlerTable = {
   muteParticipant,
   muteAll,
   allowUnmute,
+  setLectureMode,
   removeParticipant,
   setPresenter,
   lowerHand,

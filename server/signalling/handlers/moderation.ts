@@ -22,6 +22,12 @@ export const allowUnmute: Handler<'allowUnmute'> = async (ctx, data) => {
   return {};
 };
 
+/** Turn lecture mode on or off. */
+export const setLectureMode: Handler<'setLectureMode'> = async (ctx, data) => {
+  const { room, peer } = ctx.session.requireJoined();
+  return room.setLectureMode(peer, data.enabled);
+};
+
 /** Remove someone for the rest of the class. */
 export const removeParticipant: Handler<'removeParticipant'> = async (ctx, data) => {
   const { room, peer } = ctx.session.requireJoined();

@@ -13,13 +13,21 @@ export const produce: Handler<'produce'> = async (ctx, data) => {
   if (peer.media.producerFor(data.source)) {
     throw new SignallingError('media_rejected', `already sending a ${data.source} track; close it first`);
   }
+  // A source a moderator or lecture mode holds closed starts muted: closing a held track and
+  // sending a new one must not get around "raise your hand to ask".
+  const held = peer.lockedSources.has(data.source);
   const producer = await peer.media.produce(
     data.transportId,
     data.kind,
     // Shape-checked by the protocol schema; mediasoup validates the content and refuses bad values.
     data.rtpParameters as mediasoupTypes.RtpParameters,
     data.source,
+    held,
   );
-  ctx.afterReply(() => room.distribute(peer, producer));
+  ctx.afterReply(async () => {
+    // After the reply, so the browser knows the producer it is told to mirror as muted.
+    if (held) peer.notify('moderatorMuted', { source: data.source, canUnmute: false });
+    await room.distribute(peer, producer);
+  });
   return { producerId: producer.id };
 };
