@@ -3,6 +3,8 @@
 import { RoomClient, preloadDevice, type PreloadedDevice } from './RoomClient.js';
 import { RequestError, Signalling } from './Signalling.js';
 import { ClassView } from './ui/ClassView.js';
+import { LectureControls } from './ui/LectureControls.js';
+import type { RoomPolicy } from '../../protocol/index.js';
 import { $, setStatus } from './ui/dom.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -120,6 +122,14 @@ async function joinClass(
 ): Promise<void> {
   setStatus('Joining…');
   const view = new ClassView();
+  const lecture = new LectureControls();
+  const events = {
+    ...view.events,
+    roomPolicy: (policy: RoomPolicy) => {
+      view.events.roomPolicy?.(policy);
+      lecture.render(policy);
+    },
+  };
   // Away too long: the server let us go. A fresh page joins again as a new participant (a clean
   // slate of tiles, transports and listeners), with the same name and devices and no click.
   view.onRejoin = () => {
@@ -139,13 +149,16 @@ async function joinClass(
         setStatus('In the lobby');
       },
     },
-    view.events,
+    events,
   );
   $('prejoin').hidden = true;
   $('waiting').hidden = true;
   view.start(client, { name: displayName, role, permissions }, state, policy);
+  lecture.start(client, policy, view.can('moderate'));
+  // In lecture mode a student's camera is not even opened; the microphone is, held muted by the server.
+  const held = LectureControls.joinsHeld(policy, permissions);
 
-  const media = await getLocalMedia({ camera: wants.camera && view.can('produceVideo'), mic: wants.mic && view.can('produceAudio') });
+  const media = await getLocalMedia({ camera: wants.camera && !held && view.can('produceVideo'), mic: wants.mic && view.can('produceAudio') });
   const cameraTrack = media?.getVideoTracks()[0];
   const micTrack = media?.getAudioTracks()[0];
   view.ownTile?.showLocalVideo(cameraTrack);
