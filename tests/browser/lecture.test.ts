@@ -36,11 +36,12 @@ afterAll(async () => {
 });
 
 /**
- * Join in a fresh Chromium (or `browser`), microphone on or off, no camera. The page's audio
+ * Join in a fresh Chromium (or `browser`); microphone on with an audio file (or `microphone`),
+ * camera only when asked. The page's audio
  * processing is turned off: automatic gain control would level the test tones out (and noise
  * suppression flatten them), where real voices in a room differ anyway.
  */
-async function joinAs(name: string, room: string, options: { audioFile?: string; browser?: Browser }): Promise<Page> {
+async function joinAs(name: string, room: string, options: { audioFile?: string; browser?: Browser; token?: string; camera?: boolean; microphone?: boolean }): Promise<Page> {
   let browser = options.browser;
   if (!browser) {
     browser = await launchChromium(options.audioFile ? [`--use-file-for-fake-audio-capture=${options.audioFile}`] : []);
@@ -53,10 +54,10 @@ async function joinAs(name: string, room: string, options: { audioFile?: string;
       original(constraints?.audio ? { ...constraints, audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } } : constraints);
   });
   const page = pageErrors.watch(await context.newPage(), name);
-  await page.goto(`${lectern.url}/r/${room}`);
+  await page.goto(`${lectern.url}/r/${room}${options.token ? `#token=${options.token}` : ''}`);
   await page.getByLabel('Your name').fill(name);
-  await page.getByLabel('Camera').uncheck();
-  if (!options.audioFile) await page.getByLabel('Microphone').uncheck();
+  if (!options.camera) await page.getByLabel('Camera').uncheck();
+  if (!options.audioFile && !options.microphone) await page.getByLabel('Microphone').uncheck();
   await page.getByRole('button', { name: 'Join' }).click();
   await page.locator('#call').waitFor({ state: 'visible' });
   return page;
@@ -102,4 +103,29 @@ describe('loudest speakers in the browser', () => {
       .toEqual(['Middle', 'Quiet']);
     console.log('audio packets at the listener in 3 s, after Loud muted:', JSON.stringify(lastDeltas));
   }, 150_000);
+
+  it('a student joining a lecture opens no camera and is held muted until the instructor ends lecture mode', async () => {
+    const room = 'lecture-join';
+    const browser = browsers[0]!;
+    const token = await lectern.authenticator.issueRoomToken({ room, role: 'instructor', subject: 'teacher@uni' });
+    const teacher = await joinAs('Teacher', room, { browser, token });
+    const toggle = teacher.getByRole('button', { name: 'Lecture mode' });
+    await toggle.click();
+    await expect.poll(() => toggle.getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => teacher.locator('#toggle-lecture').textContent()).toBe('End lecture mode');
+
+    // A guest student who asked for camera and microphone.
+    const student = await joinAs('Student', room, { browser, microphone: true, camera: true });
+    await expect.poll(() => student.locator('#status').textContent(), { timeout: 20_000 }).toContain('muted');
+    await expect.poll(() => student.locator('#toggle-mic').getAttribute('aria-pressed'), { timeout: 20_000 }).toBe('true');
+    expect(await student.locator('#toggle-camera').isDisabled()).toBe(true);
+    expect(await student.locator('body').getAttribute('data-lecture-mode')).toBe('true');
+    await student.getByRole('button', { name: 'Unmute mic' }).click();
+    await expect.poll(() => student.locator('#status').textContent()).toContain('raise your hand');
+
+    await teacher.locator('#toggle-lecture').click();
+    await expect.poll(() => student.locator('#status').textContent(), { timeout: 10_000 }).toMatch(/unmute again|Lecture mode is off/);
+    await student.getByRole('button', { name: 'Unmute mic' }).click();
+    await expect.poll(() => student.locator('#toggle-mic').getAttribute('aria-pressed')).toBe('false');
+  }, 90_000);
 });
