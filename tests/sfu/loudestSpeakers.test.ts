@@ -130,13 +130,16 @@ describe('LoudestSpeakers', () => {
     expect((await quiet.consumer.getStats()).find((s) => s.type === 'outbound-rtp')).toBeDefined();
 
     quiet.state.level = -5;
+    const louder = Date.now();
     await until(() => loudest.isForwarded(quiet.producer.id), 'the quiet one, now loudest, to come back');
+    const switchMs = Date.now() - louder;
     expect(loudest.isForwarded(middle.producer.id)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const [q2, l2, m2] = await countOver(all, 1500);
     expect(q2).toBeGreaterThan(40);
     expect(l2).toBeGreaterThan(40);
     expect(m2).toBe(0);
+    console.log(`packets in 1.5 s (quiet, loud, middle): before ${[q1, l1, m1].join(', ')}; after the quiet one got loud ${[q2, l2, m2].join(', ')}; back after ${switchMs} ms`);
   });
 
   it('forwards everyone while no more than M are open, and a muted microphone gives its place to a waiting one', async () => {
