@@ -7,6 +7,7 @@
 //   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --seminar-browsers=2 --joins=12   (Chromium)
 //   npm run bench -- --only=reconnect --reconnect-rounds=3   (Chromium: signalling cut, UDP black-hole, worker SIGKILL)
 //   npm run bench -- --only=fuzz,auditlog --fuzz-frames=100000 --audit-entries=1000,100000,1000000
+//   npm run bench -- --only=class --class-participants=60 --class-cameras=12 --class-page=25   (bots only)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -30,12 +31,13 @@ import { measureJoinLatency, type JoinLatencyResult } from './scenarios/joinLate
 import { measureReconnect, type ReconnectResult } from './scenarios/reconnect.js';
 import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
 import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
+import { measureClass, type ClassResult } from './scenarios/class.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar' },
+    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class' },
     'fuzz-frames': { type: 'string', default: '100000' },
     'audit-entries': { type: 'string', default: '1000,100000,1000000' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
@@ -60,6 +62,13 @@ const { values: args } = parseArgs({
     'seminar-camera': { type: 'string', default: '320x180@15' },
     'seminar-window': { type: 'string', default: '30' },
     joins: { type: 'string', default: '20' },
+    'class-participants': { type: 'string', default: '60' },
+    'class-cameras': { type: 'string', default: '12' },
+    'class-microphones': { type: 'string', default: '3' },
+    'class-page': { type: 'string', default: '25' },
+    'class-clip': { type: 'string', default: '160x90@15' },
+    'class-bot-threads': { type: 'string', default: '2' },
+    'class-window': { type: 'string', default: '30' },
     'reconnect-rounds': { type: 'string', default: '3' },
     'joiner-sends': { type: 'string', default: 'yes' },
     'time-limit': { type: 'string', default: '2700' },
@@ -163,6 +172,7 @@ const output: {
   reconnect?: ReconnectResult;
   fuzz?: FuzzResult;
   auditLog?: AuditLogResult;
+  class?: ClassResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
@@ -473,6 +483,70 @@ if (only.has('seminar')) {
       fmt(r.loadAverage),
     ]),
   );
+}
+
+// 6. Class: an instructor and N participants, all bots over the real signalling and WebRTC.
+if (only.has('class')) {
+  const clip = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(args['class-clip']);
+  if (!clip) throw new Error('--class-clip=WIDTHxHEIGHT[@FPS]');
+  const participants = Number(args['class-participants']);
+  const cameras = Number(args['class-cameras']);
+  console.log(`class: 1 instructor + ${participants} participants (${cameras} cameras, ${args['class-microphones']} microphones), pages of ${args['class-page']} ...`);
+  try {
+    const r = await measureClass({
+      participants,
+      cameras,
+      microphones: Number(args['class-microphones']),
+      pageSize: Number(args['class-page']),
+      clip: { width: Number(clip[1]), height: Number(clip[2]), fps: Number(clip[3] ?? 15), kbps: 60 },
+      botThreads: Number(args['class-bot-threads']),
+      windowSeconds: Number(args['class-window']),
+      warmupSeconds: 5,
+      readyTimeoutSeconds: 120,
+    });
+    output.class = r;
+    notes.push(`class: ${r.note}`);
+    const spread = (s: { max: number; mean: number }) => `${s.max}/${fmt(s.mean)}`;
+    printTable(
+      `Class (an instructor + participants, all bots; each views a page of ${r.pageSize}; SFU = default config, ${r.sfuCpuPercentPerWorker.length} workers; target: video consumers <= ${r.pageSize}, 0% loss)`,
+      ['participants', 'joined', 'cameras', 'mics', 'page sent', 'video cons max/mean', 'active video max/mean', 'audio cons max/mean', 'sfu cpu % (per worker)', 'sfu cpu %/participant', 'fwd pkt/s', 'sfu in pkt/s', 'pkts/bot min/p50/max', 'loss', 'sent, not counted', 'rcvbuf drops (sfu)', 'flagged', 'load'],
+      [
+        [
+          String(r.participants),
+          String(r.joined),
+          String(r.cameras),
+          String(r.microphones),
+          r.viewSent ? 'yes' : 'REFUSED',
+          spread(r.videoConsumers),
+          spread(r.activeVideoConsumers),
+          spread(r.audioConsumers),
+          r.sfuCpuPercentPerWorker.map((c) => fmt(c)).join(' + '),
+          fmt(r.sfuCpuPercentPerParticipant, 2),
+          String(r.sfuForwardedPerSecond),
+          String(r.sfuReceivedPerSecond),
+          `${r.receivedPerBot.min}/${r.receivedPerBot.p50}/${r.receivedPerBot.max}`,
+          pct(r.loss),
+          String(r.sentNotReceived),
+          `${r.rcvbufErrors} (${r.sfuSocketDrops})`,
+          String(r.flagged.length),
+          fmt(r.loadAverage),
+        ],
+      ],
+    );
+    console.log(`  video consumers per participant <= ${r.pageSize}: ${r.videoCapHeld ? 'yes' : 'NO'}; ${r.note}`);
+    // A subscriber at zero (or far below the rest) is a failure to explain, never noise.
+    for (const f of r.flagged) {
+      console.log(`  FLAGGED ${f.name}: ${f.flag}`);
+      for (const c of f.consumers) {
+        console.log(
+          `    ${c.kind} consumer ${c.consumerId} (producer ${c.producerId}): server ${c.paused === undefined ? 'has no such consumer' : `${c.paused ? 'paused' : 'running'}${c.producerPaused ? ', producer paused' : ''}`}, sent ${c.sent}, bot counted ${c.received} (${c.lost} gaps)`,
+        );
+      }
+    }
+  } catch (error) {
+    console.log(`class failed: ${(error as Error).message}`);
+    notes.push(`class: failed: ${(error as Error).message}`);
+  }
 }
 
 finish(0);
