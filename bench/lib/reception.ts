@@ -88,8 +88,11 @@ export function receptions(bots: BotDetail[], before: TransportState[], after: T
   });
   const median = quantile(out.map((r) => r.received), 0.5);
   for (const r of out) {
+    // A whole stream missing is too small a share of a bot's packets to show in its total.
+    const silent = r.consumers.filter((c) => c.paused === false && !c.producerPaused && c.received === 0);
     if (r.received === 0) r.flag = `received nothing; ${diagnose(r)}`;
     else if (r.received < FAR_BELOW * median) r.flag = `received ${r.received} packets, ${((r.received / median) * 100).toFixed(0)}% of the median bot's ${median}; ${diagnose(r)}`;
+    else if (silent.length > 0) r.flag = `${silent.length} running consumer(s) delivered nothing (${silent.map((c) => `${c.kind} ${c.consumerId}: SFU sent ${c.sent}`).join(', ')}); ${diagnose(r)}`;
   }
   return out;
 }
