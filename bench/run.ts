@@ -32,6 +32,7 @@ import { measureReconnect, type ReconnectResult } from './scenarios/reconnect.js
 import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
 import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
 import { measureClass, type ClassResult } from './scenarios/class.js';
+import { parseConfig } from '../config/index.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
@@ -66,6 +67,7 @@ const { values: args } = parseArgs({
     'class-cameras': { type: 'string', default: '12' },
     'class-microphones': { type: 'string', default: '3' },
     'class-page': { type: 'string', default: '25' },
+    'class-max-video': { type: 'string', default: String(parseConfig({}).rooms.maxVideoConsumers) },
     'class-clip': { type: 'string', default: '160x90@15' },
     'class-bot-threads': { type: 'string', default: '2' },
     'class-window': { type: 'string', default: '30' },
@@ -498,6 +500,7 @@ if (only.has('class')) {
       cameras,
       microphones: Number(args['class-microphones']),
       pageSize: Number(args['class-page']),
+      maxVideoConsumers: Number(args['class-max-video']),
       clip: { width: Number(clip[1]), height: Number(clip[2]), fps: Number(clip[3] ?? 15), kbps: 60 },
       botThreads: Number(args['class-bot-threads']),
       windowSeconds: Number(args['class-window']),
@@ -508,7 +511,7 @@ if (only.has('class')) {
     notes.push(`class: ${r.note}`);
     const spread = (s: { max: number; mean: number }) => `${s.max}/${fmt(s.mean)}`;
     printTable(
-      `Class (an instructor + participants, all bots; each views a page of ${r.pageSize}; SFU = default config, ${r.sfuCpuPercentPerWorker.length} workers; target: video consumers <= ${r.pageSize}, 0% loss)`,
+      `Class (an instructor + participants, all bots; each views a page of ${r.pageSize}; SFU = default config, ${r.sfuCpuPercentPerWorker.length} workers, at most ${r.maxVideoConsumers} video consumers per participant; target: video consumers <= ${r.maxVideoConsumers}, 0% loss)`,
       ['participants', 'joined', 'cameras', 'mics', 'page sent', 'video cons max/mean', 'active video max/mean', 'audio cons max/mean', 'sfu cpu % (per worker)', 'sfu cpu %/participant', 'fwd pkt/s', 'sfu in pkt/s', 'pkts/bot min/p50/max', 'loss', 'sent, not counted', 'rcvbuf drops (sfu)', 'flagged', 'load'],
       [
         [
@@ -533,7 +536,10 @@ if (only.has('class')) {
         ],
       ],
     );
-    console.log(`  video consumers per participant <= ${r.pageSize}: ${r.videoCapHeld ? 'yes' : 'NO'}; ${r.note}`);
+    console.log(
+      `  video consumers per participant <= ${r.maxVideoConsumers} (the server's cap): ${r.videoCapHeld ? 'yes' : 'NO'}; ` +
+        `video flowing only for tiles on the page: ${r.onlyPageSent ? 'yes' : 'NO'}; ${r.note}`,
+    );
     // A subscriber at zero (or far below the rest) is a failure to explain, never noise.
     for (const f of r.flagged) {
       console.log(`  FLAGGED ${f.name}: ${f.flag}`);

@@ -107,6 +107,8 @@ export class BotParticipant {
   /** Per consumer id: its producer and the SSRC it arrives with. */
   readonly #consumerInfo = new Map<string, { producerId: string; kind: 'audio' | 'video'; ssrc: number | undefined }>();
   readonly #pausedByServer = new Set<string>();
+  /** Consumers the server closed (consumerClosed): e.g. off the page when a new view needs the slot. */
+  readonly #closedByServer = new Set<string>();
   readonly #producers: { id: string; kind: 'audio' | 'video' }[] = [];
   readonly #session = { id: Date.now(), version: 0 };
   #pending: NotificationData<'consumerAdded'>[] = [];
@@ -158,6 +160,7 @@ export class BotParticipant {
     client.onNotification('consumerAdded', (data) => this.#onConsumerAdded(data));
     client.onNotification('consumerPaused', ({ consumerId }) => this.#pausedByServer.add(consumerId));
     client.onNotification('consumerResumed', ({ consumerId }) => this.#pausedByServer.delete(consumerId));
+    client.onNotification('consumerClosed', ({ consumerId }) => this.#closedByServer.add(consumerId));
   }
 
   /** The receive transport's id on the server. */
@@ -186,13 +189,13 @@ export class BotParticipant {
   }
 
   /**
-   * Tell the server which video tracks this participant's screen shows (a gallery page): it keeps
-   * video consumers for those only and pauses the rest. Sent unchecked so the bench also runs
-   * against a server without the method (the reply then says so and the scenario reports it).
+   * Tell the server which video tracks this participant's screen shows (a gallery page): it holds
+   * video consumers for at most rooms.maxVideoConsumers of them and pauses the rest. Returns the
+   * view as the server applied it (capped), or its refusal.
    */
-  async setView(video: string[]): Promise<{ ok: true } | { ok: false; error: string }> {
-    const reply = await this.#client.sendUnchecked('setView', { video });
-    return reply.ok ? { ok: true } : { ok: false, error: `${reply.error.code} ${reply.error.message}` };
+  async setView(video: string[]): Promise<{ ok: true; applied: string[] } | { ok: false; error: string }> {
+    const reply = await this.#client.send('setView', { video });
+    return reply.ok ? { ok: true, applied: (reply.data as { video: string[] }).video } : { ok: false, error: `${reply.error.code} ${reply.error.message}` };
   }
 
   /** Consumers this bot was given so far. */
@@ -202,7 +205,7 @@ export class BotParticipant {
 
   /** The receive PeerConnection's state, and how many consumers were resumed. */
   get receiveState(): string {
-    return `${this.#recvPc.connectionState}, ${this.#resumed} resumed`;
+    return `${this.#recvPc.connectionState}, ${this.#resumed} resumed, ${this.#closedByServer.size} closed by the server`;
   }
 
   /** Packets and losses per kind since the last reset. */
@@ -325,9 +328,13 @@ export class BotParticipant {
         dtlsParameters: { ...answerDtlsParameters(pc.localDescription?.sdp ?? answer.sdp) },
       });
     }
+    // One at a time, as the page attaches each track. The server may close a consumer meanwhile
+    // (a new view needing its slot): its resume then fails, and the others must still be resumed.
     for (const data of added) {
-      await this.#client.ok('resumeConsumer', { consumerId: data.consumerId });
-      this.#resumed++;
+      if (this.#closedByServer.has(data.consumerId)) continue;
+      const reply = await this.#client.send('resumeConsumer', { consumerId: data.consumerId });
+      if (reply.ok) this.#resumed++;
+      else if (!this.#closedByServer.has(data.consumerId)) this.errors.push(`${this.name}: resumeConsumer ${data.consumerId}: ${reply.error.code} ${reply.error.message}`);
     }
   }
 }

@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { waitForExit } from './proc.js';
 
 /**
- * 'default' is `npm start`'s configuration; 'signalling' has one worker and rooms of up to 5000;
+ * 'default' is `npm start`'s configuration; 'class' is 'default' with the video consumer cap per
+ * participant (rooms.maxVideoConsumers) given by the scenario; 'signalling' has one worker and rooms of up to 5000;
  * 'fuzz' is 'signalling' with short empty-room and resume windows, so leaks show within seconds.
  */
-export type LecternProfile = 'default' | 'signalling' | 'fuzz';
+export type LecternProfile = 'default' | 'signalling' | 'fuzz' | { class: { maxVideoConsumers: number } };
 export type Memory = { rss: number; heapUsed: number; external: number; arrayBuffers: number };
 /** RTP packets the SFU sent to consumers and received from producers (mediasoup stats), now. */
 export type MediaCounts = { sent: number; received: number; perProducer: number[] };
@@ -40,7 +41,8 @@ export interface LecternProcess {
 
 /** Fork a Lectern server and wait until it listens. */
 export async function startLecternProcess(profile: LecternProfile): Promise<LecternProcess> {
-  const child = fork(fileURLToPath(new URL('./lecternServer.ts', import.meta.url)), [profile], {
+  const argv = typeof profile === 'string' ? [profile] : ['class', String(profile.class.maxVideoConsumers)];
+  const child = fork(fileURLToPath(new URL('./lecternServer.ts', import.meta.url)), argv, {
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

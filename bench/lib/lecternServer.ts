@@ -11,7 +11,7 @@ import { parseConfig } from '../../config/index.js';
 import { startLectern } from '../../tests/helpers/lectern.js';
 import type { LecternProfile, MediaCounts, Memory, TransportState } from './lecternProcess.js';
 
-const profile = process.argv[2] as LecternProfile;
+const profile = process.argv[2] as Exclude<LecternProfile, object> | 'class';
 const send = (message: unknown): void => {
   process.send?.(message);
 };
@@ -46,13 +46,16 @@ mediasoup.observer.on('newworker', (worker) =>
 // 'signalling': one worker and rooms of up to 5000, for thousands of WebSocket sessions.
 // 'default': what `npm start` runs (one worker per core).
 // 'fuzz': 'signalling' with rooms closed 2 s after they empty and dropped connections held 2 s.
+// 'class': 'default' with rooms.maxVideoConsumers from argv[3].
 const lectern =
   profile === 'signalling'
     ? // 10k sessions connect from the one bench address within seconds: past the per-address default.
       await startLectern({ rooms: { maxPeersPerRoom: 5000 }, signalling: { maxConnectionsPerAddressPerMinute: 100_000 } }, { workers: 1 })
     : profile === 'fuzz'
       ? await startLectern({ rooms: { maxPeersPerRoom: 5000, emptyRoomTimeoutSeconds: 2 }, signalling: { resumeGraceSeconds: 2 } }, { workers: 1 })
-      : await startLectern({}, { workers: parseConfig({}).media.workers });
+      : profile === 'class'
+        ? await startLectern({ rooms: { maxVideoConsumers: Number(process.argv[3]) } }, { workers: parseConfig({}).media.workers })
+        : await startLectern({}, { workers: parseConfig({}).media.workers });
 const { sfu } = lectern;
 const port = Number(new URL(lectern.url).port);
 

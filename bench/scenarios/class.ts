@@ -27,6 +27,8 @@ export interface ClassOptions {
   /** Of them, how many send a microphone (the instructor always does). */
   microphones: number;
   pageSize: number;
+  /** The server's cap on video consumers per participant (rooms.maxVideoConsumers). */
+  maxVideoConsumers: number;
   clip: { width: number; height: number; fps: number; kbps: number };
   botThreads: number;
   windowSeconds: number;
@@ -43,6 +45,7 @@ export interface ClassResult {
   cameras: number;
   microphones: number;
   pageSize: number;
+  maxVideoConsumers: number;
   /** setView was accepted by the server for every bot (false: refused, e.g. a server without it). */
   viewSent: boolean;
   viewFailures: string[];
@@ -53,8 +56,10 @@ export interface ClassResult {
   activeVideoConsumers: Spread;
   audioConsumers: Spread;
   activeAudioConsumers: Spread;
-  /** No participant held more video consumers than a page (the cap the server enforces). */
+  /** No participant held more video consumers than the server's cap. */
   videoCapHeld: boolean;
+  /** No participant had more video flowing (consumers neither paused nor producer-paused) than its page. */
+  onlyPageSent: boolean;
   sfuCpuPercentPerWorker: number[];
   sfuCpuPercentPerParticipant: number;
   sfuForwardedPerSecond: number;
@@ -72,6 +77,8 @@ export interface ClassResult {
   serverCpuPercent: number;
   benchProcessCpuPercent: number;
   windowSeconds: number;
+  /** What the bots' counts span (reset -> report, midpoints of the requests): longer than the window on a loaded machine. */
+  botWindowSeconds: number;
   loadAverage: number;
   note: string;
 }
@@ -84,7 +91,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
   const microphones = Math.min(n, options.microphones);
   if (!vpxencInstalled()) throw new Error('bots need vpxenc for their VP8 (apt-get install vpx-tools, or bench/setup.sh)');
   await loadWerift(); // fails here, with how to install it, rather than in a thread
-  const lectern = await startLecternProcess('default');
+  const lectern = await startLecternProcess({ class: { maxVideoConsumers: options.maxVideoConsumers } });
   const room = `class-${n}-${Date.now()}`;
   let bots: BotPool | undefined;
   try {
@@ -118,7 +125,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
     // Without a page the server sends every camera: then every other camera is what a bot waits for.
     const allCameras = joinedBots.filter((b) => b.producers.some((p) => p.kind === 'video')).length;
     const expectedVideo = (name: string) =>
-      viewSent ? pages[name]!.length : allCameras - (joinedBots.find((b) => b.name === name)?.producers.some((p) => p.kind === 'video') ? 1 : 0);
+      viewSent ? Math.min(options.maxVideoConsumers, pages[name]!.length) : allCameras - (joinedBots.find((b) => b.name === name)?.producers.some((p) => p.kind === 'video') ? 1 : 0);
 
     const readyStart = performance.now();
     let allReceiving = false;
@@ -136,7 +143,9 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
     // Process CPU is read back to back around the window; server and bot state take time to
     // collect, so packet rates use their own timestamps.
     const workerPids = lectern.workerPids;
+    const tb0 = performance.now();
     await bots.reset();
+    const tb0Done = performance.now();
     const tr0 = await lectern.transports();
     const p0 = await lectern.media();
     const tp0 = performance.now();
@@ -155,7 +164,9 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
     const t1 = performance.now();
     const p1 = await lectern.media();
     const tp1 = performance.now();
+    const tb1 = performance.now();
     const details = await bots.details();
+    const tb1Done = performance.now();
     const tr1 = await lectern.transports();
     const seconds = (t1 - t0) / 1000;
     const packetSeconds = (tp1 - tp0) / 1000;
@@ -176,6 +187,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
       cameras: allCameras,
       microphones: microphoneIds.size,
       pageSize,
+      maxVideoConsumers: options.maxVideoConsumers,
       viewSent,
       viewFailures,
       allReceiving,
@@ -184,7 +196,8 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
       activeVideoConsumers: spread(all.map((r) => r.activeVideoConsumers)),
       audioConsumers: spread(all.map((r) => r.audioConsumers)),
       activeAudioConsumers: spread(all.map((r) => r.activeAudioConsumers)),
-      videoCapHeld: videoConsumers.max <= pageSize,
+      videoCapHeld: videoConsumers.max <= options.maxVideoConsumers,
+      onlyPageSent: all.every((r) => r.activeVideoConsumers <= expectedVideo(r.name)),
       sfuCpuPercentPerWorker: sfuCpu,
       sfuCpuPercentPerParticipant: sfuCpu.reduce((a, c) => a + c, 0) / Math.max(1, joined),
       sfuForwardedPerSecond: Math.round((p1.sent - p0.sent) / packetSeconds),
@@ -199,6 +212,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
       serverCpuPercent: (cpuDelta(n0, n1) / seconds) * 100,
       benchProcessCpuPercent: ((b1.user + b1.system) / 1e6 / seconds) * 100,
       windowSeconds: Number(seconds.toFixed(2)),
+      botWindowSeconds: Number(((tb1 + tb1Done - tb0 - tb0Done) / 2000).toFixed(2)),
       loadAverage: os.loadavg()[0]!,
       note:
         `${joined}/${n + 1} bots (on ${options.botThreads} threads) joined` +
@@ -206,6 +220,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
         (retried.length ? `, ${retried.length} at their second try` : '') +
         `; ${viewSent ? `every bot sent its page (setView, up to ${pageSize} cameras)` : `setView refused (${viewFailures[0] ?? '?'}): every bot receives every camera`}` +
         `; ${allReceiving ? 'all' : 'NOT all'} pages and microphones arriving after ${secondsToAllReceiving.toFixed(0)} s` +
+        `; bot counts span ${((tb1 + tb1Done - tb0 - tb0Done) / 2000).toFixed(1)} s of the ${seconds.toFixed(1)} s window` +
         (botErrors.length ? `; bot errors: ${botErrors.slice(0, 3).join('; ')}` : '') +
         `; camera clip ${options.clip.width}x${options.clip.height}@${options.clip.fps} ${options.clip.kbps} kbit/s VP8, one layer`,
     };
