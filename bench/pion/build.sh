@@ -12,10 +12,11 @@
 # Nothing is fetched: GO111MODULE=off, GOPROXY=off, GOFLAGS cleared.
 #
 # Env: LECTERN_CACHE_DIR  cache root (default ${XDG_CACHE_HOME:-~/.cache}/lectern)
+#      LECTERN_GOCODE     where the Go sources are (default /usr/share/gocode, Debian's)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-GOCODE=/usr/share/gocode
+GOCODE=${LECTERN_GOCODE:-/usr/share/gocode}
 CACHE_ROOT=${LECTERN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lectern}/pion-sfu
 DEB_PKGS=(golang-go golang-github-pion-webrtc.v3-dev)
 
@@ -48,4 +49,6 @@ if ! (cd "$src" && env GO111MODULE=off GOPROXY=off GOFLAGS= GOPATH="$scratch:$GO
   fail "go build failed (GOPATH mode against $GOCODE; the log is above)"
 fi
 mv "$out.tmp" "$out"
+# Binaries of older sources are never used again (Go's build cache stays: it makes a rebuild ~3 s).
+find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 -type d ! -name gocache ! -name "$key" -exec rm -rf {} +
 echo "$out"
