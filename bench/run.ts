@@ -289,7 +289,7 @@ if (only.has('compare')) {
     if (why && !skip) {
       console.log(`
 comparison: ${peer} skipped: ${why}`);
-      notes.push(`comparison: ${peer} skipped: ${why.split('\n')[0]}`);
+      notes.push(`comparison: ${peer} skipped: ${why.replaceAll('\n', ' ').slice(0, 400)}`);
     }
     return !why;
   });
