@@ -26,6 +26,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -71,7 +72,7 @@ type sfu struct {
 	videoConn *net.UDPConn
 	audioConn *net.UDPConn
 	// Where the publisher's video comes from, so PLI/FIR can be sent back to it.
-	publisher atomic.Value // *net.UDPAddr
+	publisher atomic.Value // netip.AddrPort
 	lastPli   atomic.Int64
 }
 
@@ -142,12 +143,13 @@ func (s *sfu) forward(conn *net.UDPConn, video bool) {
 	buf := make([]byte, 1500)
 	var packet rtp.Packet
 	for {
-		n, from, err := conn.ReadFromUDP(buf)
+		// ReadFromUDPAddrPort, not ReadFromUDP: it allocates no address per packet.
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return
 		}
 		if video {
-			if prev, _ := s.publisher.Load().(*net.UDPAddr); prev == nil || !prev.IP.Equal(from.IP) || prev.Port != from.Port {
+			if prev, _ := s.publisher.Load().(netip.AddrPort); prev != from {
 				s.publisher.Store(from)
 			}
 		}
@@ -187,15 +189,15 @@ func (s *sfu) requestKeyFrame() {
 	if now-last < int64(pliInterval) || !s.lastPli.CompareAndSwap(last, now) {
 		return
 	}
-	to, _ := s.publisher.Load().(*net.UDPAddr)
-	if to == nil {
+	to, _ := s.publisher.Load().(netip.AddrPort)
+	if !to.IsValid() {
 		return
 	}
 	// RTCP PSFB, FMT 1 (PLI): V=2, length 2, sender SSRC 0, media SSRC 0 (the generator does not check).
 	pli := make([]byte, 12)
 	pli[0], pli[1] = 0x81, 206
 	binary.BigEndian.PutUint16(pli[2:], 2)
-	_, _ = s.videoConn.WriteToUDP(pli, to)
+	_, _ = s.videoConn.WriteToUDPAddrPort(pli, to)
 }
 
 // addSubscriber creates a peer with a video and an audio track and returns its id and offer.
