@@ -267,6 +267,7 @@ if (only.has('compare')) {
   const pairs = Number(args.pairs);
   const compareTiming = { ...timing, windowSeconds: Number(args['compare-window']) };
   const pionGomaxprocs = Number(args['pion-gomaxprocs']);
+  if (!Number.isInteger(pionGomaxprocs) || pionGomaxprocs < 1) throw new Error('--pion-gomaxprocs=N (N >= 1: the pion SFU\'s GOMAXPROCS)');
   const makers: Record<ComparePeer, () => Promise<FanoutTarget>> = {
     lectern: () => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'], ioUring }),
     janus: () => JanusFanout.create(),
