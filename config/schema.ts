@@ -120,6 +120,11 @@ export const RoomsSchema = Type.Object(
     /** How long before breakout rooms end by themselves everyone is warned (shorter durations: at the start). */
     breakoutWarningSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 60 }),
     /**
+     * Most video consumers one participant holds, whatever the client asks (last N): the gallery
+     * shows a page of at most this many; tracks off the page are paused, and past the cap closed.
+     */
+    maxVideoConsumers: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
+    /**
      * New rooms start in lecture mode: students and guests join with microphone muted and camera off
      * and may open them only once an instructor allows them (instructors and presenters are exempt).
      * Instructors turn it on and off in the class.

@@ -109,6 +109,7 @@ export class RoomRegistry {
       roles,
       breakoutWarningSeconds: rooms.breakoutWarningSeconds,
       resumeGraceSeconds: this.#config.signalling.resumeGraceSeconds,
+      maxVideoConsumers: rooms.maxVideoConsumers,
       lectureMode: rooms.lectureMode,
       forwardedSpeakers: rooms.forwardedSpeakers,
     };
