@@ -65,7 +65,7 @@ async function hold(peer: Peer): Promise<void> {
     peer.lockedSources.add(source);
     const producer = peer.media.producerFor(source);
     if (!producer) continue;
-    await producer.pause();
+    await peer.media.pauseProducer(producer.id);
     peer.notify('moderatorMuted', { source, canUnmute: false });
   }
 }
