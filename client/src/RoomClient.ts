@@ -256,6 +256,7 @@ export class RoomClient {
       return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
     } catch (error) {
       signalling.close();
+      followRedirect(error, options.room);
       throw error;
     }
   }
@@ -295,6 +296,16 @@ export class RoomClient {
     signalling.on('consumerPaused', ({ consumerId }) => this.#setPaused(consumerId, true));
     signalling.on('consumerResumed', ({ consumerId }) => this.#setPaused(consumerId, false));
     signalling.on('roomClosed', ({ reason }) => end(reason));
+    // One node of a cluster is shutting down: join again (a live node takes the class, or the
+    // join is redirected to the one that did). The page's rejoin does it without a click.
+    signalling.on('serverDraining', ({ reason }) => {
+      this.#ended = true;
+      this.#iceRenewal.stop();
+      clearInterval(this.#flowTimer);
+      this.#signalling.onclose = undefined;
+      this.#signalling.close();
+      events.rejoinNeeded(reason);
+    });
     signalling.on('removed', ({ reason }) => end(reason));
     signalling.on('moderatorMuted', (data) => {
       // The server already paused the track; mirror it locally so the UI and the track agree.
@@ -704,4 +715,24 @@ async function resumeWithBackoff(
     }
   }
   return undefined;
+}
+
+/**
+ * The class is held by another server of the cluster (`moved`): open this class's page there. The
+ * page's own origin is the only place a page opens its signalling socket (Signalling.ts), so the
+ * browser goes to the other server rather than opening a socket across origins. The fragment (a
+ * room link's token) goes along; it is never sent to a server by the navigation itself.
+ */
+function followRedirect(error: unknown, room: string): void {
+  if (!(error instanceof RequestError) || error.code !== 'moved' || !error.redirect) return;
+  let target: URL;
+  try {
+    target = new URL(`/r/${encodeURIComponent(room)}`, error.redirect);
+  } catch {
+    return;
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') return;
+  if (target.origin === location.origin) return;
+  target.hash = location.hash;
+  location.assign(target.href);
 }
