@@ -256,7 +256,7 @@ export class RoomClient {
       return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
     } catch (error) {
       signalling.close();
-      followRedirect(error, options.room);
+      followRedirect(error, options);
       throw error;
     }
   }
@@ -720,10 +720,12 @@ async function resumeWithBackoff(
 /**
  * The class is held by another server of the cluster (`moved`): open this class's page there. The
  * page's own origin is the only place a page opens its signalling socket (Signalling.ts), so the
- * browser goes to the other server rather than opening a socket across origins. The fragment (a
- * room link's token) goes along; it is never sent to a server by the navigation itself.
+ * browser goes to the other server rather than opening a socket across origins. The room link's
+ * token and the name go along in the fragment (never sent to a server by the navigation), with
+ * `moved=1`, so the page there joins by itself (main.ts).
  */
-function followRedirect(error: unknown, room: string): void {
+function followRedirect(error: unknown, options: { room: string; displayName: string; token?: string | undefined }): void {
+  const { room } = options;
   if (!(error instanceof RequestError) || error.code !== 'moved' || !error.redirect) return;
   let target: URL;
   try {
@@ -733,6 +735,7 @@ function followRedirect(error: unknown, room: string): void {
   }
   if (target.protocol !== 'https:' && target.protocol !== 'http:') return;
   if (target.origin === location.origin) return;
-  target.hash = location.hash;
+  const fragment = new URLSearchParams({ ...(options.token ? { token: options.token } : {}), name: options.displayName, moved: '1' });
+  target.hash = fragment.toString();
   location.assign(target.href);
 }

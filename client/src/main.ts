@@ -55,6 +55,11 @@ function linkClaims(token: string | undefined): { name?: string; title?: string 
 }
 
 function showPrejoin(room: string): void {
+  // Sent here by another server of the cluster (RoomClient's redirect): the name comes along and
+  // the page joins by itself.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const moved = fragment.get('moved') === '1' ? { name: fragment.get('name') ?? '' } : undefined;
+  if (moved) history.replaceState(null, '', location.pathname + (fragment.has('token') ? `#token=${fragment.get('token')}` : ''));
   // Keep the link's token for reloads of this tab, and take it out of the address bar.
   const token = roomToken();
   if (token) {
@@ -72,7 +77,7 @@ function showPrejoin(room: string): void {
     nameInput.readOnly = true;
     $<HTMLButtonElement>('join-button').focus();
   } else {
-    nameInput.value = storage('localStorage')?.getItem(NAME_KEY) ?? '';
+    nameInput.value = moved?.name || (storage('localStorage')?.getItem(NAME_KEY) ?? '');
     nameInput.focus();
   }
   // Open the signalling connection while the name is typed: joining then starts with a socket that
@@ -107,6 +112,8 @@ function showPrejoin(room: string): void {
     $<HTMLInputElement>('start-camera').checked = wants.camera === true;
     $<HTMLInputElement>('start-mic').checked = wants.mic === true;
     if (nameInput.value) $<HTMLFormElement>('prejoin-form').requestSubmit();
+  } else if (moved && nameInput.value) {
+    $<HTMLFormElement>('prejoin-form').requestSubmit();
   }
 }
 
