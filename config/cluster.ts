@@ -69,7 +69,8 @@ export const MetricsSchema = Type.Object(
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
   },
-  { additionalProperties: false, default: {} },
+  // No default for the section itself: `metrics: {}` turns the listener on, absence keeps it off.
+  { additionalProperties: false },
 );
 
 export type RedisConfig = Static<typeof RedisSchema>;

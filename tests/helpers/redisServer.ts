@@ -34,14 +34,14 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Start redis-server and wait until it accepts connections. */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   const host = '127.0.0.1';
   const port = await freePort(host);
   const dir = mkdtempSync(join(tmpdir(), 'lectern-redis-'));
   const configFile = join(dir, 'redis.conf');
   writeFileSync(
     configFile,
-    [`bind ${host}`, `port ${port}`, 'protected-mode yes', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', 'loglevel warning', 'databases 1', ''].join('\n'),
+    [`bind ${host}`, `port ${port}`, 'protected-mode yes', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', 'loglevel warning', 'databases 1', ...(options.password ? [`requirepass ${options.password}`] : []), ''].join('\n'),
   );
   const child = spawn('redis-server', [configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -51,7 +51,7 @@ export async function startRedis(): Promise<TestRedis> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-    const probe = new Redis({ host, port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const probe = new Redis({ host, port, password: options.password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
     try {
       await probe.connect();
@@ -68,7 +68,7 @@ export async function startRedis(): Promise<TestRedis> {
     host,
     port,
     process: child,
-    client: () => new Redis({ host, port }),
+    client: () => new Redis({ host, port, password: options.password }),
     async kill() {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
