@@ -19,6 +19,7 @@ import { health } from './routes/health.js';
 import { rtpCapabilities } from './routes/rtpCapabilities.js';
 import { signalling } from './routes/signalling.js';
 import { adminRuntime } from './routes/adminRuntime.js';
+import { adminCluster } from './routes/adminCluster.js';
 import { defaultClientDir } from './paths.js';
 import { httpErrorHandler, notFoundHandler } from './httpErrors.js';
 import { loggerOptions } from './logging.js';
@@ -96,5 +97,6 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator), cluster, metrics });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog });
+  await app.register(adminCluster, { cluster, authenticator });
   return { app, authenticator, auditLog, cluster, metrics };
 }

@@ -19,8 +19,12 @@ export interface Coordinator {
   start(): Promise<void>;
   /** Put this node's record in the registry with a TTL; refused (NodeRefused) when its placement is not in-country. */
   register(record: NodeRecord, ttlMs: number): Promise<void>;
-  /** Live, in-country nodes. Expired nodes are dropped here (their rooms released). */
-  nodes(): Promise<NodeRecord[]>;
+  /**
+   * Live, in-country nodes. Expired nodes are dropped here (their rooms released). With
+   * `includeRefused`, also well-formed entries placed outside the country (for the audit to report;
+   * never for placement).
+   */
+  nodes(options?: { includeRefused?: boolean }): Promise<NodeRecord[]>;
   /** One live, in-country node, or undefined. */
   node(id: string): Promise<NodeRecord | undefined>;
   /** Drop a node whose entry expired: release the rooms it was home of. False if it is alive. */

@@ -98,7 +98,7 @@ export class RedisCoordinator implements Coordinator {
     await this.#run((r) => r.multi().set(this.#key(`node:${record.id}`), JSON.stringify(record), 'PX', Math.ceil(ttlMs)).sadd(this.#key('nodes'), record.id).exec());
   }
 
-  async nodes(): Promise<NodeRecord[]> {
+  async nodes(options: { includeRefused?: boolean } = {}): Promise<NodeRecord[]> {
     const ids = await this.#run((r) => r.smembers(this.#key('nodes')));
     if (ids.length === 0) return [];
     const raws = await this.#run((r) => r.mget(ids.map((id) => this.#key(`node:${id}`))));
@@ -109,7 +109,7 @@ export class RedisCoordinator implements Coordinator {
         await this.dropIfExpired(id);
         continue;
       }
-      const record = this.#accept(id, raw);
+      const record = this.#accept(id, raw, options.includeRefused === true);
       if (record) live.push(record);
     }
     return live;
@@ -165,7 +165,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   /** A record read back from the store, used only if well-formed, its own and in-country. */
-  #accept(id: string, raw: string): NodeRecord | undefined {
+  #accept(id: string, raw: string, includeRefused = false): NodeRecord | undefined {
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
@@ -174,7 +174,7 @@ export class RedisCoordinator implements Coordinator {
     }
     const record = parseNodeRecord(parsed);
     if (!record || record.id !== id) return undefined;
-    if (placementRefusal(record.placement, this.#country)) return undefined;
+    if (!includeRefused && placementRefusal(record.placement, this.#country)) return undefined;
     return record;
   }
 
