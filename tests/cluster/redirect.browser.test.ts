@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startRedis, type TestRedis } from '../helpers/redisServer.js';
 import { startNode, type ClusterNodeProcess } from '../helpers/clusterNode.js';
 import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
+import { parsePrometheusText } from '../helpers/prometheusText.js';
 
 let redis: TestRedis;
 let a: ClusterNodeProcess;
@@ -65,6 +66,17 @@ describe('a participant who reaches the wrong node', () => {
     }
     expect(seen[0]).toBeGreaterThan(10);
     expect(seen[1]).toBeGreaterThan(10);
+    // The home node's metrics count what it forwards (mediasoup consumer stats), the other node's nothing.
+    const value = (text: string, name: string) => parsePrometheusText(text).find((f) => f.name === name)!.samples[0]!.value;
+    const home = await (await fetch(`${a.metricsUrl}/metrics`)).text();
+    expect(value(home, 'lectern_consumers')).toBe(4);
+    expect(value(home, 'lectern_forwarded_packets')).toBeGreaterThan(100);
+    expect(value(home, 'lectern_forwarded_bytes')).toBeGreaterThan(value(home, 'lectern_forwarded_packets') * 12);
+    const later = await (await fetch(`${a.metricsUrl}/metrics`)).text();
+    expect(value(later, 'lectern_forwarded_packets')).toBeGreaterThanOrEqual(value(home, 'lectern_forwarded_packets'));
+    const other = await (await fetch(`${b.metricsUrl}/metrics`)).text();
+    expect(value(other, 'lectern_forwarded_packets')).toBe(0);
+    for (const secret of ['cluster-class', 'Teacher', 'Student']) expect(home).not.toContain(secret);
     pageErrors.expectNone();
   }, 60_000);
 });
