@@ -6,6 +6,7 @@
 //   npm run bench -- --only=fanout,signalling --window=5 --pairs=3 --sessions=1000
 //   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --seminar-browsers=2 --joins=12   (Chromium)
 //   npm run bench -- --only=reconnect --reconnect-rounds=3   (Chromium: signalling cut, UDP black-hole, worker SIGKILL)
+//   npm run bench -- --only=compare --pairs=2 --compare-subscribers=10 --compare-peers=lectern,pion-nack,pion-no-nack
 //   npm run bench -- --only=fuzz,auditlog --fuzz-frames=100000 --audit-entries=1000,100000,1000000
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -16,10 +17,12 @@ import { parseArgs } from 'node:util';
 import { LecternFanout, type SrtpSuite } from './lectern/LecternFanout.js';
 import { JanusFanout } from './janus/JanusFanout.js';
 import { janusInstalled } from './janus/JanusServer.js';
+import { PionFanout } from './pion/PionFanout.js';
+import { pionSfuBinary } from './pion/PionServer.js';
 import { DirectTarget } from './lib/DirectTarget.js';
 import { Sink } from './lib/Sink.js';
 import { nativeSinkSettings } from './lib/NativeUdpSink.js';
-import type { SubscriberKind } from './lib/FanoutTarget.js';
+import type { FanoutTarget, SubscriberKind } from './lib/FanoutTarget.js';
 import { loadWerift } from './lib/werift.js';
 import { sysctl } from './lib/proc.js';
 import { median } from './lib/stats.js';
@@ -54,6 +57,8 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '6' },
     'compare-subscribers': { type: 'string', default: '50' },
     'compare-window': { type: 'string', default: '8' },
+    'compare-peers': { type: 'string', default: 'lectern,janus,pion-nack,pion-no-nack' },
+    'pion-gomaxprocs': { type: 'string', default: '1' },
     sessions: { type: 'string', default: '1000,10000' },
     'seminar-participants': { type: 'string', default: '12,6' },
     'seminar-browsers': { type: 'string', default: '2' },
@@ -109,9 +114,25 @@ const machine = {
   node: process.version,
   mediasoup: (JSON.parse(readFileSync(join(benchDir, '..', 'node_modules', 'mediasoup', 'package.json'), 'utf8')) as { version: string }).version,
   janus: dpkgVersion('janus'),
+  pion: dpkgVersion('golang-github-pion-webrtc.v3-dev'),
   loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
   rmemMax: sysctl('net.core.rmem_max'),
 };
+
+/** The SFUs of the side-by-side comparison. */
+type ComparePeer = 'lectern' | 'janus' | 'pion-nack' | 'pion-no-nack';
+/** Lectern's CPU per forwarded packet and p99 over each other peer's, median over valid pairs. */
+type CompareRatios = Partial<Record<ComparePeer, { validPairs: number; medianCpuRatio: number; medianP99Ratio: number }>>;
+
+/** Why the pion SFU cannot run here (its build failed: the build script says why), or undefined. */
+function pionUnavailable(): string | undefined {
+  try {
+    pionSfuBinary();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const pct = (n: number): string => `${(n * 100).toFixed(2)}%`;
@@ -156,7 +177,15 @@ const output: {
   notes: string[];
   fanout: FanoutResult[];
   capacity?: { points: FanoutResult[]; maxCleanForwardedPerSecond: number; maxCleanSubscribers: number };
-  comparison?: { subscribers: number; pairs: { lectern: FanoutResult; janus: FanoutResult }[]; medianCpuRatio: number; medianP99Ratio: number; validPairs: number };
+  comparison?: {
+    subscribers: number;
+    peers: ComparePeer[];
+    pairs: Partial<Record<ComparePeer, FanoutResult>>[];
+    ratios: CompareRatios;
+    medianCpuRatio: number;
+    medianP99Ratio: number;
+    validPairs: number;
+  };
   signalling: SignallingResult[];
   seminar: SeminarResult[];
   joinLatency?: JoinLatencyResult;
@@ -165,7 +194,7 @@ const output: {
   auditLog?: AuditLogResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
-console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
+console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}, pion ${machine.pion ?? 'not installed'}`);
 console.log(`load average at start ${machine.loadAverageAtStart.join(' ')} (other work on the machine skews every number)`);
 
 // Subscribers of the high-N points: SRTP PlainTransport consumers (mediasoup encrypts every copy, as
@@ -231,62 +260,98 @@ if (only.has('capacity')) {
   );
 }
 
-// 2. Side by side with Janus: the same load, WebRTC subscribers (werift) on both sides, A-B-B-A.
+// 2. Side by side with Janus and pion: the same load, WebRTC subscribers (werift) on every side,
+//    A-B-B-A (each pair runs the peers in one order, the next pair in the reverse order).
 if (only.has('compare')) {
   const n = Number(args['compare-subscribers']);
   const pairs = Number(args.pairs);
   const compareTiming = { ...timing, windowSeconds: Number(args['compare-window']) };
+  const pionGomaxprocs = Number(args['pion-gomaxprocs']);
+  if (!Number.isInteger(pionGomaxprocs) || pionGomaxprocs < 1) throw new Error('--pion-gomaxprocs=N (N >= 1: the pion SFU\'s GOMAXPROCS)');
+  const makers: Record<ComparePeer, () => Promise<FanoutTarget>> = {
+    lectern: () => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'], ioUring }),
+    janus: () => JanusFanout.create(),
+    'pion-nack': () => PionFanout.create({ mode: 'nack', gomaxprocs: pionGomaxprocs }),
+    'pion-no-nack': () => PionFanout.create({ mode: 'no-nack', gomaxprocs: pionGomaxprocs }),
+  };
+  const wanted = args['compare-peers'].split(',') as ComparePeer[];
+  for (const peer of wanted) if (!(peer in makers)) throw new Error(`--compare-peers: unknown peer '${peer}' (lectern,janus,pion-nack,pion-no-nack)`);
   let skip: string | undefined;
-  if (!janusInstalled()) skip = 'janus is not installed (apt-get install janus)';
-  else
-    await loadWerift().catch((error: Error) => {
-      skip = error.message;
-    });
+  await loadWerift().catch((error: Error) => {
+    skip = error.message;
+  });
+  const peers = wanted.filter((peer) => {
+    const why =
+      peer === 'janus' && !janusInstalled()
+        ? 'janus is not installed (apt-get install janus)'
+        : peer.startsWith('pion') && pionUnavailable()
+          ? pionUnavailable()
+          : undefined;
+    if (why && !skip) {
+      console.log(`
+comparison: ${peer} skipped: ${why}`);
+      notes.push(`comparison: ${peer} skipped: ${why.replaceAll('\n', ' ').slice(0, 400)}`);
+    }
+    return !why;
+  });
+  if (!skip && (!peers.includes('lectern') || peers.length < 2)) skip = 'nothing to compare Lectern with';
   if (skip) {
-    console.log(`\ncomparison with Janus skipped: ${skip}`);
+    console.log(`
+comparison skipped: ${skip}`);
     notes.push(`comparison skipped: ${skip}`);
   } else {
-    const runPair: { lectern?: FanoutResult; janus?: FanoutResult }[] = [];
+    const runPairs: Partial<Record<ComparePeer, FanoutResult>>[] = [];
     const inRunOrder: FanoutResult[] = [];
     for (let p = 0; p < pairs; p++) {
-      const order = p % 2 === 0 ? (['lectern', 'janus'] as const) : (['janus', 'lectern'] as const);
-      const pair: { lectern?: FanoutResult; janus?: FanoutResult } = {};
-      for (const sfu of order) {
-        console.log(`compare pair ${p + 1}/${pairs}: ${sfu} 1 -> ${n} (WebRTC subscribers) ...`);
-        pair[sfu] =
-          sfu === 'lectern'
-            ? await measureFanout(() => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'], ioUring }), n, 'webrtc', compareTiming)
-            : await measureFanout(() => JanusFanout.create(), n, 'webrtc', compareTiming);
-        inRunOrder.push(pair[sfu]!);
+      const order = p % 2 === 0 ? peers : [...peers].reverse();
+      const pair: Partial<Record<ComparePeer, FanoutResult>> = {};
+      for (const peer of order) {
+        console.log(`compare pair ${p + 1}/${pairs}: ${peer} 1 -> ${n} (WebRTC subscribers) ...`);
+        try {
+          pair[peer] = await measureFanout(makers[peer], n, 'webrtc', compareTiming);
+          inRunOrder.push(pair[peer]!);
+        } catch (error) {
+          console.log(`compare pair ${p + 1}: ${peer} failed: ${(error as Error).message}`);
+          notes.push(`comparison pair ${p + 1}: ${peer} failed: ${(error as Error).message.split('\n')[0]}`);
+        }
       }
-      runPair.push(pair);
+      runPairs.push(pair);
     }
-    const complete = runPair.filter((p): p is { lectern: FanoutResult; janus: FanoutResult } => !!p.lectern && !!p.janus);
-    const valid = complete.filter((p) => !p.lectern.discarded && !p.janus.discarded);
-    const comparison = {
+    // Lectern against each peer: the median over pairs where both ran and neither was discarded.
+    const ratios: CompareRatios = {};
+    for (const peer of peers.filter((x) => x !== 'lectern')) {
+      const valid = runPairs.filter((pair) => pair.lectern && pair[peer] && !pair.lectern.discarded && !pair[peer]!.discarded);
+      ratios[peer] = {
+        validPairs: valid.length,
+        medianCpuRatio: median(valid.map((pair) => pair.lectern!.cpuMicrosPerPacket / pair[peer]!.cpuMicrosPerPacket)),
+        medianP99Ratio: median(valid.map((pair) => pair.lectern!.latencyP99Ms / pair[peer]!.latencyP99Ms)),
+      };
+    }
+    output.comparison = {
       subscribers: n,
-      pairs: complete,
-      validPairs: valid.length,
-      medianCpuRatio: median(valid.map((p) => p.lectern.cpuMicrosPerPacket / p.janus.cpuMicrosPerPacket)),
-      medianP99Ratio: median(valid.map((p) => p.lectern.latencyP99Ms / p.janus.latencyP99Ms)),
+      peers,
+      pairs: runPairs,
+      ratios,
+      // Lectern/Janus at the top level, as results before pion was added recorded it.
+      validPairs: ratios.janus?.validPairs ?? 0,
+      medianCpuRatio: ratios.janus?.medianCpuRatio ?? Number.NaN,
+      medianP99Ratio: ratios.janus?.medianP99Ratio ?? Number.NaN,
     };
-    output.comparison = comparison;
     notes.push(
-      `comparison: 1 -> ${n}, subscribers are werift WebRTC peers (ICE + DTLS + SRTP, loopback only) on both sides: ` +
-        'Lectern WebRtcTransports on the pool WebRtcServer (1 worker) vs a Janus streaming mountpoint (1 event loop). ' +
-        'Both offer VP8+RTX and opus with mid and abs-send-time and no transport-wide-cc extension (Janus offers none)' +
+      `comparison: 1 -> ${n}, subscribers are werift WebRTC peers (ICE + DTLS + SRTP, loopback only) on every side: ` +
+        'Lectern WebRtcTransports on the pool WebRtcServer (1 worker) vs a Janus streaming mountpoint (1 event loop) ' +
+        `vs a pion/webrtc ${machine.pion ?? ''} SFU (bench/pion/main.go, GOMAXPROCS=${pionGomaxprocs}) with its default interceptors (pion-nack) and with none (pion-no-nack). ` +
+        'All offer VP8 and opus with mid and abs-send-time and no transport-wide-cc extension in the packets (Janus offers none; pion-nack lists it, but nothing stamps it)' +
         (args['lectern-transport-cc'] ? ', except that Lectern here also offers transport-wide-cc (--lectern-transport-cc)' : '') +
         '. Runs interleaved A-B-B-A; pairs with kernel receive-buffer drops at the receivers are discarded.',
     );
-    printTable(
-      `Side by side with Janus, 1 -> ${n}, werift WebRTC subscribers, A-B-B-A`,
-      FANOUT_HEADER,
-      fanoutRows(inRunOrder),
-    );
-    console.log(
-      `Lectern/Janus over ${valid.length} valid pairs (median): CPU per forwarded packet ${fmt(comparison.medianCpuRatio, 2)}, ` +
-        `p99 latency ${fmt(comparison.medianP99Ratio, 2)}   (target: CPU ratio <= 0.67)`,
-    );
+    printTable(`Side by side: ${peers.join(', ')}, 1 -> ${n}, werift WebRTC subscribers, A-B-B-A`, FANOUT_HEADER, fanoutRows(inRunOrder));
+    for (const [peer, r] of Object.entries(ratios)) {
+      console.log(
+        `Lectern/${peer} over ${r.validPairs} valid pairs (median): CPU per forwarded packet ${fmt(r.medianCpuRatio, 2)}, ` +
+          `p99 latency ${fmt(r.medianP99Ratio, 2)}   (target: CPU ratio <= 0.6)`,
+      );
+    }
     console.log('  (latency here is dominated by the single werift receiver thread, not the SFUs: see bench/README.md)');
   }
 }
