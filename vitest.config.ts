@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'core',
           include: ['tests/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'tests/browser/**', 'tests/lti/launch.test.ts'],
+          exclude: [...configDefaults.exclude, 'tests/browser/**', 'tests/lti/launch.test.ts', 'tests/**/*.browser.test.ts'],
           // Two cores: more parallel files just fight over the CPU the media tests measure.
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
@@ -24,7 +24,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           // The LTI launch runs a class of Chromium pages with fake cameras inside the LMS's frame.
-          include: ['tests/browser/**/*.test.ts', 'tests/lti/launch.test.ts'],
+          include: ['tests/browser/**/*.test.ts', 'tests/lti/launch.test.ts', 'tests/**/*.browser.test.ts'],
           // After the rest, one file at a time: each file runs several Chromium pages with fake
           // cameras, and two such files on 2 cores make Chromium shed simulcast layers for CPU
           // (its own adaptation), which is what the simulcast test then sees instead of the SFU's.

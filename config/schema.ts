@@ -7,6 +7,7 @@ import { DeploymentSchema } from './deployment.js';
 import { AuthSchema } from './auth.js';
 import { RolesSchema } from './roles.js';
 import { LtiSchema } from './lti.js';
+import { ClusterSchema, MetricsSchema } from './cluster.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -210,6 +211,10 @@ export const LecternConfigSchema = Type.Object(
     lti: LtiSchema,
     /** Where and how a university deploys this; read by infra/ and audit/, ignored by a local server. */
     deployment: Type.Optional(DeploymentSchema),
+    /** Several nodes coordinated through Redis. Absent: one process, no Redis (the embedded default). */
+    cluster: Type.Optional(ClusterSchema),
+    /** A Prometheus endpoint on its own listener. Absent: no metrics listener at all. */
+    metrics: Type.Optional(MetricsSchema),
   },
   { additionalProperties: false },
 );

@@ -28,6 +28,7 @@ export const ErrorCode = Type.Union(
     'unavailable', // no media worker can take the room right now
     'at_capacity', // the university's servers are full: joining would degrade those already in
     'resume_failed', // nothing to resume (unknown, expired or wrong secret): join again
+    'moved', // the class is held by another server of the cluster: `redirect` says which
     'internal',
   ].map((c) => Type.Literal(c)),
 );
@@ -51,7 +52,12 @@ export const RequestEnvelope = Type.Object(
   { additionalProperties: false },
 );
 
-export const WireError = Type.Object({ code: ErrorCode, message: Type.String() });
+export const WireError = Type.Object({
+  code: ErrorCode,
+  message: Type.String(),
+  /** With `moved`: the public origin of the server holding the class; the client goes there. */
+  redirect: Type.Optional(Type.String({ pattern: '^https?://[^/]+$' })),
+});
 export type WireError = Static<typeof WireError>;
 
 export const ResponseFrame = Type.Union([

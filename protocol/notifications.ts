@@ -57,6 +57,11 @@ export const Notifications = {
    * one): your transports, tracks and consumers are gone; create new transports and send again.
    */
   mediaReset: Type.Object({ reason: Type.String() }),
+  /**
+   * This server is shutting down (one node of a cluster): join again, which lands on a live
+   * server (the class moves there). Sent once, a while before the connection closes.
+   */
+  serverDraining: Type.Object({ reason: Type.String() }),
   /** The server is closing this room (shutdown, or its media worker died); the client should rejoin. */
   roomClosed: Type.Object({ reason: Type.String() }),
   /** An instructor asked a question (also sent to late joiners while it is open). */

@@ -33,8 +33,9 @@ apt_install() {
 # openssl: the TURN-over-TLS test makes its own certificate; redis-server: the cluster tests run a
 # real one; ffmpeg: the recorder muxes with it and the tests probe recordings with ffprobe;
 # golang-go + pion sources: the bench's pion peer, and the suite's test of it, build offline.
+# python3-prometheus-client: the cluster tests parse /metrics with the Prometheus project's own parser.
 apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nftables openssl \
-  redis-server ffmpeg golang-go golang-github-pion-webrtc.v3-dev
+  redis-server ffmpeg golang-go golang-github-pion-webrtc.v3-dev python3-prometheus-client
 
 # npm ci wipes node_modules; skip it when the installed tree already matches the lock file.
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)

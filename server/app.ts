@@ -19,9 +19,13 @@ import { health } from './routes/health.js';
 import { rtpCapabilities } from './routes/rtpCapabilities.js';
 import { signalling } from './routes/signalling.js';
 import { adminRuntime } from './routes/adminRuntime.js';
+import { adminCluster } from './routes/adminCluster.js';
 import { defaultClientDir } from './paths.js';
 import { httpErrorHandler, notFoundHandler } from './httpErrors.js';
 import { loggerOptions } from './logging.js';
+import { ClusterNode } from './cluster/ClusterNode.js';
+import { createCoordinator } from './cluster/createCoordinator.js';
+import { NodeMetrics } from './metrics/NodeMetrics.js';
 
 /** What build() needs: validated config and a running media engine (owned by the caller). */
 export interface BuildOptions {
@@ -36,6 +40,10 @@ export interface Lectern {
   app: FastifyInstance;
   authenticator: Authenticator;
   auditLog: AuditLog;
+  /** This process as a cluster node; start() it once listening (a no-op without a cluster section). */
+  cluster: ClusterNode;
+  /** Prometheus metrics; served by MetricsServer where `metrics` is configured. */
+  metrics: NodeMetrics;
 }
 
 /** Assemble Lectern's server. Closing the app closes every room and the audit log, not the Sfu. */
@@ -59,9 +67,22 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const authenticator = await Authenticator.create(config.auth, app.log);
   const recorder = new AuditRecorder(auditLog, app.log);
   const rooms = new RoomRegistry(sfu, config, app.log, recorder);
+  const cluster = new ClusterNode(
+    config,
+    createCoordinator(config),
+    {
+      hasRoom: (name) => rooms.rooms.get(name)?.closed === false,
+      roomNames: () => rooms.rooms.keys(),
+      participants: () => rooms.peerCount,
+      workers: () => sfu.pool.workers.length,
+    },
+    app.log,
+  );
+  const metrics = new NodeMetrics({ sfu, rooms, cluster });
   const lti = await LtiTool.create(config, authenticator, recorder, app.log);
   app.addHook('onClose', async () => {
     rooms.close();
+    await cluster.close();
     await auditLog.close();
   });
 
@@ -71,10 +92,11 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(websocket, { options: { maxPayload: Math.max(4 * config.signalling.maxFrameBytes, 256 * 1024) } });
   await app.register(authRoutes, { authenticator, config });
   if (lti) await app.register(ltiRoutes, { tool: lti, config });
-  await app.register(health, { sfu, rooms });
+  await app.register(health, { sfu, rooms, cluster });
   await app.register(rtpCapabilities, { sfu });
-  await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator) });
+  await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator), cluster, metrics });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog });
-  return { app, authenticator, auditLog };
+  await app.register(adminCluster, { cluster, authenticator });
+  return { app, authenticator, auditLog, cluster, metrics };
 }

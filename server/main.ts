@@ -4,6 +4,8 @@
 import { loadConfig, ConfigError, type LecternConfig } from '../config/index.js';
 import { Sfu } from '../sfu/index.js';
 import { build } from './app.js';
+import { drainNode } from './cluster/drain.js';
+import { MetricsServer } from './metrics/MetricsServer.js';
 
 async function main(): Promise<void> {
   let config: LecternConfig;
@@ -27,7 +29,8 @@ async function main(): Promise<void> {
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
   });
-  const { app, authenticator, auditLog } = await build({ config, sfu });
+  const { app, authenticator, auditLog, cluster, metrics } = await build({ config, sfu });
+  let metricsServer: MetricsServer | undefined;
   sfu.on('workerDied', ({ index, pid, error }) => app.log.error({ worker: index, pid, err: error }, 'media worker died; its rooms were closed'));
   sfu.on('workerRespawned', ({ index, pid }) => app.log.warn({ worker: index, pid }, 'media worker replaced'));
 
@@ -36,6 +39,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down');
+    // A cluster node hands its classes over first (SIGTERM); SIGINT at a terminal drains too.
+    if (config.cluster) await drainNode(app, cluster, config.cluster.drainSeconds).catch((error: unknown) => app.log.error({ err: error }, 'drain failed'));
+    await metricsServer?.close();
     await app.close();
     sfu.close();
     process.exit(0);
@@ -45,6 +51,12 @@ async function main(): Promise<void> {
 
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   const origin = config.http.publicUrl ?? address;
+  if (config.metrics) {
+    metricsServer = await MetricsServer.start(metrics.registry, config.metrics.host, config.metrics.port);
+    app.log.info({ metrics: metricsServer.url }, 'metrics listener up');
+  }
+  // Registered only once it can be reached; a foreign placement stops start-up here (NodeRefused).
+  await cluster.start(address);
   app.log.info(
     { mediaPorts: sfu.pool.workers.map((w) => w.port), auditLogKey: auditLog.publicKeyPem.split('\n')[1] },
     `Lectern is up: open ${origin}/r/my-class in two tabs`,

@@ -18,6 +18,7 @@ import { checkJurisdiction } from './jurisdiction.js';
 import { checkSecrets } from './secrets.js';
 import { checkCsp, checkTls } from './web.js';
 import { checkTurnCredentials } from './turn.js';
+import { checkClusterRegistry } from './cluster.js';
 
 /** A check: reads the inputs and the model, returns what it found. */
 export type Check = (inputs: AuditInputs, model: DataFlowModel) => Finding[];
@@ -44,6 +45,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   volumes: checkVolumes,
   secrets: checkSecrets,
   turnCredentials: checkTurnCredentials,
+  clusterRegistry: checkClusterRegistry,
   coverage: checkCoverage,
 };
 

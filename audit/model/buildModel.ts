@@ -8,6 +8,7 @@ import { stackFacts, type HostFact, type StackFacts } from './stackFacts.js';
 import { resourceFacts } from './resources.js';
 import { jurisdictionNote } from './jurisdiction.js';
 import { ltiFlows } from './lti.js';
+import { clusterFlows } from './cluster.js';
 
 /** The global AWS service a resource type belongs to, if any (the one list in config/residency). */
 export function globalServiceOf(type: string): string | undefined {
@@ -141,6 +142,8 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
 
   // LTI: each registered LMS (launch) and where its key set is fetched from.
   for (const flow of ltiFlows(config, { country, ours, configSrc })) add(flow);
+  // Every node of the live cluster: a flow at its registered place (outside the country: a finding).
+  if (inputs.cluster) for (const flow of clusterFlows(inputs.cluster.registry, inputs.cluster.source)) add(flow);
 
   // TURN: only ours, and only when there is one.
   const hasTurn = !!deployment || (config?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? ''))) || (runtime?.ice.servers ?? []).some((s) => s.urls.some((u) => /^turns?:/.test(u) && ours(hostOf(u) ?? '')));

@@ -13,9 +13,12 @@ import type {
 /** A request the server refused. */
 export class RequestError extends Error {
   readonly code: WireError['code'];
+  /** With `moved`: the origin of the server that holds the class. */
+  readonly redirect: string | undefined;
   constructor(method: string, error: WireError) {
     super(`${method}: ${error.message}`);
     this.code = error.code;
+    this.redirect = error.redirect;
   }
 }
 

@@ -6,6 +6,8 @@ import type { MethodName, RequestData, ReplyData } from '../../protocol/index.js
 import type { RoomRegistry } from '../rooms/RoomRegistry.js';
 import type { IceServers } from '../ice/IceServers.js';
 import type { IdentityResolver, Session } from './Session.js';
+import type { ClusterNode } from '../cluster/ClusterNode.js';
+import type { NodeMetrics } from '../metrics/NodeMetrics.js';
 
 /** What every handler can reach. */
 export interface RequestContext {
@@ -17,6 +19,10 @@ export interface RequestContext {
   /** ICE servers and per-participant TURN credentials for join, resume and renewal replies. */
   ice: IceServers;
   log: FastifyBaseLogger;
+  /** Where a room's joins go in a cluster (a no-op for one process). */
+  cluster: ClusterNode;
+  /** The node's Prometheus metrics (join durations). */
+  metrics: NodeMetrics;
   /** Run work after the reply is sent (e.g. push consumers after `ready` is answered). */
   afterReply(work: () => Promise<void>): void;
 }

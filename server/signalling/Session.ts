@@ -28,6 +28,8 @@ import { toWireError } from './wireError.js';
 import { RateLimiter } from './RateLimiter.js';
 import { authorize } from './authorization.js';
 import { Acknowledgement } from '../audit/Acknowledgement.js';
+import type { ClusterNode } from '../cluster/ClusterNode.js';
+import type { NodeMetrics } from '../metrics/NodeMetrics.js';
 
 const envelopeCheck = TypeCompiler.Compile(RequestEnvelope);
 const dataChecks = Object.fromEntries(
@@ -63,6 +65,8 @@ export interface SessionDeps {
   identities: IdentityResolver;
   ice: IceServers;
   log: FastifyBaseLogger;
+  cluster: ClusterNode;
+  metrics: NodeMetrics;
 }
 
 /** A browser's signalling connection and the room membership it carries. */
@@ -259,6 +263,8 @@ export class Session implements Notifier {
       config: this.#deps.config,
       ice: this.#deps.ice,
       log: this.#log,
+      cluster: this.#deps.cluster,
+      metrics: this.#deps.metrics,
       afterReply: (work) => after.push(work),
     };
     try {

@@ -6,6 +6,7 @@ import { SfuError, type SfuErrorReason } from '../../sfu/index.js';
 import type { ErrorCode, WireError } from '../../protocol/index.js';
 import { SignallingError } from './SignallingError.js';
 import { AuthError } from '../auth/index.js';
+import { ClusterUnavailable, RoomElsewhere } from '../cluster/ClusterError.js';
 
 const SFU_REASON_TO_CODE: Record<SfuErrorReason, ErrorCode> = {
   not_found: 'not_found',
@@ -22,6 +23,8 @@ export function toWireError(error: unknown, log: FastifyBaseLogger, method: stri
   if (error instanceof AuthError) {
     return { code: error.code === 'forbidden' ? 'forbidden' : 'unauthorized', message: error.message };
   }
+  if (error instanceof RoomElsewhere) return { code: 'moved', message: error.message, redirect: error.url };
+  if (error instanceof ClusterUnavailable) return { code: 'unavailable', message: error.message };
   if (error instanceof SfuError) {
     log.debug({ err: error, method }, 'media request refused');
     return { code: SFU_REASON_TO_CODE[error.reason], message: error.message };

@@ -7,8 +7,11 @@ import { SignallingError } from '../SignallingError.js';
  */
 export const join: Handler<'join'> = async (ctx, data) => {
   ctx.session.beginJoin();
+  const started = performance.now();
   try {
-    return await enter(ctx, data);
+    const reply = await enter(ctx, data);
+    ctx.metrics.observeJoin((performance.now() - started) / 1000);
+    return reply;
   } finally {
     ctx.session.finishJoin();
   }
@@ -16,6 +19,8 @@ export const join: Handler<'join'> = async (ctx, data) => {
 
 const enter: Handler<'join'> = async (ctx, data) => {
   const identity = await ctx.identities.resolve(data.room, data.token, ctx.session.signIn);
+  // One owner per room: in a cluster, a class held by another node is joined there (a redirect).
+  await ctx.cluster.route(data.room);
   const room = await ctx.rooms.getOrCreate(data.room, ctx.session.requester);
   // The session may have closed while the room was being created.
   if (ctx.session.closed) throw new SignallingError('not_joined', 'connection closed');

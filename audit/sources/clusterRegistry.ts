@@ -1,0 +1,59 @@
+// The live cluster registry as a running node reports it (GET /admin/cluster, admin token): every
+// node that registered, with the placement it registered with. The server serves exactly this
+// schema and the audit validates what it receives against it; each node becomes a flow with a
+// country (audit/model/cluster.ts), so a node outside the country is a finding like any flow.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** Path of the endpoint on a Lectern node. */
+export const ADMIN_CLUSTER_PATH = '/admin/cluster';
+
+const Placement = Type.Object(
+  {
+    country: Type.String({ pattern: '^[A-Z]{2}$' }),
+    region: Type.Optional(Type.String()),
+    zone: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const ClusterRegistrySchema = Type.Object(
+  {
+    /** The node that answered. */
+    nodeId: Type.String(),
+    /** `redis`: a shared registry; `local`: this process alone (no cluster section). */
+    coordination: Type.Union([Type.Literal('redis'), Type.Literal('local')]),
+    /** `degraded` when the registry could not be read: `nodes` is then only this node. */
+    state: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    nodes: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          signallingUrl: Type.String(),
+          privateAddress: Type.Optional(Type.String()),
+          placement: Placement,
+          draining: Type.Boolean(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClusterRegistry = Static<typeof ClusterRegistrySchema>;
+
+/** Fetch and validate a node's view of the registry; throws with the reason. */
+export async function readClusterRegistry(url: string, adminToken: string, timeoutMs = 10_000): Promise<ClusterRegistry> {
+  const base = url.replace(/\/+$/, '');
+  const response = await fetch(`${base}${ADMIN_CLUSTER_PATH}`, {
+    headers: { authorization: `Bearer ${adminToken}`, accept: 'application/json' },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) throw new Error(`${base}${ADMIN_CLUSTER_PATH} answered HTTP ${response.status}`);
+  const body: unknown = await response.json().catch(() => undefined);
+  if (!Value.Check(ClusterRegistrySchema, body)) {
+    const problems = [...Value.Errors(ClusterRegistrySchema, body)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
+    throw new Error(`${base}${ADMIN_CLUSTER_PATH} does not match audit/sources/clusterRegistry.ts: ${problems.join('; ')}`);
+  }
+  return body;
+}

@@ -1,0 +1,122 @@
+// The redirect as a person meets it: real Chromium with a fake camera, two real node processes and
+// redis-server on loopback. Someone opens the class on the wrong node, types a name and clicks
+// Join; the page goes to the home node by itself, joins there without another click, and sees the
+// other participant's video.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startRedis, type TestRedis } from '../helpers/redisServer.js';
+import { startNode, type ClusterNodeProcess } from '../helpers/clusterNode.js';
+import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
+import { parsePrometheusText } from '../helpers/prometheusText.js';
+import { SignallingClient } from '../helpers/SignallingClient.js';
+
+let redis: TestRedis;
+let a: ClusterNodeProcess;
+let b: ClusterNodeProcess;
+let browser: Browser;
+const pageErrors = new PageErrors();
+// Each test closes its pages: a page left open would follow the class when a node dies.
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  expect(nonLoopbackInterfaces(), 'run through scripts/in-netns.sh').toEqual([]);
+  redis = await startRedis();
+  [a, b] = await Promise.all([
+    startNode({ nodeId: 'node-a', address: '127.0.0.2', redisPort: redis.port }),
+    startNode({ nodeId: 'node-b', address: '127.0.0.3', redisPort: redis.port, placement: { country: 'DE', region: 'eu-central-1', zone: 'eu-central-1b' } }),
+  ]);
+  browser = await launchChromium();
+}, 90_000);
+
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([a, b].filter(Boolean).map((n) => n.kill('SIGKILL')));
+  await redis?.kill();
+});
+
+async function open(url: string, name: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
+  contexts.push(context);
+  const page = pageErrors.watch(await context.newPage(), name);
+  await page.goto(url);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  return page;
+}
+
+async function framesDecoded(page: Page, name: string): Promise<number> {
+  return page.locator(`.tile[aria-label="${name}"]`).evaluate((el: HTMLElement) => Number(el.dataset.framesDecoded ?? 0));
+}
+
+describe('a participant who reaches the wrong node', () => {
+  it('is sent to the home node by her browser and joins the class there, seeing the others', async () => {
+    const teacher = await open(`${a.url}/r/cluster-class`, 'Teacher');
+    await teacher.locator('#call').waitFor({ state: 'visible' });
+    const student = await open(`${b.url}/r/cluster-class`, 'Student');
+    // No second click: the page on the home node joins by itself.
+    await student.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
+    expect(new URL(student.url()).origin).toBe(a.url);
+    const health = (await (await fetch(`${a.url}/healthz`)).json()) as { peers: number; rooms: number };
+    expect(health).toMatchObject({ rooms: 1, peers: 2 });
+    const wrong = (await (await fetch(`${b.url}/healthz`)).json()) as { peers: number; rooms: number };
+    expect(wrong).toMatchObject({ rooms: 0, peers: 0 });
+    // Media flows on the home node: each decodes the other's camera.
+    const deadline = Date.now() + 20_000;
+    let seen = [0, 0];
+    while (Date.now() < deadline) {
+      seen = [await framesDecoded(student, 'Teacher'), await framesDecoded(teacher, 'Student')];
+      if (seen.every((n) => n > 10)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(seen[0]).toBeGreaterThan(10);
+    expect(seen[1]).toBeGreaterThan(10);
+    // The home node's metrics count what it forwards (mediasoup consumer stats), the other node's nothing.
+    const value = (text: string, name: string) => parsePrometheusText(text).find((f) => f.name === name)!.samples[0]!.value;
+    const home = await (await fetch(`${a.metricsUrl}/metrics`)).text();
+    expect(value(home, 'lectern_consumers')).toBe(4);
+    expect(value(home, 'lectern_forwarded_packets')).toBeGreaterThan(100);
+    expect(value(home, 'lectern_forwarded_bytes')).toBeGreaterThan(value(home, 'lectern_forwarded_packets') * 12);
+    const later = await (await fetch(`${a.metricsUrl}/metrics`)).text();
+    expect(value(later, 'lectern_forwarded_packets')).toBeGreaterThanOrEqual(value(home, 'lectern_forwarded_packets'));
+    const other = await (await fetch(`${b.metricsUrl}/metrics`)).text();
+    expect(value(other, 'lectern_forwarded_packets')).toBe(0);
+    for (const secret of ['cluster-class', 'Teacher', 'Student']) expect(home).not.toContain(secret);
+    pageErrors.expectNone();
+  }, 60_000);
+
+  it('goes back through the node she came in by when the home node is SIGKILLed, and the class goes on on a live node', async () => {
+    // The class is opened on A; both people come in through B and are sent to A.
+    const opener = await SignallingClient.connect(a.wsUrl);
+    expect((await opener.send('join', { room: 'failover-class', displayName: 'Opener' })).ok).toBe(true);
+    const teacher = await open(`${b.url}/r/failover-class`, 'Teacher');
+    const student = await open(`${b.url}/r/failover-class`, 'Student');
+    for (const page of [teacher, student]) {
+      await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
+      expect(new URL(page.url()).origin).toBe(a.url);
+    }
+    const killedAt = Date.now();
+    await a.kill('SIGKILL');
+    // No user action: each page finds A gone, returns to B, and B opens the class once A is dropped.
+    for (const page of [teacher, student]) {
+      await page.waitForURL((url) => url.origin === b.url, { timeout: 30_000 });
+      await page.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
+    }
+    const deadline = Date.now() + 30_000;
+    let seen = [0, 0];
+    while (Date.now() < deadline) {
+      seen = [await framesDecoded(student, 'Teacher').catch(() => 0), await framesDecoded(teacher, 'Student').catch(() => 0)];
+      if (seen.every((n) => n > 10)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(seen[0]).toBeGreaterThan(10);
+    expect(seen[1]).toBeGreaterThan(10);
+    console.log(`browser failover: both decode video on node-b ${Date.now() - killedAt} ms after SIGKILL of node-a`);
+    const health = (await (await fetch(`${b.url}/healthz`)).json()) as { peers: number; rooms: number };
+    expect(health).toMatchObject({ rooms: 1, peers: 2 });
+    pageErrors.expectNone();
+  }, 90_000);
+});
