@@ -10,7 +10,7 @@ import { AdminRuntimeSchema } from './sources/adminRuntime.js';
 import { scanClientBundle } from './sources/clientBundle.js';
 import { readAuditConfig } from './sources/configFile.js';
 import { readLiveServer } from './sources/liveServer.js';
-import { readClusterRegistry } from './sources/clusterRegistry.js';
+import { ADMIN_CLUSTER_PATH, readClusterRegistry } from './sources/clusterRegistry.js';
 import { readStackExport } from './sources/stackExport.js';
 
 /** Where to read each input from; every field optional, at least one required. */
@@ -57,10 +57,16 @@ export async function gatherInputs(sources: AuditSources): Promise<AuditInputs> 
     if (!sources.adminToken) throw new AuditInputError('--url needs --admin-token (or LECTERN_ADMIN_TOKEN)');
     const live = await readLiveServer(sources.url, sources.adminToken);
     inputs.runtime = { source: live.url, runtime: live.runtime, pageHeaders: live.pageHeaders };
-    // An older server without the endpoint, or one whose registry cannot be read, is reported
-    // through the runtime alone; a registry that is read becomes one flow per node.
-    const registry = await readClusterRegistry(sources.url, sources.adminToken).catch(() => undefined);
-    if (registry && registry.coordination === 'redis') inputs.cluster = { source: `${live.url}/admin/cluster`, registry };
+    // A registry that is read becomes one flow per node. One that cannot be read (an older server
+    // without the endpoint, an error) leaves it unknown whether other nodes carry this class: that
+    // is a finding (checks/cluster.ts), never a pass.
+    const source = `${live.url}${ADMIN_CLUSTER_PATH}`;
+    try {
+      const registry = await readClusterRegistry(sources.url, sources.adminToken);
+      if (registry.coordination === 'redis') inputs.cluster = { source, registry };
+    } catch (error) {
+      inputs.clusterUnread = { source, reason: (error as Error).message };
+    }
   } else if (sources.runtimeFile) {
     const body: unknown = JSON.parse(readFileSync(sources.runtimeFile, 'utf8'));
     if (!Value.Check(AdminRuntimeSchema, body)) {

@@ -129,6 +129,8 @@ export interface AuditInputs {
   runtime?: RuntimeInput;
   /** The live cluster registry as a node reported it (GET /admin/cluster). */
   cluster?: { source: string; registry: ClusterRegistry };
+  /** The live server was audited but its cluster registry could not be fetched: why. */
+  clusterUnread?: { source: string; reason: string };
   bundle?: BundleScan;
   /** The Pulumi backend URL (`pulumi whoami -v`), e.g. s3://state?region=eu-north-1. */
   stateUrl?: string;

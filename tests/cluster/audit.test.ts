@@ -78,6 +78,14 @@ describe('the audit of a live cluster', () => {
     expect(report.findings.find((f) => f.rule === 'cluster-registry-unread')?.severity).toBe('high');
   });
 
+  it('reports a server whose registry cannot be fetched at all (older server, error): never passed over', async () => {
+    // The live server as read, with the registry's fetch failed as an older server's would.
+    const { cluster: _read, ...inputs } = await gatherInputs({ url, adminToken: ADMIN_TOKEN });
+    const report = audit({ ...inputs, clusterUnread: { source: 'https://lectern.example/admin/cluster', reason: 'answered HTTP 404' } });
+    const finding = report.findings.find((f) => f.rule === 'cluster-registry-unread');
+    expect(finding).toMatchObject({ severity: 'high', evidence: 'answered HTTP 404', where: 'https://lectern.example/admin/cluster' });
+  });
+
   it('keeps the registry behind the admin token', async () => {
     expect((await fetch(`${url}/admin/cluster`)).status).toBe(401);
   });
