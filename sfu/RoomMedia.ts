@@ -6,6 +6,7 @@ import { TypedEmitter } from './TypedEmitter.js';
 import { PeerMedia } from './PeerMedia.js';
 import { SfuError } from './SfuError.js';
 import type { PooledWorker } from './WorkerPool.js';
+import type { TrackProducer } from './PeerMedia.js';
 
 /** Why a room's media closed. */
 export type RoomMediaCloseReason = 'closed' | 'worker-died';
@@ -36,6 +37,8 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   readonly #host: PooledWorker;
   readonly #options: RoomMediaOptions;
   readonly #peers = new Map<string, PeerMedia>();
+  /** The producer the observer last named dominant. */
+  #dominant: string | null = null;
   #closed = false;
 
   /** Create the room's router on the given worker. */
@@ -69,7 +72,10 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     this.roomName = roomName;
     this.#router = router;
     this.#speakers = speakers;
-    speakers.on('dominantspeaker', ({ producer }) => this.emit('activeSpeaker', String(producer.appData.peerId)));
+    speakers.on('dominantspeaker', ({ producer }) => {
+      this.#dominant = producer.id;
+      this.emit('activeSpeaker', String(producer.appData.peerId));
+    });
     this.#host = host;
     this.#options = options;
     router.on('workerclose', () => this.#close('worker-died'));
@@ -97,13 +103,36 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const peer = new PeerMedia(peerId, this.#router, {
       webRtcServer: this.#host.webRtcServer,
       ...this.#options,
-      onAudioProducer: (producer) => {
-        this.#speakers.addProducer({ producerId: producer.id }).catch(() => undefined); // closed meanwhile
-      },
+      onAudioProducer: (producer) => this.#watchSpeaker(producer),
     });
     this.#peers.set(peerId, peer);
     peer.once('close', () => this.#peers.delete(peerId));
     return peer;
+  }
+
+  /**
+   * Only unmuted microphones take part in speaker detection. mediasoup's observer keeps a paused
+   * dominant speaker dominant (challengers are measured against its scores), so a speaker who mutes
+   * would stay highlighted until someone out-talks a silence: a muted microphone is taken out of the
+   * observer instead (which makes it choose again) and put back when it is unmuted.
+   */
+  #watchSpeaker(producer: TrackProducer): void {
+    const add = (): void => {
+      this.#speakers.addProducer({ producerId: producer.id }).catch(() => undefined); // closed meanwhile
+    };
+    const remove = (): void => {
+      this.#speakers.removeProducer({ producerId: producer.id }).catch(() => undefined);
+      if (this.#dominant !== producer.id) return;
+      this.#dominant = null;
+      // Nobody else may be left to name; say at once that the muted one is no longer speaking.
+      this.emit('activeSpeaker', null);
+    };
+    if (!producer.paused) add();
+    producer.observer.on('pause', remove);
+    producer.observer.on('resume', add);
+    producer.observer.once('close', () => {
+      if (this.#dominant === producer.id) remove();
+    });
   }
 
   /** Close the router and every participant's media. Idempotent. */

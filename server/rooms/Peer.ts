@@ -4,6 +4,7 @@ import type { PeerMedia, TrackSource, mediasoupTypes } from '../../sfu/index.js'
 import type { Permission, Role, RolesConfig } from '../../config/index.js';
 import type { NotificationName, NotificationData, PeerInfo } from '../../protocol/index.js';
 import { ResumeSecret } from './ResumeSecret.js';
+import { Reception } from './Reception.js';
 
 /** Something that can push notifications to one browser (a signalling session). */
 export interface Notifier {
@@ -37,12 +38,13 @@ export class Peer {
   readonly lockedSources = new Set<TrackSource>();
   /** What a new connection must show to take this participant back after a drop. */
   readonly resumeSecret = new ResumeSecret();
+  /** What they receive: their view (last N), the video cap, low-bandwidth mode. */
+  readonly reception: Reception;
   #media: PeerMedia;
   #notifier: Notifier;
   readonly #roles: RolesConfig;
   #admitted = false;
   #presenter = false;
-  #lowBandwidth = false;
   #rtpCapabilities: mediasoupTypes.RtpCapabilities | undefined;
   /**
    * Which part of the class they see and hear: `main`, or a breakout room. Set only by
@@ -50,8 +52,9 @@ export class Peer {
    */
   group = 'main';
 
-  constructor(id: string, displayName: string, identity: PeerIdentity, media: PeerMedia, notifier: Notifier, roles: RolesConfig) {
+  constructor(id: string, displayName: string, identity: PeerIdentity, media: PeerMedia, notifier: Notifier, roles: RolesConfig, maxVideoConsumers: number) {
     this.id = id;
+    this.reception = new Reception(maxVideoConsumers);
     this.displayName = displayName;
     this.identity = identity;
     this.#media = media;
@@ -103,15 +106,6 @@ export class Peer {
 
   set presenter(value: boolean) {
     this.#presenter = value;
-  }
-
-  /** Whether they asked for audio and slides only. */
-  get lowBandwidth(): boolean {
-    return this.#lowBandwidth;
-  }
-
-  set lowBandwidth(value: boolean) {
-    this.#lowBandwidth = value;
   }
 
   /** Whether their role (plus presenter rights) grants a permission. */

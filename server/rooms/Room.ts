@@ -14,6 +14,7 @@ import { ChatLog } from './ChatLog.js';
 import { Polls } from './Polls.js';
 import { Breakouts } from './Breakouts.js';
 import { DetachedPeers, type DetachExpiry } from './DetachedPeers.js';
+import type { ReceivedTrack } from './Reception.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -44,6 +45,8 @@ export interface RoomOptions {
   breakoutWarningSeconds: number;
   /** How long a participant whose connection dropped is kept for a resume. */
   resumeGraceSeconds: number;
+  /** Most video consumers one participant holds (last N). */
+  maxVideoConsumers: number;
 }
 
 /** Media for this room on a live worker (the Sfu's createRoomMedia). */
@@ -135,7 +138,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
     if (this.#peers.size >= this.#options.maxPeers) throw new SignallingError('room_full', `room ${this.name} is full`);
     const id = randomUUID();
-    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id), notifier, this.#options.roles);
+    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id), notifier, this.#options.roles, this.#options.maxVideoConsumers);
     if (this.#policy.locked && !peer.can('joinLocked')) {
       peer.media.close();
       throw new SignallingError('locked', 'this class is locked');
@@ -187,6 +190,48 @@ export class Room extends TypedEmitter<RoomEvents> {
   async distribute(from: Peer, producer: TrackProducer): Promise<void> {
     const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
     await Promise.all(receivers.map((peer) => this.#consume(peer, producer)));
+  }
+
+  /**
+   * The client names the video it shows (last N). Consumers of tracks off screen pause, those on
+   * screen resume or are created, closing off-screen ones when the cap is reached. Returns the
+   * tracks that will be sent: the named ones that exist and are in the participant's group, capped.
+   */
+  async setView(peer: Peer, video: readonly string[]): Promise<string[]> {
+    const visible = new Map(
+      this.#admittedPeers()
+        .filter((other) => other !== peer && this.#sameGroup(other, peer))
+        .flatMap((other) => [...other.media.producers.values()].filter((p) => p.kind === 'video').map((p) => [p.id, p] as const)),
+    );
+    // Ids of tracks that are gone (or never were) take no place under the cap.
+    peer.reception.setView(video.filter((id) => visible.has(id)));
+    const shown = [...(peer.reception.view ?? [])];
+    await this.applyReception(peer);
+    await Promise.all(shown.map((id) => this.#consume(peer, visible.get(id)!)));
+    return shown;
+  }
+
+  /** The client attached a consumer's track: media may flow on it if the reception rule allows. */
+  async attach(peer: Peer, consumerId: string): Promise<void> {
+    peer.reception.attach(consumerId);
+    const consumer = peer.media.consumers.get(consumerId);
+    if (!consumer) throw new SignallingError('not_found', `no consumer ${consumerId}`);
+    if (peer.reception.flows(received(consumer))) await peer.media.resumeConsumer(consumerId);
+  }
+
+  /** Pause or resume each of a participant's consumers by the reception rule. */
+  async applyReception(peer: Peer): Promise<void> {
+    await Promise.all(
+      [...peer.media.consumers.values()].map(async (consumer) => {
+        const flows = peer.reception.flows(received(consumer));
+        if (flows === !consumer.paused) return;
+        try {
+          await (flows ? peer.media.resumeConsumer(consumer.id) : peer.media.pauseConsumer(consumer.id));
+        } catch (error) {
+          if (!consumer.closed) throw error; // closed meanwhile: nothing left to apply
+        }
+      }),
+    );
   }
 
   /** Bring a newcomer up to date on what is running: an open poll, breakout rooms. */
@@ -554,10 +599,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     const rtpCapabilities = peer.rtpCapabilities;
     // A producer created while this peer was becoming ready reaches it both ways: consume once.
     if (!rtpCapabilities || peer.media.closed || producer.closed || peer.media.consumes(producer.id)) return;
+    if (producer.kind === 'video' && !this.#claimVideo(peer, producer)) return;
     let consumer: TrackConsumer;
     try {
       consumer = await peer.media.consume(producer, rtpCapabilities);
     } catch (error) {
+      if (producer.kind === 'video') peer.reception.releaseVideo(producer.id);
       // One participant who cannot decode a track must not stop the others from getting it.
       this.#log.warn({ peer: peer.id, producer: producer.id, err: error }, 'cannot create consumer');
       return;
@@ -579,11 +626,34 @@ export class Room extends TypedEmitter<RoomEvents> {
     });
   }
 
+  /**
+   * A video slot for `producer` in `peer`'s capped set: only for a track on screen, and when the
+   * cap is reached, by closing the consumer of a track no longer on screen.
+   */
+  #claimVideo(peer: Peer, producer: TrackProducer): boolean {
+    const reception = peer.reception;
+    if (!reception.wants(producer.id)) return false;
+    if (reception.claimVideo(producer.id)) return true;
+    const evicted = reception.offScreen()[0];
+    if (evicted === undefined) return false;
+    for (const consumer of peer.media.consumers.values()) if (consumer.producerId === evicted) consumer.close();
+    reception.releaseVideo(evicted);
+    return reception.claimVideo(producer.id);
+  }
+
   #wireConsumerEvents(peer: Peer): void {
     const media = peer.media;
-    media.on('consumerClosed', (c) => peer.notify('consumerClosed', { consumerId: c.id }));
+    media.on('consumerClosed', (c) => {
+      peer.reception.forget(c.id);
+      if (c.kind === 'video') peer.reception.releaseVideo(c.producerId);
+      peer.notify('consumerClosed', { consumerId: c.id });
+    });
     media.on('consumerPaused', (c) => peer.notify('consumerPaused', { consumerId: c.id }));
     media.on('consumerResumed', (c) => peer.notify('consumerResumed', { consumerId: c.id }));
   }
 }
 
+/** A consumer as the reception rule sees it. */
+function received(consumer: TrackConsumer): ReceivedTrack {
+  return { id: consumer.id, producerId: consumer.producerId, kind: consumer.kind, source: consumer.appData.source };
+}

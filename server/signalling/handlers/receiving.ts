@@ -1,4 +1,4 @@
-// What this participant receives: simulcast layer by tile size, and low-bandwidth mode.
+// What this participant receives: simulcast layer by tile size, the view (last N), low-bandwidth mode.
 import type { Handler } from '../Handler.js';
 
 /** The client shows this consumer in a tile of this size: forward the layer that fits. */
@@ -12,12 +12,14 @@ export const setConsumerPreferences: Handler<'setConsumerPreferences'> = async (
  * slides (screen share) keep flowing. Turning it off resumes the cameras.
  */
 export const setLowBandwidth: Handler<'setLowBandwidth'> = async (ctx, data) => {
-  const { peer } = ctx.session.requireJoined();
-  peer.lowBandwidth = data.enabled;
-  for (const consumer of peer.media.consumers.values()) {
-    if (consumer.appData.source !== 'camera') continue;
-    if (data.enabled) await peer.media.pauseConsumer(consumer.id);
-    else await peer.media.resumeConsumer(consumer.id);
-  }
+  const { room, peer } = ctx.session.requireJoined();
+  peer.reception.lowBandwidth = data.enabled;
+  await room.applyReception(peer);
   return {};
+};
+
+/** The video tiles on this participant's screen: only those are sent (see Room.setView). */
+export const setView: Handler<'setView'> = async (ctx, data) => {
+  const { room, peer } = ctx.session.requireJoined();
+  return { video: await room.setView(peer, data.video) };
 };

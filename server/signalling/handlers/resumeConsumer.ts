@@ -1,13 +1,11 @@
 import type { Handler } from '../Handler.js';
 
 /**
- * The browser has attached the track: let media flow (the worker asks the sender for a keyframe).
- * In low-bandwidth mode camera consumers stay paused until the mode is turned off.
+ * The browser has attached the track: let media flow (the worker asks the sender for a keyframe),
+ * unless the reception rule holds it (off screen, or a camera in low-bandwidth mode).
  */
 export const resumeConsumer: Handler<'resumeConsumer'> = async (ctx, data) => {
-  const { peer } = ctx.session.requireJoined();
-  const consumer = peer.media.consumers.get(data.consumerId);
-  if (peer.lowBandwidth && consumer?.appData.source === 'camera') return {};
-  await peer.media.resumeConsumer(data.consumerId);
+  const { room, peer } = ctx.session.requireJoined();
+  await room.attach(peer, data.consumerId);
   return {};
 };
