@@ -74,7 +74,7 @@ function decodingVideoStreams(page: Page): Promise<number> {
   });
 }
 
-async function join(name: string, options: { camera: boolean; viewport: { width: number; height: number } }): Promise<Page> {
+async function joinClass(name: string, options: { camera: boolean; viewport: { width: number; height: number } }): Promise<Page> {
   const context = await browser.newContext({ viewport: options.viewport });
   contexts.push(context);
   await context.addInitScript(watchPeerConnections);
@@ -115,12 +115,12 @@ describe('the paged gallery', () => {
     // Six cameras; each sender watches in low bandwidth (no video in), so the machine's cores go to the viewer.
     const senders: Page[] = [];
     for (const name of SENDERS) {
-      const page = await join(name, { camera: true, viewport: { width: 640, height: 480 } });
+      const page = await joinClass(name, { camera: true, viewport: { width: 800, height: 600 } });
       await page.getByRole('button', { name: 'Low bandwidth' }).click();
       await expect.poll(() => page.getByRole('button', { name: 'Low bandwidth' }).getAttribute('aria-pressed'), SLOW).toBe('true');
       senders.push(page);
     }
-    const viewer = await join('Viewer', { camera: false, viewport: { width: 1280, height: 800 } });
+    const viewer = await joinClass('Viewer', { camera: false, viewport: { width: 1280, height: 800 } });
     await viewer.getByRole('button', { name: 'View' }).click();
     await viewer.getByLabel('Tiles per page').selectOption('4');
     await viewer.keyboard.press('Escape');

@@ -237,12 +237,14 @@ export class ClassView {
     if (!this.#tiles.has(peer.id)) this.#addTile(peer.id, new Tile(peer.id, peer.displayName, false, this.#audioSink));
     // Video we may not receive yet (its tile is on another page): known by its producer, so a
     // page turn can ask for it.
-    for (const producer of peer.producers) {
-      if (producer.kind !== 'video') continue;
-      const key = this.#keyOf(peer.id, producer.source);
+    const video = peer.producers.filter((p) => p.kind === 'video');
+    for (const producer of video) {
       if (producer.source === 'screen') this.#screenTile(peer.id);
-      this.#setVideoProducer(key, producer.id);
+      this.#setVideoProducer(this.#keyOf(peer.id, producer.source), producer.id);
     }
+    // Tracks they no longer send (told even to those who never received them).
+    if (!video.some((p) => p.source === 'screen')) this.#dropTile(`${peer.id}:screen`);
+    if (!video.some((p) => p.source === 'camera') && this.#videoProducers.delete(peer.id) && this.#gallery.onScreen.includes(peer.id)) this.#scheduleView();
     const early = this.#early.get(peer.id);
     this.#early.delete(peer.id);
     for (const track of early ?? []) this.#attachTrack(track);

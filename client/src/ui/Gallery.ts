@@ -283,10 +283,11 @@ export class Gallery {
       toggle.setAttribute('aria-expanded', String(open));
     };
     toggle.addEventListener('click', () => show(panel.hidden));
-    panel.addEventListener('keydown', (event) => {
-      if (event.key !== 'Escape') return;
+    document.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || panel.hidden) return;
+      const within = panel.contains(document.activeElement);
       show(false);
-      toggle.focus();
+      if (within) toggle.focus();
     });
     document.addEventListener('click', (event) => {
       const target = event.target as Node;
