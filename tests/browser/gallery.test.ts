@@ -104,6 +104,15 @@ function serverView(viewerConsumerId: string): { paused: string[]; sending: stri
   };
 }
 
+/** Audio elements of participants not on the page, and how many of them are playing a track. */
+function offPageAudio(page: Page): Promise<{ elements: number; playing: number }> {
+  return page.evaluate(() => {
+    const audio = [...document.querySelectorAll<HTMLAudioElement>('#audio-out audio')];
+    const playing = audio.filter((a) => a.srcObject !== null && !a.paused && (a.srcObject as MediaStream).getAudioTracks().some((t) => t.readyState === 'live'));
+    return { elements: audio.length, playing: playing.length };
+  });
+}
+
 /** Producer ids of the cameras on the viewer's page (the tiles say which track they show). */
 async function producersOnPage(page: Page): Promise<string[]> {
   const ids = await page.locator('#grid .tile:not(.local)').evaluateAll((tiles) => tiles.map((t) => (t as HTMLElement).dataset.videoProducer ?? ''));
@@ -141,6 +150,8 @@ describe('the paged gallery', () => {
     expect(first.paused).toHaveLength(2);
     expect(first.total).toBe(6);
     await viewer.screenshot({ path: join(ARTIFACTS, 'gallery-page-1.png') });
+    // Audio is not paged: the other page's two are still heard (their sound plays off screen).
+    await expect.poll(() => offPageAudio(viewer), SLOW).toEqual({ elements: 2, playing: 2 });
 
     await viewer.getByRole('button', { name: 'Next page' }).click();
     await expect.poll(() => viewer.locator('#page-label').textContent(), SLOW).toBe('Page 2 of 2');
@@ -157,6 +168,15 @@ describe('the paged gallery', () => {
     await viewer.getByRole('button', { name: 'Previous page' }).click();
     await expect.poll(() => serverView(aConsumer!).sending, SLOW).toEqual(onFirst);
     await expect.poll(() => decodingVideoStreams(viewer), SLOW).toBe(4);
-    console.log(`gallery: page 1 ${firstPage.join(', ')} (4 decoding, 2 paused at the SFU); page 2 ${onSecond.length} decoding; back to 4`);
+    // The speaker view: one large picture and a strip of four, so five of the six are sent.
+    await viewer.getByRole('button', { name: 'View' }).click();
+    await viewer.getByLabel('Layout').selectOption('speaker');
+    await viewer.keyboard.press('Escape');
+    await expect.poll(() => viewer.locator('#grid .tile.main').count(), SLOW).toBe(1);
+    await expect.poll(() => serverView(aConsumer!).sending.length, SLOW).toBe(5);
+    expect(serverView(aConsumer!).paused).toHaveLength(1);
+    await expect.poll(() => decodingVideoStreams(viewer), SLOW).toBe(5);
+    await viewer.screenshot({ path: join(ARTIFACTS, 'gallery-speaker-view.png') });
+    console.log(`gallery: page 1 ${firstPage.join(', ')} (4 decoding, 2 paused at the SFU, their audio playing); page 2 ${onSecond.length} decoding; back to 4; speaker view 5 sent, 1 paused`);
   }, 240_000);
 });

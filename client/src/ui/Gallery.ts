@@ -94,6 +94,7 @@ export class Gallery {
     this.#entries = this.#entries.filter((e) => e !== entry);
     this.#recentSpeakers = this.#recentSpeakers.filter((k) => k !== key);
     if (entry.tile.element.isConnected) {
+      entry.tile.detached();
       entry.tile.element.remove();
       this.#onDetach(entry.tile);
     }
@@ -167,6 +168,7 @@ export class Gallery {
     for (const element of [...this.#grid.children]) {
       const tile = this.#tileOf(element);
       if (!tile || !wanted.has(tile)) {
+        tile?.detached();
         element.remove();
         if (tile) this.#onDetach(tile);
       }

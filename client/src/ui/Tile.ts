@@ -13,10 +13,12 @@ export class Tile {
   readonly #stats: HTMLElement;
   readonly #hand: HTMLElement;
   readonly #tracks = new Map<MediaSource, RemoteTrack>();
+  readonly #audioSink: HTMLElement | undefined;
 
   /**
    * `audioSink` keeps the sound playing while the tile is off screen: a media element taken out of
-   * the page is paused, and everyone on every page must be heard.
+   * the page is paused, and everyone on every page must be heard. The audio element lives there
+   * while the tile is off the page and in the tile while it is on it; moved, never removed.
    */
   constructor(peerId: string, displayName: string, local = false, audioSink?: HTMLElement) {
     this.element = document.createElement('article');
@@ -47,6 +49,7 @@ export class Tile {
     this.#hand.className = 'hand';
     this.#hand.hidden = true;
     this.element.append(this.#video, this.#placeholder, name, this.#badges, this.#stats, this.#hand);
+    this.#audioSink = audioSink;
     (audioSink ?? this.element).append(this.#audio);
     this.#render();
   }
@@ -59,7 +62,13 @@ export class Tile {
 
   /** Put back on screen: the browser paused the picture when the tile left the page. */
   attached(): void {
+    if (this.#audioSink) this.element.append(this.#audio);
     if (this.#video.srcObject) void this.#video.play().catch(() => undefined);
+  }
+
+  /** About to leave the page: the sound moves to the sink first, so it never stops. */
+  detached(): void {
+    this.#audioSink?.append(this.#audio);
   }
 
   /** Gone for good: its sound goes too. */
