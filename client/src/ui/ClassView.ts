@@ -54,6 +54,7 @@ export class ClassView {
   /** The video producer behind each tile key (a person's camera, `<peer>:screen`), consumed or not. */
   readonly #videoProducers = new Map<string, string>();
   #viewTimer: ReturnType<typeof setTimeout> | undefined;
+  #peopleQueued = false;
   /** The producer ids last asked for, most important first. */
   #sentView: string[] | undefined;
 
@@ -320,7 +321,20 @@ export class ClassView {
     this.#tileSizes.clear();
   }
 
+  /**
+   * Once per task: a presence batch of 500 arrivals calls this 500 times, and each call sorts the
+   * whole list.
+   */
   #renderPeople(): void {
+    if (this.#peopleQueued) return;
+    this.#peopleQueued = true;
+    queueMicrotask(() => {
+      this.#peopleQueued = false;
+      this.#drawPeople();
+    });
+  }
+
+  #drawPeople(): void {
     const self = this.#self;
     const me: PeerInfo[] = self ? [{ id: self.id, displayName: self.name, role: self.role, presenter: false, producers: [] }] : [];
     this.#people.update([...me.map((peer) => ({ peer, self: true })), ...[...this.#peers.values()].map((peer) => ({ peer, self: false }))]);
