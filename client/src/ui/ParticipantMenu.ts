@@ -32,6 +32,10 @@ export class ParticipantMenu {
       const target = event.target as Node;
       if (!this.element.hidden && !this.element.contains(target) && !this.#opener?.contains(target)) this.close(false);
     });
+    // Placed by the window: a list or panel scrolling under it would leave it pointing at nobody.
+    document.addEventListener('scroll', (event) => {
+      if (!this.element.hidden && !this.element.contains(event.target as Node)) this.close(false);
+    }, { capture: true, passive: true });
     document.body.append(this.element);
   }
 
@@ -71,7 +75,7 @@ export class ParticipantMenu {
     this.element.hidden = false;
     this.#place(opener);
     const items = this.#items();
-    (focus === 'first' ? items[0] : items[items.length - 1])?.focus();
+    (focus === 'first' ? items[0] : items[items.length - 1])?.focus({ preventScroll: true });
   }
 
   /** Close; `returnFocus` puts the keyboard back on the button that opened it. */
