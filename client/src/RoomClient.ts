@@ -9,6 +9,8 @@ import { IceRenewal } from './IceRenewal.js';
 /** A track someone else sends, as this browser receives it. */
 export interface RemoteTrack {
   consumerId: string;
+  /** The sender's track: what `setView` names. */
+  producerId: string;
   peerId: string;
   source: MediaSource;
   track: MediaStreamTrack;
@@ -382,6 +384,14 @@ export class RoomClient {
     await this.#signalling.request('setConsumerPreferences', { consumerId, width: Math.round(width), height: Math.round(height) });
   }
 
+  /**
+   * Say which video is on screen: producer ids, most important first. The server sends those (up
+   * to its cap) and pauses the rest; the reply is what it will send. Audio is not affected.
+   */
+  async setView(video: string[]): Promise<string[]> {
+    return (await this.#signalling.request('setView', { video })).video;
+  }
+
   /** Mute or unmute one of my tracks (the server tells the others). */
   async setMuted(source: MediaSource, muted: boolean): Promise<void> {
     const producer = this.#producers.get(source);
@@ -672,6 +682,7 @@ export class RoomClient {
     });
     const remote = {
       consumerId: consumer.id,
+      producerId: data.producerId,
       peerId: data.peerId,
       source: data.source,
       track: consumer.track,

@@ -199,6 +199,20 @@ export class Room extends TypedEmitter<RoomEvents> {
   async distribute(from: Peer, producer: TrackProducer): Promise<void> {
     const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
     await Promise.all(receivers.map((peer) => this.#consume(peer, producer)));
+    this.#announceTracks(from, receivers);
+  }
+
+  /**
+   * Last N: a receiver with no consumer of a track (off screen, or past the video cap) still has to
+   * learn that it exists, or its client can never name it in a view (a screen shared after the
+   * view was set would never be shown). Those receivers get the sender's tracks as a peerUpdated.
+   */
+  #announceTracks(from: Peer, receivers: readonly Peer[]): void {
+    const tracks = [...from.media.producers.keys()];
+    const unaware = receivers.filter((peer) => peer.ready && !tracks.every((id) => peer.media.consumes(id)));
+    if (unaware.length === 0) return;
+    const info = from.info();
+    for (const peer of unaware) peer.notify('peerUpdated', { peer: info });
   }
 
   /**
@@ -672,6 +686,14 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   #wireConsumerEvents(peer: Peer): void {
     const media = peer.media;
+    // A track gone that some never consumed: they would keep a tile for it (see #announceTracks).
+    // (Their consumers of it may be closed already: everyone is told. Not when they are leaving:
+    // peersLeft says that, and this would bring them back.)
+    media.on('producerClosed', () => {
+      if (this.#peers.get(peer.id) !== peer || media.closed) return;
+      const info = peer.info();
+      for (const other of this.#readyPeers(peer)) if (this.#sameGroup(other, peer)) other.notify('peerUpdated', { peer: info });
+    });
     media.on('consumerClosed', (c) => {
       peer.reception.forget(c.id);
       if (c.kind === 'video') peer.reception.releaseVideo(c.producerId);

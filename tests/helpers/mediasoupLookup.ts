@@ -74,3 +74,9 @@ export function mediasoupTransport(id: string): types.WebRtcTransport | undefine
 export function consumersOnTransport(transportId: string): types.Consumer[] {
   return [...(consumersByTransport.get(transportId) ?? [])].flatMap((id) => consumers.get(id) ?? []);
 }
+
+/** The id of the transport that carries this live consumer, if any. */
+export function transportOfConsumer(consumerId: string): string | undefined {
+  for (const [transportId, live] of consumersByTransport) if (live.has(consumerId)) return transportId;
+  return undefined;
+}

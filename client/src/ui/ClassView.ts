@@ -6,16 +6,24 @@ import type { RemoteTrack, RoomClient, RoomClientEvents, RoomState } from '../Ro
 import { Tile } from './Tile.js';
 import { PollPanel } from './PollPanel.js';
 import { BreakoutPanel } from './BreakoutPanel.js';
+import { Gallery } from './Gallery.js';
+import { ParticipantList } from './ParticipantList.js';
+import type { ParticipantAction } from './ParticipantMenu.js';
+import { wireMoreControls } from './ControlBar.js';
 import { $, button, setStatus } from './dom.js';
 
 const STATS_INTERVAL_MS = 1000;
 
 /** Quiet time after the last tile resize before tile sizes go to the server. */
 const TILE_SIZE_SETTLE_MS = 150;
+/**
+ * Quiet time after the last change of what is on screen before the view goes to the server: a
+ * join storm or a quick run of page turns is one `setView`, not one per tile.
+ */
+const VIEW_SETTLE_MS = 150;
 
 /** Everything shown while in a class. */
 export class ClassView {
-  readonly #grid = $('grid');
   readonly #tiles = new Map<string, Tile>();
   readonly #peers = new Map<string, PeerInfo>();
   /** Tracks of people not announced yet: presence is batched, media is not, so media can come first. */
@@ -35,6 +43,20 @@ export class ClassView {
   /** Names of everyone seen in this class, kept when they move to another breakout room. */
   readonly #names = new Map<string, string>();
   #group = 'main';
+  /** Where every tile's sound plays, on screen or not (audio is not paged). */
+  readonly #audioSink = $('audio-out');
+  readonly #gallery = new Gallery({
+    listener: () => this.#scheduleView(),
+    onAttach: (tile) => this.#resize.observe(tile.element),
+    onDetach: (tile) => this.#resize.unobserve(tile.element),
+  });
+  readonly #people = new ParticipantList((error) => setStatus(error.message));
+  /** The video producer behind each tile key (a person's camera, `<peer>:screen`), consumed or not. */
+  readonly #videoProducers = new Map<string, string>();
+  #viewTimer: ReturnType<typeof setTimeout> | undefined;
+  #peopleQueued = false;
+  /** The producer ids last asked for, most important first. */
+  #sentView: string[] | undefined;
 
   /** Called when the server no longer knows us and the page must join again (set by main.ts). */
   onRejoin: ((reason: string) => void) | undefined;
@@ -45,6 +67,7 @@ export class ClassView {
     peerLeft: (peerId) => this.#removePeer(peerId),
     trackAdded: (track) => this.#addTrack(track),
     trackRemoved: (track) => {
+      this.#forgetVideoProducer(track);
       this.#sentTileSizes.delete(track.consumerId);
       this.#tileSizes.delete(track.consumerId);
       const early = this.#early.get(track.peerId);
@@ -63,6 +86,8 @@ export class ClassView {
     reconnecting: (active) => {
       $('reconnecting').hidden = !active;
       if (!active) setStatus(`${this.#peers.size + 1} in the room`);
+      // Back: the server may have lost what we were looking at (a media reset); say it again.
+      if (!active) this.#sendView(true);
     },
     rejoinNeeded: (reason) => {
       clearInterval(this.#statsTimer);
@@ -106,9 +131,12 @@ export class ClassView {
     this.#client = client;
     this.#self = { id: client.peerId, name: self.name, role: self.role, permissions: new Set(self.permissions) };
     $('call').hidden = false;
+    // The class fills the window: the controls stay at the bottom, the panels scroll inside.
+    document.body.classList.add('in-call');
     const own = new Tile(client.peerId, self.name, true);
     this.#tiles.set(client.peerId, own);
-    this.#grid.prepend(own.element);
+    this.#gallery.setOwn(own);
+    if (this.can('moderate')) this.#people.actionsFor = (peer) => this.#actionsFor(peer);
     for (const peer of state.peers) this.#upsertPeer(peer);
     for (const message of state.chat) this.#appendChat(message);
     this.#renderHands(state.hands);
@@ -125,7 +153,10 @@ export class ClassView {
     });
     this.#renderPeople();
     this.#statsTimer = setInterval(() => {
-      for (const tile of this.#tiles.values()) {
+      // Only what is on screen: numbers of tiles nobody sees are worth no getStats() calls.
+      const shown = [own, ...this.#gallery.onScreen.map((key) => this.#tiles.get(key))];
+      for (const tile of shown) {
+        if (!tile) continue;
         // A track can close between two awaits of one update; the next tick reads the live ones.
         tile.updateStats().catch((error: unknown) => console.debug('stats update skipped', error));
       }
@@ -145,7 +176,9 @@ export class ClassView {
   /** Stop timers when leaving. */
   stop(): void {
     clearInterval(this.#statsTimer);
+    clearTimeout(this.#viewTimer);
     this.#resize.disconnect();
+    this.#gallery.stop();
     this.#polls.stop();
     this.#breakouts.stop();
   }
@@ -155,16 +188,67 @@ export class ClassView {
       this.#early.set(track.peerId, [...(this.#early.get(track.peerId) ?? []), track]);
       return;
     }
+    this.#attachTrack(track);
+  }
+
+  #attachTrack(track: RemoteTrack): void {
     this.#tileForTrack(track)?.addTrack(track);
+    if (track.track.kind === 'video') this.#setVideoProducer(this.#keyOf(track.peerId, track.source), track.producerId);
+  }
+
+  #keyOf(peerId: string, source: string): string {
+    return source === 'screen' ? `${peerId}:screen` : peerId;
+  }
+
+  #setVideoProducer(key: string, producerId: string): void {
+    if (this.#videoProducers.get(key) === producerId) return;
+    this.#videoProducers.set(key, producerId);
+    if (this.#gallery.onScreen.includes(key)) this.#scheduleView();
+  }
+
+  #forgetVideoProducer(track: RemoteTrack): void {
+    const key = this.#keyOf(track.peerId, track.source);
+    if (track.track.kind !== 'video' || this.#videoProducers.get(key) !== track.producerId) return;
+    this.#videoProducers.delete(key);
+    if (this.#gallery.onScreen.includes(key)) this.#scheduleView();
+  }
+
+  #scheduleView(): void {
+    clearTimeout(this.#viewTimer);
+    this.#viewTimer = setTimeout(() => this.#sendView(false), VIEW_SETTLE_MS);
+  }
+
+  /**
+   * Tell the server which video is on screen, most important first; it sends those and pauses the
+   * rest. `again`: send even if unchanged (after a reconnect the server may not have it).
+   */
+  #sendView(again: boolean): void {
+    clearTimeout(this.#viewTimer);
+    const client = this.#client;
+    if (!client || !client.connected) return;
+    const video = this.#gallery.onScreen.flatMap((key) => this.#videoProducers.get(key) ?? []);
+    if (!again && this.#sentView && video.length === this.#sentView.length && video.every((id, i) => this.#sentView?.[i] === id)) return;
+    this.#sentView = video;
+    void client.setView(video).catch((error: unknown) => console.debug('view not sent', error));
   }
 
   #upsertPeer(peer: PeerInfo): void {
     this.#peers.set(peer.id, peer);
     this.#names.set(peer.id, peer.displayName);
-    if (!this.#tiles.has(peer.id)) this.#addTile(peer.id, new Tile(peer.id, peer.displayName));
+    if (!this.#tiles.has(peer.id)) this.#addTile(peer.id, new Tile(peer.id, peer.displayName, false, this.#audioSink));
+    // Video we may not receive yet (its tile is on another page): known by its producer, so a
+    // page turn can ask for it.
+    const video = peer.producers.filter((p) => p.kind === 'video');
+    for (const producer of video) {
+      if (producer.source === 'screen') this.#screenTile(peer.id);
+      this.#setVideoProducer(this.#keyOf(peer.id, producer.source), producer.id);
+    }
+    // Tracks they no longer send (told even to those who never received them).
+    if (!video.some((p) => p.source === 'screen')) this.#dropTile(`${peer.id}:screen`);
+    if (!video.some((p) => p.source === 'camera') && this.#videoProducers.delete(peer.id) && this.#gallery.onScreen.includes(peer.id)) this.#scheduleView();
     const early = this.#early.get(peer.id);
     this.#early.delete(peer.id);
-    for (const track of early ?? []) this.#tileForTrack(track)?.addTrack(track);
+    for (const track of early ?? []) this.#attachTrack(track);
     this.#renderPeople();
     setStatus(`${this.#peers.size + 1} in the room`);
   }
@@ -174,34 +258,41 @@ export class ClassView {
     this.#early.delete(peerId);
     this.#dropTile(peerId);
     this.#dropTile(`${peerId}:screen`);
+    this.#videoProducers.delete(peerId);
+    this.#videoProducers.delete(`${peerId}:screen`);
     this.#renderPeople();
     setStatus(`${this.#peers.size + 1} in the room`);
   }
 
-  #addTile(key: string, tile: Tile): void {
+  #addTile(key: string, tile: Tile, screen = false): void {
     tile.statsVisible = this.#statsVisible;
     this.#tiles.set(key, tile);
-    this.#grid.append(tile.element);
-    this.#resize.observe(tile.element);
+    this.#gallery.add(key, tile, screen);
   }
 
   #dropTile(key: string): void {
     const tile = this.#tiles.get(key);
     if (!tile) return;
+    this.#gallery.remove(key);
     this.#resize.unobserve(tile.element);
-    tile.element.remove();
+    tile.close();
     this.#tiles.delete(key);
+    if (key.endsWith(':screen')) this.#videoProducers.delete(key);
   }
 
   /** Screen shares get their own tile, so slides are never squeezed into a face-sized box. */
   #tileForTrack(track: RemoteTrack): Tile | undefined {
     if (track.source !== 'screen') return this.#tiles.get(track.peerId);
-    const key = `${track.peerId}:screen`;
+    return this.#screenTile(track.peerId);
+  }
+
+  #screenTile(peerId: string): Tile {
+    const key = `${peerId}:screen`;
     let tile = this.#tiles.get(key);
     if (!tile) {
-      const name = this.#peers.get(track.peerId)?.displayName ?? 'Someone';
-      tile = new Tile(key, `${name} (screen)`);
-      this.#addTile(key, tile);
+      const name = this.#peers.get(peerId)?.displayName ?? 'Someone';
+      tile = new Tile(key, `${name} (screen)`, false, this.#audioSink);
+      this.#addTile(key, tile, true);
     }
     return tile;
   }
@@ -230,34 +321,44 @@ export class ClassView {
     this.#tileSizes.clear();
   }
 
+  /**
+   * Once per task: a presence batch of 500 arrivals calls this 500 times, and each call sorts the
+   * whole list.
+   */
   #renderPeople(): void {
-    const list = $('people-list');
-    const moderator = this.can('moderate');
-    list.replaceChildren(
-      ...[...this.#peers.values()].map((peer) => {
-        const item = document.createElement('li');
-        item.dataset.peerId = peer.id;
-        const who = document.createElement('span');
-        who.className = 'who';
-        who.textContent = peer.displayName;
-        const role = document.createElement('span');
-        role.className = 'role';
-        role.textContent = peer.presenter ? `${peer.role}, presenter` : peer.role;
-        item.append(who, role);
-        if (moderator && this.#client) {
-          const client = this.#client;
-          const act = (label: string, run: () => Promise<unknown>) =>
-            item.append(button(`${label} ${peer.displayName}`, label, () => run().catch((e: Error) => setStatus(e.message))));
-          act('Mute', () => client.call('muteParticipant', { peerId: peer.id, source: 'microphone' }));
-          act('Stop camera', () => client.call('muteParticipant', { peerId: peer.id, source: 'camera' }));
-          act('Allow unmute', () => client.call('allowUnmute', { peerId: peer.id }));
-          act(peer.presenter ? 'Revoke presenter' : 'Make presenter', () => client.call('setPresenter', { peerId: peer.id, presenter: !peer.presenter }));
-          act('Remove', () => client.call('removeParticipant', { peerId: peer.id }));
-        }
-        return item;
-      }),
-    );
+    if (this.#peopleQueued) return;
+    this.#peopleQueued = true;
+    queueMicrotask(() => {
+      this.#peopleQueued = false;
+      this.#drawPeople();
+    });
+  }
+
+  #drawPeople(): void {
+    const self = this.#self;
+    const me: PeerInfo[] = self ? [{ id: self.id, displayName: self.name, role: self.role, presenter: false, producers: [] }] : [];
+    this.#people.update([...me.map((peer) => ({ peer, self: true })), ...[...this.#peers.values()].map((peer) => ({ peer, self: false }))]);
+    const count = this.#peers.size + 1;
+    $('class-count').textContent = `${count} in the class`;
+    $('people-count').textContent = String(count);
+    this.#gallery.presenters = [...this.#peers.values()].filter((p) => p.presenter).map((p) => p.id);
     this.#breakouts.peopleChanged();
+  }
+
+  /** What a moderator can do to someone, in their row's menu (the server checks each again). */
+  #actionsFor(peer: PeerInfo): ParticipantAction[] {
+    const client = this.#client;
+    if (!client) return [];
+    const current = () => this.#peers.get(peer.id) ?? peer;
+    return [
+      { label: 'Mute', run: () => client.call('muteParticipant', { peerId: peer.id, source: 'microphone' }) },
+      { label: 'Stop camera', run: () => client.call('muteParticipant', { peerId: peer.id, source: 'camera' }) },
+      { label: 'Allow unmute', run: () => client.call('allowUnmute', { peerId: peer.id }) },
+      current().presenter
+        ? { label: 'Revoke presenter', run: () => client.call('setPresenter', { peerId: peer.id, presenter: false }) }
+        : { label: 'Make presenter', run: () => client.call('setPresenter', { peerId: peer.id, presenter: true }) },
+      { label: 'Remove', run: () => client.call('removeParticipant', { peerId: peer.id }), danger: true },
+    ];
   }
 
   #renderLobby(waiting: { id: string; displayName: string }[]): void {
@@ -310,6 +411,7 @@ export class ClassView {
 
   #renderSpeaker(peerId: string | null): void {
     for (const [key, tile] of this.#tiles) tile.speaking = key === peerId;
+    if (peerId !== this.#self?.id) this.#gallery.activeSpeaker = peerId;
   }
 
   #renderPolicy(policy: RoomPolicy): void {
@@ -347,6 +449,7 @@ export class ClassView {
     const client = this.#client;
     if (!client) return;
     const report = (e: Error) => setStatus(e.message);
+    wireMoreControls($('call-controls'), $<HTMLButtonElement>('more-controls'));
     $('instructor-controls').hidden = !(this.can('moderate') || this.can('admit') || this.can('endClass'));
     $('lobby-panel').hidden = !this.can('admit');
     $('admit-all').hidden = true;

@@ -13,8 +13,14 @@ export class Tile {
   readonly #stats: HTMLElement;
   readonly #hand: HTMLElement;
   readonly #tracks = new Map<MediaSource, RemoteTrack>();
+  readonly #audioSink: HTMLElement | undefined;
 
-  constructor(peerId: string, displayName: string, local = false) {
+  /**
+   * `audioSink` keeps the sound playing while the tile is off screen: a media element taken out of
+   * the page is paused, and everyone on every page must be heard. The audio element lives there
+   * while the tile is off the page and in the tile while it is on it; moved, never removed.
+   */
+  constructor(peerId: string, displayName: string, local = false, audioSink?: HTMLElement) {
     this.element = document.createElement('article');
     this.element.className = local ? 'tile local' : 'tile';
     this.element.dataset.peerId = peerId;
@@ -42,7 +48,9 @@ export class Tile {
     this.#hand = document.createElement('div');
     this.#hand.className = 'hand';
     this.#hand.hidden = true;
-    this.element.append(this.#video, this.#audio, this.#placeholder, name, this.#badges, this.#stats, this.#hand);
+    this.element.append(this.#video, this.#placeholder, name, this.#badges, this.#stats, this.#hand);
+    this.#audioSink = audioSink;
+    (audioSink ?? this.element).append(this.#audio);
     this.#render();
   }
 
@@ -50,6 +58,24 @@ export class Tile {
   showLocalVideo(track: MediaStreamTrack | undefined): void {
     this.#video.srcObject = track ? new MediaStream([track]) : null;
     this.#placeholder.hidden = Boolean(track);
+  }
+
+  /** Put back on screen: the browser paused the picture when the tile left the page. */
+  attached(): void {
+    if (this.#audioSink) this.element.append(this.#audio);
+    if (this.#video.srcObject) void this.#video.play().catch(() => undefined);
+  }
+
+  /** About to leave the page: the sound moves to the sink first, so it never stops. */
+  detached(): void {
+    this.#audioSink?.append(this.#audio);
+  }
+
+  /** Gone for good: its sound goes too. */
+  close(): void {
+    this.#audio.srcObject = null;
+    this.#audio.remove();
+    this.element.remove();
   }
 
   /** Attach a received track. */
@@ -68,6 +94,11 @@ export class Tile {
     const element = remote.track.kind === 'audio' ? this.#audio : this.#video;
     element.srcObject = null;
     this.#render();
+  }
+
+  /** The producer of the video shown here: what the server is asked to send while this tile is on screen. */
+  get videoProducerId(): string | undefined {
+    return (this.#tracks.get('camera') ?? this.#tracks.get('screen'))?.producerId;
   }
 
   /** The consumer of the video shown here, for tile-size reports (simulcast layer choice). */
@@ -125,6 +156,14 @@ export class Tile {
     const camera = this.#tracks.get('camera') ?? this.#tracks.get('screen');
     const mic = this.#tracks.get('microphone');
     if (!this.element.classList.contains('local')) this.#placeholder.hidden = Boolean(camera && !camera.paused);
+    // Which tracks this tile shows, for support staff (and tests) to match with the server's view.
+    if (camera) {
+      this.element.dataset.videoConsumer = camera.consumerId;
+      this.element.dataset.videoProducer = camera.producerId;
+    } else {
+      delete this.element.dataset.videoConsumer;
+      delete this.element.dataset.videoProducer;
+    }
     this.#badges.replaceChildren(
       ...[mic?.paused ? 'mic off' : undefined, camera?.paused ? 'camera off' : undefined]
         .filter((b): b is string => b !== undefined)
