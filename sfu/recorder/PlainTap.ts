@@ -18,7 +18,7 @@ export interface RelayTarget {
 
 /** A sender report as seen on the tap. */
 export interface SenderReport {
-  /** NTP time of the report, in ms since the Unix epoch. */
+  /** NTP time of the report in ms, on the reporter's clock (mediasoup: the worker's monotonic clock). */
   ntpMs: number;
   /** RTP timestamp at that instant. */
   rtpTimestamp: number;
