@@ -107,7 +107,7 @@ async function startSender(router: types.Router, peerId: string): Promise<Sender
 /** Everything one recorder produced, its segments written into the store as they come. */
 interface Capture {
   recorder: TrackRecorder;
-  segments: { meta: SegmentMeta; plainSha: Promise<string>; stored: Promise<StoredSegment> }[];
+  segments: { meta: SegmentMeta; plainSha: Promise<string>; stored: Promise<StoredSegment>; bytes: () => number }[];
   ends: SegmentEnd[];
   errors: RecorderError[];
   detached: DetachReason[];
@@ -122,7 +122,9 @@ function capture(recorder: TrackRecorder, store: RecordingStore, recordingId: st
     const plainSha = new Promise<string>((resolve) => tee.on('end', () => resolve(hash.digest('hex'))));
     tee.on('data', (chunk: Buffer) => hash.update(chunk));
     const toStore = new PassThrough();
+    let bytes = 0;
     segment.stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
       tee.write(chunk);
       toStore.write(chunk);
     });
@@ -131,7 +133,9 @@ function capture(recorder: TrackRecorder, store: RecordingStore, recordingId: st
       toStore.end();
     });
     tee.resume();
-    result.segments.push({ meta: segment.meta, plainSha, stored: store.writeSegment(recordingId, segment.meta, toStore) });
+    const stored = store.writeSegment(recordingId, segment.meta, toStore);
+    stored.catch(() => undefined); // a failed test's cleanup removes the store under a running write
+    result.segments.push({ meta: segment.meta, plainSha, stored, bytes: () => bytes });
   });
   recorder.on('segmentEnd', (_meta, end) => result.ends.push(end));
   recorder.on('error', (error) => result.errors.push(error));
@@ -236,5 +240,83 @@ describe('TrackRecorder', () => {
     expect(Math.abs(probes.audio!.duration - recordedAudio)).toBeLessThan(1);
     // Both tracks start within a second of each other on the wall clock (the video waits for a keyframe).
     expect(Math.abs(video.segments[0]!.meta.startedAt - audio.segments[0]!.meta.startedAt)).toBeLessThan(1200);
+  }, 60_000);
+
+  it('continues in a new segment after its worker is SIGKILLed, once the track is produced again on a live worker', async () => {
+    const sfu = await startSfu();
+    const first = sfu.pool.workers[0]!;
+    const router = await first.worker.createRouter({ mediaCodecs: roomMediaCodecs });
+    const sender = await startSender(router, 'ada');
+    const { store, dir } = await openStore();
+    const video = capture(await TrackRecorder.start({ router, producer: sender.video }), store, 'rec1');
+    await waitFor('the first segment', () => video.segments.length === 1);
+    await sleep(2500);
+    // The muxer writes once it has probed the stream; on a loaded machine that can take a while.
+    await waitFor('muxed output of the first segment', () => video.segments[0]!.bytes() > 64 * 1024, 30_000);
+    const died = new Promise<void>((resolve) => first.worker.once('died', () => resolve()));
+    process.kill(first.worker.pid, 'SIGKILL');
+    await died;
+    await waitFor('detached', () => video.detached.length === 1);
+    expect(video.detached).toEqual(['worker-died']);
+    expect(video.recorder.attached).toBe(false);
+    await waitFor('the first segment to end', () => video.ends.length === 1);
+    expect(video.ends[0]).toMatchObject({ reason: 'source-lost' });
+
+    // What server/rooms does on 'worker-died': the room's media is recreated on a live worker and
+    // the participant produces again; the recorder is handed the new producer of the same track.
+    sender.process.kill('SIGKILL');
+    const live = sfu.pool.leastLoaded()!;
+    expect(live.index).not.toBe(first.index);
+    const router2 = await live.worker.createRouter({ mediaCodecs: roomMediaCodecs });
+    const sender2 = await startSender(router2, 'ada');
+    await video.recorder.attach({ router: router2, producer: sender2.video });
+    await waitFor('the second segment', () => video.segments.length === 2);
+    await sleep(2500);
+    await waitFor('muxed output of the second segment', () => video.segments[1]!.bytes() > 64 * 1024, 30_000);
+    await video.recorder.stop();
+
+    expect(video.errors).toEqual([]);
+    expect(video.segments.map((s) => s.meta.index)).toEqual([0, 1]);
+    expect(video.segments.map((s) => s.meta.trackId)).toEqual(['ada:camera', 'ada:camera']);
+    expect(video.segments[1]!.meta.producerId).toBe(sender2.video.id);
+    expect(video.ends.map((e) => e.reason)).toEqual(['source-lost', 'stopped']);
+    for (const segment of video.segments) {
+      const stored = await segment.stored;
+      const { path, sha } = await decryptToFile(store, dir, stored);
+      expect(sha).toBe(await segment.plainSha);
+      const probed = await probe(path);
+      console.log('recorder after worker kill: segment', segment.meta.index, probed);
+      expect(probed).toMatchObject({ formatName: 'matroska,webm', codec: 'vp8' });
+      expect(probed.frames).toBeGreaterThan(30); // over a second of video in each segment
+    }
+    expect((await store.manifest('rec1')).segments.map((s) => s.complete)).toEqual([true, true]);
+  }, 90_000);
+
+  it('reports a muxer crash and carries on in a new segment', async () => {
+    const sfu = await startSfu();
+    const router = await sfu.pool.workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs });
+    const sender = await startSender(router, 'ada');
+    const { store, dir } = await openStore();
+    const audio = capture(await TrackRecorder.start({ router, producer: sender.audio }), store, 'rec1');
+    await waitFor('the first segment', () => audio.segments.length === 1);
+    await sleep(1500);
+    await waitFor('muxed output of the first segment', () => audio.segments[0]!.bytes() > 4096, 30_000);
+    const pid = audio.recorder.muxerPid!;
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the crash report', () => audio.errors.length === 1);
+    expect(audio.errors[0]).toMatchObject({ name: 'RecorderError', reason: 'muxer-crashed', trackId: 'ada:microphone' });
+    expect(audio.errors[0]!.message).toMatch(/SIGKILL/);
+    await waitFor('a new segment', () => audio.segments.length === 2);
+    expect(audio.recorder.muxerPid).not.toBe(pid);
+    await sleep(1500);
+    await waitFor('muxed output of the second segment', () => audio.segments[1]!.bytes() > 4096, 30_000);
+    await audio.recorder.stop();
+    expect(audio.ends.map((e) => e.reason)).toEqual(['crashed', 'stopped']);
+    // The crashed segment has no trailer but what was captured is stored, encrypted and readable.
+    for (const segment of audio.segments) {
+      const { path, sha } = await decryptToFile(store, dir, await segment.stored);
+      expect(sha).toBe(await segment.plainSha);
+      expect((await probe(path)).codec).toBe('opus');
+    }
   }, 60_000);
 });
