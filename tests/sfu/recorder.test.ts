@@ -2,7 +2,7 @@
 // recorder's ffmpeg muxing to a pipe, the encrypted store, and ffprobe reading what was decrypted.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -181,6 +181,18 @@ async function decryptToFile(store: RecordingStore, dir: string, segment: Stored
   return { path, sha: createHash('sha256').update(bytes).digest('hex'), bytes };
 }
 
+/** Local addresses (hex, as /proc/net/udp writes them) of the UDP sockets process `pid` holds. */
+async function udpAddressesOf(pid: number): Promise<string[]> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const match = /^socket:\[(\d+)\]$/.exec(target);
+    if (match) inodes.add(match[1]!);
+  }
+  const rows = (await readFile('/proc/net/udp', 'utf8')).split('\n').slice(1).map((line) => line.trim().split(/\s+/));
+  return rows.filter((row) => inodes.has(row[9] ?? '')).map((row) => row[1]!);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -200,6 +212,12 @@ describe('TrackRecorder', () => {
     const video = capture(await TrackRecorder.start({ router, producer: sender.video }), store, 'rec1');
     const audio = capture(await TrackRecorder.start({ router, producer: sender.audio }), store, 'rec1');
     await waitFor('both tracks to start', () => video.segments.length === 1 && audio.segments.length === 1);
+    // The muxers listen on loopback only (RTP and RTCP), never on every interface.
+    for (const recorder of [video.recorder, audio.recorder]) {
+      const addresses = await udpAddressesOf(recorder.muxerPid!);
+      expect(addresses).toHaveLength(2);
+      for (const address of addresses) expect(address).toMatch(/^0100007F:/);
+    }
     await sleep(5000);
     const stopAt = Date.now();
     await Promise.all([video.recorder.stop(), audio.recorder.stop()]);
