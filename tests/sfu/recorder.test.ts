@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { buffer } from 'node:stream/consumers';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Sfu, roomMediaCodecs, type SfuOptions, type TrackProducer, type mediasoupTypes as types } from '../../sfu/index.js';
+import { vp8Parameters } from '../helpers/media.js';
+import { Sfu, SfuError, roomMediaCodecs, type SfuOptions, type TrackProducer, type mediasoupTypes as types } from '../../sfu/index.js';
 import { TrackRecorder, type RecordedSegment, type SegmentEnd, type SegmentMeta, type RecorderError, type DetachReason } from '../../sfu/recorder/index.js';
 import { RecordingStore, type StoredSegment } from '../../server/recording/RecordingStore.js';
 import { LocalKeyFile } from '../../server/recording/crypto/LocalKeyFile.js';
@@ -378,5 +379,50 @@ describe('TrackRecorder', () => {
     console.log('recorder H.264:', probed, 'recorded', (stopAt - video.segments[0]!.meta.startedAt) / 1000, 's');
     expect(probed).toMatchObject({ formatName: 'matroska,webm', codec: 'h264' });
     expect(Math.abs(probed.duration - (stopAt - video.segments[0]!.meta.startedAt) / 1000)).toBeLessThan(1);
+  }, 60_000);
+
+  it('reports a closed producer as detached and ends the segment cleanly', async () => {
+    const sfu = await startSfu();
+    const router = await sfu.pool.workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs });
+    const sender = await startSender(router, 'ada');
+    const { store } = await openStore();
+    const audio = capture(await TrackRecorder.start({ router, producer: sender.audio }), store, 'rec1');
+    await waitFor('the first segment', () => audio.segments.length === 1);
+    await waitFor('muxed output', () => audio.segments[0]!.bytes() > 4096, 30_000);
+    sender.audio.close();
+    await waitFor('detached', () => audio.detached.length === 1);
+    expect(audio.detached).toEqual(['producer-closed']);
+    await waitFor('the segment to end', () => audio.ends.length === 1);
+    expect(audio.ends[0]).toMatchObject({ reason: 'source-lost' });
+    expect((await audio.segments[0]!.stored).complete).toBe(true);
+    await audio.recorder.stop();
+    expect(audio.errors).toEqual([]);
+  }, 60_000);
+
+  it('taps a room participant\'s producer through RoomMedia (the hook), and refuses unknown ids', async () => {
+    const sfu = await startSfu();
+    const room = await sfu.createRoomMedia('physics');
+    const ada = room.addPeer('ada');
+    const send = await ada.createTransport('send');
+    const producer = await ada.produce(send.id, 'video', vp8Parameters() as never, 'camera');
+    expect(room.tapPoint(producer.id).producer).toBe(producer);
+    expect(() => room.tapPoint('no-such-producer')).toThrow(SfuError);
+    // No browser sends here, so no frame arrives: the recorder waits (asking for keyframes) and
+    // stops cleanly without a segment.
+    const recorder = await room.recordTrack(producer.id);
+    expect(recorder.trackId).toBe('ada:camera');
+    const segments: SegmentMeta[] = [];
+    recorder.on('segment', (segment) => segments.push(segment.meta));
+    const ended = new Promise<void>((resolve) => recorder.once('end', () => resolve()));
+    await sleep(700);
+    await recorder.stop();
+    await ended;
+    expect(segments).toEqual([]);
+    // The room closing is what a recorder sees when the class ends.
+    const second = await room.recordTrack(producer.id);
+    const detached = new Promise<string>((resolve) => second.once('detached', (reason) => resolve(reason)));
+    room.close();
+    expect(await detached).toBe('room-closed');
+    await second.stop();
   }, 60_000);
 });
