@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   const origin = config.http.publicUrl ?? address;
   app.log.info(
-    { mediaPorts: sfu.pool.workers.map((w) => w.port), auditLogKey: auditLog.publicKeyPem.split('\n')[1] },
+    { mediaPorts: sfu.mediaPorts, auditLogKey: auditLog.publicKeyPem.split('\n')[1] },
     `Lectern is up: open ${origin}/r/my-class in two tabs`,
   );
   // With no keys configured, the person who started Lectern still needs a way to be the instructor.

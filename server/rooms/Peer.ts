@@ -1,6 +1,6 @@
 // A participant in a room, from the signalling side: who they are, what they may do, their media,
 // and the way to reach their browser. Typed fields only: no untyped `peer.data` bag.
-import type { PeerMedia, TrackSource, mediasoupTypes } from '../../sfu/index.js';
+import type { ClientParameters, PeerMedia, TrackSource } from '../../sfu/index.js';
 import type { Permission, Role, RolesConfig } from '../../config/index.js';
 import type { NotificationName, NotificationData, PeerInfo } from '../../protocol/index.js';
 import { ResumeSecret } from './ResumeSecret.js';
@@ -43,7 +43,7 @@ export class Peer {
   #admitted = false;
   #presenter = false;
   #lowBandwidth = false;
-  #rtpCapabilities: mediasoupTypes.RtpCapabilities | undefined;
+  #rtpCapabilities: ClientParameters | undefined;
   /**
    * Which part of the class they see and hear: `main`, or a breakout room. Set only by
    * Room.moveToGroups, which rewires their consumers to match.
@@ -127,7 +127,7 @@ export class Peer {
   }
 
   /** What their browser can decode; set by `ready`. */
-  get rtpCapabilities(): mediasoupTypes.RtpCapabilities | undefined {
+  get rtpCapabilities(): ClientParameters | undefined {
     return this.#rtpCapabilities;
   }
 
@@ -137,7 +137,7 @@ export class Peer {
   }
 
   /** Record the browser's capabilities; from now on the peer is visible and receives media. */
-  markReady(rtpCapabilities: mediasoupTypes.RtpCapabilities): void {
+  markReady(rtpCapabilities: ClientParameters): void {
     this.#rtpCapabilities = rtpCapabilities;
   }
 
@@ -153,12 +153,7 @@ export class Peer {
       displayName: this.displayName,
       role: this.role,
       presenter: this.#presenter,
-      producers: [...this.media.producers.values()].map((p) => ({
-        id: p.id,
-        kind: p.kind,
-        source: p.appData.source,
-        paused: p.paused,
-      })),
+      producers: [...this.media.tracks.values()].map((t) => ({ id: t.id, kind: t.kind, source: t.source, paused: t.paused })),
     };
   }
 }

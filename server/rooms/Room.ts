@@ -1,9 +1,10 @@
-// A class in progress: who is in it, who is waiting, and the wiring between them. When one
-// participant sends a track, every ready participant gets a consumer for it; moderation acts on
-// participants here; everything an auditor may ask about goes to the ClassRecorder.
+// A class in progress: who is in it, who is waiting, and which group each is in. The media plane
+// (sfu/RoomMedia) decides who receives which track; this room tells it who may receive whom (the
+// same group) and when (ready, new tracks, group moves), and turns its subscription events into
+// notifications. Moderation acts on participants here; what an auditor may ask about goes to the ClassRecorder.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { TypedEmitter, type RoomMedia, type TrackProducer, type TrackConsumer, type TrackSource, type mediasoupTypes } from '../../sfu/index.js';
+import { TypedEmitter, type RoomMedia, type Track, type TrackSource, type ClientParameters } from '../../sfu/index.js';
 import type { RolesConfig } from '../../config/index.js';
 import type { ChatMessage, RoomPolicy } from '../../protocol/index.js';
 import { Peer, type Notifier, type PeerIdentity } from './Peer.js';
@@ -115,7 +116,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** The router's capabilities, for clients to load their Device. */
-  get rtpCapabilities(): mediasoupTypes.RtpCapabilities {
+  get rtpCapabilities(): RoomMedia['rtpCapabilities'] {
     return this.#media.rtpCapabilities;
   }
 
@@ -142,7 +143,6 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
     this.#peers.set(id, peer);
     if (this.#peers.size === 1) this.emit('occupied');
-    this.#wireConsumerEvents(peer);
     if (!this.#policy.lobby || peer.can('skipLobby')) peer.admit();
     else this.#lobbyChanged();
     this.#record({ action: 'peer.joined', actor: identity.subject, actorRole: identity.role, details: { admitted: peer.admitted } });
@@ -154,9 +154,10 @@ export class Room extends TypedEmitter<RoomEvents> {
    * The participant can now receive media: tell the others, and return the room's current state.
    * Consumers for existing tracks are created by `consumeExisting` after the reply is sent.
    */
-  markReady(peer: Peer, rtpCapabilities: mediasoupTypes.RtpCapabilities) {
+  markReady(peer: Peer, rtpCapabilities: ClientParameters) {
     if (peer.ready) throw new SignallingError('already_joined', 'ready was already sent');
     peer.markReady(rtpCapabilities);
+    peer.media.receiveWith(rtpCapabilities);
     const others = this.#readyPeers(peer).filter((other) => this.#sameGroup(other, peer));
     this.#joinedSinceFlush.push(peer);
     this.#schedulePresence();
@@ -169,24 +170,17 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /**
-   * Give a newly ready participant a consumer for every track already in the room. All are asked of
-   * the worker at once, video first: the browser sets up the first consumer alone (it connects the
-   * transport on the way) and batches the ones that arrive meanwhile, so whatever comes first is
-   * what the newcomer gets first, and a first picture is what joining waits on.
+   * Give a newly ready participant (or one with a new receive transport) every track already in
+   * its group. Tracks of those still becoming ready count too: a client that produces before saying
+   * ready has had its tracks sent only to those ready at the time.
    */
   async consumeExisting(peer: Peer): Promise<void> {
-    // Everyone admitted, ready or not: a client that produces before saying ready has had its tracks
-    // sent only to those ready at the time, and would otherwise never reach this newcomer.
-    const others = this.#admittedPeers().filter((other) => other !== peer && this.#sameGroup(other, peer));
-    const producers = others.flatMap((other) => [...other.media.producers.values()]);
-    producers.sort((a, b) => Number(a.kind === 'audio') - Number(b.kind === 'audio'));
-    await Promise.all(producers.map((producer) => this.#consume(peer, producer)));
+    if (this.#peers.get(peer.id) === peer) await this.#media.catchUp(peer.id);
   }
 
-  /** Someone started sending: every other ready participant receives it. */
-  async distribute(from: Peer, producer: TrackProducer): Promise<void> {
-    const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
-    await Promise.all(receivers.map((peer) => this.#consume(peer, producer)));
+  /** Someone started sending: every other ready participant of their group receives it. */
+  async distribute(_from: Peer, track: Track): Promise<void> {
+    await this.#media.distribute(track);
   }
 
   /** Bring a newcomer up to date on what is running: an open poll, breakout rooms. */
@@ -211,12 +205,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       moved.push(peer);
     }
     if (moved.length === 0) return;
-    for (const receiver of this.#peers.values()) {
-      for (const consumer of [...receiver.media.consumers.values()]) {
-        const sender = this.#peers.get(consumer.appData.peerId);
-        if (!sender || !this.#sameGroup(sender, receiver)) consumer.close();
-      }
-    }
+    // Subscriptions across the new boundaries end at once (before anyone is told who left); the
+    // missing ones within them are made after the notifications below.
+    const rewired = this.#media.rewire();
     const ready = [...this.#peers.values()].filter((p) => p.ready);
     for (const recipient of ready) {
       const wasWith = (other: Peer) => before.get(other) === before.get(recipient);
@@ -226,14 +217,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (left.length > 0) recipient.notify('peersLeft', { peerIds: left.map((p) => p.id) });
       if (joined.length > 0) recipient.notify('peersJoined', { peers: joined.map((p) => p.info()) });
     }
-    // #consume skips what a receiver already has, so overlapping pairs are consumed once.
-    await Promise.all(
-      moved.flatMap((peer) => {
-        const mine = [...peer.media.producers.values()];
-        const mates = ready.filter((other) => other !== peer && this.#sameGroup(other, peer));
-        return [this.consumeExisting(peer), ...mates.flatMap((other) => mine.map((producer) => this.#consume(other, producer)))];
-      }),
-    );
+    await rewired;
   }
 
   /**
@@ -323,7 +307,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Pause someone's track as a moderator; with `lock`, they may not unmute it themselves. */
   async mute(by: Peer, peerId: string, source: TrackSource, lock: boolean): Promise<void> {
     const peer = this.#target(peerId);
-    await peer.media.producerFor(source)?.pause();
+    await this.#pauseSource(peer, source);
     if (lock) peer.lockedSources.add(source);
     peer.notify('moderatorMuted', { source, canUnmute: !lock });
     this.#record({ action: 'moderation.muted', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { source, lock } });
@@ -333,7 +317,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async muteAll(by: Peer, allowSelfUnmute: boolean): Promise<number> {
     const targets = this.#admittedPeers().filter((p) => p !== by && !p.can('moderate'));
     for (const peer of targets) {
-      await peer.media.producerFor('microphone')?.pause();
+      await this.#pauseSource(peer, 'microphone');
       if (!allowSelfUnmute) peer.lockedSources.add('microphone');
       peer.notify('moderatorMuted', { source: 'microphone', canUnmute: allowSelfUnmute });
     }
@@ -366,9 +350,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   setPresenter(by: Peer, peerId: string, presenter: boolean): void {
     const peer = this.#target(peerId);
     peer.presenter = presenter;
-    if (!peer.can('shareScreen')) {
-      peer.media.producerFor('screen')?.close();
-    }
+    const screen = peer.media.trackFor('screen');
+    if (!peer.can('shareScreen') && screen) peer.media.unpublish(screen.id);
     for (const other of this.#admittedPeers()) other.notify('peerUpdated', { peer: peer.info() });
     this.#record({ action: 'moderation.presenter', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { presenter } });
   }
@@ -425,6 +408,27 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   #wireMedia(media: RoomMedia): void {
+    media.setAudience((receiverId, publisherId) => {
+      const receiver = this.#peers.get(receiverId);
+      const publisher = this.#peers.get(publisherId);
+      return receiver !== undefined && publisher !== undefined && this.#sameGroup(receiver, publisher);
+    });
+    media.on('subscribed', (peerId, s) =>
+      this.#peers.get(peerId)?.notify('consumerAdded', {
+        consumerId: s.id,
+        producerId: s.trackId,
+        peerId: s.peerId,
+        kind: s.kind,
+        source: s.source,
+        rtpParameters: { ...s.rtpParameters },
+        producerPaused: s.producerPaused,
+      }),
+    );
+    media.on('unsubscribed', (peerId, s) => this.#notifyMedia(peerId, 'consumerClosed', s.id));
+    media.on('trackPaused', (peerId, s) => this.#notifyMedia(peerId, 'consumerPaused', s.id));
+    media.on('trackResumed', (peerId, s) => this.#notifyMedia(peerId, 'consumerResumed', s.id));
+    // One participant who cannot decode a track must not stop the others from getting it.
+    media.on('subscribeFailed', (peerId, trackId, error) => this.#log.warn({ peer: peerId, producer: trackId, err: error }, 'cannot create consumer'));
     media.once('close', (reason) => {
       if (reason === 'worker-died' && this.#newMedia && !this.#closed) void this.#moveMedia();
       else this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed');
@@ -464,7 +468,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#activeSpeaker = null;
     for (const peer of this.#peers.values()) {
       peer.replaceMedia(media.addPeer(peer.id));
-      this.#wireConsumerEvents(peer);
+      if (peer.rtpCapabilities) peer.media.receiveWith(peer.rtpCapabilities);
     }
     for (const peer of this.#peers.values()) if (peer.admitted) peer.notify('mediaReset', { reason: 'media worker restarted' });
     this.#record({ action: 'room.mediaMoved', actor: 'server', details: { worker: media.workerIndex } });
@@ -550,40 +554,14 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
-  async #consume(peer: Peer, producer: TrackProducer): Promise<void> {
-    const rtpCapabilities = peer.rtpCapabilities;
-    // A producer created while this peer was becoming ready reaches it both ways: consume once.
-    if (!rtpCapabilities || peer.media.closed || producer.closed || peer.media.consumes(producer.id)) return;
-    let consumer: TrackConsumer;
-    try {
-      consumer = await peer.media.consume(producer, rtpCapabilities);
-    } catch (error) {
-      // One participant who cannot decode a track must not stop the others from getting it.
-      this.#log.warn({ peer: peer.id, producer: producer.id, err: error }, 'cannot create consumer');
-      return;
-    }
-    // Either side may have moved to another group while the worker was creating it.
-    const sender = this.#peers.get(producer.appData.peerId);
-    if (!sender || !this.#sameGroup(sender, peer)) {
-      consumer.close();
-      return;
-    }
-    peer.notify('consumerAdded', {
-      consumerId: consumer.id,
-      producerId: producer.id,
-      peerId: producer.appData.peerId,
-      kind: consumer.kind,
-      source: producer.appData.source,
-      rtpParameters: { ...consumer.rtpParameters },
-      producerPaused: consumer.producerPaused,
-    });
+  /** Pause a participant's track of a source, if they send one (moderation). */
+  async #pauseSource(peer: Peer, source: TrackSource): Promise<void> {
+    const track = peer.media.trackFor(source);
+    if (track) await peer.media.pauseTrack(track.id);
   }
 
-  #wireConsumerEvents(peer: Peer): void {
-    const media = peer.media;
-    media.on('consumerClosed', (c) => peer.notify('consumerClosed', { consumerId: c.id }));
-    media.on('consumerPaused', (c) => peer.notify('consumerPaused', { consumerId: c.id }));
-    media.on('consumerResumed', (c) => peer.notify('consumerResumed', { consumerId: c.id }));
+  #notifyMedia(peerId: string, method: 'consumerClosed' | 'consumerPaused' | 'consumerResumed', consumerId: string): void {
+    this.#peers.get(peerId)?.notify(method, { consumerId });
   }
 }
 

@@ -14,7 +14,7 @@ const Health = Type.Object({
 /** GET /healthz. Counts only: no names, no addresses. */
 export async function health(app: FastifyInstance, options: { sfu: Sfu; rooms: RoomRegistry }): Promise<void> {
   app.get('/healthz', { schema: { response: { 200: Health, 503: Health } } }, async (_request, reply) => {
-    const workers = options.sfu.pool.workers.length;
+    const workers = options.sfu.workerCount;
     const body = {
       status: workers > 0 ? ('ok' as const) : ('degraded' as const),
       workers,

@@ -123,52 +123,56 @@ describe('Sfu', () => {
     expect(sfu.pool.workers.map((w) => w.routers).sort()).toEqual([1, 2]);
   });
 
-  it('creates consumers paused and cascades close from room to peers to consumers, once', async () => {
+  it('creates subscriptions paused and cascades close from room to peers to subscriptions, once', async () => {
     const sfu = await start({ workers: 1 });
     const room = await sfu.createRoomMedia('physics');
     const ada = room.addPeer('ada');
     const bob = room.addPeer('bob');
     const send = await ada.createTransport('send');
     await bob.createTransport('recv');
-    const producer = await ada.produce(send.id, 'video', vp8Parameters() as never, 'camera');
-    // Two concurrent asks for the same producer (the server's two paths to a newcomer) give one consumer.
-    const [first, second] = await Promise.allSettled([bob.consume(producer, room.rtpCapabilities), bob.consume(producer, room.rtpCapabilities)]);
+    bob.receiveWith(room.rtpCapabilities);
+    const track = await ada.publish(send.id, 'video', vp8Parameters(), 'camera');
+    // Two concurrent asks for the same track (the server's two paths to a newcomer) give one subscription.
+    const [first, second] = await Promise.allSettled([bob.subscribe(track), bob.subscribe(track)]);
     expect(second.status).toBe('rejected');
-    expect(bob.consumes(producer.id)).toBe(true);
-    const consumer = (first as PromiseFulfilledResult<Awaited<ReturnType<typeof bob.consume>>>).value;
-    expect(consumer.paused).toBe(true);
-    expect(consumer.appData).toEqual({ source: 'camera', peerId: 'ada' });
-    await bob.resumeConsumer(consumer.id);
-    expect(consumer.paused).toBe(false);
+    expect(bob.subscribes(track.id)).toBe(true);
+    const subscription = (first as PromiseFulfilledResult<Awaited<ReturnType<typeof bob.subscribe>>>).value;
+    expect(subscription.paused).toBe(true);
+    expect({ peerId: subscription.peerId, source: subscription.source, trackId: subscription.trackId }).toEqual({ peerId: 'ada', source: 'camera', trackId: track.id });
+    expect(sfu.load().workers[0]?.consumers).toBe(1);
+    await bob.resume(subscription.id);
+    expect(subscription.paused).toBe(false);
 
     const closes: string[] = [];
     room.on('close', (reason) => closes.push(`room:${reason}`));
     ada.on('close', () => closes.push('ada'));
-    bob.on('consumerClosed', () => closes.push('bob-consumer'));
+    bob.on('unsubscribed', () => closes.push('bob-subscription'));
     room.close();
     room.close();
     ada.close();
-    expect(closes.sort()).toEqual(['ada', 'bob-consumer', 'room:closed'].sort());
-    expect(consumer.closed).toBe(true);
-    expect(bob.consumes(producer.id)).toBe(false);
+    expect(closes.sort()).toEqual(['ada', 'bob-subscription', 'room:closed'].sort());
+    expect(subscription.closed).toBe(true);
+    expect(bob.subscribes(track.id)).toBe(false);
     expect(sfu.pool.workers[0]?.routers).toBe(0);
+    expect(sfu.load().workers[0]?.consumers).toBe(0);
     await expect(ada.createTransport('send')).rejects.toBeInstanceOf(SfuError);
   });
 
-  it('closing a producer closes its consumers', async () => {
+  it('ending a track ends its subscriptions', async () => {
     const sfu = await start({ workers: 1 });
     const room = await sfu.createRoomMedia('r');
     const ada = room.addPeer('ada');
     const bob = room.addPeer('bob');
     const send = await ada.createTransport('send');
     await bob.createTransport('recv');
-    const producer = await ada.produce(send.id, 'audio', opusParameters() as never, 'microphone');
-    const consumer = await bob.consume(producer, room.rtpCapabilities);
-    const closed = new Promise((resolve) => bob.once('consumerClosed', resolve));
-    ada.closeProducer(producer.id);
-    expect(await closed).toBe(consumer);
-    expect(bob.consumers.size).toBe(0);
-    expect(() => ada.closeProducer(producer.id)).toThrow(/no producer/);
+    bob.receiveWith(room.rtpCapabilities);
+    const track = await ada.publish(send.id, 'audio', opusParameters(), 'microphone');
+    const subscription = await bob.subscribe(track);
+    const closed = new Promise((resolve) => bob.once('unsubscribed', resolve));
+    ada.unpublish(track.id);
+    expect(await closed).toBe(subscription);
+    expect(bob.subscriptions.size).toBe(0);
+    expect(() => ada.unpublish(track.id)).toThrow(/no producer/);
   });
 
   it('reports a dead worker, closes its rooms and replaces it on the same port', async () => {

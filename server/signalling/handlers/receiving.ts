@@ -4,7 +4,7 @@ import type { Handler } from '../Handler.js';
 /** The client shows this consumer in a tile of this size: forward the layer that fits. */
 export const setConsumerPreferences: Handler<'setConsumerPreferences'> = async (ctx, data) => {
   const { peer } = ctx.session.requireJoined();
-  return { spatialLayer: await peer.media.setPreferredSize(data.consumerId, data.height) };
+  return { spatialLayer: await peer.media.preferLayer(data.consumerId, data.height) };
 };
 
 /**
@@ -14,10 +14,10 @@ export const setConsumerPreferences: Handler<'setConsumerPreferences'> = async (
 export const setLowBandwidth: Handler<'setLowBandwidth'> = async (ctx, data) => {
   const { peer } = ctx.session.requireJoined();
   peer.lowBandwidth = data.enabled;
-  for (const consumer of peer.media.consumers.values()) {
-    if (consumer.appData.source !== 'camera') continue;
-    if (data.enabled) await peer.media.pauseConsumer(consumer.id);
-    else await peer.media.resumeConsumer(consumer.id);
+  for (const subscription of [...peer.media.subscriptions.values()]) {
+    if (subscription.source !== 'camera') continue;
+    if (data.enabled) await peer.media.pause(subscription.id);
+    else await peer.media.resume(subscription.id);
   }
   return {};
 };

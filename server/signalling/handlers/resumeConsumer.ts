@@ -6,8 +6,8 @@ import type { Handler } from '../Handler.js';
  */
 export const resumeConsumer: Handler<'resumeConsumer'> = async (ctx, data) => {
   const { peer } = ctx.session.requireJoined();
-  const consumer = peer.media.consumers.get(data.consumerId);
-  if (peer.lowBandwidth && consumer?.appData.source === 'camera') return {};
-  await peer.media.resumeConsumer(data.consumerId);
+  const subscription = peer.media.subscriptions.get(data.consumerId);
+  if (peer.lowBandwidth && subscription?.source === 'camera') return {};
+  await peer.media.resume(data.consumerId);
   return {};
 };
