@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     ioUring: config.media.ioUring,
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
+    capacity: config.media.capacity,
   });
   const { app, authenticator, auditLog } = await build({ config, sfu });
   sfu.on('workerDied', ({ index, pid, error }) => app.log.error({ worker: index, pid, err: error }, 'media worker died; its rooms were closed'));

@@ -20,7 +20,8 @@ export interface CapacityOptions {
  * "capacity of one worker"): one worker forwarded 1 -> 400 (800 consumers, 68,000 packets/s, ~450
  * Mbit/s) with 0 loss at 85-100 % of its core, and lost packets at 1 -> 450. A quarter is kept spare
  * for what the bench's plain subscribers do not cost: browsers' RTCP, bandwidth estimation, NACKs and
- * simulcast switching.
+ * simulcast switching. The server passes config's media.capacity (same defaults, config/schema.ts);
+ * these serve the Sfu used alone (tests, bench).
  */
 export const DEFAULT_CAPACITY: CapacityOptions = {
   consumersPerWorker: 600,
