@@ -57,6 +57,6 @@ export interface MediaLoad {
   workers: WorkerLoad[];
   /** Consumers the live workers carry at capacity. */
   capacityConsumers: number;
-  /** Projected consumers across workers. */
+  /** Projected consumers across workers, and those due to participants not yet placed on one. */
   projectedConsumers: number;
 }

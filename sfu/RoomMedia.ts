@@ -177,6 +177,14 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     return this.tracks().length;
   }
 
+  /** Consumers due to participants not yet placed on a router (joined, no transport yet). */
+  unplacedExpected(): number {
+    const tracks = this.tracks().length;
+    let n = 0;
+    for (const peer of this.#peers.values()) if (!peer.placement) n += peer.expectedSubscriptions(tracks);
+    return n;
+  }
+
   /** Consumers this room holds or is due to hold on `worker`. */
   projectedOn(worker: PooledWorker): number {
     const tracks = this.tracks().length;

@@ -86,7 +86,10 @@ export class Sfu extends TypedEmitter<SfuEvents> {
    * capacity) and in total: what placement decides by, admission refuses by, and the bench reports.
    */
   load(): MediaLoad {
-    return this.#placement.load();
+    const load = this.#placement.load();
+    // Participants who joined but have no transport yet are on no worker, but are due their tracks.
+    for (const room of this.#rooms) load.projectedConsumers += room.unplacedExpected();
+    return load;
   }
 
   /** Measure every worker's CPU and sent bitrate now, instead of waiting for the next periodic sample. */

@@ -15,6 +15,7 @@ import { ChatLog } from './ChatLog.js';
 import { Polls } from './Polls.js';
 import { Breakouts } from './Breakouts.js';
 import { DetachedPeers, type DetachExpiry } from './DetachedPeers.js';
+import { AT_CAPACITY_MESSAGE, type Admission } from './Admission.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -45,6 +46,8 @@ export interface RoomOptions {
   breakoutWarningSeconds: number;
   /** How long a participant whose connection dropped is kept for a resume. */
   resumeGraceSeconds: number;
+  /** Whether the media workers can take one more participant (none: always). */
+  admission?: Admission;
 }
 
 /** Media for this room on a live worker (the Sfu's createRoomMedia). */
@@ -135,6 +138,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       throw new SignallingError('removed', 'you were removed from this class');
     }
     if (this.#peers.size >= this.#options.maxPeers) throw new SignallingError('room_full', `room ${this.name} is full`);
+    this.#admit(identity);
     const id = randomUUID();
     const peer = new Peer(id, displayName, identity, this.#media.addPeer(id), notifier, this.#options.roles);
     if (this.#policy.locked && !peer.can('joinLocked')) {
@@ -400,6 +404,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#record({ action: 'room.closed', actor: 'server', details: { reason } });
     this.#log.info({ reason }, 'room closed');
     this.emit('close', reason);
+  }
+
+  /** Refuse a join the media workers cannot carry without degrading those already in; audited. */
+  #admit(identity: PeerIdentity): void {
+    const refusal = this.#options.admission?.refusal(identity.role, this.#media.expectedSubscriptions());
+    if (!refusal) return;
+    this.#record({ action: 'room.admission_refused', actor: identity.subject, actorRole: identity.role, details: { ...refusal } });
+    this.#log.warn({ role: identity.role, ...refusal }, 'join refused: media at capacity');
+    throw new SignallingError('at_capacity', AT_CAPACITY_MESSAGE);
   }
 
   #expire(peer: Peer, why: DetachExpiry): void {
