@@ -6,7 +6,9 @@
 //   npm run bench -- --only=fanout,signalling --window=5 --pairs=3 --sessions=1000
 //   npm run bench -- --only=seminar,joinlatency --seminar-participants=12,6 --seminar-browsers=2 --joins=12   (Chromium)
 //   npm run bench -- --only=reconnect --reconnect-rounds=3   (Chromium: signalling cut, UDP black-hole, worker SIGKILL)
+//   npm run bench -- --only=compare --pairs=2 --compare-subscribers=10 --compare-peers=lectern,pion-nack,pion-no-nack
 //   npm run bench -- --only=fuzz,auditlog --fuzz-frames=100000 --audit-entries=1000,100000,1000000
+//   npm run bench -- --only=class --class-participants=60 --class-cameras=12 --class-page=25   (bots only)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -16,10 +18,12 @@ import { parseArgs } from 'node:util';
 import { LecternFanout, type SrtpSuite } from './lectern/LecternFanout.js';
 import { JanusFanout } from './janus/JanusFanout.js';
 import { janusInstalled } from './janus/JanusServer.js';
+import { PionFanout } from './pion/PionFanout.js';
+import { pionSfuBinary } from './pion/PionServer.js';
 import { DirectTarget } from './lib/DirectTarget.js';
 import { Sink } from './lib/Sink.js';
 import { nativeSinkSettings } from './lib/NativeUdpSink.js';
-import type { SubscriberKind } from './lib/FanoutTarget.js';
+import type { FanoutTarget, SubscriberKind } from './lib/FanoutTarget.js';
 import { loadWerift } from './lib/werift.js';
 import { sysctl } from './lib/proc.js';
 import { median } from './lib/stats.js';
@@ -30,12 +34,14 @@ import { measureJoinLatency, type JoinLatencyResult } from './scenarios/joinLate
 import { measureReconnect, type ReconnectResult } from './scenarios/reconnect.js';
 import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
 import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
+import { measureClass, type ClassResult } from './scenarios/class.js';
+import { parseConfig } from '../config/index.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar' },
+    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class' },
     'fuzz-frames': { type: 'string', default: '100000' },
     'audit-entries': { type: 'string', default: '1000,100000,1000000' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
@@ -54,12 +60,22 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '6' },
     'compare-subscribers': { type: 'string', default: '50' },
     'compare-window': { type: 'string', default: '8' },
+    'compare-peers': { type: 'string', default: 'lectern,janus,pion-nack,pion-no-nack' },
+    'pion-gomaxprocs': { type: 'string', default: '1' },
     sessions: { type: 'string', default: '1000,10000' },
     'seminar-participants': { type: 'string', default: '12,6' },
     'seminar-browsers': { type: 'string', default: '2' },
     'seminar-camera': { type: 'string', default: '320x180@15' },
     'seminar-window': { type: 'string', default: '30' },
     joins: { type: 'string', default: '20' },
+    'class-participants': { type: 'string', default: '60' },
+    'class-cameras': { type: 'string', default: '12' },
+    'class-microphones': { type: 'string', default: '3' },
+    'class-page': { type: 'string', default: '25' },
+    'class-max-video': { type: 'string', default: String(parseConfig({}).rooms.maxVideoConsumers) },
+    'class-clip': { type: 'string', default: '160x90@15' },
+    'class-bot-threads': { type: 'string', default: '2' },
+    'class-window': { type: 'string', default: '30' },
     'reconnect-rounds': { type: 'string', default: '3' },
     'joiner-sends': { type: 'string', default: 'yes' },
     'time-limit': { type: 'string', default: '2700' },
@@ -109,9 +125,25 @@ const machine = {
   node: process.version,
   mediasoup: (JSON.parse(readFileSync(join(benchDir, '..', 'node_modules', 'mediasoup', 'package.json'), 'utf8')) as { version: string }).version,
   janus: dpkgVersion('janus'),
+  pion: dpkgVersion('golang-github-pion-webrtc.v3-dev'),
   loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
   rmemMax: sysctl('net.core.rmem_max'),
 };
+
+/** The SFUs of the side-by-side comparison. */
+type ComparePeer = 'lectern' | 'janus' | 'pion-nack' | 'pion-no-nack';
+/** Lectern's CPU per forwarded packet and p99 over each other peer's, median over valid pairs. */
+type CompareRatios = Partial<Record<ComparePeer, { validPairs: number; medianCpuRatio: number; medianP99Ratio: number }>>;
+
+/** Why the pion SFU cannot run here (its build failed: the build script says why), or undefined. */
+function pionUnavailable(): string | undefined {
+  try {
+    pionSfuBinary();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const pct = (n: number): string => `${(n * 100).toFixed(2)}%`;
@@ -156,16 +188,25 @@ const output: {
   notes: string[];
   fanout: FanoutResult[];
   capacity?: { points: FanoutResult[]; maxCleanForwardedPerSecond: number; maxCleanSubscribers: number };
-  comparison?: { subscribers: number; pairs: { lectern: FanoutResult; janus: FanoutResult }[]; medianCpuRatio: number; medianP99Ratio: number; validPairs: number };
+  comparison?: {
+    subscribers: number;
+    peers: ComparePeer[];
+    pairs: Partial<Record<ComparePeer, FanoutResult>>[];
+    ratios: CompareRatios;
+    medianCpuRatio: number;
+    medianP99Ratio: number;
+    validPairs: number;
+  };
   signalling: SignallingResult[];
   seminar: SeminarResult[];
   joinLatency?: JoinLatencyResult;
   reconnect?: ReconnectResult;
   fuzz?: FuzzResult;
   auditLog?: AuditLogResult;
+  class?: ClassResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
-console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}`);
+console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}, pion ${machine.pion ?? 'not installed'}`);
 console.log(`load average at start ${machine.loadAverageAtStart.join(' ')} (other work on the machine skews every number)`);
 
 // Subscribers of the high-N points: SRTP PlainTransport consumers (mediasoup encrypts every copy, as
@@ -231,62 +272,98 @@ if (only.has('capacity')) {
   );
 }
 
-// 2. Side by side with Janus: the same load, WebRTC subscribers (werift) on both sides, A-B-B-A.
+// 2. Side by side with Janus and pion: the same load, WebRTC subscribers (werift) on every side,
+//    A-B-B-A (each pair runs the peers in one order, the next pair in the reverse order).
 if (only.has('compare')) {
   const n = Number(args['compare-subscribers']);
   const pairs = Number(args.pairs);
   const compareTiming = { ...timing, windowSeconds: Number(args['compare-window']) };
+  const pionGomaxprocs = Number(args['pion-gomaxprocs']);
+  if (!Number.isInteger(pionGomaxprocs) || pionGomaxprocs < 1) throw new Error('--pion-gomaxprocs=N (N >= 1: the pion SFU\'s GOMAXPROCS)');
+  const makers: Record<ComparePeer, () => Promise<FanoutTarget>> = {
+    lectern: () => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'], ioUring }),
+    janus: () => JanusFanout.create(),
+    'pion-nack': () => PionFanout.create({ mode: 'nack', gomaxprocs: pionGomaxprocs }),
+    'pion-no-nack': () => PionFanout.create({ mode: 'no-nack', gomaxprocs: pionGomaxprocs }),
+  };
+  const wanted = args['compare-peers'].split(',') as ComparePeer[];
+  for (const peer of wanted) if (!(peer in makers)) throw new Error(`--compare-peers: unknown peer '${peer}' (lectern,janus,pion-nack,pion-no-nack)`);
   let skip: string | undefined;
-  if (!janusInstalled()) skip = 'janus is not installed (apt-get install janus)';
-  else
-    await loadWerift().catch((error: Error) => {
-      skip = error.message;
-    });
+  await loadWerift().catch((error: Error) => {
+    skip = error.message;
+  });
+  const peers = wanted.filter((peer) => {
+    const why =
+      peer === 'janus' && !janusInstalled()
+        ? 'janus is not installed (apt-get install janus)'
+        : peer.startsWith('pion') && pionUnavailable()
+          ? pionUnavailable()
+          : undefined;
+    if (why && !skip) {
+      console.log(`
+comparison: ${peer} skipped: ${why}`);
+      notes.push(`comparison: ${peer} skipped: ${why.replaceAll('\n', ' ').slice(0, 400)}`);
+    }
+    return !why;
+  });
+  if (!skip && (!peers.includes('lectern') || peers.length < 2)) skip = 'nothing to compare Lectern with';
   if (skip) {
-    console.log(`\ncomparison with Janus skipped: ${skip}`);
+    console.log(`
+comparison skipped: ${skip}`);
     notes.push(`comparison skipped: ${skip}`);
   } else {
-    const runPair: { lectern?: FanoutResult; janus?: FanoutResult }[] = [];
+    const runPairs: Partial<Record<ComparePeer, FanoutResult>>[] = [];
     const inRunOrder: FanoutResult[] = [];
     for (let p = 0; p < pairs; p++) {
-      const order = p % 2 === 0 ? (['lectern', 'janus'] as const) : (['janus', 'lectern'] as const);
-      const pair: { lectern?: FanoutResult; janus?: FanoutResult } = {};
-      for (const sfu of order) {
-        console.log(`compare pair ${p + 1}/${pairs}: ${sfu} 1 -> ${n} (WebRTC subscribers) ...`);
-        pair[sfu] =
-          sfu === 'lectern'
-            ? await measureFanout(() => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'], ioUring }), n, 'webrtc', compareTiming)
-            : await measureFanout(() => JanusFanout.create(), n, 'webrtc', compareTiming);
-        inRunOrder.push(pair[sfu]!);
+      const order = p % 2 === 0 ? peers : [...peers].reverse();
+      const pair: Partial<Record<ComparePeer, FanoutResult>> = {};
+      for (const peer of order) {
+        console.log(`compare pair ${p + 1}/${pairs}: ${peer} 1 -> ${n} (WebRTC subscribers) ...`);
+        try {
+          pair[peer] = await measureFanout(makers[peer], n, 'webrtc', compareTiming);
+          inRunOrder.push(pair[peer]!);
+        } catch (error) {
+          console.log(`compare pair ${p + 1}: ${peer} failed: ${(error as Error).message}`);
+          notes.push(`comparison pair ${p + 1}: ${peer} failed: ${(error as Error).message.split('\n')[0]}`);
+        }
       }
-      runPair.push(pair);
+      runPairs.push(pair);
     }
-    const complete = runPair.filter((p): p is { lectern: FanoutResult; janus: FanoutResult } => !!p.lectern && !!p.janus);
-    const valid = complete.filter((p) => !p.lectern.discarded && !p.janus.discarded);
-    const comparison = {
+    // Lectern against each peer: the median over pairs where both ran and neither was discarded.
+    const ratios: CompareRatios = {};
+    for (const peer of peers.filter((x) => x !== 'lectern')) {
+      const valid = runPairs.filter((pair) => pair.lectern && pair[peer] && !pair.lectern.discarded && !pair[peer]!.discarded);
+      ratios[peer] = {
+        validPairs: valid.length,
+        medianCpuRatio: median(valid.map((pair) => pair.lectern!.cpuMicrosPerPacket / pair[peer]!.cpuMicrosPerPacket)),
+        medianP99Ratio: median(valid.map((pair) => pair.lectern!.latencyP99Ms / pair[peer]!.latencyP99Ms)),
+      };
+    }
+    output.comparison = {
       subscribers: n,
-      pairs: complete,
-      validPairs: valid.length,
-      medianCpuRatio: median(valid.map((p) => p.lectern.cpuMicrosPerPacket / p.janus.cpuMicrosPerPacket)),
-      medianP99Ratio: median(valid.map((p) => p.lectern.latencyP99Ms / p.janus.latencyP99Ms)),
+      peers,
+      pairs: runPairs,
+      ratios,
+      // Lectern/Janus at the top level, as results before pion was added recorded it.
+      validPairs: ratios.janus?.validPairs ?? 0,
+      medianCpuRatio: ratios.janus?.medianCpuRatio ?? Number.NaN,
+      medianP99Ratio: ratios.janus?.medianP99Ratio ?? Number.NaN,
     };
-    output.comparison = comparison;
     notes.push(
-      `comparison: 1 -> ${n}, subscribers are werift WebRTC peers (ICE + DTLS + SRTP, loopback only) on both sides: ` +
-        'Lectern WebRtcTransports on the pool WebRtcServer (1 worker) vs a Janus streaming mountpoint (1 event loop). ' +
-        'Both offer VP8+RTX and opus with mid and abs-send-time and no transport-wide-cc extension (Janus offers none)' +
+      `comparison: 1 -> ${n}, subscribers are werift WebRTC peers (ICE + DTLS + SRTP, loopback only) on every side: ` +
+        'Lectern WebRtcTransports on the pool WebRtcServer (1 worker) vs a Janus streaming mountpoint (1 event loop) ' +
+        `vs a pion/webrtc ${machine.pion ?? ''} SFU (bench/pion/main.go, GOMAXPROCS=${pionGomaxprocs}) with its default interceptors (pion-nack) and with none (pion-no-nack). ` +
+        'All offer VP8 and opus with mid and abs-send-time and no transport-wide-cc extension in the packets (Janus offers none; pion-nack lists it, but nothing stamps it)' +
         (args['lectern-transport-cc'] ? ', except that Lectern here also offers transport-wide-cc (--lectern-transport-cc)' : '') +
         '. Runs interleaved A-B-B-A; pairs with kernel receive-buffer drops at the receivers are discarded.',
     );
-    printTable(
-      `Side by side with Janus, 1 -> ${n}, werift WebRTC subscribers, A-B-B-A`,
-      FANOUT_HEADER,
-      fanoutRows(inRunOrder),
-    );
-    console.log(
-      `Lectern/Janus over ${valid.length} valid pairs (median): CPU per forwarded packet ${fmt(comparison.medianCpuRatio, 2)}, ` +
-        `p99 latency ${fmt(comparison.medianP99Ratio, 2)}   (target: CPU ratio <= 0.67)`,
-    );
+    printTable(`Side by side: ${peers.join(', ')}, 1 -> ${n}, werift WebRTC subscribers, A-B-B-A`, FANOUT_HEADER, fanoutRows(inRunOrder));
+    for (const [peer, r] of Object.entries(ratios)) {
+      console.log(
+        `Lectern/${peer} over ${r.validPairs} valid pairs (median): CPU per forwarded packet ${fmt(r.medianCpuRatio, 2)}, ` +
+          `p99 latency ${fmt(r.medianP99Ratio, 2)}   (target: CPU ratio <= 0.6)`,
+      );
+    }
     console.log('  (latency here is dominated by the single werift receiver thread, not the SFUs: see bench/README.md)');
   }
 }
@@ -473,6 +550,74 @@ if (only.has('seminar')) {
       fmt(r.loadAverage),
     ]),
   );
+}
+
+// 6. Class: an instructor and N participants, all bots over the real signalling and WebRTC.
+if (only.has('class')) {
+  const clip = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(args['class-clip']);
+  if (!clip) throw new Error('--class-clip=WIDTHxHEIGHT[@FPS]');
+  const participants = Number(args['class-participants']);
+  const cameras = Number(args['class-cameras']);
+  console.log(`class: 1 instructor + ${participants} participants (${cameras} cameras, ${args['class-microphones']} microphones), pages of ${args['class-page']} ...`);
+  try {
+    const r = await measureClass({
+      participants,
+      cameras,
+      microphones: Number(args['class-microphones']),
+      pageSize: Number(args['class-page']),
+      maxVideoConsumers: Number(args['class-max-video']),
+      clip: { width: Number(clip[1]), height: Number(clip[2]), fps: Number(clip[3] ?? 15), kbps: 60 },
+      botThreads: Number(args['class-bot-threads']),
+      windowSeconds: Number(args['class-window']),
+      warmupSeconds: 5,
+      readyTimeoutSeconds: 120,
+    });
+    output.class = r;
+    notes.push(`class: ${r.note}`);
+    const spread = (s: { max: number; mean: number }) => `${s.max}/${fmt(s.mean)}`;
+    printTable(
+      `Class (an instructor + participants, all bots; each views a page of ${r.pageSize}; SFU = default config, ${r.sfuCpuPercentPerWorker.length} workers, at most ${r.maxVideoConsumers} video consumers per participant; target: video consumers <= ${r.maxVideoConsumers}, 0% loss)`,
+      ['participants', 'joined', 'cameras', 'mics', 'page sent', 'video cons max/mean', 'active video max/mean', 'audio cons max/mean', 'sfu cpu % (per worker)', 'sfu cpu %/participant', 'fwd pkt/s', 'sfu in pkt/s', 'pkts/bot min/p50/max', 'loss', 'sent, not counted', 'rcvbuf drops (sfu)', 'flagged', 'load'],
+      [
+        [
+          String(r.participants),
+          String(r.joined),
+          String(r.cameras),
+          String(r.microphones),
+          r.viewSent ? 'yes' : 'REFUSED',
+          spread(r.videoConsumers),
+          spread(r.activeVideoConsumers),
+          spread(r.audioConsumers),
+          r.sfuCpuPercentPerWorker.map((c) => fmt(c)).join(' + '),
+          fmt(r.sfuCpuPercentPerParticipant, 2),
+          String(r.sfuForwardedPerSecond),
+          String(r.sfuReceivedPerSecond),
+          `${r.receivedPerBot.min}/${r.receivedPerBot.p50}/${r.receivedPerBot.max}`,
+          pct(r.loss),
+          String(r.sentNotReceived),
+          `${r.rcvbufErrors} (${r.sfuSocketDrops})`,
+          String(r.flagged.length),
+          fmt(r.loadAverage),
+        ],
+      ],
+    );
+    console.log(
+      `  video consumers per participant <= ${r.maxVideoConsumers} (the server's cap): ${r.videoCapHeld ? 'yes' : 'NO'}; ` +
+        `video flowing only for tiles on the page: ${r.onlyPageSent ? 'yes' : 'NO'}; ${r.note}`,
+    );
+    // A subscriber at zero (or far below the rest) is a failure to explain, never noise.
+    for (const f of r.flagged) {
+      console.log(`  FLAGGED ${f.name}: ${f.flag}`);
+      for (const c of f.consumers) {
+        console.log(
+          `    ${c.kind} consumer ${c.consumerId} (producer ${c.producerId}): server ${c.paused === undefined ? 'has no such consumer' : `${c.paused ? 'paused' : 'running'}${c.producerPaused ? ', producer paused' : ''}`}, sent ${c.sent}, bot counted ${c.received} (${c.lost} gaps)`,
+        );
+      }
+    }
+  } catch (error) {
+    console.log(`class failed: ${(error as Error).message}`);
+    notes.push(`class: failed: ${(error as Error).message}`);
+  }
 }
 
 finish(0);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # What the benchmarks need beyond `scripts/install.sh`: Debian's Janus (the peer we measure against)
 # a C compiler and libsrtp2 headers for the counting sink (SRTP), and vpxenc (vpx-tools) for the VP8
-# the seminar's bot participants send. Installed only when missing; a second run does nothing.
+# the seminar's bot participants send, and Go with Debian's pion/webrtc sources for the pion SFU of
+# the comparison (built by bench/pion/build.sh, cached). Installed only when missing; a second run
+# does nothing.
 set -euo pipefail
 missing=()
-for pkg in janus gcc libc6-dev libsrtp2-dev vpx-tools; do
+for pkg in janus gcc libc6-dev libsrtp2-dev vpx-tools golang-go golang-github-pion-webrtc.v3-dev; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -16,3 +18,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if command -v systemctl >/dev/null && systemctl is-active --quiet janus 2>/dev/null; then $sudo systemctl stop janus || true; fi
 fi
+# Build the pion SFU now (offline, ~15 s the first time), so the comparison does not wait for it. A
+# failure does not stop the bench: the comparison then skips pion and prints the same message.
+bash "$(dirname "${BASH_SOURCE[0]}")/pion/build.sh" >/dev/null || echo "bench: the pion SFU did not build; the comparison will skip it" >&2

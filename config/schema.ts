@@ -150,6 +150,11 @@ export const RoomsSchema = Type.Object(
     chatHistory: Type.Integer({ minimum: 0, maximum: 1000, default: 200 }),
     /** How long before breakout rooms end by themselves everyone is warned (shorter durations: at the start). */
     breakoutWarningSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 60 }),
+    /**
+     * Most video consumers one participant holds, whatever the client asks (last N): the gallery
+     * shows a page of at most this many; tracks off the page are paused, and past the cap closed.
+     */
+    maxVideoConsumers: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -191,6 +191,14 @@ export const Methods = {
     ),
     Type.Object({ spatialLayer: Type.Integer() }),
   ),
+  /**
+   * Last N: the video tracks (producer ids) this client shows now, most important first. The server
+   * keeps consumers only for these, at most `rooms.maxVideoConsumers` of them: consumers of tracks
+   * off screen pause, and past the cap close (a `consumerClosed`); missing ones arrive as
+   * `consumerAdded`. Before a client names its first view it receives every track, up to the cap.
+   * The reply lists the tracks that will be sent.
+   */
+  setView: method(Type.Object({ video: Type.Array(Id, { maxItems: 100, uniqueItems: true }) }, { additionalProperties: false }), Type.Object({ video: Type.Array(Id) })),
   /** Low-bandwidth mode: stop receiving cameras, keep audio and slides. */
   setLowBandwidth: method(Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }), Type.Object({})),
 

@@ -30,8 +30,11 @@ apt_install() {
 }
 # coturn: the TURN tests run a real relay; firefox-esr: the browser suite runs Firefox too;
 # nftables: the egress-lockdown test loads the generated host policy in the test namespace;
-# openssl: the TURN-over-TLS test makes its own certificate.
-apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nftables openssl
+# openssl: the TURN-over-TLS test makes its own certificate; redis-server: the cluster tests run a
+# real one; ffmpeg: the recorder muxes with it and the tests probe recordings with ffprobe;
+# golang-go + pion sources: the bench's pion peer, and the suite's test of it, build offline.
+apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nftables openssl \
+  redis-server ffmpeg golang-go golang-github-pion-webrtc.v3-dev
 
 # npm ci wipes node_modules; skip it when the installed tree already matches the lock file.
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)

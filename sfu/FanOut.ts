@@ -76,9 +76,14 @@ export class FanOut {
     return subscriber.id !== track.peerId && this.#host.audience()(subscriber.id, track.peerId);
   }
 
+  /** Give one subscriber one track, if the rule allows and it wants it (setView: a track come into view). */
+  async deliver(subscriber: Subscriber, track: Track): Promise<void> {
+    if (this.#allowed(subscriber, track)) await this.#deliver(subscriber, track);
+  }
+
   async #deliver(subscriber: Subscriber, track: Track): Promise<void> {
     // A track published while this subscriber was becoming ready reaches it both ways: once.
-    const skip = () => !subscriber.receiving || subscriber.closed || track.closed || subscriber.subscribes(track.id);
+    const skip = () => !subscriber.receiving || subscriber.closed || track.closed || subscriber.subscribes(track.id) || !subscriber.wants(track);
     if (skip()) return;
     let subscription: Subscription;
     try {

@@ -6,7 +6,8 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { SfuError, rejectedOnError } from './SfuError.js';
-import { Track, trackProducer as trackProducerOf, type TrackAppData, type TrackConsumer, type TrackKind, type TrackProducer, type TrackSource } from './Track.js';
+import { Track, trackProducer as trackProducerOf, type TrackAppData, type TrackConsumer, type TrackCounts, type TrackKind, type TrackProducer, type TrackSource } from './Track.js';
+import { Reception } from './Reception.js';
 import { Subscription } from './Subscription.js';
 import type { Subscriber, SubscriberEvents } from './Subscriber.js';
 import type { RoomRouter } from './RoomRouter.js';
@@ -34,6 +35,8 @@ export interface PeerMediaOptions {
   place: () => Promise<RoomRouter>;
   /** Called with every track this peer publishes, once it exists. */
   onPublished?: (track: Track) => void;
+  /** What this peer receives (view, video cap, low-bandwidth mode); a new one with no cap if absent. */
+  reception?: Reception;
 }
 
 // Simulcast cameras send three layers at 1/4, 1/2 and full resolution of a nominal 720-line
@@ -50,6 +53,8 @@ export type PeerMediaEvents = SubscriberEvents & {
 export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscriber {
   /** The participant this media belongs to. */
   readonly id: string;
+  /** Its last-N view, video cap and low-bandwidth mode: the subscriber's own rule for what flows. */
+  readonly reception: Reception;
   readonly #options: PeerMediaOptions;
   #placement: Promise<RoomRouter> | undefined;
   #host: RoomRouter | undefined;
@@ -70,6 +75,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     super();
     this.id = peerId;
     this.#options = options;
+    this.reception = options.reception ?? new Reception();
   }
 
   /** The participant's id (same as `id`). */
@@ -229,8 +235,13 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
   }
 
   /** Subscriptions held, or the tracks a browser that has not yet received is due to get. */
-  expectedSubscriptions(tracks: number): number {
-    return Math.max(this.#subscribedTracks.size, tracks);
+  expectedSubscriptions(tracks: TrackCounts): number {
+    return Math.max(this.#subscribedTracks.size, tracks.audio + Math.min(tracks.video, this.reception.maxVideo));
+  }
+
+  /** Audio always; video only in view and under the cap (an off-view one may make room). */
+  wants(track: Track): boolean {
+    return track.kind === 'audio' || this.reception.canClaim(track.id);
   }
 
   /** Whether this peer receives `trackId`, or a subscription to it is being made. */
@@ -254,6 +265,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     if (!router.canConsume({ producerId: track.id, rtpCapabilities })) {
       throw new SfuError('cannot_consume', `this device cannot decode ${track.kind} track ${track.id}`);
     }
+    if (track.kind === 'video' && !this.#claimVideo(track.id)) throw new SfuError('rejected', `video cap of ${this.reception.maxVideo} reached`);
     const host = this.#host!.host;
     this.#subscribedTracks.add(track.id);
     host.consumers += 1;
@@ -270,6 +282,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     } catch (error) {
       this.#subscribedTracks.delete(track.id);
       host.consumers -= 1;
+      if (track.kind === 'video') this.reception.releaseVideo(track.id);
       throw error;
     }
     const subscription = new Subscription(consumer);
@@ -282,6 +295,8 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
       this.#consumers.delete(consumer.id);
       this.#subscriptions.delete(consumer.id);
       this.#subscribedTracks.delete(track.id);
+      this.reception.forget(consumer.id);
+      if (track.kind === 'video') this.reception.releaseVideo(track.id);
       this.emit('unsubscribed', subscription);
     });
     if (this.#closed) {
@@ -294,6 +309,31 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
   /** Stop receiving one subscription. */
   unsubscribe(subscriptionId: string): void {
     this.#consumer(subscriptionId).close();
+  }
+
+  /**
+   * The client has set this subscription up (attached the track): media flows on it if the
+   * reception rule allows (in view, not a camera in low-bandwidth mode), else it stays paused.
+   */
+  async attach(subscriptionId: string): Promise<void> {
+    const consumer = this.#consumer(subscriptionId);
+    this.reception.attach(subscriptionId);
+    if (this.reception.flows(received(consumer))) await this.resume(subscriptionId);
+  }
+
+  /** Pause or resume each subscription by the reception rule (after a view or mode change). */
+  async applyReception(): Promise<void> {
+    await Promise.all(
+      [...this.#consumers.values()].map(async (consumer) => {
+        const flows = this.reception.flows(received(consumer));
+        if (flows === !consumer.paused) return;
+        try {
+          await (flows ? this.resume(consumer.id) : this.pause(consumer.id));
+        } catch (error) {
+          if (!consumer.closed && !this.#closed) throw error; // closed meanwhile: nothing left to apply
+        }
+      }),
+    );
   }
 
   /** Let media flow on a subscription the client has set up. */
@@ -332,6 +372,20 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     this.#transports.clear();
     this.#host?.placed.delete(this);
     this.emit('close');
+  }
+
+  /**
+   * A video slot for a track in my capped set; when the cap is reached, by ending the subscription
+   * of a track no longer in view.
+   */
+  #claimVideo(trackId: string): boolean {
+    if (!this.reception.wants(trackId)) return false;
+    if (this.reception.claimVideo(trackId)) return true;
+    const evicted = this.reception.offView()[0];
+    if (evicted === undefined) return false;
+    for (const consumer of [...this.#consumers.values()]) if (consumer.producerId === evicted) consumer.close();
+    this.reception.releaseVideo(evicted);
+    return this.reception.claimVideo(trackId);
   }
 
   #place(): Promise<RoomRouter> {
@@ -380,4 +434,9 @@ async function whileOpen(consumer: { closed: boolean }, id: string, call: () => 
     if (consumer.closed) throw new SfuError('not_found', `consumer ${id} has closed`, { cause: error });
     throw error;
   }
+}
+
+/** A consumer as the reception rule sees it. */
+function received(consumer: TrackConsumer): { id: string; trackId: string; kind: TrackKind; source: TrackSource } {
+  return { id: consumer.id, trackId: consumer.producerId, kind: consumer.kind, source: consumer.appData.source };
 }

@@ -13,7 +13,8 @@ import type { Placement } from './Placement.js';
 import type { PooledWorker } from './WorkerPool.js';
 import type { Subscriber } from './Subscriber.js';
 import type { Subscription } from './Subscription.js';
-import type { Track } from './Track.js';
+import { trackProducer, type Track, type TrackCounts } from './Track.js';
+import type { Reception } from './Reception.js';
 
 /** Why a room's media closed. */
 export type RoomMediaCloseReason = 'closed' | 'worker-died';
@@ -65,6 +66,8 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   readonly #peers = new Map<string, PeerMedia>();
   readonly #fanOut: FanOut;
   #audience: Audience = () => true;
+  /** The track the speaker observer last named dominant. */
+  #dominant: string | null = null;
   #closed = false;
 
   /** Create the room's first router on `host`. */
@@ -86,7 +89,10 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     this.#context = context;
     this.#routers = [home];
     this.#speakers = speakers;
-    speakers.on('dominantspeaker', ({ producer }) => this.emit('activeSpeaker', String(producer.appData.peerId)));
+    speakers.on('dominantspeaker', ({ producer }) => {
+      this.#dominant = producer.id;
+      this.emit('activeSpeaker', String(producer.appData.peerId));
+    });
     this.#watch(home);
     this.#fanOut = new FanOut({
       subscribers: () => this.#peers.values(),
@@ -136,14 +142,18 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     return this.#peers.get(peerId);
   }
 
-  /** Create the media holder for a participant joining the room; placed on a router at its first transport. */
-  addPeer(peerId: string): PeerMedia {
+  /**
+   * Create the media holder for a participant joining the room; placed on a router at its first
+   * transport. `reception` carries their view and video cap (a room moving workers hands the old one's over).
+   */
+  addPeer(peerId: string, reception?: Reception): PeerMedia {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
     if (this.#peers.has(peerId)) throw new SfuError('rejected', `peer ${peerId} already has media in this room`);
     const peer: PeerMedia = new PeerMedia(peerId, {
       ...this.#context.options,
       place: () => this.#place(peer),
       onPublished: (track) => this.#observeSpeaker(peer, track),
+      ...(reception ? { reception } : {}),
     });
     this.#peers.set(peerId, peer);
     peer.on('unsubscribed', (s) => this.emit('unsubscribed', peerId, s));
@@ -172,14 +182,36 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     return this.#fanOut.rewire();
   }
 
-  /** Tracks a newcomer to this room is due to receive: what admission counts for a join. */
-  expectedSubscriptions(): number {
-    return this.tracks().length;
+  /**
+   * The subscriber names the video it shows (last N): subscriptions to tracks out of view pause,
+   * those in view resume or are made (ending out-of-view ones when its cap is reached). Returns the
+   * tracks that will be sent: the named ones that exist and that the audience rule lets it receive, capped.
+   */
+  async setView(subscriberId: string, video: readonly string[]): Promise<string[]> {
+    const peer = this.#peers.get(subscriberId);
+    if (!peer) throw new SfuError('closed', `no media for ${subscriberId} in this room`);
+    const visible = new Map(
+      this.tracks()
+        .filter((t) => t.kind === 'video' && t.peerId !== subscriberId && this.#audience(subscriberId, t.peerId))
+        .map((t) => [t.id, t] as const),
+    );
+    // Ids of tracks that are gone (or never were) take no place under the cap.
+    peer.reception.setView(video.filter((id) => visible.has(id)));
+    const shown = [...(peer.reception.view ?? [])];
+    await peer.applyReception();
+    await Promise.all(shown.map((id) => this.#fanOut.deliver(peer, visible.get(id)!)));
+    return shown;
+  }
+
+  /** Tracks a newcomer to this room is due to receive (before its caps): what admission counts for a join. */
+  expectedSubscriptions(maxVideo = Infinity): number {
+    const { audio, video } = this.#trackCounts();
+    return audio + Math.min(video, maxVideo);
   }
 
   /** Consumers due to participants not yet placed on a router (joined, no transport yet). */
   unplacedExpected(): number {
-    const tracks = this.tracks().length;
+    const tracks = this.#trackCounts();
     let n = 0;
     for (const peer of this.#peers.values()) if (!peer.placement) n += peer.expectedSubscriptions(tracks);
     return n;
@@ -187,7 +219,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /** Consumers this room holds or is due to hold on `worker`. */
   projectedOn(worker: PooledWorker): number {
-    const tracks = this.tracks().length;
+    const tracks = this.#trackCounts();
     let n = 0;
     for (const router of this.#routers) if (router.host === worker) n += router.load(tracks);
     return n;
@@ -207,7 +239,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   #place(peer: PeerMedia): Promise<RoomRouter> {
     if (this.#closed) return Promise.reject(new SfuError('closed', `room ${this.roomName} media is closed`));
     const { placement, spreadConsumers, mediaCodecs } = this.#context;
-    const tracks = this.tracks().length;
+    const tracks = this.#trackCounts();
     const live = this.#routers.filter((r) => !r.closed);
     let chosen = live.find((r) => r.load(tracks) < spreadConsumers && placement.score(r.host) < 1);
     if (!chosen) {
@@ -236,12 +268,41 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   }
 
   /** Audio is watched for the dominant speaker on the first router; from another, it is piped there. */
+  /**
+   * Only unmuted microphones take part in speaker detection. mediasoup's observer keeps a paused
+   * dominant speaker dominant (challengers are measured against its scores), so a speaker who mutes
+   * would stay highlighted until someone out-talks a silence: a muted microphone is taken out of the
+   * observer instead (which makes it choose again) and put back when it is unmuted.
+   */
   #observeSpeaker(peer: PeerMedia, track: Track): void {
     if (track.kind !== 'audio') return;
     const home = this.#routers[0]!;
     const from = peer.placement;
     const piped = from && from !== home ? home.pipeFrom(from, track) : Promise.resolve();
-    piped.then(() => this.#speakers.addProducer({ producerId: track.id })).catch(() => undefined); // closed meanwhile
+    const producer = trackProducer(track);
+    const add = (): void => {
+      piped.then(() => this.#speakers.addProducer({ producerId: track.id })).catch(() => undefined); // closed meanwhile
+    };
+    const remove = (): void => {
+      this.#speakers.removeProducer({ producerId: track.id }).catch(() => undefined);
+      if (this.#dominant !== track.id) return;
+      this.#dominant = null;
+      // Nobody else may be left to name; say at once that the muted one is no longer speaking.
+      this.emit('activeSpeaker', null);
+    };
+    if (!producer.paused) add();
+    producer.observer.on('pause', remove);
+    producer.observer.on('resume', add);
+    producer.observer.once('close', () => {
+      if (this.#dominant === track.id) remove();
+    });
+  }
+
+  /** Live tracks by kind. */
+  #trackCounts(): TrackCounts {
+    const counts = { audio: 0, video: 0 };
+    for (const track of this.tracks()) counts[track.kind]++;
+    return counts;
   }
 
   #watch(router: RoomRouter): void {

@@ -4,13 +4,13 @@
 // it sits. mediasoup closes a pipe's far end when the track ends, and with it the far consumers.
 import type { types } from 'mediasoup';
 import type { PooledWorker } from './WorkerPool.js';
-import type { Track } from './Track.js';
+import type { Track, TrackCounts } from './Track.js';
 import { trackProducer } from './Track.js';
 
 /** A subscriber placed on a router, as the router counts it. */
 export interface PlacedSubscriber {
   /** How many subscriptions it holds or is due to hold with `tracks` tracks in the room. */
-  expectedSubscriptions(tracks: number): number;
+  expectedSubscriptions(tracks: TrackCounts): number;
 }
 
 /** A router of a room on one worker, and who is placed on it. */
@@ -66,7 +66,7 @@ export class RoomRouter {
   }
 
   /** Consumers this router holds or is due to hold, with `tracks` tracks in the room. */
-  load(tracks: number): number {
+  load(tracks: TrackCounts): number {
     let n = 0;
     for (const subscriber of this.placed) n += subscriber.expectedSubscriptions(tracks);
     return n;

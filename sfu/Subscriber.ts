@@ -4,7 +4,7 @@
 // methods; a subscriber never decides by itself whom it may receive.
 import type { TypedEmitter } from './TypedEmitter.js';
 import type { Subscription } from './Subscription.js';
-import type { Track } from './Track.js';
+import type { Track, TrackCounts } from './Track.js';
 
 /** Events every subscriber emits. */
 export type SubscriberEvents = {
@@ -29,10 +29,12 @@ export interface Subscriber extends TypedEmitter<SubscriberEvents> {
   /** Its live subscriptions by id. */
   readonly subscriptions: ReadonlyMap<string, Subscription>;
   /**
-   * How many subscriptions it will hold in a room that has `tracks` tracks it may receive: what
-   * placement and admission count for it before its subscriptions exist.
+   * How many subscriptions it will hold in a room with `tracks` tracks it may receive: what
+   * placement and admission count for it before its subscriptions exist (its own caps applied).
    */
-  expectedSubscriptions(tracks: number): number;
+  expectedSubscriptions(tracks: TrackCounts): number;
+  /** Whether it takes this track now (a browser: video only in its view and under its cap). */
+  wants(track: Track): boolean;
   /** Whether it receives `trackId`, or a subscription to it is being made. */
   subscribes(trackId: string): boolean;
   /**

@@ -9,6 +9,9 @@ export type TrackSource = 'microphone' | 'camera' | 'screen';
 /** Audio or video. */
 export type TrackKind = 'audio' | 'video';
 
+/** How many tracks of each kind a subscriber may receive in a room (for load estimates). */
+export type TrackCounts = { audio: number; video: number };
+
 /** What sfu/ records on every producer and on the consumers that mirror it. */
 export type TrackAppData = { source: TrackSource; peerId: string };
 /** A producer carrying Lectern's track data (sfu-internal). */

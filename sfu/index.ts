@@ -3,8 +3,9 @@
 export { Sfu, type SfuOptions, type SfuEvents } from './Sfu.js';
 export { RoomMedia, type RoomMediaCloseReason, type RoomMediaEvents } from './RoomMedia.js';
 export { PeerMedia, type PeerMediaEvents, type TransportInfo, type ClientParameters } from './PeerMedia.js';
-export { Track, type TrackSource, type TrackKind } from './Track.js';
+export { Track, type TrackSource, type TrackKind, type TrackCounts } from './Track.js';
 export { Subscription } from './Subscription.js';
+export { Reception } from './Reception.js';
 export type { Subscriber, SubscriberEvents } from './Subscriber.js';
 export type { Audience } from './FanOut.js';
 export { WorkerPool, type PooledWorker, type WorkerPoolOptions } from './WorkerPool.js';

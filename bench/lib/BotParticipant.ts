@@ -33,6 +33,25 @@ export interface BotCounts {
   audio: { received: number; lost: number; streams: number };
 }
 
+/** What a bot sends and how it signs in; by default camera and microphone, as a guest. */
+export interface BotOptions {
+  /** A signed room link (role instructor or student); without one the bot is a guest. */
+  token?: string;
+  camera?: boolean;
+  microphone?: boolean;
+}
+
+/** One consumer as the bot sees it: what it received since the last reset. */
+export interface BotConsumerCount {
+  consumerId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  received: number;
+  lost: number;
+  /** The server said consumerPaused (and not consumerResumed since). */
+  pausedByServer: boolean;
+}
+
 const noCounts = (): BotCounts => ({ video: { received: 0, lost: 0, streams: 0 }, audio: { received: 0, lost: 0, streams: 0 } });
 
 /** Several bots' counts added up. */
@@ -85,6 +104,12 @@ export class BotParticipant {
   readonly #recvPc: WeriftPeerConnection;
   readonly #consumers: (OfferConsumer & { kind: 'audio' | 'video' })[] = [];
   readonly #counters = new Map<number, { kind: 'audio' | 'video'; counter: StreamCounter }>();
+  /** Per consumer id: its producer and the SSRC it arrives with. */
+  readonly #consumerInfo = new Map<string, { producerId: string; kind: 'audio' | 'video'; ssrc: number | undefined }>();
+  readonly #pausedByServer = new Set<string>();
+  /** Consumers the server closed (consumerClosed): e.g. off the page when a new view needs the slot. */
+  readonly #closedByServer = new Set<string>();
+  readonly #producers: { id: string; kind: 'audio' | 'video' }[] = [];
   readonly #session = { id: Date.now(), version: 0 };
   #pending: NotificationData<'consumerAdded'>[] = [];
   #batch: Promise<void> = Promise.resolve();
@@ -96,15 +121,18 @@ export class BotParticipant {
   readonly errors: string[] = [];
 
   /** Join `room` at `wsUrl`, start sending, and take every consumer the server offers. */
-  static async join(werift: WeriftModule, wsUrl: string, room: string, name: string, clip: Vp8Clip): Promise<BotParticipant> {
+  static async join(werift: WeriftModule, wsUrl: string, room: string, name: string, clip: Vp8Clip, options: BotOptions = {}): Promise<BotParticipant> {
     const client = await SignallingClient.connect(wsUrl);
     let bot: BotParticipant | undefined;
     try {
-      const joined = await client.ok('join', { room, displayName: name });
+      const joined = await client.ok('join', { room, displayName: name, ...(options.token ? { token: options.token } : {}) });
       const send = (await client.ok('createTransport', { direction: 'send' })) as unknown as Transport;
       const recv = (await client.ok('createTransport', { direction: 'recv' })) as unknown as Transport;
       bot = new BotParticipant(werift, client, name, clip, recv);
-      await bot.#startSending(send);
+      const kinds = [...(options.camera !== false ? (['video'] as const) : []), ...(options.microphone !== false ? (['audio'] as const) : [])];
+      // A participant with camera and microphone off opens its send transport (as the page does)
+      // but never connects it: there is nothing to send.
+      if (kinds.length > 0) await bot.#startSending(send, kinds);
       await client.ok('ready', { rtpCapabilities: botCapabilities(joined.routerRtpCapabilities as types.RtpCapabilities) });
       return bot;
     } catch (error) {
@@ -130,6 +158,44 @@ export class BotParticipant {
       track.onReceiveRtp.subscribe((rtp) => this.#counters.get(rtp.header.ssrc)?.counter.add(rtp.header.sequenceNumber));
     });
     client.onNotification('consumerAdded', (data) => this.#onConsumerAdded(data));
+    client.onNotification('consumerPaused', ({ consumerId }) => this.#pausedByServer.add(consumerId));
+    client.onNotification('consumerResumed', ({ consumerId }) => this.#pausedByServer.delete(consumerId));
+    client.onNotification('consumerClosed', ({ consumerId }) => this.#closedByServer.add(consumerId));
+  }
+
+  /** The receive transport's id on the server. */
+  get recvTransportId(): string {
+    return this.#recvTransport.id;
+  }
+
+  /** What this bot produces (ids from the server's produce replies). */
+  get producers(): { id: string; kind: 'audio' | 'video' }[] {
+    return [...this.#producers];
+  }
+
+  /** Every consumer's packets and gaps since the last reset. */
+  consumerCounts(): BotConsumerCount[] {
+    return [...this.#consumerInfo].map(([consumerId, info]) => {
+      const counter = info.ssrc === undefined ? undefined : this.#counters.get(info.ssrc)?.counter;
+      return {
+        consumerId,
+        producerId: info.producerId,
+        kind: info.kind,
+        received: counter?.received ?? 0,
+        lost: counter?.lost ?? 0,
+        pausedByServer: this.#pausedByServer.has(consumerId),
+      };
+    });
+  }
+
+  /**
+   * Tell the server which video tracks this participant's screen shows (a gallery page): it holds
+   * video consumers for at most rooms.maxVideoConsumers of them and pauses the rest. Returns the
+   * view as the server applied it (capped), or its refusal.
+   */
+  async setView(video: string[]): Promise<{ ok: true; applied: string[] } | { ok: false; error: string }> {
+    const reply = await this.#client.send('setView', { video });
+    return reply.ok ? { ok: true, applied: (reply.data as { video: string[] }).video } : { ok: false, error: `${reply.error.code} ${reply.error.message}` };
   }
 
   /** Consumers this bot was given so far. */
@@ -139,7 +205,7 @@ export class BotParticipant {
 
   /** The receive PeerConnection's state, and how many consumers were resumed. */
   get receiveState(): string {
-    return `${this.#recvPc.connectionState}, ${this.#resumed} resumed`;
+    return `${this.#recvPc.connectionState}, ${this.#resumed} resumed, ${this.#closedByServer.size} closed by the server`;
   }
 
   /** Packets and losses per kind since the last reset. */
@@ -167,10 +233,10 @@ export class BotParticipant {
 
   // Sending: werift offers (sendonly audio + video), we answer for mediasoup (ICE-lite, DTLS client),
   // then produce with the SSRCs and payload types werift chose.
-  async #startSending(transport: Transport): Promise<void> {
+  async #startSending(transport: Transport, kinds: readonly ('video' | 'audio')[]): Promise<void> {
     const pc = this.#sendPc;
-    const video = pc.addTransceiver('video', { direction: 'sendonly' });
-    const audio = pc.addTransceiver('audio', { direction: 'sendonly' });
+    const video = kinds.includes('video') ? pc.addTransceiver('video', { direction: 'sendonly' }) : undefined;
+    const audio = kinds.includes('audio') ? pc.addTransceiver('audio', { direction: 'sendonly' }) : undefined;
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     const offer = pc.localDescription!.sdp;
@@ -183,16 +249,17 @@ export class BotParticipant {
       dtlsParameters: { role: 'server', fingerprints: [{ algorithm: fingerprint[1], value: fingerprint[2] }] },
     });
     for (const section of sections) {
-      await this.#client.ok('produce', {
+      const produced = await this.#client.ok('produce', {
         transportId: transport.id,
         kind: section.kind,
         source: section.kind === 'video' ? 'camera' : 'microphone',
         rtpParameters: producerRtpParameters(section),
       });
+      this.#producers.push({ id: produced.producerId as string, kind: section.kind });
     }
     await connected(pc, 10_000);
-    const videoSection = sections.find((s) => s.kind === 'video')!;
-    const audioSection = sections.find((s) => s.kind === 'audio')!;
+    const videoSection = sections.find((s) => s.kind === 'video');
+    const audioSection = sections.find((s) => s.kind === 'audio');
     const frameTicks = 90000 / this.#clip.fps;
     let frame = 0;
     let videoSeq = 0;
@@ -202,7 +269,7 @@ export class BotParticipant {
     let nextAudioAt = performance.now();
     this.#sending = setInterval(() => {
       const now = performance.now();
-      while (nextFrameAt <= now) {
+      while (video && videoSection && nextFrameAt <= now) {
         const encoded = this.#clip.frames[frame % this.#clip.frames.length]!;
         const payloads = vp8Payloads(encoded, frame & 0x7fff);
         payloads.forEach((payload, i) => {
@@ -214,7 +281,7 @@ export class BotParticipant {
         frame++;
         nextFrameAt += 1000 / this.#clip.fps;
       }
-      while (nextAudioAt <= now) {
+      while (audio && audioSection && nextAudioAt <= now) {
         const packet = Buffer.alloc(12 + OPUS_SILENCE.length);
         writeRtpHeader(packet, audioSection.payloadType, false, audioSeq++, audioTicks, audioSection.ssrc);
         OPUS_SILENCE.copy(packet, 12);
@@ -245,6 +312,7 @@ export class BotParticipant {
       const rtpParameters = data.rtpParameters as unknown as types.RtpParameters;
       this.#consumers.push({ id: data.consumerId, kind: data.kind, rtpParameters });
       const ssrc = rtpParameters.encodings?.[0]?.ssrc;
+      this.#consumerInfo.set(data.consumerId, { producerId: data.producerId, kind: data.kind, ssrc });
       if (ssrc !== undefined) this.#counters.set(ssrc, { kind: data.kind, counter: new StreamCounter() });
     }
     this.#session.version++;
@@ -260,9 +328,13 @@ export class BotParticipant {
         dtlsParameters: { ...answerDtlsParameters(pc.localDescription?.sdp ?? answer.sdp) },
       });
     }
+    // One at a time, as the page attaches each track. The server may close a consumer meanwhile
+    // (a new view needing its slot): its resume then fails, and the others must still be resumed.
     for (const data of added) {
-      await this.#client.ok('resumeConsumer', { consumerId: data.consumerId });
-      this.#resumed++;
+      if (this.#closedByServer.has(data.consumerId)) continue;
+      const reply = await this.#client.send('resumeConsumer', { consumerId: data.consumerId });
+      if (reply.ok) this.#resumed++;
+      else if (!this.#closedByServer.has(data.consumerId)) this.errors.push(`${this.name}: resumeConsumer ${data.consumerId}: ${reply.error.code} ${reply.error.message}`);
     }
   }
 }

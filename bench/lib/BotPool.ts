@@ -1,9 +1,11 @@
 // The seminar's bots, spread over worker threads (botThread.ts).
 import { BenchThread } from './thread.js';
-import type { BotReport, BotRequest } from './botThread.js';
+import type { BotDetail, BotReport, BotRequest, BotSpec } from './botThread.js';
 
 export class BotPool {
   readonly #threads: BenchThread<BotRequest>[];
+  /** Bots dealt so far: the next join continues the round-robin where the last one stopped. */
+  #dealt = 0;
 
   /** Start `threads` bot threads (no bots yet). */
   static async start(threads: number): Promise<BotPool> {
@@ -25,11 +27,32 @@ export class BotPool {
     names: string[],
     clip: { width: number; height: number; fps: number; kbps: number },
   ): Promise<{ failures: string[]; retried: string[] }> {
-    const dealt = this.#threads.map((_, t) => names.filter((__, i) => i % this.#threads.length === t));
+    return this.joinBots(wsUrl, room, names.map((name) => ({ name })), clip);
+  }
+
+  /** `join` with each bot's sign-in and what it sends. */
+  async joinBots(
+    wsUrl: string,
+    room: string,
+    bots: BotSpec[],
+    clip: { width: number; height: number; fps: number; kbps: number },
+  ): Promise<{ failures: string[]; retried: string[] }> {
+    const dealt = this.#threads.map((_, t) => bots.filter((__, i) => (i + this.#dealt) % this.#threads.length === t));
+    this.#dealt += bots.length;
     const results = await Promise.all(
-      this.#threads.map((thread, t) => thread.call<{ failures: string[]; retried: string[] }>({ op: 'join', wsUrl, room, names: dealt[t]!, clip })),
+      this.#threads.map((thread, t) => thread.call<{ failures: string[]; retried: string[] }>({ op: 'join', wsUrl, room, bots: dealt[t]!, clip })),
     );
     return { failures: results.flatMap((r) => r.failures), retried: results.flatMap((r) => r.retried) };
+  }
+
+  /** Every bot's state in full (sends, receive transport id, per-consumer counts). */
+  async details(): Promise<BotDetail[]> {
+    return (await Promise.all(this.#threads.map((t) => t.call<BotDetail[]>({ op: 'details' })))).flat();
+  }
+
+  /** Send each named bot's gallery page (`setView`); returns the refusals. */
+  async setView(views: Record<string, string[]>): Promise<string[]> {
+    return (await Promise.all(this.#threads.map((t) => t.call<string[]>({ op: 'setView', views })))).flat();
   }
 
   /** Every bot's counts since the last reset. */

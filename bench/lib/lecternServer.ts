@@ -1,15 +1,17 @@
 // A real Lectern (server/app.ts build() on a real Sfu, 127.0.0.1, OS-chosen ports) in a process of
 // its own, so the bench's clients (WebSockets, Playwright) neither share its event loop nor count in
 // its memory. Forked by lecternProcess.ts with a profile in argv[2]; prints nothing and answers over
-// IPC: { op: 'memory' } (after a full GC), { op: 'media' } (mediasoup packet counts), { op: 'close' }.
+// IPC: { op: 'memory' } (after a full GC), { op: 'media' } (mediasoup packet counts), { op: 'close' },
+// { op: 'token', room, role, subject } (a signed room link, as an LMS or the room page would hand
+// out) and { op: 'transports' } (every WebRTC transport's ICE/DTLS state and its consumers).
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { rmSync } from 'node:fs';
 import { parseConfig } from '../../config/index.js';
 import { startLectern } from '../../tests/helpers/lectern.js';
-import type { LecternProfile, MediaCounts, Memory } from './lecternProcess.js';
+import type { LecternProfile, MediaCounts, Memory, TransportState } from './lecternProcess.js';
 
-const profile = process.argv[2] as LecternProfile;
+const profile = process.argv[2] as Exclude<LecternProfile, object> | 'class';
 const send = (message: unknown): void => {
   process.send?.(message);
 };
@@ -18,11 +20,17 @@ const send = (message: unknown): void => {
 // hooks in the product.
 const consumers = new Set<types.Consumer>();
 const producers = new Set<types.Producer>();
+const transports = new Set<types.Transport>();
+/** A transport has no public list of its consumers: each is noted as it is created. */
+const consumerTransport = new WeakMap<types.Consumer, string>();
 mediasoup.observer.on('newworker', (worker) =>
   worker.observer.on('newrouter', (router) =>
     router.observer.on('newtransport', (transport) => {
+      transports.add(transport);
+      transport.observer.once('close', () => transports.delete(transport));
       transport.observer.on('newconsumer', (c) => {
         consumers.add(c);
+        consumerTransport.set(c, transport.id);
         c.observer.once('close', () => consumers.delete(c));
       });
       transport.observer.on('newproducer', (p) => {
@@ -38,13 +46,16 @@ mediasoup.observer.on('newworker', (worker) =>
 // 'signalling': one worker and rooms of up to 5000, for thousands of WebSocket sessions.
 // 'default': what `npm start` runs (one worker per core).
 // 'fuzz': 'signalling' with rooms closed 2 s after they empty and dropped connections held 2 s.
+// 'class': 'default' with rooms.maxVideoConsumers from argv[3].
 const lectern =
   profile === 'signalling'
     ? // 10k sessions connect from the one bench address within seconds: past the per-address default.
       await startLectern({ rooms: { maxPeersPerRoom: 5000 }, signalling: { maxConnectionsPerAddressPerMinute: 100_000 } }, { workers: 1 })
     : profile === 'fuzz'
       ? await startLectern({ rooms: { maxPeersPerRoom: 5000, emptyRoomTimeoutSeconds: 2 }, signalling: { resumeGraceSeconds: 2 } }, { workers: 1 })
-      : await startLectern({}, { workers: parseConfig({}).media.workers });
+      : profile === 'class'
+        ? await startLectern({ rooms: { maxVideoConsumers: Number(process.argv[3]) } }, { workers: parseConfig({}).media.workers })
+        : await startLectern({}, { workers: parseConfig({}).media.workers });
 const { sfu } = lectern;
 const port = Number(new URL(lectern.url).port);
 
@@ -72,10 +83,41 @@ async function media(): Promise<MediaCounts> {
   return { sent, received, perProducer };
 }
 
-process.on('message', (message: { op: string; id: number }) => {
+/**
+ * Every transport the server holds, by the id signalling handed the client, with its consumers and
+ * the packets each sent so far: what tells a subscriber that received nothing apart (no consumer,
+ * a paused one, a transport whose ICE or DTLS never completed, or packets sent that never arrived).
+ */
+async function transportStates(): Promise<TransportState[]> {
+  const byTransport = new Map<string, TransportState>();
+  for (const t of transports) {
+    const webrtc = t as Partial<types.WebRtcTransport>;
+    byTransport.set(t.id, { id: t.id, iceState: webrtc.iceState ?? '-', dtlsState: webrtc.dtlsState ?? '-', consumers: [] });
+  }
+  await Promise.all(
+    [...consumers].map(async (c) => {
+      let packets = 0;
+      for (const s of await c.getStats().catch(() => [])) if (s.type === 'outbound-rtp') packets += s.packetCount;
+      const state = byTransport.get(consumerTransport.get(c) ?? '');
+      state?.consumers.push({ id: c.id, producerId: c.producerId, kind: c.kind, paused: c.paused, producerPaused: c.producerPaused, packets });
+    }),
+  );
+  return [...byTransport.values()];
+}
+
+process.on('message', (message: { op: string; id: number; room?: string; role?: 'instructor' | 'student'; subject?: string }) => {
   const reply = (data: object) => send({ ...data, op: message.op, id: message.id });
   if (message.op === 'memory') reply(memory());
   if (message.op === 'media') void media().then(reply);
+  if (message.op === 'transports') void transportStates().then((list) => reply({ transports: list }));
+  if (message.op === 'token') {
+    void lectern.authenticator
+      .issueRoomToken({ room: message.room!, role: message.role!, subject: message.subject! })
+      .then(
+        (token) => reply({ token }),
+        (error: Error) => reply({ error: error.message }),
+      );
+  }
   if (message.op === 'close') {
     void lectern.close().then(() => {
       rmSync(lectern.config.audit.dir, { recursive: true, force: true });

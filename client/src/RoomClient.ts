@@ -640,7 +640,13 @@ export class RoomClient {
     };
     this.#tracks.set(consumer.id, remote);
     this.#events.trackAdded(remote);
-    await this.#signalling.request('resumeConsumer', { consumerId: consumer.id });
+    try {
+      await this.#signalling.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (error) {
+      // The server may close a consumer meanwhile (its sender left, or it made room under the
+      // video cap after a page turn): its consumerClosed removes the tile; nothing failed here.
+      if (!(error instanceof RequestError && error.code === 'not_found')) throw error;
+    }
   }
 
   #removeTrack(consumerId: string): void {

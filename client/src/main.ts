@@ -113,9 +113,9 @@ function showPrejoin(room: string): void {
     $<HTMLFormElement>('prejoin-form').requestSubmit();
   });
   // Back from a reload that joins again by itself: same name and devices, no click needed.
-  const rejoin = sessionStorage.getItem(rejoinKey());
+  const rejoin = storage('sessionStorage')?.getItem(rejoinKey());
   if (rejoin) {
-    sessionStorage.removeItem(rejoinKey());
+    storage('sessionStorage')?.removeItem(rejoinKey());
     const wants = JSON.parse(rejoin) as { camera?: unknown; mic?: unknown };
     $<HTMLInputElement>('start-camera').checked = wants.camera === true;
     $<HTMLInputElement>('start-mic').checked = wants.mic === true;
@@ -136,7 +136,8 @@ async function joinClass(
   // Away too long: the server let us go. A fresh page joins again as a new participant (a clean
   // slate of tiles, transports and listeners), with the same name and devices and no click.
   view.onRejoin = () => {
-    sessionStorage.setItem(rejoinKey(), JSON.stringify(wants));
+    // Without storage (framed by an LMS that blocks it) the fresh page asks for the click instead.
+    storage('sessionStorage')?.setItem(rejoinKey(), JSON.stringify(wants));
     location.reload();
   };
   const { client, state, role, permissions, policy } = await RoomClient.join(

@@ -42,7 +42,6 @@ export class Peer {
   readonly #roles: RolesConfig;
   #admitted = false;
   #presenter = false;
-  #lowBandwidth = false;
   #rtpCapabilities: ClientParameters | undefined;
   /**
    * Which part of the class they see and hear: `main`, or a breakout room. Set only by
@@ -103,15 +102,6 @@ export class Peer {
 
   set presenter(value: boolean) {
     this.#presenter = value;
-  }
-
-  /** Whether they asked for audio and slides only. */
-  get lowBandwidth(): boolean {
-    return this.#lowBandwidth;
-  }
-
-  set lowBandwidth(value: boolean) {
-    this.#lowBandwidth = value;
   }
 
   /** Whether their role (plus presenter rights) grants a permission. */

@@ -4,7 +4,7 @@
 // notifications. Moderation acts on participants here; what an auditor may ask about goes to the ClassRecorder.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { TypedEmitter, type RoomMedia, type Track, type TrackSource, type ClientParameters } from '../../sfu/index.js';
+import { Reception, TypedEmitter, type RoomMedia, type Track, type TrackSource, type ClientParameters } from '../../sfu/index.js';
 import type { RolesConfig } from '../../config/index.js';
 import type { ChatMessage, RoomPolicy } from '../../protocol/index.js';
 import { Peer, type Notifier, type PeerIdentity } from './Peer.js';
@@ -46,6 +46,8 @@ export interface RoomOptions {
   breakoutWarningSeconds: number;
   /** How long a participant whose connection dropped is kept for a resume. */
   resumeGraceSeconds: number;
+  /** Most video consumers one participant holds (last N). */
+  maxVideoConsumers: number;
   /** Whether the media workers can take one more participant (none: always). */
   admission?: Admission;
 }
@@ -140,7 +142,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.#peers.size >= this.#options.maxPeers) throw new SignallingError('room_full', `room ${this.name} is full`);
     this.#admit(identity);
     const id = randomUUID();
-    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id), notifier, this.#options.roles);
+    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id, new Reception(this.#options.maxVideoConsumers)), notifier, this.#options.roles);
     if (this.#policy.locked && !peer.can('joinLocked')) {
       peer.media.close();
       throw new SignallingError('locked', 'this class is locked');
@@ -185,6 +187,14 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Someone started sending: every other ready participant of their group receives it. */
   async distribute(_from: Peer, track: Track): Promise<void> {
     await this.#media.distribute(track);
+  }
+
+  /**
+   * The client names the video it shows (last N): the media plane pauses what is off screen and
+   * sends what is on it, within the participant's cap. Returns the tracks that will be sent.
+   */
+  async setView(peer: Peer, video: readonly string[]): Promise<string[]> {
+    return this.#media.setView(peer.id, video);
   }
 
   /** Bring a newcomer up to date on what is running: an open poll, breakout rooms. */
@@ -408,7 +418,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Refuse a join the media workers cannot carry without degrading those already in; audited. */
   #admit(identity: PeerIdentity): void {
-    const refusal = this.#options.admission?.refusal(identity.role, this.#media.expectedSubscriptions());
+    const refusal = this.#options.admission?.refusal(identity.role, this.#media.expectedSubscriptions(this.#options.maxVideoConsumers));
     if (!refusal) return;
     this.#record({ action: 'room.admission_refused', actor: identity.subject, actorRole: identity.role, details: { ...refusal } });
     this.#log.warn({ role: identity.role, ...refusal }, 'join refused: media at capacity');
@@ -480,7 +490,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#wireMedia(media);
     this.#activeSpeaker = null;
     for (const peer of this.#peers.values()) {
-      peer.replaceMedia(media.addPeer(peer.id));
+      peer.replaceMedia(media.addPeer(peer.id, peer.media.reception.carryOver()));
       if (peer.rtpCapabilities) peer.media.receiveWith(peer.rtpCapabilities);
     }
     for (const peer of this.#peers.values()) if (peer.admitted) peer.notify('mediaReset', { reason: 'media worker restarted' });

@@ -113,6 +113,7 @@ export class RoomRegistry {
       breakoutWarningSeconds: rooms.breakoutWarningSeconds,
       resumeGraceSeconds: this.#config.signalling.resumeGraceSeconds,
       admission: this.#admission,
+      maxVideoConsumers: rooms.maxVideoConsumers,
     };
     // The last argument lets a room whose worker died move to a live one.
     const room = new Room(name, media, options, this.#log, this.#recorder, () => this.#sfu.createRoomMedia(name));

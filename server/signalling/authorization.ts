@@ -32,6 +32,7 @@ export const REQUIREMENTS: { [M in MethodName]: Requirement<M> } = {
   resumeConsumer: 'admitted',
   setConsumerPreferences: 'admitted',
   setLowBandwidth: 'admitted',
+  setView: 'admitted',
   pauseProducer: 'admitted',
   closeProducer: 'admitted',
   // Unmuting needs the same right as sending; a moderator's lock is checked by the handler.

@@ -5,10 +5,10 @@
 // a loopback-only network namespace (scripts/in-netns.sh).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
-import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
@@ -19,6 +19,7 @@ const SLOW = { timeout: 30_000 };
 let lectern: TestLectern;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+const pageErrors = new PageErrors();
 
 beforeAll(async () => {
   expect(nonLoopbackInterfaces(), 'run the browser tests through scripts/in-netns.sh').toEqual([]);
@@ -27,6 +28,8 @@ beforeAll(async () => {
   browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
+
+afterEach(() => pageErrors.expectNone());
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
@@ -109,7 +112,7 @@ async function open(url: string, name: string): Promise<Page> {
   contexts.push(context);
   await context.addInitScript(watchPeerConnections);
   const page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+  pageErrors.watch(page, name);
   await page.goto(url);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join' }).click();

@@ -4,9 +4,9 @@
 // the class. Runs inside a loopback-only network namespace (scripts/in-netns.sh).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Frame, FrameLocator, Page } from 'playwright-core';
-import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import type { TestLectern } from '../helpers/lectern.js';
 import { projectRoot } from '../../server/paths.js';
 import { startLtiLectern, startPlatform, type TestPlatform } from './support.js';
@@ -19,6 +19,7 @@ let platform: TestPlatform;
 let lectern: TestLectern;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+const pageErrors = new PageErrors();
 
 beforeAll(async () => {
   expect(nonLoopbackInterfaces(), 'run the browser tests through scripts/in-netns.sh (npm test does)').toEqual([]);
@@ -27,6 +28,9 @@ beforeAll(async () => {
   browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
+
+// A client that throws inside the LMS frame (e.g. on storage the browser denies there) fails the test.
+afterEach(() => pageErrors.expectNone());
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
@@ -39,7 +43,7 @@ async function coursePage(user: string, testCase = 'ok', origin = platform.issue
   const context = await browser.newContext({ viewport: { width: 1200, height: 820 } });
   contexts.push(context);
   const page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`[${user}] page error:`, error));
+  pageErrors.watch(page, user);
   await page.goto(`${origin}/course?user=${user}&case=${testCase}`);
   return { page, context, tool: page.frameLocator('#tool') };
 }

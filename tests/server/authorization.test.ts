@@ -22,7 +22,7 @@ type Action = MethodName | 'produce:microphone' | 'produce:camera' | 'produce:sc
 /** What a student and a guest may do by default; everything else is instructor-only. */
 const PARTICIPANT_ACTIONS: Action[] = [
   'join', 'leave', 'renewIce', 'ready', 'createTransport', 'connectTransport', 'resumeConsumer', 'setConsumerPreferences',
-  'setLowBandwidth', 'pauseProducer', 'resumeProducer', 'closeProducer', 'produce:microphone', 'produce:camera',
+  'setLowBandwidth', 'setView', 'pauseProducer', 'resumeProducer', 'closeProducer', 'produce:microphone', 'produce:camera',
   'sendChat', 'raiseHand', 'answerPoll', 'restartIce', 'resetMedia',
 ];
 const ALL_ACTIONS: Action[] = [
@@ -70,6 +70,7 @@ function requestFor(action: Action, ids: { sendId: string; targetId: string }): 
     resumeConsumer: { consumerId: 'missing' },
     setConsumerPreferences: { consumerId: 'missing', width: 320, height: 180 },
     setLowBandwidth: { enabled: false },
+    setView: { video: [] },
     pauseProducer: { producerId: 'missing' },
     resumeProducer: { producerId: 'missing' },
     closeProducer: { producerId: 'missing' },

@@ -23,6 +23,7 @@ describe('protocol schemas', () => {
       raiseHand: { raised: true },
       setConsumerPreferences: { consumerId: 'c1', width: 320, height: 180 },
       setLowBandwidth: { enabled: true },
+      setView: { video: ['a-track-id'] },
       admit: { all: true },
       deny: { peerId: 'p2' },
       setRoomPolicy: { locked: true },

@@ -13,7 +13,7 @@ import { resume } from './resume.js';
 import { restartIce } from './restartIce.js';
 import { resetMedia } from './resetMedia.js';
 import { sendChat, raiseHand } from './participation.js';
-import { setConsumerPreferences, setLowBandwidth } from './receiving.js';
+import { setConsumerPreferences, setLowBandwidth, setView } from './receiving.js';
 import { admit, deny, setRoomPolicy } from './lobby.js';
 import { muteParticipant, muteAll, allowUnmute, removeParticipant, setPresenter, lowerHand, endClass } from './moderation.js';
 import { openPoll, answerPoll, closePoll, sharePollResults, exportPoll } from './polls.js';
@@ -39,6 +39,7 @@ export const handlers: HandlerTable = {
   raiseHand,
   setConsumerPreferences,
   setLowBandwidth,
+  setView,
   admit,
   deny,
   setRoomPolicy,

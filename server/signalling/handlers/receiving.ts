@@ -1,4 +1,4 @@
-// What this participant receives: simulcast layer by tile size, and low-bandwidth mode.
+// What this participant receives: simulcast layer by tile size, the view (last N), low-bandwidth mode.
 import type { Handler } from '../Handler.js';
 
 /** The client shows this consumer in a tile of this size: forward the layer that fits. */
@@ -13,11 +13,13 @@ export const setConsumerPreferences: Handler<'setConsumerPreferences'> = async (
  */
 export const setLowBandwidth: Handler<'setLowBandwidth'> = async (ctx, data) => {
   const { peer } = ctx.session.requireJoined();
-  peer.lowBandwidth = data.enabled;
-  for (const subscription of [...peer.media.subscriptions.values()]) {
-    if (subscription.source !== 'camera') continue;
-    if (data.enabled) await peer.media.pause(subscription.id);
-    else await peer.media.resume(subscription.id);
-  }
+  peer.media.reception.lowBandwidth = data.enabled;
+  await peer.media.applyReception();
   return {};
+};
+
+/** The video tiles on this participant's screen: only those are sent (see RoomMedia.setView). */
+export const setView: Handler<'setView'> = async (ctx, data) => {
+  const { room, peer } = ctx.session.requireJoined();
+  return { video: await room.setView(peer, data.video) };
 };
