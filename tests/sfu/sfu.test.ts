@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { release } from 'node:os';
 import { workerBin } from 'mediasoup';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Sfu, SfuError, type SfuOptions } from '../../sfu/index.js';
+import { Reception, Sfu, SfuError, type SfuOptions } from '../../sfu/index.js';
 import { opusParameters, vp8Parameters } from '../helpers/media.js';
 
 const base: SfuOptions = {
@@ -173,6 +173,35 @@ describe('Sfu', () => {
     expect(await closed).toBe(subscription);
     expect(bob.subscriptions.size).toBe(0);
     expect(() => ada.unpublish(track.id)).toThrow(/no producer/);
+  });
+
+  it('fans a track out to those the audience rule allows, within each subscriber\'s own video cap', async () => {
+    const sfu = await start({ workers: 1 });
+    const room = await sfu.createRoomMedia('cap');
+    // Ada and bob are in one group, cem in another; bob takes at most two videos.
+    const groups: Record<string, string> = { ada: 'main', bob: 'main', cem: 'breakout', dan: 'main', eve: 'main' };
+    room.setAudience((receiver, publisher) => groups[receiver] === groups[publisher]);
+    const bob = room.addPeer('bob', new Reception(2));
+    await bob.createTransport('recv');
+    bob.receiveWith(room.rtpCapabilities);
+    const cem = room.addPeer('cem');
+    await cem.createTransport('recv');
+    cem.receiveWith(room.rtpCapabilities);
+    const subscribed: string[] = [];
+    room.on('subscribed', (subscriberId, s) => subscribed.push(`${subscriberId}<-${s.peerId}`));
+    for (const [i, name] of ['ada', 'dan', 'eve'].entries()) {
+      const publisher = room.addPeer(name);
+      const send = await publisher.createTransport('send');
+      await room.distribute(await publisher.publish(send.id, 'video', vp8Parameters(30_000 + i), 'camera'));
+    }
+    // Bob gets the first two cameras and no third; cem, in another group, none.
+    expect(subscribed).toEqual(['bob<-ada', 'bob<-dan']);
+    expect(bob.subscriptions.size).toBe(2);
+    expect(cem.subscriptions.size).toBe(0);
+    // Moving cem into the main group and rewiring gives cem all three (no cap of its own).
+    groups.cem = 'main';
+    await room.rewire();
+    expect(cem.subscriptions.size).toBe(3);
   });
 
   it('reports a dead worker, closes its rooms and replaces it on the same port', async () => {
