@@ -36,6 +36,35 @@ export const HttpSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * What one media worker carries, for placement and admission. The defaults are measured on the bench
+ * machine (2-core AMD EPYC; bench "capacity of one worker", bench/results/2026-11-29T00-08-38.json):
+ * one worker forwarded 1 -> 400 (800 consumers, 68,000 packets/s) with 0 loss at 85-100 % of its
+ * core and lost packets at 1 -> 450; a quarter is kept spare for what browsers cost beyond the
+ * bench's plain subscribers (RTCP, bandwidth estimation, NACKs, simulcast switching). Re-measure
+ * (`npm run bench -- --only=capacity`) on another machine kind and set these from it.
+ */
+export const MediaCapacitySchema = Type.Object(
+  {
+    /** Consumers one worker carries without loss; the server admits joins up to this per live worker. */
+    consumersPerWorker: Type.Integer({ minimum: 1, default: 600 }),
+    /** Bits per second one worker sends without loss (~ 68,000 packets/s of the bench's mix). */
+    sendBitratePerWorker: Type.Integer({ minimum: 1, default: 340_000_000 }),
+    /** Share of its core (measured) above which a worker takes no new rooms or subscribers. */
+    cpuCeiling: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.85 }),
+    /** A room's router holding (or due to hold) this many consumers sends new subscribers to a router on another worker. */
+    roomSpreadConsumers: Type.Integer({ minimum: 1, default: 300 }),
+    /** How often each worker's CPU and sent bitrate are measured. */
+    loadSampleMs: Type.Integer({ minimum: 100, default: 2000 }),
+    /**
+     * Share of the capacity kept for instructors and presenters (roles that may moderate or share a
+     * screen): a student's join is refused once the rest is taken, theirs only when all of it is.
+     */
+    reservedForInstructors: Type.Number({ minimum: 0, maximum: 0.9, default: 0.1 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const MediaSchema = Type.Object(
   {
     /** mediasoup workers; 0 means one per CPU core. */
@@ -58,6 +87,8 @@ export const MediaSchema = Type.Object(
     workerLogLevel: Type.Union([Type.Literal('debug'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('none')], {
       default: 'warn',
     }),
+    /** What a worker carries (placement, room spreading, admission). */
+    capacity: MediaCapacitySchema,
   },
   { additionalProperties: false, default: {} },
 );

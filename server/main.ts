@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     ioUring: config.media.ioUring,
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
+    capacity: config.media.capacity,
   });
   const { app, authenticator, auditLog, cluster, metrics } = await build({ config, sfu });
   let metricsServer: MetricsServer | undefined;
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
   // Registered only once it can be reached; a foreign placement stops start-up here (NodeRefused).
   await cluster.start(address);
   app.log.info(
-    { mediaPorts: sfu.pool.workers.map((w) => w.port), auditLogKey: auditLog.publicKeyPem.split('\n')[1] },
+    { mediaPorts: sfu.mediaPorts, auditLogKey: auditLog.publicKeyPem.split('\n')[1] },
     `Lectern is up: open ${origin}/r/my-class in two tabs`,
   );
   // With no keys configured, the person who started Lectern still needs a way to be the instructor.

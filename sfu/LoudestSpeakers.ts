@@ -8,7 +8,7 @@
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { SpeakerSelection, type SpeakerSelectionTuning } from './SpeakerSelection.js';
-import type { TrackConsumer, TrackProducer } from './PeerMedia.js';
+import type { TrackConsumer, TrackProducer } from './Track.js';
 
 /** How PeerMedia lets its receivers' consumers be paused by the room as well. */
 export interface ConsumerGate {
@@ -99,10 +99,13 @@ export class LoudestSpeakers extends TypedEmitter<LoudestSpeakersEvents> impleme
     return this.#selection.isForwarded(producerId);
   }
 
-  /** Start measuring and gating a new microphone. */
-  addProducer(producer: TrackProducer): void {
+  /**
+   * Start measuring and gating a new microphone. The observer sits on the room's first router; a
+   * microphone published on another is measured once `piped` there (the pipe keeps its id).
+   */
+  addProducer(producer: TrackProducer, piped: Promise<unknown> = Promise.resolve()): void {
     if (this.#closed || producer.kind !== 'audio') return;
-    this.#observer.addProducer({ producerId: producer.id }).catch(() => undefined); // closed meanwhile
+    piped.then(() => this.#observer.addProducer({ producerId: producer.id })).catch(() => undefined); // closed meanwhile
     this.#selection.add({ id: producer.id, peerId: producer.appData.peerId, paused: producer.paused });
     this.#consumers.set(producer.id, new Map());
     producer.observer.on('pause', () => this.#paused(producer.id, true));

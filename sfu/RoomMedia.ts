@@ -1,12 +1,20 @@
-// The media side of one room: a router on one worker and the media of each participant in it.
-// When the worker dies the router goes with it; the room's media closes with reason 'worker-died'
-// so the signalling side can move the room to media on a live worker.
+// The media side of one room: its routers (one to start with, more on other workers once its load
+// on the first passes the spread threshold), the media of each participant, and the fan-out that
+// keeps everyone's subscriptions matching the server's "who may receive whom". When a worker dies its
+// routers go with it; the room's media closes with reason 'worker-died' so the signalling side can
+// move the room to media on live workers.
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { PeerMedia } from './PeerMedia.js';
 import { SfuError } from './SfuError.js';
+import { RoomRouter } from './RoomRouter.js';
+import { FanOut, type Audience } from './FanOut.js';
+import type { Placement } from './Placement.js';
 import type { PooledWorker } from './WorkerPool.js';
-import type { TrackProducer } from './PeerMedia.js';
+import type { Subscriber } from './Subscriber.js';
+import type { Subscription } from './Subscription.js';
+import { trackProducer, type Track, type TrackCounts } from './Track.js';
+import type { Reception } from './Reception.js';
 import { LoudestSpeakers } from './LoudestSpeakers.js';
 import { TrackRecorder } from './recorder/TrackRecorder.js';
 import type { TapPoint, TrackRecorderOptions } from './recorder/types.js';
@@ -14,12 +22,22 @@ import type { TapPoint, TrackRecorderOptions } from './recorder/types.js';
 /** Why a room's media closed. */
 export type RoomMediaCloseReason = 'closed' | 'worker-died';
 
-/** Events of a RoomMedia. */
+/** Events of a RoomMedia. Subscription events name the subscriber (a browser's peer id). */
 export type RoomMediaEvents = {
-  /** Emitted once when the router is gone. */
+  /** Emitted once when the room's media is gone. */
   close: [reason: RoomMediaCloseReason];
   /** The dominant speaker changed (peer id), or nobody is speaking (null). */
   activeSpeaker: [peerId: string | null];
+  /** The fan-out gave a subscriber a track (paused until the subscriber resumes it). */
+  subscribed: [subscriberId: string, subscription: Subscription];
+  /** A subscription ended. */
+  unsubscribed: [subscriberId: string, subscription: Subscription];
+  /** The publisher muted the track behind a subscription. */
+  trackPaused: [subscriberId: string, subscription: Subscription];
+  /** ...and unmuted it. */
+  trackResumed: [subscriberId: string, subscription: Subscription];
+  /** A subscription could not be made (the device cannot decode it, no receive transport yet). */
+  subscribeFailed: [subscriberId: string, trackId: string, error: unknown];
 };
 
 // How often the dominant-speaker detector re-evaluates; short enough to follow a discussion.
@@ -31,67 +49,71 @@ export interface RoomMediaOptions {
   initialAvailableOutgoingBitrate: number;
 }
 
-/** One room's router and its participants' media. */
+/** What a room needs from the Sfu (internal). */
+export interface RoomMediaContext {
+  mediaCodecs: types.RouterRtpCodecCapability[];
+  options: RoomMediaOptions;
+  placement: Placement;
+  /** A router of this room holding this many consumers takes no new subscribers. */
+  spreadConsumers: number;
+}
+
+/** One room's routers, its participants' media and the fan-out between them. */
 export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   /** The room this media belongs to. */
   readonly roomName: string;
-  readonly #router: types.Router;
+  readonly #context: RoomMediaContext;
+  /** The room's routers; the first (home) one carries the active-speaker observer. */
+  readonly #routers: RoomRouter[];
   readonly #speakers: types.ActiveSpeakerObserver;
   /** Which microphones are forwarded (the loudest M per group); the limit is set by the server. */
   readonly loudestSpeakers: LoudestSpeakers;
-  readonly #host: PooledWorker;
-  readonly #options: RoomMediaOptions;
   readonly #peers = new Map<string, PeerMedia>();
-  /** The producer the observer last named dominant. */
+  readonly #fanOut: FanOut;
+  #audience: Audience = () => true;
+  /** The track the speaker observer last named dominant. */
   #dominant: string | null = null;
   #closed = false;
 
-  /** Create the room's router on the given worker. */
-  static async create(
-    roomName: string,
-    host: PooledWorker,
-    mediaCodecs: types.RouterRtpCodecCapability[],
-    options: RoomMediaOptions,
-  ): Promise<RoomMedia> {
-    // Count the router before the await: rooms created at the same moment must spread out,
-    // not all see the same least-loaded worker.
-    host.routers += 1;
+  /** Create the room's first router on `host`. */
+  static async create(roomName: string, host: PooledWorker, context: RoomMediaContext): Promise<RoomMedia> {
+    const home = RoomRouter.start(host, roomName, context.mediaCodecs);
     try {
-      const router = await host.worker.createRouter({ mediaCodecs, appData: { roomName } });
+      const router = await home.ready();
       const speakers = await router.createActiveSpeakerObserver({ interval: SPEAKER_INTERVAL_MS });
       const loudest = await LoudestSpeakers.create(router);
-      return new RoomMedia(roomName, router, speakers, loudest, host, options);
+      return new RoomMedia(roomName, home, speakers, loudest, context);
     } catch (error) {
-      host.routers -= 1;
+      home.close();
       throw error;
     }
   }
 
-  private constructor(
-    roomName: string,
-    router: types.Router,
-    speakers: types.ActiveSpeakerObserver,
-    loudest: LoudestSpeakers,
-    host: PooledWorker,
-    options: RoomMediaOptions,
-  ) {
+  private constructor(roomName: string, home: RoomRouter, speakers: types.ActiveSpeakerObserver, loudest: LoudestSpeakers, context: RoomMediaContext) {
     super();
     this.roomName = roomName;
-    this.#router = router;
+    this.#context = context;
+    this.#routers = [home];
     this.#speakers = speakers;
     this.loudestSpeakers = loudest;
     speakers.on('dominantspeaker', ({ producer }) => {
       this.#dominant = producer.id;
       this.emit('activeSpeaker', String(producer.appData.peerId));
     });
-    this.#host = host;
-    this.#options = options;
-    router.on('workerclose', () => this.#close('worker-died'));
+    this.#watch(home);
+    this.#fanOut = new FanOut({
+      subscribers: () => this.#peers.values(),
+      tracks: () => this.tracks(),
+      audience: () => this.#audience,
+      bring: (track, subscriber) => this.#bring(track, subscriber),
+      subscribed: (subscriber, subscription) => this.emit('subscribed', subscriber.id, subscription),
+      failed: (subscriber, track, error) => this.emit('subscribeFailed', subscriber.id, track.id, error),
+    });
   }
 
-  /** What the router can send and receive; clients load their Device with it. */
+  /** What the routers can send and receive (all share one codec list); clients load their Device with it. */
   get rtpCapabilities(): types.RtpCapabilities {
-    return this.#router.rtpCapabilities;
+    return this.#routers[0]!.router!.rtpCapabilities;
   }
 
   /** Whether the room's media is closed. */
@@ -99,45 +121,181 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     return this.#closed;
   }
 
-  /** Index of the worker hosting this room (for logs and load reports). */
+  /** Index of the worker hosting the room's first router (for logs). */
   get workerIndex(): number {
-    return this.#host.index;
+    return this.#routers[0]!.host.index;
   }
 
-  /** Create the media holder for a participant joining the room. */
-  addPeer(peerId: string): PeerMedia {
+  /** Indexes of every worker the room has a router on, first router first. */
+  get workerIndexes(): number[] {
+    return this.#routers.map((r) => r.host.index);
+  }
+
+  /**
+   * Set who may receive whom (the server's groups: the main room, breakout rooms). Call `rewire()`
+   * after changing what the rule answers so existing subscriptions follow.
+   */
+  setAudience(audience: Audience): void {
+    this.#audience = audience;
+  }
+
+  /** Every live track in the room. */
+  tracks(): Track[] {
+    return [...this.#peers.values()].flatMap((peer) => [...peer.tracks.values()]);
+  }
+
+  /** A participant's media, if they have media in this room. */
+  peer(peerId: string): PeerMedia | undefined {
+    return this.#peers.get(peerId);
+  }
+
+  /**
+   * Create the media holder for a participant joining the room; placed on a router at its first
+   * transport. `reception` carries their view and video cap (a room moving workers hands the old one's over).
+   */
+  addPeer(peerId: string, reception?: Reception): PeerMedia {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
     if (this.#peers.has(peerId)) throw new SfuError('rejected', `peer ${peerId} already has media in this room`);
-    const peer = new PeerMedia(peerId, this.#router, {
-      webRtcServer: this.#host.webRtcServer,
-      ...this.#options,
-      onAudioProducer: (producer) => {
-        this.#watchSpeaker(producer);
-        this.loudestSpeakers.addProducer(producer);
-      },
+    const peer: PeerMedia = new PeerMedia(peerId, {
+      ...this.#context.options,
+      place: () => this.#place(peer),
+      onPublished: (track) => this.#observeSpeaker(peer, track),
       consumerGate: this.loudestSpeakers,
+      ...(reception ? { reception } : {}),
     });
     this.#peers.set(peerId, peer);
+    peer.on('unsubscribed', (s) => this.emit('unsubscribed', peerId, s));
+    peer.on('trackPaused', (s) => this.emit('trackPaused', peerId, s));
+    peer.on('trackResumed', (s) => this.emit('trackResumed', peerId, s));
     peer.once('close', () => {
       this.#peers.delete(peerId);
       this.loudestSpeakers.forgetPeer(peerId);
+      this.#dropIdleRouters();
     });
     return peer;
   }
 
+  /** Give a subscriber every track it may receive (after `ready`, or on a new receive transport). */
+  catchUp(subscriberId: string): Promise<void> {
+    const subscriber = this.#peers.get(subscriberId);
+    return subscriber ? this.#fanOut.catchUp(subscriber) : Promise.resolve();
+  }
+
+  /** A participant published a track: everyone who may receive it gets it. */
+  distribute(track: Track): Promise<void> {
+    return this.#fanOut.distribute(track);
+  }
+
+  /** The audience rule changed: end what it no longer allows, make what it now allows. */
+  rewire(): Promise<void> {
+    return this.#fanOut.rewire();
+  }
+
+  /**
+   * The subscriber names the video it shows (last N): subscriptions to tracks out of view pause,
+   * those in view resume or are made (ending out-of-view ones when its cap is reached). Returns the
+   * tracks that will be sent: the named ones that exist and that the audience rule lets it receive, capped.
+   */
+  async setView(subscriberId: string, video: readonly string[]): Promise<string[]> {
+    const peer = this.#peers.get(subscriberId);
+    if (!peer) throw new SfuError('closed', `no media for ${subscriberId} in this room`);
+    const visible = new Map(
+      this.tracks()
+        .filter((t) => t.kind === 'video' && t.peerId !== subscriberId && this.#audience(subscriberId, t.peerId))
+        .map((t) => [t.id, t] as const),
+    );
+    // Ids of tracks that are gone (or never were) take no place under the cap.
+    peer.reception.setView(video.filter((id) => visible.has(id)));
+    const shown = [...(peer.reception.view ?? [])];
+    await peer.applyReception();
+    await Promise.all(shown.map((id) => this.#fanOut.deliver(peer, visible.get(id)!)));
+    return shown;
+  }
+
+  /** Tracks a newcomer to this room is due to receive (before its caps): what admission counts for a join. */
+  expectedSubscriptions(maxVideo = Infinity): number {
+    const { audio, video } = this.#trackCounts();
+    return audio + Math.min(video, maxVideo);
+  }
+
+  /** Consumers due to participants not yet placed on a router (joined, no transport yet). */
+  unplacedExpected(): number {
+    const tracks = this.#trackCounts();
+    let n = 0;
+    for (const peer of this.#peers.values()) if (!peer.placement) n += peer.expectedSubscriptions(tracks);
+    return n;
+  }
+
+  /** Consumers this room holds or is due to hold on `worker`. */
+  projectedOn(worker: PooledWorker): number {
+    const tracks = this.#trackCounts();
+    let n = 0;
+    for (const router of this.#routers) if (router.host === worker) n += router.load(tracks);
+    return n;
+  }
+
+  /** Close every router and every participant's media. Idempotent. */
+  close(): void {
+    this.#close('closed');
+  }
+
+  /**
+   * Where a new subscriber goes: the first of the room's routers below the spread threshold on a
+   * worker that is not full; else a new router on the least loaded worker the room is not on yet;
+   * else (every worker has one, or the others are full) the room's router on the least loaded worker.
+   * The subscriber is counted on its router at once, so a class arriving together spreads too.
+   */
+  #place(peer: PeerMedia): Promise<RoomRouter> {
+    if (this.#closed) return Promise.reject(new SfuError('closed', `room ${this.roomName} media is closed`));
+    const { placement, spreadConsumers, mediaCodecs } = this.#context;
+    const tracks = this.#trackCounts();
+    const live = this.#routers.filter((r) => !r.closed);
+    let chosen = live.find((r) => r.load(tracks) < spreadConsumers && placement.score(r.host) < 1);
+    if (!chosen) {
+      const fresh = placement.leastLoaded(new Set(live.map((r) => r.host)));
+      if (fresh && placement.score(fresh) < 1) {
+        chosen = RoomRouter.start(fresh, this.roomName, mediaCodecs);
+        this.#routers.push(chosen);
+        this.#watch(chosen);
+      } else {
+        chosen = live.reduce((a, b) => (placement.score(b.host) < placement.score(a.host) ? b : a));
+      }
+    }
+    chosen.placed.add(peer);
+    const router = chosen;
+    return router.ready().then(() => router);
+  }
+
+  /** Pipe `track` to the router `subscriber` is placed on, if it is published elsewhere. */
+  async #bring(track: Track, subscriber: Subscriber): Promise<void> {
+    const to = this.#peers.get(subscriber.id)?.placement;
+    const from = this.#peers.get(track.peerId)?.placement;
+    // Not placed yet (no receive transport): subscribing refuses it with that reason.
+    if (!to) return;
+    if (!from) throw new SfuError('closed', `the publisher of track ${track.id} has left`);
+    await to.pipeFrom(from, track);
+  }
+
+  /** Audio is watched for the dominant speaker on the first router; from another, it is piped there. */
   /**
    * Only unmuted microphones take part in speaker detection. mediasoup's observer keeps a paused
    * dominant speaker dominant (challengers are measured against its scores), so a speaker who mutes
    * would stay highlighted until someone out-talks a silence: a muted microphone is taken out of the
    * observer instead (which makes it choose again) and put back when it is unmuted.
    */
-  #watchSpeaker(producer: TrackProducer): void {
+  #observeSpeaker(peer: PeerMedia, track: Track): void {
+    if (track.kind !== 'audio') return;
+    const home = this.#routers[0]!;
+    const from = peer.placement;
+    const piped = from && from !== home ? home.pipeFrom(from, track) : Promise.resolve();
+    const producer = trackProducer(track);
+    this.loudestSpeakers.addProducer(producer, piped);
     const add = (): void => {
-      this.#speakers.addProducer({ producerId: producer.id }).catch(() => undefined); // closed meanwhile
+      piped.then(() => this.#speakers.addProducer({ producerId: track.id })).catch(() => undefined); // closed meanwhile
     };
     const remove = (): void => {
-      this.#speakers.removeProducer({ producerId: producer.id }).catch(() => undefined);
-      if (this.#dominant !== producer.id) return;
+      this.#speakers.removeProducer({ producerId: track.id }).catch(() => undefined);
+      if (this.#dominant !== track.id) return;
       this.#dominant = null;
       // Nobody else may be left to name; say at once that the muted one is no longer speaking.
       this.emit('activeSpeaker', null);
@@ -146,36 +304,56 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     producer.observer.on('pause', remove);
     producer.observer.on('resume', add);
     producer.observer.once('close', () => {
-      if (this.#dominant === producer.id) remove();
+      if (this.#dominant === track.id) remove();
     });
   }
 
-  /** Where a recorder can tap one of the room's producers (recorder hook). */
-  tapPoint(producerId: string): TapPoint {
+  /** Live tracks by kind. */
+  #trackCounts(): TrackCounts {
+    const counts = { audio: 0, video: 0 };
+    for (const track of this.tracks()) counts[track.kind]++;
+    return counts;
+  }
+
+  #watch(router: RoomRouter): void {
+    router.ready().then(
+      (r) => r.on('workerclose', () => this.#close('worker-died')),
+      () => undefined, // the subscriber placed there is refused; the room goes on
+    );
+  }
+
+  /** A second router nobody is placed on any more is closed, freeing its worker. */
+  #dropIdleRouters(): void {
+    for (let i = this.#routers.length - 1; i > 0; i--) {
+      const router = this.#routers[i]!;
+      if (router.placed.size === 0 || router.closed) {
+        router.close();
+        this.#routers.splice(i, 1);
+      }
+    }
+  }
+
+  /** Where a recorder can tap one of the room's tracks: the router its publisher is placed on. */
+  tapPoint(trackId: string): TapPoint {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
     for (const peer of this.#peers.values()) {
-      const producer = peer.producers.get(producerId);
-      if (producer) return { router: this.#router, producer };
+      const track = peer.tracks.get(trackId);
+      const router = peer.placement?.router;
+      if (track && router) return { router, producer: trackProducer(track) };
     }
-    throw new SfuError('not_found', `no producer ${producerId} in room ${this.roomName}`);
+    throw new SfuError('not_found', `no track ${trackId} in room ${this.roomName}`);
   }
 
-  /** Record one of the room's producers (a recorder is one more subscriber; see sfu/recorder). */
-  recordTrack(producerId: string, options?: TrackRecorderOptions): Promise<TrackRecorder> {
-    return TrackRecorder.start(this.tapPoint(producerId), options);
-  }
-
-  /** Close the router and every participant's media. Idempotent. */
-  close(): void {
-    this.#close('closed');
+  /** Record one of the room's tracks (a recorder is one more subscriber; see sfu/recorder). */
+  recordTrack(trackId: string, options?: TrackRecorderOptions): Promise<TrackRecorder> {
+    return TrackRecorder.start(this.tapPoint(trackId), options);
   }
 
   #close(reason: RoomMediaCloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const peer of [...this.#peers.values()]) peer.close();
-    this.#router.close();
-    this.#host.routers -= 1;
+    for (const router of this.#routers) router.close();
     this.emit('close', reason);
   }
 }

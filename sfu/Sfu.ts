@@ -1,14 +1,22 @@
-// The media engine's front door: a worker pool plus room placement. Knows nothing of signalling,
-// users or HTTP (LiveKit keeps pkg/sfu a leaf the same way), so it can be tested and benchmarked alone.
+// The media engine's front door: a worker pool, load-aware placement of rooms and subscribers, and
+// the load numbers admission and the bench read. Knows nothing of signalling, users or HTTP
+// (LiveKit keeps pkg/sfu a leaf the same way), so it can be tested and benchmarked alone.
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { WorkerPool, type WorkerPoolOptions } from './WorkerPool.js';
 import { RoomMedia, type RoomMediaOptions } from './RoomMedia.js';
 import { SfuError } from './SfuError.js';
 import { roomMediaCodecs } from './codecs.js';
+import { DEFAULT_CAPACITY, type CapacityOptions, type MediaLoad } from './Capacity.js';
+import { Placement } from './Placement.js';
+import { WorkerLoadMonitor } from './WorkerLoadMonitor.js';
+import { MediaListeners, type MediaListener } from './MediaListeners.js';
 
 /** Everything the media engine needs; the server fills it from the `media` config section. */
-export interface SfuOptions extends WorkerPoolOptions, RoomMediaOptions {}
+export interface SfuOptions extends WorkerPoolOptions, RoomMediaOptions {
+  /** What a worker carries and when a room spreads; defaults measured on the bench machine. */
+  capacity?: Partial<CapacityOptions>;
+}
 
 /** Events of the Sfu. */
 export type SfuEvents = {
@@ -23,6 +31,11 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #pool: WorkerPool;
   readonly #roomOptions: RoomMediaOptions;
   readonly #codecs: types.RouterRtpCodecCapability[];
+  readonly #capacity: CapacityOptions;
+  readonly #placement: Placement;
+  readonly #monitor: WorkerLoadMonitor;
+  readonly #listeners: MediaListeners;
+  readonly #rooms = new Set<RoomMedia>();
   #rtpCapabilities: Promise<types.RtpCapabilities> | undefined;
 
   /** Start the workers; rejects if a media port cannot be bound. */
@@ -39,20 +52,64 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       maxIncomingBitrate: options.maxIncomingBitrate,
       initialAvailableOutgoingBitrate: options.initialAvailableOutgoingBitrate,
     };
+    this.#capacity = { ...DEFAULT_CAPACITY, ...options.capacity };
+    this.#placement = new Placement(pool, this.#capacity, (worker) => {
+      let n = 0;
+      for (const room of this.#rooms) n += room.projectedOn(worker);
+      // Consumers not of any room's subscribers (pipes) are counted as they are.
+      return Math.max(n, worker.consumers);
+    });
+    this.#monitor = new WorkerLoadMonitor(pool, this.#capacity.loadSampleMs);
+    this.#listeners = new MediaListeners(pool);
     pool.on('workerDied', (info) => this.emit('workerDied', info));
     pool.on('workerRespawned', (info) => this.emit('workerRespawned', info));
+    pool.on('close', () => this.#monitor.close());
   }
 
-  /** The worker pool (for health reports and benchmarks). */
+  /** The worker pool (for health reports, tests and benchmarks). */
   get pool(): WorkerPool {
     return this.#pool;
   }
 
-  /** Create a room's router on the least loaded live worker. */
+  /** Number of live media workers. */
+  get workerCount(): number {
+    return this.#pool.live.length;
+  }
+
+  /** What each worker carries at capacity, and the room-spread threshold. */
+  get capacity(): CapacityOptions {
+    return { ...this.#capacity };
+  }
+
+  /**
+   * Load per live worker (routers, consumers now and projected, CPU, sent bitrate, score against
+   * capacity) and in total: what placement decides by, admission refuses by, and the bench reports.
+   */
+  load(): MediaLoad {
+    const load = this.#placement.load();
+    // Participants who joined but have no transport yet are on no worker, but are due their tracks.
+    for (const room of this.#rooms) load.projectedConsumers += room.unplacedExpected();
+    return load;
+  }
+
+  /** Measure every worker's CPU and sent bitrate now, instead of waiting for the next periodic sample. */
+  sampleLoad(): Promise<void> {
+    return this.#monitor.sample();
+  }
+
+  /** Create a room's first router on the least loaded live worker (by load, not router count). */
   async createRoomMedia(roomName: string): Promise<RoomMedia> {
-    const host = this.#pool.leastLoaded();
+    const host = this.#placement.leastLoaded();
     if (!host) throw new SfuError('unavailable', 'no media worker is running');
-    return RoomMedia.create(roomName, host, this.#codecs, this.#roomOptions);
+    const room = await RoomMedia.create(roomName, host, {
+      mediaCodecs: this.#codecs,
+      options: this.#roomOptions,
+      placement: this.#placement,
+      spreadConsumers: this.#capacity.roomSpreadConsumers,
+    });
+    this.#rooms.add(room);
+    room.once('close', () => this.#rooms.delete(room));
+    return room;
   }
 
   /**
@@ -63,7 +120,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   rtpCapabilities(): Promise<types.RtpCapabilities> {
     if (this.#rtpCapabilities) return this.#rtpCapabilities;
     const pending = (async () => {
-      const host = this.#pool.leastLoaded();
+      const host = this.#pool.live[0];
       if (!host) throw new SfuError('unavailable', 'no media worker is running');
       const router = await host.worker.createRouter({ mediaCodecs: this.#codecs });
       const capabilities = router.rtpCapabilities;
@@ -78,8 +135,19 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     return pending;
   }
 
+  /** The media sockets every worker listens on and the addresses it announces (for the runtime audit). */
+  listeners(): Promise<MediaListener[]> {
+    return this.#listeners.describe();
+  }
+
+  /** Ports the workers' WebRtcServers listen on (UDP and TCP each), by worker index. */
+  get mediaPorts(): number[] {
+    return this.#pool.workers.map((w) => w.port);
+  }
+
   /** Stop every worker (and so every room). Idempotent. */
   close(): void {
+    this.#monitor.close();
     this.#pool.close();
   }
 }

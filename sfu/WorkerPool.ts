@@ -30,8 +30,16 @@ export interface PooledWorker {
   readonly worker: types.Worker;
   readonly webRtcServer: types.WebRtcServer;
   readonly port: number;
-  /** Routers currently placed on this worker; the least loaded worker gets the next room. */
+  /** Routers currently placed on this worker (counted before each is created). */
   routers: number;
+  /** Consumers on this worker, browsers' and pipes', counted from the moment one is asked for. */
+  consumers: number;
+  /** Share of one core the worker used over the last sample (WorkerLoadMonitor); 0 until sampled. */
+  cpu: number;
+  /** Bits per second the worker sent to subscribers over the last sample; 0 until sampled. */
+  sendBitrate: number;
+  /** Transports on this worker that send media out, whose bitrate the load monitor sums. */
+  readonly senders: Set<types.Transport>;
 }
 
 /** Events of a WorkerPool. */
@@ -81,16 +89,13 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     return this.#slots.filter((w): w is PooledWorker => w !== undefined);
   }
 
-  /** The least loaded live worker, or undefined if none is alive. */
-  leastLoaded(): PooledWorker | undefined {
-    let best: PooledWorker | undefined;
-    for (const slot of this.#slots) {
-      // A dead worker closes its routers before it emits 'died' (and so before its slot is
-      // cleared): rooms moving off it in those listeners must not be placed on it again.
-      if (slot?.worker.died || slot?.worker.closed) continue;
-      if (slot && (!best || slot.routers < best.routers)) best = slot;
-    }
-    return best;
+  /**
+   * Workers that can take new routers: alive and not closing. A dead worker closes its routers
+   * before it emits 'died' (and so before its slot is cleared): rooms moving off it in those
+   * listeners must not be placed on it again.
+   */
+  get live(): PooledWorker[] {
+    return this.#slots.filter((slot): slot is PooledWorker => slot !== undefined && !slot.worker.died && !slot.worker.closed);
   }
 
   /** Stop every worker. Idempotent. */
@@ -125,7 +130,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       return;
     }
     const bound = (await webRtcServer.dump()).udpSockets[0]?.port ?? port ?? 0;
-    const pooled: PooledWorker = { index, worker, webRtcServer, port: bound, routers: 0 };
+    const pooled: PooledWorker = { index, worker, webRtcServer, port: bound, routers: 0, consumers: 0, cpu: 0, sendBitrate: 0, senders: new Set() };
     this.#slots[index] = pooled;
     worker.on('died', (error) => this.#onDied(pooled, error));
   }

@@ -1,11 +1,20 @@
-// Lectern's media engine. A leaf: imports mediasoup and nothing from server/.
+// Lectern's media engine. A leaf: imports mediasoup and nothing from server/. What it exports speaks
+// Lectern (rooms, tracks, subscribers, load), never a mediasoup object: the server cannot reach one.
 export { Sfu, type SfuOptions, type SfuEvents } from './Sfu.js';
-export { RoomMedia, type RoomMediaCloseReason } from './RoomMedia.js';
-export { PeerMedia, type TrackSource, type TrackAppData, type TrackProducer, type TrackConsumer, type TransportInfo } from './PeerMedia.js';
+export { RoomMedia, type RoomMediaCloseReason, type RoomMediaEvents } from './RoomMedia.js';
+export { PeerMedia, type PeerMediaEvents, type TransportInfo, type ClientParameters } from './PeerMedia.js';
+export { Track, type TrackSource, type TrackKind, type TrackCounts } from './Track.js';
+export { Subscription } from './Subscription.js';
+export { Reception } from './Reception.js';
+export type { Subscriber, SubscriberEvents } from './Subscriber.js';
+export type { Audience } from './FanOut.js';
 export { LoudestSpeakers, type ConsumerGate, type LoudestSpeakersEvents } from './LoudestSpeakers.js';
 export { SpeakerSelection, type SpeakerSelectionTuning, type Microphone } from './SpeakerSelection.js';
 export { WorkerPool, type PooledWorker, type WorkerPoolOptions } from './WorkerPool.js';
+export { DEFAULT_CAPACITY, type CapacityOptions, type WorkerLoad, type MediaLoad } from './Capacity.js';
+export { mediasoupVersion, type MediaListener } from './MediaListeners.js';
 export { SfuError, type SfuErrorReason } from './SfuError.js';
 export { roomMediaCodecs } from './codecs.js';
 export { TypedEmitter, type EventMap } from './TypedEmitter.js';
+// For the bench and tests, which drive mediasoup directly; server/ never imports it (grep-checked).
 export type { types as mediasoupTypes } from 'mediasoup';

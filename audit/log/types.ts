@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'peer.detached',
   'peer.resumed',
   'room.mediaMoved',
+  'room.admission_refused', // a join refused because the media workers were at capacity
   'lobby.admitted',
   'lobby.denied',
   'policy.changed',

@@ -121,11 +121,24 @@ function showPrejoin(room: string): void {
         setTimeout(() => $<HTMLFormElement>('prejoin-form').requestSubmit(), 1000);
       }
       $('waiting').hidden = true;
-      $('prejoin').hidden = false;
       $<HTMLButtonElement>('join-button').disabled = false;
+      // The university's servers are full: a page of its own, like the lobby, not a line under the form.
+      if (error instanceof RequestError && error.code === 'at_capacity') {
+        $('at-capacity-message').textContent = error.message.replace(/^join: /, '');
+        $('prejoin').hidden = true;
+        $('at-capacity').hidden = false;
+        setStatus('');
+        return;
+      }
+      $('prejoin').hidden = false;
       $('prejoin-error').textContent = error instanceof RequestError ? error.message : `Could not join: ${(error as Error).message}`;
       setStatus('');
     });
+  });
+  $('at-capacity-retry').addEventListener('click', () => {
+    $('at-capacity').hidden = true;
+    $('prejoin').hidden = false;
+    $<HTMLFormElement>('prejoin-form').requestSubmit();
   });
   // Back from a reload that joins again by itself: same name and devices, no click needed.
   const rejoin = storage('sessionStorage')?.getItem(rejoinKey());

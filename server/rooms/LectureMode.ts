@@ -63,9 +63,9 @@ export class LectureMode {
 async function hold(peer: Peer): Promise<void> {
   for (const source of HELD) {
     peer.lockedSources.add(source);
-    const producer = peer.media.producerFor(source);
-    if (!producer) continue;
-    await peer.media.pauseProducer(producer.id);
+    const track = peer.media.trackFor(source);
+    if (!track) continue;
+    await peer.media.pauseTrack(track.id);
     peer.notify('moderatorMuted', { source, canUnmute: false });
   }
 }

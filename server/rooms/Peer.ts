@@ -1,10 +1,9 @@
 // A participant in a room, from the signalling side: who they are, what they may do, their media,
 // and the way to reach their browser. Typed fields only: no untyped `peer.data` bag.
-import type { PeerMedia, TrackSource, mediasoupTypes } from '../../sfu/index.js';
+import type { ClientParameters, PeerMedia, TrackSource } from '../../sfu/index.js';
 import type { Permission, Role, RolesConfig } from '../../config/index.js';
 import type { NotificationName, NotificationData, PeerInfo } from '../../protocol/index.js';
 import { ResumeSecret } from './ResumeSecret.js';
-import { Reception } from './Reception.js';
 
 /** Something that can push notifications to one browser (a signalling session). */
 export interface Notifier {
@@ -38,23 +37,20 @@ export class Peer {
   readonly lockedSources = new Set<TrackSource>();
   /** What a new connection must show to take this participant back after a drop. */
   readonly resumeSecret = new ResumeSecret();
-  /** What they receive: their view (last N), the video cap, low-bandwidth mode. */
-  readonly reception: Reception;
   #media: PeerMedia;
   #notifier: Notifier;
   readonly #roles: RolesConfig;
   #admitted = false;
   #presenter = false;
-  #rtpCapabilities: mediasoupTypes.RtpCapabilities | undefined;
+  #rtpCapabilities: ClientParameters | undefined;
   /**
    * Which part of the class they see and hear: `main`, or a breakout room. Set only by
    * Room.moveToGroups, which rewires their consumers to match.
    */
   group = 'main';
 
-  constructor(id: string, displayName: string, identity: PeerIdentity, media: PeerMedia, notifier: Notifier, roles: RolesConfig, maxVideoConsumers: number) {
+  constructor(id: string, displayName: string, identity: PeerIdentity, media: PeerMedia, notifier: Notifier, roles: RolesConfig) {
     this.id = id;
-    this.reception = new Reception(maxVideoConsumers);
     this.displayName = displayName;
     this.identity = identity;
     this.#media = media;
@@ -121,7 +117,7 @@ export class Peer {
   }
 
   /** What their browser can decode; set by `ready`. */
-  get rtpCapabilities(): mediasoupTypes.RtpCapabilities | undefined {
+  get rtpCapabilities(): ClientParameters | undefined {
     return this.#rtpCapabilities;
   }
 
@@ -131,7 +127,7 @@ export class Peer {
   }
 
   /** Record the browser's capabilities; from now on the peer is visible and receives media. */
-  markReady(rtpCapabilities: mediasoupTypes.RtpCapabilities): void {
+  markReady(rtpCapabilities: ClientParameters): void {
     this.#rtpCapabilities = rtpCapabilities;
   }
 
@@ -147,12 +143,7 @@ export class Peer {
       displayName: this.displayName,
       role: this.role,
       presenter: this.#presenter,
-      producers: [...this.media.producers.values()].map((p) => ({
-        id: p.id,
-        kind: p.kind,
-        source: p.appData.source,
-        paused: p.paused,
-      })),
+      producers: [...this.media.tracks.values()].map((t) => ({ id: t.id, kind: t.kind, source: t.source, paused: t.paused })),
     };
   }
 }

@@ -1,9 +1,10 @@
-// A class in progress: who is in it, who is waiting, and the wiring between them. When one
-// participant sends a track, every ready participant gets a consumer for it; moderation acts on
-// participants here; everything an auditor may ask about goes to the ClassRecorder.
+// A class in progress: who is in it, who is waiting, and which group each is in. The media plane
+// (sfu/RoomMedia) decides who receives which track; this room tells it who may receive whom (the
+// same group) and when (ready, new tracks, group moves), and turns its subscription events into
+// notifications. Moderation acts on participants here; what an auditor may ask about goes to the ClassRecorder.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { TypedEmitter, type RoomMedia, type TrackProducer, type TrackConsumer, type TrackSource, type mediasoupTypes } from '../../sfu/index.js';
+import { Reception, TypedEmitter, type RoomMedia, type Track, type TrackSource, type ClientParameters } from '../../sfu/index.js';
 import type { RolesConfig } from '../../config/index.js';
 import type { ChatMessage, RoomPolicy } from '../../protocol/index.js';
 import { Peer, type Notifier, type PeerIdentity } from './Peer.js';
@@ -14,8 +15,8 @@ import { ChatLog } from './ChatLog.js';
 import { Polls } from './Polls.js';
 import { Breakouts } from './Breakouts.js';
 import { DetachedPeers, type DetachExpiry } from './DetachedPeers.js';
-import type { ReceivedTrack } from './Reception.js';
 import { LectureMode, speaksFreely } from './LectureMode.js';
+import { AT_CAPACITY_MESSAGE, type Admission } from './Admission.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -52,6 +53,8 @@ export interface RoomOptions {
   lectureMode: boolean;
   /** How many of the loudest open microphones per group are forwarded (0: all). */
   forwardedSpeakers: number;
+  /** Whether the media workers can take one more participant (none: always). */
+  admission?: Admission;
 }
 
 /** Media for this room on a live worker (the Sfu's createRoomMedia). */
@@ -125,7 +128,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** The router's capabilities, for clients to load their Device. */
-  get rtpCapabilities(): mediasoupTypes.RtpCapabilities {
+  get rtpCapabilities(): RoomMedia['rtpCapabilities'] {
     return this.#media.rtpCapabilities;
   }
 
@@ -144,15 +147,16 @@ export class Room extends TypedEmitter<RoomEvents> {
       throw new SignallingError('removed', 'you were removed from this class');
     }
     if (this.#peers.size >= this.#options.maxPeers) throw new SignallingError('room_full', `room ${this.name} is full`);
+    this.#admit(identity);
     const id = randomUUID();
-    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id), notifier, this.#options.roles, this.#options.maxVideoConsumers);
+    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id, new Reception(this.#options.maxVideoConsumers)), notifier, this.#options.roles);
     if (this.#policy.locked && !peer.can('joinLocked')) {
       peer.media.close();
       throw new SignallingError('locked', 'this class is locked');
     }
     this.#peers.set(id, peer);
     if (this.#peers.size === 1) this.emit('occupied');
-    this.#wireConsumerEvents(peer);
+    this.#watchTracks(peer);
     this.#lecture.enter(peer);
     this.#syncSpeaker(peer);
     if (!this.#policy.lobby || peer.can('skipLobby')) peer.admit();
@@ -166,9 +170,10 @@ export class Room extends TypedEmitter<RoomEvents> {
    * The participant can now receive media: tell the others, and return the room's current state.
    * Consumers for existing tracks are created by `consumeExisting` after the reply is sent.
    */
-  markReady(peer: Peer, rtpCapabilities: mediasoupTypes.RtpCapabilities) {
+  markReady(peer: Peer, rtpCapabilities: ClientParameters) {
     if (peer.ready) throw new SignallingError('already_joined', 'ready was already sent');
     peer.markReady(rtpCapabilities);
+    peer.media.receiveWith(rtpCapabilities);
     const others = this.#readyPeers(peer).filter((other) => this.#sameGroup(other, peer));
     this.#joinedSinceFlush.push(peer);
     this.#schedulePresence();
@@ -181,80 +186,40 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /**
-   * Give a newly ready participant a consumer for every track already in the room. All are asked of
-   * the worker at once, video first: the browser sets up the first consumer alone (it connects the
-   * transport on the way) and batches the ones that arrive meanwhile, so whatever comes first is
-   * what the newcomer gets first, and a first picture is what joining waits on.
+   * Give a newly ready participant (or one with a new receive transport) every track already in
+   * its group. Tracks of those still becoming ready count too: a client that produces before saying
+   * ready has had its tracks sent only to those ready at the time.
    */
   async consumeExisting(peer: Peer): Promise<void> {
-    // Everyone admitted, ready or not: a client that produces before saying ready has had its tracks
-    // sent only to those ready at the time, and would otherwise never reach this newcomer.
-    const others = this.#admittedPeers().filter((other) => other !== peer && this.#sameGroup(other, peer));
-    const producers = others.flatMap((other) => [...other.media.producers.values()]);
-    producers.sort((a, b) => Number(a.kind === 'audio') - Number(b.kind === 'audio'));
-    await Promise.all(producers.map((producer) => this.#consume(peer, producer)));
+    if (this.#peers.get(peer.id) === peer) await this.#media.catchUp(peer.id);
   }
 
-  /** Someone started sending: every other ready participant receives it. */
-  async distribute(from: Peer, producer: TrackProducer): Promise<void> {
-    const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
-    await Promise.all(receivers.map((peer) => this.#consume(peer, producer)));
-    this.#announceTracks(from, receivers);
+  /** Someone started sending: every other ready participant of their group receives it. */
+  async distribute(from: Peer, track: Track): Promise<void> {
+    await this.#media.distribute(track);
+    this.#announceTracks(from);
   }
 
   /**
-   * Last N: a receiver with no consumer of a track (off screen, or past the video cap) still has to
-   * learn that it exists, or its client can never name it in a view (a screen shared after the
+   * Last N: a receiver with no subscription to a track (off screen, or past the video cap) still has
+   * to learn that it exists, or its client can never name it in a view (a screen shared after the
    * view was set would never be shown). Those receivers get the sender's tracks as a peerUpdated.
    */
-  #announceTracks(from: Peer, receivers: readonly Peer[]): void {
-    const tracks = [...from.media.producers.keys()];
-    const unaware = receivers.filter((peer) => peer.ready && !tracks.every((id) => peer.media.consumes(id)));
+  #announceTracks(from: Peer): void {
+    const tracks = [...from.media.tracks.keys()];
+    const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
+    const unaware = receivers.filter((peer) => !tracks.every((id) => peer.media.subscribes(id)));
     if (unaware.length === 0) return;
     const info = from.info();
     for (const peer of unaware) peer.notify('peerUpdated', { peer: info });
   }
 
   /**
-   * The client names the video it shows (last N). Consumers of tracks off screen pause, those on
-   * screen resume or are created, closing off-screen ones when the cap is reached. Returns the
-   * tracks that will be sent: the named ones that exist and are in the participant's group, capped.
+   * The client names the video it shows (last N): the media plane pauses what is off screen and
+   * sends what is on it, within the participant's cap. Returns the tracks that will be sent.
    */
   async setView(peer: Peer, video: readonly string[]): Promise<string[]> {
-    const visible = new Map(
-      this.#admittedPeers()
-        .filter((other) => other !== peer && this.#sameGroup(other, peer))
-        .flatMap((other) => [...other.media.producers.values()].filter((p) => p.kind === 'video').map((p) => [p.id, p] as const)),
-    );
-    // Ids of tracks that are gone (or never were) take no place under the cap.
-    peer.reception.setView(video.filter((id) => visible.has(id)));
-    const shown = [...(peer.reception.view ?? [])];
-    await this.applyReception(peer);
-    await Promise.all(shown.map((id) => this.#consume(peer, visible.get(id)!)));
-    return shown;
-  }
-
-  /** The client attached a consumer's track: media may flow on it if the reception rule allows. */
-  async attach(peer: Peer, consumerId: string): Promise<void> {
-    peer.reception.attach(consumerId);
-    const consumer = peer.media.consumers.get(consumerId);
-    if (!consumer) throw new SignallingError('not_found', `no consumer ${consumerId}`);
-    if (peer.reception.flows(received(consumer))) await peer.media.resumeConsumer(consumerId);
-  }
-
-  /** Pause or resume each of a participant's consumers by the reception rule. */
-  async applyReception(peer: Peer): Promise<void> {
-    await Promise.all(
-      [...peer.media.consumers.values()].map(async (consumer) => {
-        const flows = peer.reception.flows(received(consumer));
-        if (flows === !consumer.paused) return;
-        try {
-          await (flows ? peer.media.resumeConsumer(consumer.id) : peer.media.pauseConsumer(consumer.id));
-        } catch (error) {
-          if (!consumer.closed) throw error; // closed meanwhile: nothing left to apply
-        }
-      }),
-    );
+    return this.#media.setView(peer.id, video);
   }
 
   /** Bring a newcomer up to date on what is running: an open poll, breakout rooms. */
@@ -280,12 +245,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       moved.push(peer);
     }
     if (moved.length === 0) return;
-    for (const receiver of this.#peers.values()) {
-      for (const consumer of [...receiver.media.consumers.values()]) {
-        const sender = this.#peers.get(consumer.appData.peerId);
-        if (!sender || !this.#sameGroup(sender, receiver)) consumer.close();
-      }
-    }
+    // Subscriptions across the new boundaries end at once (before anyone is told who left); the
+    // missing ones within them are made after the notifications below.
+    const rewired = this.#media.rewire();
     const ready = [...this.#peers.values()].filter((p) => p.ready);
     for (const recipient of ready) {
       const wasWith = (other: Peer) => before.get(other) === before.get(recipient);
@@ -295,14 +257,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       if (left.length > 0) recipient.notify('peersLeft', { peerIds: left.map((p) => p.id) });
       if (joined.length > 0) recipient.notify('peersJoined', { peers: joined.map((p) => p.info()) });
     }
-    // #consume skips what a receiver already has, so overlapping pairs are consumed once.
-    await Promise.all(
-      moved.flatMap((peer) => {
-        const mine = [...peer.media.producers.values()];
-        const mates = ready.filter((other) => other !== peer && this.#sameGroup(other, peer));
-        return [this.consumeExisting(peer), ...mates.flatMap((other) => mine.map((producer) => this.#consume(other, producer)))];
-      }),
-    );
+    await rewired;
   }
 
   /**
@@ -401,7 +356,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Pause someone's track as a moderator; with `lock`, they may not unmute it themselves. */
   async mute(by: Peer, peerId: string, source: TrackSource, lock: boolean): Promise<void> {
     const peer = this.#target(peerId);
-    await peer.media.producerFor(source)?.pause();
+    await this.#pauseSource(peer, source);
     if (lock) peer.lockedSources.add(source);
     peer.notify('moderatorMuted', { source, canUnmute: !lock });
     this.#record({ action: 'moderation.muted', actor: by.identity.subject, actorRole: by.role, subject: peer.identity.subject, details: { source, lock } });
@@ -411,7 +366,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async muteAll(by: Peer, allowSelfUnmute: boolean): Promise<number> {
     const targets = this.#admittedPeers().filter((p) => p !== by && !p.can('moderate'));
     for (const peer of targets) {
-      await peer.media.producerFor('microphone')?.pause();
+      await this.#pauseSource(peer, 'microphone');
       if (!allowSelfUnmute) peer.lockedSources.add('microphone');
       peer.notify('moderatorMuted', { source: 'microphone', canUnmute: allowSelfUnmute });
     }
@@ -444,9 +399,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   setPresenter(by: Peer, peerId: string, presenter: boolean): void {
     const peer = this.#target(peerId);
     peer.presenter = presenter;
-    if (!peer.can('shareScreen')) {
-      peer.media.producerFor('screen')?.close();
-    }
+    const screen = peer.media.trackFor('screen');
+    if (!peer.can('shareScreen') && screen) peer.media.unpublish(screen.id);
     void this.#lecture.rightsChanged(peer).catch((error: unknown) => this.#log.warn({ err: error, peer: peer.id }, 'lecture mode hold failed'));
     this.#syncSpeaker(peer);
     for (const other of this.#admittedPeers()) other.notify('peerUpdated', { peer: peer.info() });
@@ -499,12 +453,42 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.emit('close', reason);
   }
 
+  /** Refuse a join the media workers cannot carry without degrading those already in; audited. */
+  #admit(identity: PeerIdentity): void {
+    const refusal = this.#options.admission?.refusal(identity.role, this.#media.expectedSubscriptions(this.#options.maxVideoConsumers));
+    if (!refusal) return;
+    this.#record({ action: 'room.admission_refused', actor: identity.subject, actorRole: identity.role, details: { ...refusal } });
+    this.#log.warn({ role: identity.role, ...refusal }, 'join refused: media at capacity');
+    throw new SignallingError('at_capacity', AT_CAPACITY_MESSAGE);
+  }
+
   #expire(peer: Peer, why: DetachExpiry): void {
     this.#log.info({ peer: peer.id, why }, 'detached peer did not come back');
     this.remove(peer);
   }
 
   #wireMedia(media: RoomMedia): void {
+    media.setAudience((receiverId, publisherId) => {
+      const receiver = this.#peers.get(receiverId);
+      const publisher = this.#peers.get(publisherId);
+      return receiver !== undefined && publisher !== undefined && this.#sameGroup(receiver, publisher);
+    });
+    media.on('subscribed', (peerId, s) =>
+      this.#peers.get(peerId)?.notify('consumerAdded', {
+        consumerId: s.id,
+        producerId: s.trackId,
+        peerId: s.peerId,
+        kind: s.kind,
+        source: s.source,
+        rtpParameters: { ...s.rtpParameters },
+        producerPaused: s.producerPaused,
+      }),
+    );
+    media.on('unsubscribed', (peerId, s) => this.#notifyMedia(peerId, 'consumerClosed', s.id));
+    media.on('trackPaused', (peerId, s) => this.#notifyMedia(peerId, 'consumerPaused', s.id));
+    media.on('trackResumed', (peerId, s) => this.#notifyMedia(peerId, 'consumerResumed', s.id));
+    // One participant who cannot decode a track must not stop the others from getting it.
+    media.on('subscribeFailed', (peerId, trackId, error) => this.#log.warn({ peer: peerId, producer: trackId, err: error }, 'cannot create consumer'));
     media.once('close', (reason) => {
       if (reason === 'worker-died' && this.#newMedia && !this.#closed) void this.#moveMedia();
       else this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed');
@@ -551,8 +535,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#wireMedia(media);
     this.#activeSpeaker = null;
     for (const peer of this.#peers.values()) {
-      peer.replaceMedia(media.addPeer(peer.id));
-      this.#wireConsumerEvents(peer);
+      peer.replaceMedia(media.addPeer(peer.id, peer.media.reception.carryOver()));
+      if (peer.rtpCapabilities) peer.media.receiveWith(peer.rtpCapabilities);
     }
     for (const peer of this.#peers.values()) if (peer.admitted) peer.notify('mediaReset', { reason: 'media worker restarted' });
     this.#record({ action: 'room.mediaMoved', actor: 'server', details: { worker: media.workerIndex } });
@@ -638,73 +622,28 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
   }
 
-  async #consume(peer: Peer, producer: TrackProducer): Promise<void> {
-    const rtpCapabilities = peer.rtpCapabilities;
-    // A producer created while this peer was becoming ready reaches it both ways: consume once.
-    if (!rtpCapabilities || peer.media.closed || producer.closed || peer.media.consumes(producer.id)) return;
-    if (producer.kind === 'video' && !this.#claimVideo(peer, producer)) return;
-    let consumer: TrackConsumer;
-    try {
-      consumer = await peer.media.consume(producer, rtpCapabilities);
-    } catch (error) {
-      if (producer.kind === 'video') peer.reception.releaseVideo(producer.id);
-      // One participant who cannot decode a track must not stop the others from getting it.
-      this.#log.warn({ peer: peer.id, producer: producer.id, err: error }, 'cannot create consumer');
-      return;
-    }
-    // Either side may have moved to another group while the worker was creating it.
-    const sender = this.#peers.get(producer.appData.peerId);
-    if (!sender || !this.#sameGroup(sender, peer)) {
-      consumer.close();
-      return;
-    }
-    peer.notify('consumerAdded', {
-      consumerId: consumer.id,
-      producerId: producer.id,
-      peerId: producer.appData.peerId,
-      kind: consumer.kind,
-      source: producer.appData.source,
-      rtpParameters: { ...consumer.rtpParameters },
-      producerPaused: consumer.producerPaused,
-    });
+  /** Pause a participant's track of a source, if they send one (moderation). */
+  async #pauseSource(peer: Peer, source: TrackSource): Promise<void> {
+    const track = peer.media.trackFor(source);
+    if (track) await peer.media.pauseTrack(track.id);
   }
 
   /**
-   * A video slot for `producer` in `peer`'s capped set: only for a track on screen, and when the
-   * cap is reached, by closing the consumer of a track no longer on screen.
+   * A track gone that some never received: they would keep a tile for it (see #announceTracks).
+   * (Their subscriptions to it may be closed already: everyone is told. Not when the sender is
+   * leaving: peersLeft says that, and this would bring them back.)
    */
-  #claimVideo(peer: Peer, producer: TrackProducer): boolean {
-    const reception = peer.reception;
-    if (!reception.wants(producer.id)) return false;
-    if (reception.claimVideo(producer.id)) return true;
-    const evicted = reception.offScreen()[0];
-    if (evicted === undefined) return false;
-    for (const consumer of peer.media.consumers.values()) if (consumer.producerId === evicted) consumer.close();
-    reception.releaseVideo(evicted);
-    return reception.claimVideo(producer.id);
-  }
-
-  #wireConsumerEvents(peer: Peer): void {
+  #watchTracks(peer: Peer): void {
     const media = peer.media;
-    // A track gone that some never consumed: they would keep a tile for it (see #announceTracks).
-    // (Their consumers of it may be closed already: everyone is told. Not when they are leaving:
-    // peersLeft says that, and this would bring them back.)
-    media.on('producerClosed', () => {
+    media.on('unpublished', () => {
       if (this.#peers.get(peer.id) !== peer || media.closed) return;
       const info = peer.info();
       for (const other of this.#readyPeers(peer)) if (this.#sameGroup(other, peer)) other.notify('peerUpdated', { peer: info });
     });
-    media.on('consumerClosed', (c) => {
-      peer.reception.forget(c.id);
-      if (c.kind === 'video') peer.reception.releaseVideo(c.producerId);
-      peer.notify('consumerClosed', { consumerId: c.id });
-    });
-    media.on('consumerPaused', (c) => peer.notify('consumerPaused', { consumerId: c.id }));
-    media.on('consumerResumed', (c) => peer.notify('consumerResumed', { consumerId: c.id }));
+  }
+
+  #notifyMedia(peerId: string, method: 'consumerClosed' | 'consumerPaused' | 'consumerResumed', consumerId: string): void {
+    this.#peers.get(peerId)?.notify(method, { consumerId });
   }
 }
 
-/** A consumer as the reception rule sees it. */
-function received(consumer: TrackConsumer): ReceivedTrack {
-  return { id: consumer.id, producerId: consumer.producerId, kind: consumer.kind, source: consumer.appData.source };
-}

@@ -12,6 +12,7 @@ import type { LecternConfig } from '../../config/index.js';
 import { Room } from './Room.js';
 import type { ClassRecorder } from './ClassRecord.js';
 import { CreationQuota } from './CreationQuota.js';
+import { Admission } from './Admission.js';
 import { SignallingError } from '../signalling/SignallingError.js';
 
 /** Who asks for a room: room creation is limited per connection and per client address. */
@@ -34,6 +35,7 @@ export class RoomRegistry {
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
   readonly #perConnection: CreationQuota;
   readonly #perAddress: CreationQuota;
+  readonly #admission: Admission;
   #closed = false;
 
   constructor(sfu: Sfu, config: LecternConfig, log: FastifyBaseLogger, recorder: ClassRecorder) {
@@ -43,6 +45,7 @@ export class RoomRegistry {
     this.#recorder = recorder;
     this.#perConnection = new CreationQuota(config.rooms.maxCreatedPerConnectionPerMinute);
     this.#perAddress = new CreationQuota(config.rooms.maxCreatedPerAddressPerMinute);
+    this.#admission = new Admission(sfu, config.media.capacity.reservedForInstructors, config.roles);
   }
 
   /** Live rooms. */
@@ -109,6 +112,7 @@ export class RoomRegistry {
       roles,
       breakoutWarningSeconds: rooms.breakoutWarningSeconds,
       resumeGraceSeconds: this.#config.signalling.resumeGraceSeconds,
+      admission: this.#admission,
       maxVideoConsumers: rooms.maxVideoConsumers,
       lectureMode: rooms.lectureMode,
       forwardedSpeakers: rooms.forwardedSpeakers,

@@ -1,15 +1,13 @@
 // GET /admin/runtime: what this running Lectern actually uses, for `lectern audit --url`. Every value
-// is read from the running parts (bound sockets, the candidates mediasoup announces, the CSP header
+// is read from the running parts (bound sockets, the candidates the media workers announce, the CSP header
 // this very response carries, the audit log's head) rather than echoed from config where the two can
 // differ. Read-only, admin-only, and without secrets: ICE credentials are reported as present, never sent.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-// The server otherwise reaches mediasoup only through sfu/; its version string is all that is read here.
-import { version as mediasoupVersion } from 'mediasoup';
 import type { LecternConfig } from '../../config/index.js';
-import type { PooledWorker, Sfu } from '../../sfu/index.js';
+import { mediasoupVersion, type Sfu } from '../../sfu/index.js';
 import type { AuditLog } from '../../audit/log/index.js';
 import { AdminRuntimeSchema, type AdminRuntime, type RuntimeListener, type RuntimeStorage } from '../../audit/sources/adminRuntime.js';
 import { AuthError, type Authenticator } from '../auth/index.js';
@@ -33,8 +31,6 @@ const IMDS_TIMEOUT_MS = 1500;
 export async function adminRuntime(app: FastifyInstance, options: AdminRuntimeOptions): Promise<void> {
   const { config, sfu, authenticator, auditLog } = options;
   const lecternVersion = readLecternVersion();
-  // A WebRtcServer's listen infos never change, so what it announces is probed once per server.
-  const announced = new WeakMap<PooledWorker['webRtcServer'], Promise<string[]>>();
   let awsHost: AdminRuntime['host'] | undefined; // kept once read; retried while unreachable
 
   const requireAdmin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -49,24 +45,13 @@ export async function adminRuntime(app: FastifyInstance, options: AdminRuntimeOp
     { schema: { response: { 200: AdminRuntimeSchema } }, onRequest: requireAdmin },
     async (request, reply): Promise<AdminRuntime> => {
       void reply.header('cache-control', 'no-store');
-      const workers = sfu.pool.workers;
-      const media = await Promise.all(
-        workers.map(async (w) => {
-          let probe = announced.get(w.webRtcServer);
-          if (!probe) {
-            probe = announcedAddresses(w);
-            announced.set(w.webRtcServer, probe);
-            probe.catch(() => announced.delete(w.webRtcServer));
-          }
-          return { dump: await w.webRtcServer.dump(), announced: await probe };
-        }),
-      );
+      const media = await sfu.listeners();
       const http = httpListen(request.server, config);
       const listeners: RuntimeListener[] = [
         { protocol: 'tcp', address: http.host, port: http.port, purpose: 'http' },
-        ...media.flatMap(({ dump }) => [
-          ...dump.udpSockets.map((s) => ({ protocol: 'udp' as const, address: s.ip, port: s.port, purpose: 'media' })),
-          ...dump.tcpServers.map((s) => ({ protocol: 'tcp' as const, address: s.ip, port: s.port, purpose: 'media' })),
+        ...media.flatMap((m) => [
+          ...m.udp.map((s) => ({ protocol: 'udp' as const, address: s.ip, port: s.port, purpose: 'media' })),
+          ...m.tcp.map((s) => ({ protocol: 'tcp' as const, address: s.ip, port: s.port, purpose: 'media' })),
         ]),
       ];
       if (config.deployment) awsHost ??= await readAwsHost(request.log);
@@ -85,9 +70,9 @@ export async function adminRuntime(app: FastifyInstance, options: AdminRuntimeOp
           contentSecurityPolicy: typeof csp === 'string' ? csp : null,
         },
         media: {
-          listenIp: media[0]?.dump.udpSockets[0]?.ip ?? config.media.listenIp,
+          listenIp: media[0]?.udp[0]?.ip ?? config.media.listenIp,
           announcedAddresses: [...new Set(media.flatMap((m) => m.announced))],
-          workers: workers.length,
+          workers: media.length,
         },
         listeners,
         // Exactly what the join reply hands browsers (server/signalling/handlers/join.ts), minus secrets.
@@ -130,20 +115,6 @@ function httpListen(app: FastifyInstance, config: LecternConfig): { host: string
   const address = app.server.address();
   if (address && typeof address === 'object') return { host: (address as AddressInfo).address, port: (address as AddressInfo).port };
   return { host: config.http.host, port: config.http.port };
-}
-
-/**
- * The addresses browsers are told to send media to: the candidates of a throwaway transport on the
- * worker's WebRtcServer. The WebRtcServer dump lists bound sockets but not what it announces.
- */
-async function announcedAddresses(pooled: PooledWorker): Promise<string[]> {
-  const router = await pooled.worker.createRouter({ mediaCodecs: [], appData: { purpose: 'admin-runtime-probe' } });
-  try {
-    const transport = await router.createWebRtcTransport({ webRtcServer: pooled.webRtcServer });
-    return [...new Set(transport.iceCandidates.map((c) => c.address))];
-  } finally {
-    router.close();
-  }
 }
 
 /** Where this host runs, from the EC2 instance metadata service (IMDSv2); undefined when unreachable. */

@@ -18,7 +18,7 @@ const Health = Type.Object({
 /** GET /healthz. Counts only: no names, no addresses. */
 export async function health(app: FastifyInstance, options: { sfu: Sfu; rooms: RoomRegistry; cluster: ClusterNode }): Promise<void> {
   app.get('/healthz', { schema: { response: { 200: Health, 503: Health } } }, async (_request, reply) => {
-    const workers = options.sfu.pool.workers.length;
+    const workers = options.sfu.workerCount;
     const { cluster } = options;
     const clusterState = cluster.clustered ? (cluster.draining ? ('draining' as const) : cluster.state) : undefined;
     // The directory unreachable is degraded but still 200: the classes on this node go on, and a

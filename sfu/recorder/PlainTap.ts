@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../TypedEmitter.js';
-import type { TrackConsumer, TrackProducer } from '../PeerMedia.js';
+import type { TrackConsumer, TrackProducer } from '../Track.js';
 import { isKeyFrameStart, rtcpSenderReport, rtpSequence, rtpTimestamp, isRtcp } from './rtp.js';
 
 /** Where a relayed packet goes. */

@@ -7,7 +7,7 @@
 import { PassThrough, Transform } from 'node:stream';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../TypedEmitter.js';
-import type { TrackSource } from '../PeerMedia.js';
+import type { TrackSource } from '../Track.js';
 import { FfmpegMuxer } from './FfmpegMuxer.js';
 import { PlainTap, type SenderReport } from './PlainTap.js';
 import {

@@ -3,7 +3,7 @@
 // segment) to its owner as a stream, so the bytes can be encrypted before anything touches the disk.
 import type { Readable } from 'node:stream';
 import type { types } from 'mediasoup';
-import type { TrackProducer, TrackSource } from '../PeerMedia.js';
+import type { TrackProducer, TrackSource } from '../Track.js';
 
 /** Container a segment is muxed into: WebM for VP8/Opus, Matroska for H.264. */
 export type RecordedContainer = 'webm' | 'mkv';

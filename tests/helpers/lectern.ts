@@ -35,6 +35,7 @@ export async function startLectern(overrides: Record<string, unknown> = {}, opti
     ioUring: config.media.ioUring,
     maxIncomingBitrate: config.media.maxIncomingBitrate,
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
+    capacity: config.media.capacity,
   });
   const { app, authenticator, auditLog } = await build({ config, sfu });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -7,7 +7,7 @@ import type { types } from 'mediasoup';
 const consumers = new Map<string, types.Consumer>();
 const producers = new Map<string, types.Producer>();
 const transports = new Map<string, types.Transport>();
-/** Room name (the router's appData, set by sfu/RoomMedia) of each live consumer. */
+/** Room name (the router's appData, set by sfu/RoomRouter) of each live consumer. */
 const roomOf = new Map<string, string | undefined>();
 /** Live consumer ids per transport id. */
 const consumersByTransport = new Map<string, Set<string>>();

@@ -25,7 +25,7 @@ it('a dominant speaker who mutes stops being named, and the remaining microphone
   const room = await sfu.createRoomMedia('speakers');
   const peers = ['ada', 'bob'].map((id) => room.addPeer(id));
   const producers = await Promise.all(
-    peers.map(async (peer) => peer.produce((await peer.createTransport('send')).id, 'audio', opusParameters() as never, 'microphone')),
+    peers.map(async (peer) => peer.publish((await peer.createTransport('send')).id, 'audio', opusParameters(), 'microphone')),
   );
   // With no one louder than anyone, the observer names one of the two on its first evaluation.
   const first = await nextSpeaker(room);
@@ -35,11 +35,11 @@ it('a dominant speaker who mutes stops being named, and the remaining microphone
 
   const afterMute: (string | null)[] = [];
   room.on('activeSpeaker', (peerId) => afterMute.push(peerId));
-  await peers[muted]!.pauseProducer(producers[muted]!.id);
+  await peers[muted]!.pauseTrack(producers[muted]!.id);
   await expect.poll(() => afterMute, { timeout: 3000 }).toEqual([null, other]);
 
   // Unmuting puts her back among the candidates; the one still named stays named until out-talked.
-  await peers[muted]!.resumeProducer(producers[muted]!.id);
+  await peers[muted]!.resumeTrack(producers[muted]!.id);
   expect(await nextSpeaker(room, 1000)).toBe('none');
 
   // The named speaker leaving: nobody left who could be named but the unmuted other.

@@ -4,7 +4,8 @@
 // counted per consumer at a UDP socket of ours.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LoudestSpeakers, Sfu, roomMediaCodecs, type TrackConsumer, type TrackProducer } from '../../sfu/index.js';
+import { LoudestSpeakers, Sfu, roomMediaCodecs } from '../../sfu/index.js';
+import type { TrackConsumer, TrackProducer } from '../../sfu/Track.js';
 
 const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 const LISTEN = { protocol: 'udp', ip: '127.0.0.1' } as const;

@@ -10,7 +10,8 @@ import { buffer } from 'node:stream/consumers';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vp8Parameters } from '../helpers/media.js';
-import { Sfu, SfuError, roomMediaCodecs, type SfuOptions, type TrackProducer, type mediasoupTypes as types } from '../../sfu/index.js';
+import { Sfu, SfuError, roomMediaCodecs, type SfuOptions, type mediasoupTypes as types } from '../../sfu/index.js';
+import { trackProducer, type TrackProducer } from '../../sfu/Track.js';
 import { TrackRecorder, type RecordedSegment, type SegmentEnd, type SegmentMeta, type RecorderError, type DetachReason } from '../../sfu/recorder/index.js';
 import { RecordingStore, type StoredSegment } from '../../server/recording/RecordingStore.js';
 import { LocalKeyFile } from '../../server/recording/crypto/LocalKeyFile.js';
@@ -305,7 +306,7 @@ describe('TrackRecorder', () => {
     // What server/rooms does on 'worker-died': the room's media is recreated on a live worker and
     // the participant produces again; the recorder is handed the new producer of the same track.
     sender.process.kill('SIGKILL');
-    const live = sfu.pool.leastLoaded()!;
+    const live = sfu.pool.workers.find((w) => w !== first && !w.worker.closed)!;
     expect(live.index).not.toBe(first.index);
     const router2 = await live.worker.createRouter({ mediaCodecs: roomMediaCodecs });
     const sender2 = await startSender(router2, 'ada');
@@ -404,7 +405,8 @@ describe('TrackRecorder', () => {
     const room = await sfu.createRoomMedia('physics');
     const ada = room.addPeer('ada');
     const send = await ada.createTransport('send');
-    const producer = await ada.produce(send.id, 'video', vp8Parameters() as never, 'camera');
+    const track = await ada.publish(send.id, 'video', vp8Parameters(), 'camera');
+    const producer = trackProducer(track);
     expect(room.tapPoint(producer.id).producer).toBe(producer);
     expect(() => room.tapPoint('no-such-producer')).toThrow(SfuError);
     // No browser sends here, so no frame arrives: the recorder waits (asking for keyframes) and

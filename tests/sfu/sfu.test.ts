@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { release } from 'node:os';
 import { workerBin } from 'mediasoup';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Sfu, SfuError, type SfuOptions } from '../../sfu/index.js';
+import { Reception, Sfu, SfuError, type SfuOptions } from '../../sfu/index.js';
 import { opusParameters, vp8Parameters } from '../helpers/media.js';
 
 const base: SfuOptions = {
@@ -123,52 +123,85 @@ describe('Sfu', () => {
     expect(sfu.pool.workers.map((w) => w.routers).sort()).toEqual([1, 2]);
   });
 
-  it('creates consumers paused and cascades close from room to peers to consumers, once', async () => {
+  it('creates subscriptions paused and cascades close from room to peers to subscriptions, once', async () => {
     const sfu = await start({ workers: 1 });
     const room = await sfu.createRoomMedia('physics');
     const ada = room.addPeer('ada');
     const bob = room.addPeer('bob');
     const send = await ada.createTransport('send');
     await bob.createTransport('recv');
-    const producer = await ada.produce(send.id, 'video', vp8Parameters() as never, 'camera');
-    // Two concurrent asks for the same producer (the server's two paths to a newcomer) give one consumer.
-    const [first, second] = await Promise.allSettled([bob.consume(producer, room.rtpCapabilities), bob.consume(producer, room.rtpCapabilities)]);
+    bob.receiveWith(room.rtpCapabilities);
+    const track = await ada.publish(send.id, 'video', vp8Parameters(), 'camera');
+    // Two concurrent asks for the same track (the server's two paths to a newcomer) give one subscription.
+    const [first, second] = await Promise.allSettled([bob.subscribe(track), bob.subscribe(track)]);
     expect(second.status).toBe('rejected');
-    expect(bob.consumes(producer.id)).toBe(true);
-    const consumer = (first as PromiseFulfilledResult<Awaited<ReturnType<typeof bob.consume>>>).value;
-    expect(consumer.paused).toBe(true);
-    expect(consumer.appData).toEqual({ source: 'camera', peerId: 'ada' });
-    await bob.resumeConsumer(consumer.id);
-    expect(consumer.paused).toBe(false);
+    expect(bob.subscribes(track.id)).toBe(true);
+    const subscription = (first as PromiseFulfilledResult<Awaited<ReturnType<typeof bob.subscribe>>>).value;
+    expect(subscription.paused).toBe(true);
+    expect({ peerId: subscription.peerId, source: subscription.source, trackId: subscription.trackId }).toEqual({ peerId: 'ada', source: 'camera', trackId: track.id });
+    expect(sfu.load().workers[0]?.consumers).toBe(1);
+    await bob.resume(subscription.id);
+    expect(subscription.paused).toBe(false);
 
     const closes: string[] = [];
     room.on('close', (reason) => closes.push(`room:${reason}`));
     ada.on('close', () => closes.push('ada'));
-    bob.on('consumerClosed', () => closes.push('bob-consumer'));
+    bob.on('unsubscribed', () => closes.push('bob-subscription'));
     room.close();
     room.close();
     ada.close();
-    expect(closes.sort()).toEqual(['ada', 'bob-consumer', 'room:closed'].sort());
-    expect(consumer.closed).toBe(true);
-    expect(bob.consumes(producer.id)).toBe(false);
+    expect(closes.sort()).toEqual(['ada', 'bob-subscription', 'room:closed'].sort());
+    expect(subscription.closed).toBe(true);
+    expect(bob.subscribes(track.id)).toBe(false);
     expect(sfu.pool.workers[0]?.routers).toBe(0);
+    expect(sfu.load().workers[0]?.consumers).toBe(0);
     await expect(ada.createTransport('send')).rejects.toBeInstanceOf(SfuError);
   });
 
-  it('closing a producer closes its consumers', async () => {
+  it('ending a track ends its subscriptions', async () => {
     const sfu = await start({ workers: 1 });
     const room = await sfu.createRoomMedia('r');
     const ada = room.addPeer('ada');
     const bob = room.addPeer('bob');
     const send = await ada.createTransport('send');
     await bob.createTransport('recv');
-    const producer = await ada.produce(send.id, 'audio', opusParameters() as never, 'microphone');
-    const consumer = await bob.consume(producer, room.rtpCapabilities);
-    const closed = new Promise((resolve) => bob.once('consumerClosed', resolve));
-    ada.closeProducer(producer.id);
-    expect(await closed).toBe(consumer);
-    expect(bob.consumers.size).toBe(0);
-    expect(() => ada.closeProducer(producer.id)).toThrow(/no producer/);
+    bob.receiveWith(room.rtpCapabilities);
+    const track = await ada.publish(send.id, 'audio', opusParameters(), 'microphone');
+    const subscription = await bob.subscribe(track);
+    const closed = new Promise((resolve) => bob.once('unsubscribed', resolve));
+    ada.unpublish(track.id);
+    expect(await closed).toBe(subscription);
+    expect(bob.subscriptions.size).toBe(0);
+    expect(() => ada.unpublish(track.id)).toThrow(/no producer/);
+  });
+
+  it('fans a track out to those the audience rule allows, within each subscriber\'s own video cap', async () => {
+    const sfu = await start({ workers: 1 });
+    const room = await sfu.createRoomMedia('cap');
+    // Ada and bob are in one group, cem in another; bob takes at most two videos.
+    const groups: Record<string, string> = { ada: 'main', bob: 'main', cem: 'breakout', dan: 'main', eve: 'main' };
+    room.setAudience((receiver, publisher) => groups[receiver] === groups[publisher]);
+    const bob = room.addPeer('bob', new Reception(2));
+    await bob.createTransport('recv');
+    bob.receiveWith(room.rtpCapabilities);
+    const cem = room.addPeer('cem');
+    await cem.createTransport('recv');
+    cem.receiveWith(room.rtpCapabilities);
+    const subscribed: string[] = [];
+    room.on('subscribed', (subscriberId, s) => subscribed.push(`${subscriberId}<-${s.peerId}`));
+    for (const [i, name] of ['ada', 'dan', 'eve'].entries()) {
+      const publisher = room.addPeer(name);
+      const send = await publisher.createTransport('send');
+      await room.distribute(await publisher.publish(send.id, 'video', vp8Parameters(30_000 + i), 'camera'));
+    }
+    // Bob gets the first two cameras and no third; cem, in another group, none.
+    expect(subscribed).toEqual(['bob<-ada', 'bob<-dan']);
+    expect(bob.subscriptions.size).toBe(2);
+    expect(cem.subscriptions.size).toBe(0);
+    // Moving cem into the main group and rewiring gives cem all three (no cap of its own).
+    groups.cem = 'main';
+    await room.rewire();
+    expect(cem.subscriptions.size).toBe(3);
   });
 
   it('reports a dead worker, closes its rooms and replaces it on the same port', async () => {

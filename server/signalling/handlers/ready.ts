@@ -1,6 +1,5 @@
 import type { Handler } from '../Handler.js';
 import { SignallingError } from '../SignallingError.js';
-import type { mediasoupTypes } from '../../../sfu/index.js';
 
 /** The browser's Device is loaded and its receive transport exists: show it to the room and send it media. */
 export const ready: Handler<'ready'> = async (ctx, data) => {
@@ -8,8 +7,8 @@ export const ready: Handler<'ready'> = async (ctx, data) => {
   if (!peer.media.hasReceiveTransport) {
     throw new SignallingError('not_ready', 'create a receive transport before sending ready');
   }
-  // Shape-checked by the protocol schema; mediasoup validates the content when consuming.
-  const state = room.markReady(peer, data.rtpCapabilities as mediasoupTypes.RtpCapabilities);
+  // Shape-checked by the protocol schema; the media plane's worker validates the content when consuming.
+  const state = room.markReady(peer, data.rtpCapabilities);
   ctx.afterReply(() => room.consumeExisting(peer));
   ctx.afterReply(async () => room.greet(peer));
   return state;

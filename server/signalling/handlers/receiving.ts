@@ -4,7 +4,7 @@ import type { Handler } from '../Handler.js';
 /** The client shows this consumer in a tile of this size: forward the layer that fits. */
 export const setConsumerPreferences: Handler<'setConsumerPreferences'> = async (ctx, data) => {
   const { peer } = ctx.session.requireJoined();
-  return { spatialLayer: await peer.media.setPreferredSize(data.consumerId, data.height) };
+  return { spatialLayer: await peer.media.preferLayer(data.consumerId, data.height) };
 };
 
 /**
@@ -12,13 +12,13 @@ export const setConsumerPreferences: Handler<'setConsumerPreferences'> = async (
  * slides (screen share) keep flowing. Turning it off resumes the cameras.
  */
 export const setLowBandwidth: Handler<'setLowBandwidth'> = async (ctx, data) => {
-  const { room, peer } = ctx.session.requireJoined();
-  peer.reception.lowBandwidth = data.enabled;
-  await room.applyReception(peer);
+  const { peer } = ctx.session.requireJoined();
+  peer.media.reception.lowBandwidth = data.enabled;
+  await peer.media.applyReception();
   return {};
 };
 
-/** The video tiles on this participant's screen: only those are sent (see Room.setView). */
+/** The video tiles on this participant's screen: only those are sent (see RoomMedia.setView). */
 export const setView: Handler<'setView'> = async (ctx, data) => {
   const { room, peer } = ctx.session.requireJoined();
   return { video: await room.setView(peer, data.video) };

@@ -5,7 +5,7 @@ import type { Handler } from '../Handler.js';
  * unless the reception rule holds it (off screen, or a camera in low-bandwidth mode).
  */
 export const resumeConsumer: Handler<'resumeConsumer'> = async (ctx, data) => {
-  const { room, peer } = ctx.session.requireJoined();
-  await room.attach(peer, data.consumerId);
+  const { peer } = ctx.session.requireJoined();
+  await peer.media.attach(data.consumerId);
   return {};
 };

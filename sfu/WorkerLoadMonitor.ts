@@ -1,0 +1,50 @@
+// Measures each worker every few seconds: the CPU time its process used (getResourceUsage: user +
+// system) over the wall time since the last sample, and the bitrate its sending transports report.
+// Placement reads the last sample; a sample is a few IPC calls per worker, nothing per packet.
+import type { WorkerPool } from './WorkerPool.js';
+
+/** Periodic CPU and bitrate sampling of a pool's workers. */
+export class WorkerLoadMonitor {
+  readonly #pool: WorkerPool;
+  readonly #timer: NodeJS.Timeout;
+  /** Last CPU reading per worker pid: CPU ms used and wall ms at the time. */
+  readonly #last = new Map<number, { cpuMs: number; atMs: number }>();
+  #sampling = false;
+
+  /** Start sampling every `intervalMs`. */
+  constructor(pool: WorkerPool, intervalMs: number) {
+    this.#pool = pool;
+    this.#timer = setInterval(() => void this.sample(), intervalMs);
+    // Sampling must never keep a process alive on its own.
+    this.#timer.unref();
+  }
+
+  /** Take one sample now (also what the timer does); overlapping calls share the running one. */
+  async sample(): Promise<void> {
+    if (this.#sampling) return;
+    this.#sampling = true;
+    try {
+      await Promise.all(this.#pool.live.map(async (w) => {
+        const [usage, bitrates] = await Promise.all([
+          w.worker.getResourceUsage(),
+          Promise.all([...w.senders].map((t) => (t.getStats() as Promise<{ sendBitrate?: number }[]>).then((s) => s[0]?.sendBitrate ?? 0, () => 0))),
+        ]);
+        const cpuMs = usage.ru_utime + usage.ru_stime;
+        const atMs = performance.now();
+        const last = this.#last.get(w.worker.pid);
+        if (last && atMs > last.atMs) w.cpu = (cpuMs - last.cpuMs) / (atMs - last.atMs);
+        this.#last.set(w.worker.pid, { cpuMs, atMs });
+        w.sendBitrate = bitrates.reduce((a, b) => a + b, 0);
+      }));
+    } catch {
+      // A worker closing mid-sample: the next sample reads the live ones again.
+    } finally {
+      this.#sampling = false;
+    }
+  }
+
+  /** Stop sampling. Idempotent. */
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}
