@@ -42,6 +42,14 @@ export const AUDIT_ACTIONS = [
   'breakout.ended',
   // the LMS
   'lti.launched',
+  // recordings (subject `recording:<id>`, except consent decisions, which belong to the class)
+  'recording.started',
+  'recording.stopped',
+  'recording.consent',
+  'recording.retention',
+  'recording.played',
+  'recording.linkIssued',
+  'recording.deleted',
 ] as const;
 
 /** One of AUDIT_ACTIONS. */

@@ -14,6 +14,7 @@ import { ChatLog } from './ChatLog.js';
 import { Polls } from './Polls.js';
 import { Breakouts } from './Breakouts.js';
 import { DetachedPeers, type DetachExpiry } from './DetachedPeers.js';
+import { RecordingConsent, type RecordingBackend } from './RecordingConsent.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -44,6 +45,8 @@ export interface RoomOptions {
   breakoutWarningSeconds: number;
   /** How long a participant whose connection dropped is kept for a resume. */
   resumeGraceSeconds: number;
+  /** Where recordings of this room go; without one, recording is refused as unavailable. */
+  recording?: RecordingBackend | undefined;
 }
 
 /** Media for this room on a live worker (the Sfu's createRoomMedia). */
@@ -66,6 +69,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly polls: Polls;
   /** This class's breakout rooms (groups of this room on the same media plane). */
   readonly breakouts: Breakouts;
+  /** Whether this class is being recorded, and who consented. */
+  readonly recording: RecordingConsent;
   readonly #detached: DetachedPeers;
   /** Identity subjects and token ids removed from this class: they may not come back. */
   readonly #removed = new Set<string>();
@@ -93,6 +98,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
     this.polls = new Polls(host);
     this.breakouts = new Breakouts(host, options.breakoutWarningSeconds);
+    this.recording = new RecordingConsent({ ...host, name, media: () => this.#media }, options.recording);
     this.#policy = { locked: false, lobby: options.lobby };
     this.#detached = new DetachedPeers(options.resumeGraceSeconds * 1000, (peer, why) => this.#expire(peer, why));
     this.#wireMedia(media);
@@ -185,6 +191,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Someone started sending: every other ready participant receives it. */
   async distribute(from: Peer, producer: TrackProducer): Promise<void> {
+    this.recording.trackAdded(from, producer);
     const receivers = this.#readyPeers(from).filter((peer) => this.#sameGroup(peer, from));
     await Promise.all(receivers.map((peer) => this.#consume(peer, producer)));
   }
@@ -193,6 +200,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   greet(peer: Peer): void {
     this.polls.greet(peer);
     this.breakouts.greet(peer);
+    this.recording.greet(peer);
   }
 
   /**
@@ -269,6 +277,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.#peers.get(peer.id) !== peer) return;
     this.#peers.delete(peer.id);
     this.#detached.forget(peer);
+    this.recording.left(peer);
     peer.media.close();
     if (this.#hands.set(peer.id, false)) this.#broadcastHands();
     if (peer.ready) {
@@ -406,6 +415,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     clearTimeout(this.#presenceTimer);
     this.polls.stop();
     this.breakouts.stop();
+    void this.recording.close();
     this.#detached.clear();
     for (const peer of [...this.#peers.values()]) {
       peer.notify('roomClosed', { reason });
@@ -536,6 +546,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#activeSpeaker = peerId;
     // One audio observer serves the whole room: a speaker in a breakout room is news only there.
     const speaker = peerId === null ? undefined : this.#peers.get(peerId);
+    this.recording.speaker(speaker);
     for (const peer of this.#admittedPeers()) {
       if (peer.ready && (!speaker || this.#sameGroup(peer, speaker))) peer.notify('activeSpeaker', { peerId });
     }
@@ -584,6 +595,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     media.on('consumerClosed', (c) => peer.notify('consumerClosed', { consumerId: c.id }));
     media.on('consumerPaused', (c) => peer.notify('consumerPaused', { consumerId: c.id }));
     media.on('consumerResumed', (c) => peer.notify('consumerResumed', { consumerId: c.id }));
+    media.on('producerClosed', (p) => this.recording.trackClosed(peer, p));
   }
 }
 
