@@ -297,7 +297,14 @@ export const Methods = {
    * tracks of those who consent are recorded. `retentionDays` may shorten the server's retention.
    */
   startRecording: method(
-    Type.Object({ retentionDays: Type.Optional(RetentionDays) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        retentionDays: Type.Optional(RetentionDays),
+        /** Whether the room's students may play it (default: the server's `recording.studentPlayback`). */
+        studentPlayback: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
     Type.Object({ recordingId: RecordingId, startedAt: Type.Integer(), expiresAt: Type.Integer() }),
   ),
   /** (record) Stop the recording; its files are closed and kept until their retention ends. */

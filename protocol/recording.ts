@@ -67,6 +67,8 @@ export const RecordingEvent = Type.Object({
   consent: Type.Optional(ConsentStatus),
   /** For track events: the track id. */
   track: Type.Optional(Type.String()),
+  /** For trackStarted: whether the track is the presenter's (an instructor's, or a screen share). */
+  presenter: Type.Optional(Type.Boolean()),
 });
 
 export type RecordingStateData = Static<typeof RecordingState>;

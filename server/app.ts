@@ -19,6 +19,8 @@ import { health } from './routes/health.js';
 import { rtpCapabilities } from './routes/rtpCapabilities.js';
 import { signalling } from './routes/signalling.js';
 import { adminRuntime } from './routes/adminRuntime.js';
+import { recordingRoutes } from './routes/recordings.js';
+import { RecordingService } from './recording/RecordingService.js';
 import { defaultClientDir } from './paths.js';
 import { httpErrorHandler, notFoundHandler } from './httpErrors.js';
 import { loggerOptions } from './logging.js';
@@ -36,6 +38,8 @@ export interface Lectern {
   app: FastifyInstance;
   authenticator: Authenticator;
   auditLog: AuditLog;
+  /** Recordings: start, list, delete, retention sweeps. */
+  recordings: RecordingService;
 }
 
 /** Assemble Lectern's server. Closing the app closes every room and the audit log, not the Sfu. */
@@ -58,10 +62,12 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const auditLog = await AuditLog.open(resolve(config.audit.dir));
   const authenticator = await Authenticator.create(config.auth, app.log);
   const recorder = new AuditRecorder(auditLog, app.log);
-  const rooms = new RoomRegistry(sfu, config, app.log, recorder);
+  const recordings = await RecordingService.open({ config: config.recording, auditLog, log: app.log });
+  const rooms = new RoomRegistry(sfu, config, app.log, recorder, recordings);
   const lti = await LtiTool.create(config, authenticator, recorder, app.log);
   app.addHook('onClose', async () => {
     rooms.close();
+    await recordings.close();
     await auditLog.close();
   });
 
@@ -75,6 +81,8 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(rtpCapabilities, { sfu });
   await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator) });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
-  await app.register(adminRuntime, { config, sfu, authenticator, auditLog });
-  return { app, authenticator, auditLog };
+  await app.register(adminRuntime, { config, sfu, authenticator, auditLog, recordings });
+  await app.register(recordingRoutes, { config, authenticator, recordings, auditLog });
+  recordings.startSweeper();
+  return { app, authenticator, auditLog, recordings };
 }

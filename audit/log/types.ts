@@ -50,6 +50,7 @@ export const AUDIT_ACTIONS = [
   'recording.played',
   'recording.linkIssued',
   'recording.deleted',
+  'recording.recorderFailed',
 ] as const;
 
 /** One of AUDIT_ACTIONS. */

@@ -42,7 +42,7 @@ export interface RecordingBackend {
   /** Consent policy of this server. */
   readonly policy: RecordingConsentPolicy;
   /** Start a recording of `room` on its current media; refuses a retention longer than the server's. */
-  begin(request: { room: string; media: () => RoomMedia; retentionDays: number | undefined; by: Peer }): Promise<ActiveRecording>;
+  begin(request: { room: string; media: () => RoomMedia; retentionDays: number | undefined; studentPlayback: boolean | undefined; by: Peer }): Promise<ActiveRecording>;
 }
 
 /** What RecordingConsent needs from its room. */
@@ -80,13 +80,13 @@ export class RecordingConsent {
   }
 
   /** Start recording: everyone is told at once; `by` consents by starting it. */
-  async start(by: Peer, retentionDays: number | undefined): Promise<ActiveRecording> {
+  async start(by: Peer, options: { retentionDays?: number | undefined; studentPlayback?: boolean | undefined }): Promise<ActiveRecording> {
     if (!this.#backend) throw new SignallingError('unavailable', 'recording is not available on this server');
     if (this.#active || this.#starting) throw new SignallingError('conflict', 'this class is already being recorded');
     this.#starting = true;
     let active: ActiveRecording;
     try {
-      active = await this.#backend.begin({ room: this.#host.name, media: () => this.#host.media(), retentionDays, by });
+      active = await this.#backend.begin({ room: this.#host.name, media: () => this.#host.media(), retentionDays: options.retentionDays, studentPlayback: options.studentPlayback, by });
     } finally {
       this.#starting = false;
     }

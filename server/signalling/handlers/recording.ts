@@ -5,7 +5,7 @@ import type { Handler } from '../Handler.js';
 /** Start recording the class; everyone is asked for consent at once. */
 export const startRecording: Handler<'startRecording'> = async (ctx, data) => {
   const { room, peer } = ctx.session.requireJoined();
-  const active = await room.recording.start(peer, data.retentionDays);
+  const active = await room.recording.start(peer, data);
   return { recordingId: active.id, startedAt: active.startedAt, expiresAt: active.expiresAt };
 };
 

@@ -1,0 +1,32 @@
+// The one place the recording control reaches the SFU's recorder: a recorder per track, tapped
+// from the room's media (sfu/recorder). Everything else in server/recording sees only this shape.
+import type { RoomMedia, TrackProducer, TypedEmitter } from '../../sfu/index.js';
+import type { TapPoint, TrackRecorderEvents } from '../../sfu/recorder/types.js';
+
+/** What the control needs of one track's recorder (sfu/recorder's TrackRecorder). */
+export interface TrackRecorderHandle extends Pick<TypedEmitter<TrackRecorderEvents>, 'on' | 'once' | 'off'> {
+  /** `${peerId}:${source}`: the same after a worker restart. */
+  readonly trackId: string;
+  /** Continue in a new segment on the participant's new producer (after a worker restart). */
+  attach(tap: TapPoint): Promise<void>;
+  /** Clean stop: the file gets its trailer; resolves after `end`. */
+  stop(): Promise<void>;
+}
+
+/** How recorders are started on, and moved between, a room's media. */
+export interface TrackTaps {
+  /** Start recording one producer of a room; the caller must consume every segment's stream. */
+  start(media: RoomMedia, producer: TrackProducer): Promise<TrackRecorderHandle>;
+  /** Point a recorder at the participant's new producer (the room's media moved to a live worker). */
+  attach(recorder: TrackRecorderHandle, media: RoomMedia, producer: TrackProducer): Promise<void>;
+}
+
+/** The SFU's recorder is not in this build yet: every track is refused, and the refusal reported. */
+export const sfuTrackTaps: TrackTaps = {
+  async start(_media, producer) {
+    throw new Error(`no track recorder in this build (sfu/recorder): track ${producer.appData.peerId}:${producer.appData.source} not recorded`);
+  },
+  async attach() {
+    throw new Error('no track recorder in this build (sfu/recorder)');
+  },
+};
