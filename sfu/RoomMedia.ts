@@ -6,6 +6,8 @@ import { TypedEmitter } from './TypedEmitter.js';
 import { PeerMedia } from './PeerMedia.js';
 import { SfuError } from './SfuError.js';
 import type { PooledWorker } from './WorkerPool.js';
+import { TrackRecorder } from './recorder/TrackRecorder.js';
+import type { TapPoint, TrackRecorderOptions } from './recorder/types.js';
 
 /** Why a room's media closed. */
 export type RoomMediaCloseReason = 'closed' | 'worker-died';
@@ -104,6 +106,21 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     this.#peers.set(peerId, peer);
     peer.once('close', () => this.#peers.delete(peerId));
     return peer;
+  }
+
+  /** Where a recorder can tap one of the room's producers (recorder hook). */
+  tapPoint(producerId: string): TapPoint {
+    if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
+    for (const peer of this.#peers.values()) {
+      const producer = peer.producers.get(producerId);
+      if (producer) return { router: this.#router, producer };
+    }
+    throw new SfuError('not_found', `no producer ${producerId} in room ${this.roomName}`);
+  }
+
+  /** Record one of the room's producers (a recorder is one more subscriber; see sfu/recorder). */
+  recordTrack(producerId: string, options?: TrackRecorderOptions): Promise<TrackRecorder> {
+    return TrackRecorder.start(this.tapPoint(producerId), options);
   }
 
   /** Close the router and every participant's media. Idempotent. */

@@ -5,7 +5,7 @@
 // reordering, dropping or appending chunks, or cutting the file short, all fail authentication.
 //
 //   header  = "LRC1" | chunkSize u32be | fileId 16 bytes                         (24 bytes)
-//   chunk i = nonce 12 bytes | ciphertext (chunkSize bytes; the last 0..chunkSize) | tag 16 bytes
+//   chunk i = nonce 12 bytes | ciphertext (chunkSize bytes; the last 1..chunkSize, 0 if the file is empty) | tag 16 bytes
 //   AAD(i)  = header | i u64be | final u8 (1 on the last chunk, else 0)
 //
 // Every chunk but the last holds exactly chunkSize bytes, so chunk i starts at a computable offset.

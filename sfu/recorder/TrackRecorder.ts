@@ -1,0 +1,287 @@
+// Records one participant's track (camera, screen or microphone) as a series of segments. A
+// segment is one muxer run over one tap: it starts on the first keyframe (asked for at once, then
+// every keyFrameRetryMs until it comes, and again after packet loss) and ends on stop(), when the
+// source goes away (worker died, producer closed) or when the muxer crashes. A crash is reported
+// through `error` and the recording carries on in a new segment; a lost source is reported through
+// `detached` and the recording carries on when attach() hands over the track's new producer.
+import { PassThrough, Transform } from 'node:stream';
+import type { types } from 'mediasoup';
+import { TypedEmitter } from '../TypedEmitter.js';
+import type { TrackSource } from '../PeerMedia.js';
+import { FfmpegMuxer } from './FfmpegMuxer.js';
+import { PlainTap, type SenderReport } from './PlainTap.js';
+import {
+  RecorderError,
+  type DetachReason,
+  type RecordedContainer,
+  type SegmentEnd,
+  type SegmentEndReason,
+  type SegmentMeta,
+  type TapPoint,
+  type TrackRecorderEvents,
+  type TrackRecorderOptions,
+} from './types.js';
+
+// At most one keyframe request per this many ms after loss (Galène's disk writer uses the same).
+const LOSS_KEYFRAME_INTERVAL_MS = 500;
+
+/** The segment being captured now. */
+interface LiveSegment {
+  muxer: FfmpegMuxer;
+  tap: PlainTap;
+  output: PassThrough;
+  meta: SegmentMeta | undefined;
+  bytes: number;
+  keyFrameRequests: number;
+  lastSenderReport: SenderReport | undefined;
+  startTimestamp: number | undefined;
+  endReason: SegmentEndReason | undefined;
+  finished: Promise<void>;
+  timers: NodeJS.Timeout[];
+  /** Whether segmentEnd was emitted. */
+  reported: boolean;
+}
+
+/** A recorder of one track, surviving worker restarts and muxer crashes in new segments. */
+export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
+  /** `${peerId}:${source}`: stable across segments and worker restarts. */
+  readonly trackId: string;
+  /** Participant whose track this is. */
+  readonly peerId: string;
+  /** microphone, camera or screen. */
+  readonly source: TrackSource;
+  /** audio or video. */
+  readonly kind: types.MediaKind;
+  readonly #options: Required<TrackRecorderOptions>;
+  #tap: PlainTap | undefined;
+  #live: LiveSegment | undefined;
+  #nextIndex = 0;
+  #restarts = 0;
+  #stopping: Promise<void> | undefined;
+  #lastLossRequest = 0;
+
+  /** Start recording the producer at `tap`. Rejects if the tap or the muxer cannot start. */
+  static async start(tap: TapPoint, options: TrackRecorderOptions = {}): Promise<TrackRecorder> {
+    const recorder = new TrackRecorder(tap, options);
+    await recorder.#open(tap);
+    return recorder;
+  }
+
+  private constructor(tap: TapPoint, options: TrackRecorderOptions) {
+    super();
+    this.peerId = tap.producer.appData.peerId;
+    this.source = tap.producer.appData.source;
+    this.kind = tap.producer.kind;
+    this.trackId = `${this.peerId}:${this.source}`;
+    this.#options = { ffmpegPath: options.ffmpegPath ?? 'ffmpeg', keyFrameRetryMs: options.keyFrameRetryMs ?? 500, maxRestarts: options.maxRestarts ?? 3 };
+  }
+
+  /** Segments started so far. */
+  get segmentCount(): number {
+    return this.#nextIndex;
+  }
+
+  /** Whether the recorder has a live source (false after `detached`, until attach()). */
+  get attached(): boolean {
+    return this.#tap !== undefined && !this.#tap.closed;
+  }
+
+  /** Process id of the current muxer, if one runs (for health reports and crash tests). */
+  get muxerPid(): number | undefined {
+    return this.#live?.muxer.pid;
+  }
+
+  /**
+   * Continue recording from a new producer of the same participant and source (the room's media
+   * moved to a live worker after the old one died): a new segment begins.
+   */
+  async attach(tap: TapPoint): Promise<void> {
+    if (this.#stopping) throw new Error(`recorder of ${this.trackId} is stopped`);
+    const { peerId, source } = tap.producer.appData;
+    if (peerId !== this.peerId || source !== this.source) throw new Error(`producer is ${peerId}:${source}, not ${this.trackId}`);
+    if (this.#tap && !this.#tap.closed) {
+      const live = this.#live;
+      this.#tap.close(); // its close handler ends the current segment as source-lost
+      await live?.finished;
+    }
+    await this.#open(tap);
+  }
+
+  /** Stop cleanly: the muxer writes its trailer, every segment ends, then `end` is emitted. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const live = this.#live;
+      if (live) await this.#endSegment(live, 'stopped');
+      this.#tap?.close();
+      this.emit('end');
+    })();
+    return this.#stopping;
+  }
+
+  async #open(point: TapPoint): Promise<void> {
+    let tap: PlainTap;
+    try {
+      tap = await PlainTap.create(point.router, point.producer);
+    } catch (error) {
+      throw new RecorderError('tap-failed', this.trackId, `cannot tap producer ${point.producer.id}: ${(error as Error).message}`, { cause: error });
+    }
+    this.#tap = tap;
+    tap.on('close', (reason) => {
+      if (reason === 'closed' || this.#stopping) return;
+      const live = this.#live;
+      if (live?.tap === tap) void this.#endSegment(live, 'source-lost');
+      this.emit('detached', reason as DetachReason);
+    });
+    tap.on('loss', () => {
+      const now = Date.now();
+      if (now - this.#lastLossRequest < LOSS_KEYFRAME_INTERVAL_MS) return;
+      this.#lastLossRequest = now;
+      if (this.#live?.tap === tap) this.#live.keyFrameRequests++;
+      void tap.requestKeyFrame();
+    });
+    tap.on('senderReport', (report) => {
+      const live = this.#live;
+      if (live?.tap !== tap) return;
+      live.lastSenderReport = report;
+      if (live.meta && live.meta.senderClockAt === undefined) live.meta.senderClockAt = this.#senderClock(live);
+    });
+    tap.on('started', ({ arrivedAt, rtpTimestamp }) => {
+      const live = this.#live;
+      if (live?.tap !== tap || live.meta) return;
+      live.startTimestamp = rtpTimestamp;
+      const codec = tap.consumer.rtpParameters.codecs[0]!;
+      live.meta = {
+        trackId: this.trackId,
+        peerId: this.peerId,
+        kind: this.kind,
+        source: this.source,
+        codec: codec.mimeType,
+        container: containerFor(codec.mimeType),
+        index: this.#nextIndex++,
+        producerId: tap.producer.id,
+        startedAt: arrivedAt,
+        senderClockAt: undefined,
+      };
+      live.meta.senderClockAt = this.#senderClock(live);
+      this.emit('segment', { meta: live.meta, stream: live.output, done: live.finished.then(() => this.#endOf(live)) });
+    });
+    await this.#startSegment(tap);
+  }
+
+  async #startSegment(tap: PlainTap): Promise<void> {
+    const codec = tap.consumer.rtpParameters.codecs[0]!;
+    let muxer: FfmpegMuxer;
+    try {
+      muxer = await FfmpegMuxer.start(tap.consumer.rtpParameters, this.kind, containerFor(codec.mimeType), this.#options.ffmpegPath);
+    } catch (error) {
+      const failure = new RecorderError('muxer-start-failed', this.trackId, (error as Error).message, { cause: error });
+      this.emit('error', failure);
+      throw failure;
+    }
+    const output = new PassThrough();
+    const live: LiveSegment = {
+      muxer,
+      tap,
+      output,
+      meta: undefined,
+      bytes: 0,
+      keyFrameRequests: 0,
+      lastSenderReport: undefined,
+      startTimestamp: undefined,
+      endReason: undefined,
+      finished: Promise.resolve(),
+      timers: [],
+      reported: false,
+    };
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        live.bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    muxer.output.pipe(counter).pipe(output);
+    const drained = new Promise<void>((resolve) => counter.once('end', resolve).once('error', () => resolve()));
+    live.finished = Promise.all([muxer.exited, drained]).then(() => undefined);
+    this.#live = live;
+    void muxer.exited.then((exit) => {
+      if (exit.requested || live.endReason) return;
+      // The muxer died on its own: say so, end the segment, and go on in a new one if we can.
+      live.endReason = 'crashed';
+      this.emit('error', new RecorderError('muxer-crashed', this.trackId, `ffmpeg exited (code ${exit.code}, signal ${exit.signal}): ${exit.stderrTail.trim().slice(-500)}`));
+      void this.#finishSegment(live).then(() => this.#restartAfterCrash(tap));
+    });
+    try {
+      await tap.relayTo({ rtpPort: muxer.rtpPort, rtcpPort: muxer.rtpPort + 1 });
+    } catch (error) {
+      await this.#endSegment(live, 'source-lost');
+      throw new RecorderError('tap-failed', this.trackId, `cannot resume the tap: ${(error as Error).message}`, { cause: error });
+    }
+    if (this.kind === 'video') {
+      const ask = (): void => {
+        if (tap.started || live.endReason) return;
+        live.keyFrameRequests++;
+        void tap.requestKeyFrame();
+      };
+      ask();
+      live.timers.push(setInterval(ask, this.#options.keyFrameRetryMs));
+    }
+  }
+
+  async #restartAfterCrash(tap: PlainTap): Promise<void> {
+    if (this.#stopping || tap.closed || this.#tap !== tap) return;
+    if (this.#restarts >= this.#options.maxRestarts) {
+      this.emit('error', new RecorderError('muxer-crashed', this.trackId, `ffmpeg crashed ${this.#restarts + 1} times; giving up on ${this.trackId}`));
+      tap.close();
+      return;
+    }
+    this.#restarts++;
+    await this.#startSegment(tap).catch(() => undefined); // reported through `error` already
+  }
+
+  /** End a segment on purpose (stop, lost source): the muxer writes its trailer. */
+  async #endSegment(live: LiveSegment, reason: SegmentEndReason): Promise<void> {
+    if (!live.endReason) {
+      live.endReason = reason;
+      live.tap.detach();
+      await live.muxer.stop();
+    }
+    await this.#finishSegment(live);
+  }
+
+  async #finishSegment(live: LiveSegment): Promise<void> {
+    for (const timer of live.timers.splice(0)) clearInterval(timer);
+    if (!live.meta) live.output.resume(); // never started: nobody reads it
+    await live.finished;
+    if (this.#live === live) this.#live = undefined;
+    if (live.meta && !live.reported) {
+      live.reported = true;
+      this.emit('segmentEnd', live.meta, this.#endOf(live));
+    }
+  }
+
+  #endOf(live: LiveSegment): SegmentEnd {
+    return {
+      endedAt: Date.now(),
+      reason: live.endReason ?? 'stopped',
+      bytes: live.bytes,
+      packets: live.tap.packets,
+      lost: live.tap.lost,
+      keyFrameRequests: live.keyFrameRequests,
+      senderClockAt: live.meta?.senderClockAt,
+    };
+  }
+
+  /** The sender-clock time of the segment's first frame, from the latest sender report. */
+  #senderClock(live: LiveSegment): number | undefined {
+    const report = live.lastSenderReport;
+    if (!report || live.startTimestamp === undefined) return undefined;
+    const clockRate = live.tap.consumer.rtpParameters.codecs[0]!.clockRate;
+    const ticks = (live.startTimestamp - report.rtpTimestamp) | 0; // signed 32-bit difference
+    return report.ntpMs + (ticks / clockRate) * 1000;
+  }
+}
+
+/** WebM holds VP8/VP9/Opus; H.264 goes into Matroska. */
+function containerFor(mimeType: string): RecordedContainer {
+  return /^video\/h264$/i.test(mimeType) ? 'mkv' : 'webm';
+}

@@ -1,0 +1,15 @@
+// The recorder: one more subscriber of the media plane, capturing tracks without re-encoding.
+export { TrackRecorder } from './TrackRecorder.js';
+export {
+  RecorderError,
+  type RecorderErrorReason,
+  type TapPoint,
+  type SegmentMeta,
+  type SegmentEnd,
+  type SegmentEndReason,
+  type RecordedSegment,
+  type RecordedContainer,
+  type DetachReason,
+  type TrackRecorderEvents,
+  type TrackRecorderOptions,
+} from './types.js';
