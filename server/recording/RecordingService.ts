@@ -122,6 +122,11 @@ export class RecordingService implements RecordingBackend {
     return session;
   }
 
+  /** Resolves once the recording's files are all closed (at once when it is not being recorded). */
+  async settled(id: string): Promise<void> {
+    await this.#active.get(id)?.stop('settled');
+  }
+
   /** Every recording in the store, oldest first; unreadable ones are logged and skipped. */
   async list(): Promise<RecordingInfo[]> {
     const infos: RecordingInfo[] = [];

@@ -21,12 +21,8 @@ export interface TrackTaps {
   attach(recorder: TrackRecorderHandle, media: RoomMedia, producer: TrackProducer): Promise<void>;
 }
 
-/** The SFU's recorder is not in this build yet: every track is refused, and the refusal reported. */
+/** The SFU's recorder (sfu/recorder): a PlainTransport tap on 127.0.0.1 into ffmpeg, no re-encode. */
 export const sfuTrackTaps: TrackTaps = {
-  async start(_media, producer) {
-    throw new Error(`no track recorder in this build (sfu/recorder): track ${producer.appData.peerId}:${producer.appData.source} not recorded`);
-  },
-  async attach() {
-    throw new Error('no track recorder in this build (sfu/recorder)');
-  },
+  start: (media, producer) => media.recordTrack(producer.id),
+  attach: (recorder, media, producer) => recorder.attach(media.tapPoint(producer.id)),
 };

@@ -108,23 +108,24 @@ export class RecordingConsent {
     return active;
   }
 
-  /** Stop recording; the files are closed. */
-  async stop(by: Peer | 'server', reason: string): Promise<string> {
+  /**
+   * Stop recording: from this moment no track is captured and everyone is told. The files are
+   * closed in the background (a muxer that never got a packet may take seconds to give up), so
+   * the instructor is not kept waiting; the recording cannot be deleted until they are.
+   */
+  stop(by: Peer | 'server', reason: string): string {
     const active = this.#active;
     if (!active) throw new SignallingError('conflict', 'this class is not being recorded');
     this.#active = undefined;
     this.#status.clear();
     this.#broadcast();
-    try {
-      await active.stop(reason);
-    } finally {
-      this.#host.record({
-        action: 'recording.stopped',
-        actor: by === 'server' ? 'server' : by.identity.subject,
-        ...(by === 'server' ? {} : { actorRole: by.role }),
-        details: { recordingId: active.id, reason },
-      });
-    }
+    this.#host.record({
+      action: 'recording.stopped',
+      actor: by === 'server' ? 'server' : by.identity.subject,
+      ...(by === 'server' ? {} : { actorRole: by.role }),
+      details: { recordingId: active.id, reason },
+    });
+    active.stop(reason).catch((error: unknown) => this.#host.failed(error, 'closing the recording files'));
     return active.id;
   }
 
@@ -195,8 +196,8 @@ export class RecordingConsent {
   }
 
   /** The room is closing: stop the recording, if any. */
-  async close(): Promise<void> {
-    if (this.#active) await this.stop('server', 'room closed').catch((error: unknown) => this.#host.failed(error, 'stopping the recording'));
+  close(): void {
+    if (this.#active) this.stop('server', 'room closed');
   }
 
   #recorded(peer: Peer): boolean {

@@ -415,7 +415,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     clearTimeout(this.#presenceTimer);
     this.polls.stop();
     this.breakouts.stop();
-    void this.recording.close();
+    this.recording.close();
     this.#detached.clear();
     for (const peer of [...this.#peers.values()]) {
       peer.notify('roomClosed', { reason });

@@ -108,6 +108,7 @@ describe('recording with policy ask', () => {
     expect((await teacher.client.ok('stopRecording', {})).recordingId).toBe(id);
     await t.stateWhere(ann.client, (s) => !s.recording);
 
+    await t.lectern.recordings.settled(id);
     const events = await t.lectern.recordings.events.read(id);
     const tracks = events.filter((e) => e.type === 'trackStarted').map((e) => e.track!);
     expect(tracks.sort()).toEqual([`${ann.peerId}:camera`, `${ann.peerId}:microphone`, `${teacher.peerId}:camera`, `${teacher.peerId}:microphone`].sort());
@@ -161,6 +162,7 @@ describe('recording with policy ask', () => {
     await ann.client.ok('recordingConsent', { consent: true });
     expect(await ann.client.ok('recordingConsent', { consent: false })).toMatchObject({ myConsent: 'declined', recordedPeerIds: [teacher.peerId] });
     await teacher.client.ok('stopRecording', {});
+    await t.lectern.recordings.settled(id);
     const events = await t.lectern.recordings.events.read(id);
     const annTrack = `${ann.peerId}:microphone`;
     const started = events.findIndex((e) => e.type === 'trackStarted' && e.track === annTrack);
@@ -186,6 +188,7 @@ describe('recording with policy inform', () => {
     await bob.client.ok('recordingConsent', { consent: false });
     await t.stateWhere(teacher.client, (s) => s.recordedPeerIds.length === 2 && !s.recordedPeerIds.includes(bob.peerId));
     await teacher.client.ok('stopRecording', {});
+    await t.lectern.recordings.settled(id);
     const events = await t.lectern.recordings.events.read(id);
     const bobTrack = `${bob.peerId}:microphone`;
     expect(events.filter((e) => e.track === bobTrack && e.type !== 'recorderError').map((e) => e.type)).toEqual(['trackStarted', 'trackEnded']);

@@ -28,6 +28,7 @@ async function recordClass(room: string, retentionDays?: number): Promise<string
   await client.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
   const id = (await client.ok('startRecording', retentionDays ? { retentionDays } : {})).recordingId as string;
   await client.ok('stopRecording', {});
+  await server.lectern.recordings.settled(id);
   return id;
 }
 

@@ -12,7 +12,7 @@ export const startRecording: Handler<'startRecording'> = async (ctx, data) => {
 /** Stop the recording. */
 export const stopRecording: Handler<'stopRecording'> = async (ctx) => {
   const { room, peer } = ctx.session.requireJoined();
-  return { recordingId: await room.recording.stop(peer, 'stopped by an instructor') };
+  return { recordingId: room.recording.stop(peer, 'stopped by an instructor') };
 };
 
 /** Consent to being recorded, or decline (any time while recording). */
