@@ -15,6 +15,7 @@ import type { RecordingInfo, RecordingService } from '../recording/RecordingServ
 import { RecordingStoreError } from '../recording/RecordingStoreError.js';
 import { PlaybackLinks } from '../recording/PlaybackLinks.js';
 import { parseRange } from '../recording/byteRange.js';
+import { EVENTS_TRACK } from '../recording/EventsFile.js';
 
 /** What the routes need. */
 export interface RecordingRoutesOptions {
@@ -27,7 +28,6 @@ export interface RecordingRoutesOptions {
 const Params = Type.Object({ id: RecordingId }, { additionalProperties: false });
 const TrackParams = Type.Object({ id: RecordingId, track: Type.String({ pattern: '^seg-[0-9]{4,9}$' }) }, { additionalProperties: false });
 const LinkQuery = Type.Object({ link: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })) }, { additionalProperties: false });
-const Empty = Type.Object({}, { additionalProperties: false });
 const Receipt = Type.Object({
   recordingId: RecordingId,
   contentHash: Type.String(),
@@ -108,7 +108,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
       await access(request, info, request.query.link);
-      const segment = info.manifest.segments.find((s) => s.segmentId === request.params.track && s.complete);
+      const segment = info.manifest.segments.find((s) => s.segmentId === request.params.track && s.complete && s.trackId !== EVENTS_TRACK);
       if (!segment) return reply.code(404).send(httpErrorBody('not_found', `no track ${request.params.track} in this recording`));
       const size = segment.plaintextSize;
       const range = parseRange(request.headers.range, size);
@@ -129,8 +129,12 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
 
   app.post<{ Params: Static<typeof Params> }>(
     '/recordings/:id/links',
-    { schema: { params: Params, body: Type.Optional(Empty), response: { 200: Link } } },
+    // No body: one sent anyway is refused, not ignored (Fastify validates no body against a body schema).
+    { schema: { params: Params, response: { 200: Link } } },
     async (request) => {
+      if (request.body !== undefined && request.body !== null) {
+        throw Object.assign(new Error('body: this request takes no body'), { statusCode: 400, code: 'invalid_request' });
+      }
       const info = await recordingOr404(request.params.id);
       const who = await access(request, info, undefined);
       const { token, expiresAt } = links.issue(info.id, who.pseudonym);
