@@ -6,6 +6,7 @@ import type { RemoteTrack, RoomClient, RoomClientEvents, RoomState } from '../Ro
 import { Tile } from './Tile.js';
 import { PollPanel } from './PollPanel.js';
 import { BreakoutPanel } from './BreakoutPanel.js';
+import { RecordingPanel } from './RecordingPanel.js';
 import { $, button, setStatus } from './dom.js';
 
 const STATS_INTERVAL_MS = 1000;
@@ -32,6 +33,7 @@ export class ClassView {
   #tileSizeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #polls = new PollPanel();
   readonly #breakouts = new BreakoutPanel();
+  readonly #recording = new RecordingPanel();
   /** Names of everyone seen in this class, kept when they move to another breakout room. */
   readonly #names = new Map<string, string>();
   #group = 'main';
@@ -99,6 +101,7 @@ export class ClassView {
     },
     breakoutWarning: ({ secondsLeft }) => this.#breakouts.warning(secondsLeft),
     breakoutMessage: (message) => this.#breakouts.message(message),
+    recordingState: (state) => this.#recording.state(state),
   };
 
   /** Show the class for a client that just got in. */
@@ -123,6 +126,7 @@ export class ClassView {
       people: () => [...this.#peers.values()],
       nameOf: (id) => this.#names.get(id) ?? 'someone',
     });
+    this.#recording.start(client, this.can('record'), () => this.#renderPeople());
     this.#renderPeople();
     this.#statsTimer = setInterval(() => {
       for (const tile of this.#tiles.values()) {
@@ -244,6 +248,13 @@ export class ClassView {
         role.className = 'role';
         role.textContent = peer.presenter ? `${peer.role}, presenter` : peer.role;
         item.append(who, role);
+        if (this.#recording.isRecorded(peer.id)) {
+          const recorded = document.createElement('span');
+          recorded.className = 'recorded';
+          recorded.textContent = 'recorded';
+          item.dataset.recorded = 'true';
+          item.append(recorded);
+        }
         if (moderator && this.#client) {
           const client = this.#client;
           const act = (label: string, run: () => Promise<unknown>) =>
