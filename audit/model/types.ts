@@ -3,6 +3,7 @@ import type { AuditConfig } from '../sources/configFile.js';
 import type { BundleScan } from '../sources/clientBundle.js';
 import type { StackExport } from '../sources/stackExport.js';
 import type { AdminRuntime } from '../sources/adminRuntime.js';
+import type { AuditLogInput } from '../sources/auditLogFile.js';
 import type { ResourceFact } from './resources.js';
 
 /** How bad a finding is; `--fail-on` picks the threshold. */
@@ -126,6 +127,8 @@ export interface AuditInputs {
   configProblems?: { source: string; problems: string[] };
   stack?: { source: string; export: StackExport };
   runtime?: RuntimeInput;
+  /** The server's signed audit log (--audit-log), for consent records and deletion receipts. */
+  auditLog?: AuditLogInput;
   bundle?: BundleScan;
   /** The Pulumi backend URL (`pulumi whoami -v`), e.g. s3://state?region=eu-north-1. */
   stateUrl?: string;

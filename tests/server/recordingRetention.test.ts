@@ -6,10 +6,16 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { lecternForFile } from '../helpers/lecternForFile.js';
 import { AUDIT_FILES, verifyLog, type AuditRecord } from '../../audit/log/index.js';
 import { RecordingStoreError } from '../../server/recording/RecordingStoreError.js';
+import { main as auditCli } from '../../audit/cli.js';
+import type { Finding } from '../../audit/model/types.js';
+import type { AdminRuntime } from '../../audit/sources/adminRuntime.js';
+import { readAuditLogInput } from '../../audit/sources/auditLogFile.js';
+import { checkDeletionReceipts, checkRecordingConsent, checkRecordingRetention } from '../../audit/checks/recordings.js';
 
 const SECRET = 'retention-test-secret-at-least-32-bytes!';
 const ADMIN_TOKEN = 'retention-admin-token-3e9a';
@@ -122,5 +128,70 @@ describe('deletion on request', () => {
     const response = await server.lectern.app.inject({ method: 'DELETE', url: '/recordings/..%2Fetc', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('id') } });
+  });
+});
+
+describe('lectern audit: recordings', () => {
+  const RULES = ['recording-past-retention', 'recording-consent-missing', 'recording-deleted-without-receipt', 'audit-log-invalid', 'recording-consent-unchecked'];
+
+  async function auditLive(extra: string[] = []): Promise<Finding[]> {
+    await server.lectern.auditLog.durable();
+    let out = '';
+    const code = await auditCli(['audit', '--url', server.lectern.url, '--admin-token', ADMIN_TOKEN, '--format', 'json', ...extra], (t) => (out += t), () => undefined);
+    expect([0, 1]).toContain(code);
+    return (JSON.parse(out) as { findings: Finding[] }).findings.filter((f) => RULES.includes(f.rule));
+  }
+
+  it('a clean server: recordings within retention, consent on record, every deletion with a receipt; the map shows them', async () => {
+    const client = await server.connect();
+    const room = 'ret-audit';
+    const teacher = await server.lectern.authenticator.issueRoomToken({ room, role: 'instructor', subject: 'teacher-audit' });
+    const joined = await client.ok('join', { room, displayName: 'Teacher', token: teacher });
+    const send = await client.ok('createTransport', { direction: 'send' });
+    await client.ok('createTransport', { direction: 'recv' });
+    await client.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
+    const id = (await client.ok('startRecording', {})).recordingId as string;
+    // A segment of the teacher's track, as the recorder writes it, so the recording names a participant.
+    await server.lectern.recordings.store.writeSegment(
+      id,
+      { trackId: `${joined.peerId}:microphone`, peerId: joined.peerId as string, kind: 'audio', source: 'microphone', codec: 'audio/opus', container: 'webm', index: 0, producerId: String(send.id), startedAt: Date.now() },
+      Readable.from([Buffer.from('webm bytes')]),
+    );
+    await client.ok('stopRecording', {});
+    await server.lectern.recordings.settled(id);
+    const log = join(server.lectern.config.audit.dir, AUDIT_FILES.log);
+
+    expect(await auditLive(['--audit-log', log])).toEqual([]);
+    // Without the log, consent cannot be shown: reported, not assumed.
+    expect((await auditLive()).map((f) => f.rule)).toEqual(['recording-consent-unchecked']);
+    const runtime = (await server.lectern.app.inject({ method: 'GET', url: '/admin/runtime', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json() as AdminRuntime;
+    expect(runtime.recordings!.items.find((r) => r.id === id)).toMatchObject({ room, recordedPeerIds: [joined.peerId], retentionDays: 30 });
+    let out = '';
+    await auditCli(['audit', '--url', server.lectern.url, '--admin-token', ADMIN_TOKEN, '--format', 'text'], (t) => (out += t), () => undefined);
+    expect(out).toContain(`Recordings (disk ${server.lectern.config.recording.dir}, ${runtime.recordings!.count} kept)`);
+    let json = '';
+    await auditCli(['audit', '--url', server.lectern.url, '--admin-token', ADMIN_TOKEN, '--format', 'json'], (t) => (json += t), () => undefined);
+    const flow = (JSON.parse(json) as { model: { flows: { kind: string; encryption: string; retention: string }[] } }).model.flows.find((f) => f.kind === 'recordings');
+    expect(flow).toMatchObject({ encryption: `encrypted at rest, a data key per recording wrapped by ${runtime.recordings!.kekId}`, retention: expect.stringContaining('30') });
+
+    // The same facts, one thing wrong at a time.
+    const source = { source: 'live', runtime, pageHeaders: null };
+    const logInput = await readAuditLogInput(log);
+    // ... the clock past its retention:
+    const late = { ...runtime, recordings: { ...runtime.recordings!, checkedAt: new Date(Date.now() + 31 * DAY).toISOString() } };
+    expect(checkRecordingRetention({ runtime: { ...source, runtime: late } }).map((f) => f.rule)).toContain('recording-past-retention');
+    // ... a participant without a consent record:
+    const stranger = { ...runtime, recordings: { ...runtime.recordings!, items: runtime.recordings!.items.map((r) => (r.id === id ? { ...r, recordedPeerIds: [...r.recordedPeerIds, 'someone-else'] } : r)) } };
+    expect(checkRecordingConsent({ runtime: { ...source, runtime: stranger }, auditLog: logInput })).toEqual([expect.objectContaining({ rule: 'recording-consent-missing', evidence: expect.stringContaining('someone-else') })]);
+    // ... a recording gone without its receipt (receipt lines cut from the log):
+    const cut = { ...logInput, records: logInput.records.filter((r) => r.action !== 'recording.deleted') };
+    expect(checkDeletionReceipts({ runtime: source, auditLog: cut }).map((f) => f.rule)).toContain('recording-deleted-without-receipt');
+    // ... and cutting them from the file itself breaks the signed chain.
+    const copyDir = mkdtempSync(join(tmpdir(), 'lectern-cut-'));
+    cpSync(join(server.lectern.config.audit.dir, AUDIT_FILES.publicKey), join(copyDir, AUDIT_FILES.publicKey));
+    writeFileSync(join(copyDir, AUDIT_FILES.log), readFileSync(log, 'utf8').split('\n').filter((l) => !l.includes('"recording.deleted"')).join('\n'));
+    const rules = (await auditLive(['--audit-log', join(copyDir, AUDIT_FILES.log)])).map((f) => f.rule);
+    expect(rules).toContain('audit-log-invalid');
+    expect(rules).toContain('recording-deleted-without-receipt');
   });
 });
