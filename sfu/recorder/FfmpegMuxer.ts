@@ -49,6 +49,8 @@ export class FfmpegMuxer {
     const args = [
       '-hide_banner', '-loglevel', 'warning', '-nostdin',
       '-protocol_whitelist', 'pipe,udp,rtp',
+      // Bind the RTP/RTCP ports on loopback only: ffmpeg's default is every interface.
+      '-localaddr', '127.0.0.1',
       '-f', 'sdp', '-i', 'pipe:0',
       '-map', '0', '-c', 'copy',
       '-f', container === 'webm' ? 'webm' : 'matroska',

@@ -18,7 +18,7 @@ export interface RelayTarget {
 
 /** A sender report as seen on the tap. */
 export interface SenderReport {
-  /** NTP time of the report, in ms since the Unix epoch. */
+  /** NTP time of the report in ms, on the reporter's clock (mediasoup: the worker's monotonic clock). */
   ntpMs: number;
   /** RTP timestamp at that instant. */
   rtpTimestamp: number;
@@ -90,13 +90,22 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
     socket.on('message', (packet) => this.#onPacket(packet));
     socket.on('error', () => undefined); // ICMP unreachable while the muxer restarts: nothing to do
     // The router learns of a dead worker before its transports and consumers close.
-    const onWorkerClose = (): void => this.#close('worker-died');
+    // mediasoup closes a dead worker's transports (and so this consumer) before the router emits
+    // 'workerclose', in the same tick: decide why the transport closed once that tick is over.
+    let workerDied = false;
+    const onWorkerClose = (): void => {
+      workerDied = true;
+      this.#close('worker-died');
+    };
     router.once('workerclose', onWorkerClose);
     consumer.once('producerclose', () => this.#close('producer-closed'));
-    consumer.once('transportclose', () => this.#close(router.closed ? 'room-closed' : 'closed'));
+    consumer.once('transportclose', () => setImmediate(() => this.#close(workerDied ? 'worker-died' : router.closed ? 'room-closed' : 'closed')));
     consumer.observer.once('close', () => {
-      router.off('workerclose', onWorkerClose);
-      this.#close('closed');
+      // Deferred like 'transportclose' so the reason (worker died, room closed) wins over 'closed'.
+      setImmediate(() => {
+        router.off('workerclose', onWorkerClose);
+        this.#close('closed');
+      });
     });
   }
 

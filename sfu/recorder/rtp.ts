@@ -80,10 +80,9 @@ function h264KeyFrameStart(payload: Buffer): boolean {
   return false;
 }
 
-// Seconds between the NTP epoch (1900) and the Unix epoch (1970).
-const NTP_UNIX_OFFSET = 2_208_988_800;
-
-/** The NTP time (ms since the Unix epoch) and RTP timestamp of a sender report in a (compound) RTCP packet. */
+/**
+ * The NTP time (in ms, as the report carries it: not necessarily wall time; mediasoup's consumers
+ * report the worker's monotonic clock) and RTP timestamp of a sender report in a (compound) RTCP packet. */
 export function rtcpSenderReport(packet: Buffer): { ntpMs: number; rtpTimestamp: number } | undefined {
   let offset = 0;
   while (offset + 4 <= packet.length) {
@@ -92,7 +91,7 @@ export function rtcpSenderReport(packet: Buffer): { ntpMs: number; rtpTimestamp:
     if (type === 200 && offset + 20 <= packet.length) {
       const seconds = packet.readUInt32BE(offset + 8);
       const fraction = packet.readUInt32BE(offset + 12);
-      return { ntpMs: (seconds - NTP_UNIX_OFFSET) * 1000 + (fraction / 2 ** 32) * 1000, rtpTimestamp: packet.readUInt32BE(offset + 16) };
+      return { ntpMs: seconds * 1000 + (fraction / 2 ** 32) * 1000, rtpTimestamp: packet.readUInt32BE(offset + 16) };
     }
     offset += length;
   }

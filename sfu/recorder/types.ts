@@ -43,9 +43,11 @@ export interface SegmentMeta {
    */
   startedAt: number;
   /**
-   * The same instant on the sender's clock, from the RTCP sender report (NTP time, ms since the
-   * epoch) when one arrived before the segment ended; undefined if none did. Tracks of one sender
-   * align to each other more precisely on this than on arrival times.
+   * The same instant on the RTCP sender-report clock (ms), mapped through the latest sender report
+   * the tap received; undefined until one arrives (SegmentEnd repeats it). mediasoup's consumers
+   * report the worker's monotonic clock (not wall time) and derive the RTP side from the packets
+   * they forwarded, so this is informational: compare it only between tracks of one worker, and
+   * align files on startedAt (measured: the two differ by ~0.5 s for an ffmpeg sender).
    */
   senderClockAt?: number | undefined;
 }
