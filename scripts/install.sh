@@ -32,6 +32,8 @@ apt_install() {
 # nftables: the egress-lockdown test loads the generated host policy in the test namespace;
 # openssl: the TURN-over-TLS test makes its own certificate.
 apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nftables openssl
+# ffmpeg: the recorder muxes RTP into WebM/Matroska with it (-c copy), and its tests send and probe with it.
+apt_install ffmpeg
 
 # npm ci wipes node_modules; skip it when the installed tree already matches the lock file.
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
