@@ -8,6 +8,7 @@ import { clientOnlyModel, isClientOnly } from './model/clientOnlyModel.js';
 import { atLeast, SEVERITIES, type AuditInputs, type DataFlowModel, type Finding, type Severity } from './model/types.js';
 import { AdminRuntimeSchema } from './sources/adminRuntime.js';
 import { scanClientBundle } from './sources/clientBundle.js';
+import { readAuditLogInput } from './sources/auditLogFile.js';
 import { readAuditConfig } from './sources/configFile.js';
 import { readLiveServer } from './sources/liveServer.js';
 import { ADMIN_CLUSTER_PATH, readClusterRegistry } from './sources/clusterRegistry.js';
@@ -23,6 +24,8 @@ export interface AuditSources {
   runtimeFile?: string;
   clientDir?: string;
   stateUrl?: string;
+  /** The server's audit log file (its public key beside it), for the recording checks. */
+  auditLogFile?: string;
 }
 
 /** The result of an audit: what was looked at, the model, and the findings. */
@@ -76,6 +79,7 @@ export async function gatherInputs(sources: AuditSources): Promise<AuditInputs> 
     inputs.runtime = { source: sources.runtimeFile, runtime: body, pageHeaders: null };
   }
   if (sources.clientDir) inputs.bundle = scanClientBundle(sources.clientDir);
+  if (sources.auditLogFile) inputs.auditLog = await readAuditLogInput(sources.auditLogFile);
   if (sources.stateUrl) inputs.stateUrl = sources.stateUrl;
   return inputs;
 }
@@ -93,6 +97,7 @@ export function audit(inputs: AuditInputs, now: Date = new Date()): AuditReport 
   if (inputs.runtime) described.push(`runtime ${inputs.runtime.source} (Lectern ${inputs.runtime.runtime.versions.lectern})`);
   if (inputs.bundle) described.push(`client bundle ${inputs.bundle.dir} (${inputs.bundle.files.length} files)`);
   if (inputs.stateUrl) described.push(`state backend ${inputs.stateUrl}`);
+  if (inputs.auditLog) described.push(`audit log ${inputs.auditLog.source} (${inputs.auditLog.records.length} entries)`);
   const findings = runChecks(inputs, model);
   return { generatedAt: now.toISOString(), inputs: described, model, findings, accepted: findings.filter((f) => f.accepted) };
 }

@@ -21,6 +21,7 @@ const USAGE = `usage:
   --url           a running Lectern; with --admin-token (or LECTERN_ADMIN_TOKEN) reads GET /admin/runtime
   --runtime-file  a saved GET /admin/runtime response, instead of --url
   --client-dir    built browser client (client/dist) to scan for hostnames
+  --audit-log     the server's audit.jsonl (public key beside it): consent records and deletion receipts
   --state-url     the Pulumi backend (\`pulumi whoami -v\`), e.g. s3://state?region=eu-north-1
   --fail-on       ${SEVERITIES.join('|')}[,accepted] (default high); ",accepted" also fails on
                   accepted exceptions (findings a config key accepts knowingly)`;
@@ -53,6 +54,7 @@ async function auditCommand(args: string[], out: (text: string) => void, err: (t
       'runtime-file': { type: 'string' },
       'client-dir': { type: 'string' },
       'state-url': { type: 'string' },
+      'audit-log': { type: 'string' },
       format: { type: 'string', default: 'text' },
       out: { type: 'string' },
       'fail-on': { type: 'string', default: 'high' },
@@ -74,6 +76,7 @@ async function auditCommand(args: string[], out: (text: string) => void, err: (t
     runtimeFile: values['runtime-file'],
     clientDir: values['client-dir'],
     stateUrl: values['state-url'],
+    auditLogFile: values['audit-log'],
   });
   const report = audit(inputs);
   const verdict = verdictOf(report, failOn);

@@ -17,6 +17,7 @@ export const PERMISSIONS = [
   'joinLocked', // enter a locked room
   'poll', // open, close and share polls, see live results, export them (CSV)
   'breakout', // split the class into breakout rooms, visit them, broadcast to them, bring everyone back
+  'record', // start and stop recording the class, shorten its retention, delete and play its recordings
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 export const PermissionSchema = Type.Union(PERMISSIONS.map((p) => Type.Literal(p)));

@@ -8,6 +8,7 @@ import { AuthSchema } from './auth.js';
 import { RolesSchema } from './roles.js';
 import { LtiSchema } from './lti.js';
 import { ClusterSchema, MetricsSchema } from './cluster.js';
+import { RecordingSchema } from './recording.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -240,6 +241,8 @@ export const LecternConfigSchema = Type.Object(
     audit: AuditTrailSchema,
     /** Courses in the university's LMS that open their class in Lectern (LTI 1.3). */
     lti: LtiSchema,
+    /** Recording classes: consent policy, where recordings are kept and for how long. */
+    recording: RecordingSchema,
     /** Where and how a university deploys this; read by infra/ and audit/, ignored by a local server. */
     deployment: Type.Optional(DeploymentSchema),
     /** Several nodes coordinated through Redis. Absent: one process, no Redis (the embedded default). */

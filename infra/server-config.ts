@@ -13,6 +13,9 @@ export interface DeployedAddresses {
 /** Where the host puts coturn's shared secret at boot (tmpfs), for the server to sign TURN credentials with. */
 export const TURN_SECRET_FILE = '/run/lectern/turn-secret';
 
+/** The encrypted recording store on the host's data directory (the Local Zone's encrypted volume, or the root volume synced to the bucket). */
+export const RECORDINGS_DIR = '/var/lib/lectern/recordings';
+
 /**
  * The server config written to the host. It names the file of the TURN secret but never holds it: the
  * host writes that file at boot from SSM, so user-data (readable via the EC2 API) holds no secret.
@@ -32,6 +35,13 @@ export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAd
         trustProxy: true,
       },
       media: { ...config.media, listenIp: '0.0.0.0', announcedAddress: addresses.announcedAddress },
+      // Recordings live in the deployment's in-country store, kept no longer than its storage
+      // retention (the server's sweeper deletes them with a receipt; the bucket's expiry is a backstop).
+      recording: {
+        ...config.recording,
+        dir: RECORDINGS_DIR,
+        retentionDays: Math.min(config.recording.retentionDays, deployment.storage.recordingsRetentionDays),
+      },
       ice: {
         ...config.ice,
         // Each participant gets a credential of its own that expires, signed with coturn's secret.

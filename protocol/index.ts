@@ -5,3 +5,4 @@ export * from './notifications.js';
 export * from './frames.js';
 export * from './httpError.js';
 export * from './activities.js';
+export * from './recording.js';

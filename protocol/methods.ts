@@ -4,6 +4,7 @@
 // here for shape and size only; mediasoup validates their meaning and its errors become wire errors.
 import { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
 import { BreakoutState, GroupId, MAX_BREAKOUT_ROOMS, MAX_POLL_OPTIONS, PollInfo, PollKind, PollOption, PollQuestion, PollResults, PollText } from './activities.js';
+import { RecordingId, RecordingState, RetentionDays } from './recording.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 /** Opaque mediasoup object (RTP parameters etc.): must be a JSON object; mediasoup checks the rest. */
@@ -308,6 +309,26 @@ export const Methods = {
     Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }) }, { additionalProperties: false }),
     Type.Object({}),
   ),
+
+  /**
+   * (record) Start recording the class: everyone is told at once and asked for consent; only the
+   * tracks of those who consent are recorded. `retentionDays` may shorten the server's retention.
+   */
+  startRecording: method(
+    Type.Object(
+      {
+        retentionDays: Type.Optional(RetentionDays),
+        /** Whether the room's students may play it (default: the server's `recording.studentPlayback`). */
+        studentPlayback: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object({ recordingId: RecordingId, startedAt: Type.Integer(), expiresAt: Type.Integer() }),
+  ),
+  /** (record) Stop the recording; its files are closed and kept until their retention ends. */
+  stopRecording: method(Empty, Type.Object({ recordingId: RecordingId })),
+  /** My answer to the recording notice; may be changed at any time while recording. */
+  recordingConsent: method(Type.Object({ consent: Type.Boolean() }, { additionalProperties: false }), RecordingState),
 } as const;
 
 export type MethodName = keyof typeof Methods;

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ChatMessage, MediaKind, MediaSource, PeerInfo, Role, RoomPolicy } from './methods.js';
 import { BreakoutMessage, BreakoutState, PollInfo, PollResults } from './activities.js';
+import { RecordingState } from './recording.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -76,6 +77,11 @@ export const Notifications = {
   breakoutWarning: Type.Object({ secondsLeft: Type.Integer({ minimum: 0 }) }),
   /** A message an instructor broadcast to every room. */
   breakoutMessage: BreakoutMessage,
+  /**
+   * Recording started or stopped, or who is recorded changed. While `myConsent` is `pending` (or
+   * `informed`) the client must show the notice until the participant answers.
+   */
+  recordingState: RecordingState,
 } as const;
 
 export type NotificationName = keyof typeof Notifications;

@@ -22,6 +22,20 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
 });
+// The playback page (/play/<id>): its own small bundle, no mediasoup-client.
+await build({
+  entryPoints: [join(root, 'client', 'src', 'playback', 'main.ts')],
+  outfile: join(out, 'play.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  minify: true,
+  sourcemap: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
 await copyFile(join(root, 'client', 'index.html'), join(out, 'index.html'));
+await copyFile(join(root, 'client', 'playback.html'), join(out, 'playback.html'));
 await copyFile(join(root, 'client', 'styles.css'), join(out, 'styles.css'));
 console.log(`client built into ${out}`);

@@ -20,6 +20,8 @@ import { rtpCapabilities } from './routes/rtpCapabilities.js';
 import { signalling } from './routes/signalling.js';
 import { adminRuntime } from './routes/adminRuntime.js';
 import { adminCluster } from './routes/adminCluster.js';
+import { recordingRoutes } from './routes/recordings.js';
+import { RecordingService } from './recording/RecordingService.js';
 import { defaultClientDir } from './paths.js';
 import { httpErrorHandler, notFoundHandler } from './httpErrors.js';
 import { loggerOptions } from './logging.js';
@@ -44,6 +46,8 @@ export interface Lectern {
   cluster: ClusterNode;
   /** Prometheus metrics; served by MetricsServer where `metrics` is configured. */
   metrics: NodeMetrics;
+  /** Recordings: start, list, delete, retention sweeps. */
+  recordings: RecordingService;
 }
 
 /** Assemble Lectern's server. Closing the app closes every room and the audit log, not the Sfu. */
@@ -66,7 +70,8 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const auditLog = await AuditLog.open(resolve(config.audit.dir));
   const authenticator = await Authenticator.create(config.auth, app.log);
   const recorder = new AuditRecorder(auditLog, app.log);
-  const rooms = new RoomRegistry(sfu, config, app.log, recorder);
+  const recordings = await RecordingService.open({ config: config.recording, auditLog, log: app.log });
+  const rooms = new RoomRegistry(sfu, config, app.log, recorder, recordings);
   const cluster = new ClusterNode(
     config,
     createCoordinator(config),
@@ -74,7 +79,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
       hasRoom: (name) => rooms.rooms.get(name)?.closed === false,
       roomNames: () => rooms.rooms.keys(),
       participants: () => rooms.peerCount,
-      workers: () => sfu.pool.workers.length,
+      workers: () => sfu.workerCount,
     },
     app.log,
   );
@@ -82,6 +87,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const lti = await LtiTool.create(config, authenticator, recorder, app.log);
   app.addHook('onClose', async () => {
     rooms.close();
+    await recordings.close();
     await cluster.close();
     await auditLog.close();
   });
@@ -96,7 +102,9 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(rtpCapabilities, { sfu });
   await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator), cluster, metrics });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
-  await app.register(adminRuntime, { config, sfu, authenticator, auditLog });
+  await app.register(adminRuntime, { config, sfu, authenticator, auditLog, recordings });
   await app.register(adminCluster, { cluster, authenticator });
-  return { app, authenticator, auditLog, cluster, metrics };
+  await app.register(recordingRoutes, { config, authenticator, recordings, auditLog });
+  recordings.startSweeper();
+  return { app, authenticator, auditLog, cluster, metrics, recordings };
 }

@@ -19,6 +19,7 @@ import { checkSecrets } from './secrets.js';
 import { checkCsp, checkTls } from './web.js';
 import { checkTurnCredentials } from './turn.js';
 import { checkClusterRegistry } from './cluster.js';
+import { checkDeletionReceipts, checkRecordingConsent, checkRecordingRetention } from './recordings.js';
 
 /** A check: reads the inputs and the model, returns what it found. */
 export type Check = (inputs: AuditInputs, model: DataFlowModel) => Finding[];
@@ -41,6 +42,9 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   ports: checkPorts,
   egress: checkEgress,
   recordings: checkRecordings,
+  recordingRetention: checkRecordingRetention,
+  recordingConsent: checkRecordingConsent,
+  deletionReceipts: checkDeletionReceipts,
   logs: checkLogs,
   volumes: checkVolumes,
   secrets: checkSecrets,

@@ -44,6 +44,15 @@ export const AUDIT_ACTIONS = [
   'breakout.ended',
   // the LMS
   'lti.launched',
+  // recordings (subject `recording:<id>`, except consent decisions, which belong to the class)
+  'recording.started',
+  'recording.stopped',
+  'recording.consent',
+  'recording.retention',
+  'recording.played',
+  'recording.linkIssued',
+  'recording.deleted',
+  'recording.recorderFailed',
 ] as const;
 
 /** One of AUDIT_ACTIONS. */

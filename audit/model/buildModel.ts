@@ -233,7 +233,11 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
   function addStorageFlows(kind: 'recordings' | 'logs' | 'audit-log', name: string): void {
     const before = flows.length;
     for (const s of runtime?.storage.filter((x) => x.kind === kind) ?? []) {
-      add({ kind, label: `${name} (${BACKEND_NAMES[s.backend] ?? s.backend} ${s.target})`, location: storageLocation(s, sfu.location, runtimeSrc), readers: readersOf(kind), encryption: s.encryptedAtRest ? 'encrypted at rest' : 'NOT encrypted at rest', retention: days(s.retentionDays), personalData: true, seenIn: [runtimeSrc], stored: { retentionDays: s.retentionDays, encryptedAtRest: s.encryptedAtRest } });
+      // Recordings: how many are kept now and which key wraps their data keys (GET /admin/runtime recordings).
+      const kept = kind === 'recordings' ? runtime?.recordings : undefined;
+      const count = kept ? `, ${kept.count} kept` : '';
+      const key = kept ? `, a data key per recording wrapped by ${kept.kekId}` : '';
+      add({ kind, label: `${name} (${BACKEND_NAMES[s.backend] ?? s.backend} ${s.target}${count})`, location: storageLocation(s, sfu.location, runtimeSrc), readers: readersOf(kind), encryption: s.encryptedAtRest ? `encrypted at rest${key}` : 'NOT encrypted at rest', retention: days(s.retentionDays), personalData: true, seenIn: [runtimeSrc], stored: { retentionDays: s.retentionDays, encryptedAtRest: s.encryptedAtRest } });
     }
     if (facts) addStackStorage(facts, kind, name);
     if (flows.length > before) return;

@@ -4,6 +4,7 @@ import type { BundleScan } from '../sources/clientBundle.js';
 import type { StackExport } from '../sources/stackExport.js';
 import type { AdminRuntime } from '../sources/adminRuntime.js';
 import type { ClusterRegistry } from '../sources/clusterRegistry.js';
+import type { AuditLogInput } from '../sources/auditLogFile.js';
 import type { ResourceFact } from './resources.js';
 
 /** How bad a finding is; `--fail-on` picks the threshold. */
@@ -131,6 +132,8 @@ export interface AuditInputs {
   cluster?: { source: string; registry: ClusterRegistry };
   /** The live server was audited but its cluster registry could not be fetched: why. */
   clusterUnread?: { source: string; reason: string };
+  /** The server's signed audit log (--audit-log), for consent records and deletion receipts. */
+  auditLog?: AuditLogInput;
   bundle?: BundleScan;
   /** The Pulumi backend URL (`pulumi whoami -v`), e.g. s3://state?region=eu-north-1. */
   stateUrl?: string;

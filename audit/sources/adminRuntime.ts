@@ -129,6 +129,37 @@ export const AdminRuntimeSchema = Type.Object(
     updateSources: Type.Array(Type.String()),
     /** Head of the audit log at the time of the request, for verify-log --expected-head. */
     auditLogHead: Type.Optional(Type.Object({ seq: Type.Integer({ minimum: -1 }), hash: Type.String() }, { additionalProperties: false })),
+    /** The recordings the server keeps now (encrypted, one data key each, wrapped by `kekId`). */
+    recordings: Type.Optional(
+      Type.Object(
+        {
+          /** Server time of the listing: retention is judged against it. */
+          checkedAt: Type.String(),
+          consentPolicy: Type.Union([Type.Literal('ask'), Type.Literal('inform')]),
+          defaultRetentionDays: Type.Integer({ minimum: 1 }),
+          /** The key-encryption key wrapping new recordings' data keys. */
+          kekId: Type.String(),
+          count: Type.Integer({ minimum: 0 }),
+          items: Type.Array(
+            Type.Object(
+              {
+                id: Type.String(),
+                room: Type.String(),
+                startedAt: Type.String(),
+                expiresAt: Type.String(),
+                retentionDays: Type.Integer({ minimum: 0 }),
+                active: Type.Boolean(),
+                kekId: Type.String(),
+                /** Participants (peer ids) whose tracks are in it: each needs a consent record in the audit log. */
+                recordedPeerIds: Type.Array(Type.String()),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

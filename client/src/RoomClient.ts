@@ -91,6 +91,7 @@ export type RoomNotificationHandlers = {
     | 'breakoutState'
     | 'breakoutWarning'
     | 'breakoutMessage'
+    | 'recordingState'
   >]?: (
     data: NotificationData<N>,
   ) => void;
@@ -342,6 +343,7 @@ export class RoomClient {
     signalling.on('breakoutState', (data) => events.breakoutState?.(data));
     signalling.on('breakoutWarning', (data) => events.breakoutWarning?.(data));
     signalling.on('breakoutMessage', (data) => events.breakoutMessage?.(data));
+    signalling.on('recordingState', (data) => events.recordingState?.(data));
   }
 
   /** Send any request of the protocol (moderation, chat, hands...). */

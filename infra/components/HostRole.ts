@@ -37,7 +37,7 @@ export class HostRole extends pulumi.ComponentResource {
     if (args.regional) {
       const r = args.regional;
       statements.push(
-        { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:ListBucket'], Resource: [r.bucketArn, pulumi.interpolate`${r.bucketArn}/recordings/*`] },
+        { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:ListBucket'], Resource: [r.bucketArn, pulumi.interpolate`${r.bucketArn}/recordings/*`] },
         { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: r.kmsKeyArn },
         { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], Resource: pulumi.interpolate`${r.logGroupArn}:*` },
       );

@@ -207,12 +207,10 @@ function logrotate(days: number): string {
 function dataStoreFiles(store: HostDataStore): CloudFile[] {
   if (store.kind === 'zone-volume') {
     return [
-      {
-        // Recordings stay on the encrypted volume in the zone; old ones are deleted, never uploaded.
-        path: '/etc/cron.daily/lectern-recordings-retention',
-        permissions: '0755',
-        content: `#!/bin/bash\nfind ${DATA_DIR}/recordings -type f -mtime +${store.recordingsRetentionDays} -delete\n`,
-      },
+      // Recordings stay on the encrypted volume in the zone, never uploaded. Lectern's own sweeper
+      // deletes them when their retention ends (recording.retentionDays <= recordingsRetentionDays),
+      // destroying each data key and leaving a signed receipt; a blind `find -delete` here would
+      // delete without a receipt, which the audit reports.
       {
         path: '/usr/local/sbin/lectern-mount-data',
         permissions: '0700',
@@ -233,10 +231,13 @@ function dataStoreFiles(store: HostDataStore): CloudFile[] {
   }
   return [
     {
-      // Finished recordings move to the in-region bucket (SSE-KMS with the stack's key) every 15 minutes.
+      // The encrypted recording store is copied to the in-region bucket (SSE-KMS with the stack's key)
+      // every 15 minutes; --delete carries Lectern's deletions there too, so a recording shredded on
+      // the host is gone from the bucket within the quarter hour (its lifecycle expiry is a backstop).
+      // The key-encryption key never leaves the host.
       path: '/etc/cron.d/lectern-recordings-upload',
       permissions: '0644',
-      content: `*/15 * * * * root /snap/bin/aws s3 mv --region '${store.region}' --recursive --sse aws:kms --sse-kms-key-id '${store.kmsKeyArn}' ${DATA_DIR}/recordings/ 's3://${store.bucket}/recordings/' --exclude '*.partial'\n`,
+      content: `*/15 * * * * root /snap/bin/aws s3 sync --delete --region '${store.region}' --sse aws:kms --sse-kms-key-id '${store.kmsKeyArn}' ${DATA_DIR}/recordings/ 's3://${store.bucket}/recordings/' --exclude 'recording-kek.key' --exclude '*.tmp'\n`,
     },
     {
       path: '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json',

@@ -17,6 +17,7 @@ import { Breakouts } from './Breakouts.js';
 import { DetachedPeers, type DetachExpiry } from './DetachedPeers.js';
 import { LectureMode, speaksFreely } from './LectureMode.js';
 import { AT_CAPACITY_MESSAGE, type Admission } from './Admission.js';
+import { RecordingConsent, type RecordingBackend } from './RecordingConsent.js';
 
 // Presence is batched: 500 students joining a lecture within a minute would otherwise cost one
 // message per pair of people (~125k); batching sends each person one message per window.
@@ -55,6 +56,8 @@ export interface RoomOptions {
   forwardedSpeakers: number;
   /** Whether the media workers can take one more participant (none: always). */
   admission?: Admission;
+  /** Where recordings of this room go; without one, recording is refused as unavailable. */
+  recording?: RecordingBackend | undefined;
 }
 
 /** Media for this room on a live worker (the Sfu's createRoomMedia). */
@@ -77,6 +80,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly polls: Polls;
   /** This class's breakout rooms (groups of this room on the same media plane). */
   readonly breakouts: Breakouts;
+  /** Whether this class is being recorded, and who consented. */
+  readonly recording: RecordingConsent;
   readonly #detached: DetachedPeers;
   /** Identity subjects and token ids removed from this class: they may not come back. */
   readonly #removed = new Set<string>();
@@ -105,6 +110,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
     this.polls = new Polls(host);
     this.breakouts = new Breakouts(host, options.breakoutWarningSeconds);
+    this.recording = new RecordingConsent({ ...host, name, media: () => this.#media }, options.recording);
     this.#policy = { locked: false, lobby: options.lobby };
     this.#lecture = new LectureMode(options.lectureMode);
     this.#detached = new DetachedPeers(options.resumeGraceSeconds * 1000, (peer, why) => this.#expire(peer, why));
@@ -196,6 +202,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Someone started sending: every other ready participant of their group receives it. */
   async distribute(from: Peer, track: Track): Promise<void> {
+    this.recording.trackAdded(from, track);
     await this.#media.distribute(track);
     this.#announceTracks(from);
   }
@@ -226,6 +233,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   greet(peer: Peer): void {
     this.polls.greet(peer);
     this.breakouts.greet(peer);
+    this.recording.greet(peer);
   }
 
   /**
@@ -293,6 +301,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.#peers.get(peer.id) !== peer) return;
     this.#peers.delete(peer.id);
     this.#detached.forget(peer);
+    this.recording.left(peer);
     peer.media.close();
     if (this.#hands.set(peer.id, false)) this.#broadcastHands();
     if (peer.ready) {
@@ -440,6 +449,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     clearTimeout(this.#presenceTimer);
     this.polls.stop();
     this.breakouts.stop();
+    this.recording.close();
     this.#detached.clear();
     for (const peer of [...this.#peers.values()]) {
       peer.notify('roomClosed', { reason });
@@ -608,6 +618,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#activeSpeaker = peerId;
     // One audio observer serves the whole room: a speaker in a breakout room is news only there.
     const speaker = peerId === null ? undefined : this.#peers.get(peerId);
+    this.recording.speaker(speaker);
     for (const peer of this.#admittedPeers()) {
       if (peer.ready && (!speaker || this.#sameGroup(peer, speaker))) peer.notify('activeSpeaker', { peerId });
     }
@@ -635,7 +646,8 @@ export class Room extends TypedEmitter<RoomEvents> {
    */
   #watchTracks(peer: Peer): void {
     const media = peer.media;
-    media.on('unpublished', () => {
+    media.on('unpublished', (track) => {
+      this.recording.trackClosed(peer, track);
       if (this.#peers.get(peer.id) !== peer || media.closed) return;
       const info = peer.info();
       for (const other of this.#readyPeers(peer)) if (this.#sameGroup(other, peer)) other.notify('peerUpdated', { peer: info });

@@ -13,6 +13,7 @@ import { Room } from './Room.js';
 import type { ClassRecorder } from './ClassRecord.js';
 import { CreationQuota } from './CreationQuota.js';
 import { Admission } from './Admission.js';
+import type { RecordingBackend } from './RecordingConsent.js';
 import { SignallingError } from '../signalling/SignallingError.js';
 
 /** Who asks for a room: room creation is limited per connection and per client address. */
@@ -29,6 +30,7 @@ export class RoomRegistry {
   readonly #config: LecternConfig;
   readonly #log: FastifyBaseLogger;
   readonly #recorder: ClassRecorder;
+  readonly #recordings: RecordingBackend | undefined;
   readonly #rooms = new Map<string, Room>();
   // Two people joining a new room at once must land in the same room, not race two routers.
   readonly #creating = new Map<string, Promise<Room>>();
@@ -38,7 +40,8 @@ export class RoomRegistry {
   readonly #admission: Admission;
   #closed = false;
 
-  constructor(sfu: Sfu, config: LecternConfig, log: FastifyBaseLogger, recorder: ClassRecorder) {
+  constructor(sfu: Sfu, config: LecternConfig, log: FastifyBaseLogger, recorder: ClassRecorder, recordings?: RecordingBackend) {
+    this.#recordings = recordings;
     this.#sfu = sfu;
     this.#config = config;
     this.#log = log;
@@ -116,6 +119,7 @@ export class RoomRegistry {
       maxVideoConsumers: rooms.maxVideoConsumers,
       lectureMode: rooms.lectureMode,
       forwardedSpeakers: rooms.forwardedSpeakers,
+      recording: this.#recordings,
     };
     // The last argument lets a room whose worker died move to a live one.
     const room = new Room(name, media, options, this.#log, this.#recorder, () => this.#sfu.createRoomMedia(name));

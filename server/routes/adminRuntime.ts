@@ -12,6 +12,7 @@ import type { AuditLog } from '../../audit/log/index.js';
 import { AdminRuntimeSchema, type AdminRuntime, type RuntimeListener, type RuntimeStorage } from '../../audit/sources/adminRuntime.js';
 import { AuthError, type Authenticator } from '../auth/index.js';
 import { projectRoot } from '../paths.js';
+import type { RecordingService } from '../recording/RecordingService.js';
 
 /** What the endpoint reads from. */
 export interface AdminRuntimeOptions {
@@ -19,6 +20,8 @@ export interface AdminRuntimeOptions {
   sfu: Sfu;
   authenticator: Authenticator;
   auditLog: AuditLog;
+  /** The recordings kept, with their key and retention, for the audit's map and checks. */
+  recordings?: RecordingService;
 }
 
 /** Path of the endpoint (the audit's liveServer.ts reads the same one). */
@@ -29,7 +32,7 @@ const IMDS_TIMEOUT_MS = 1500;
 
 /** Register GET /admin/runtime. */
 export async function adminRuntime(app: FastifyInstance, options: AdminRuntimeOptions): Promise<void> {
-  const { config, sfu, authenticator, auditLog } = options;
+  const { config, sfu, authenticator, auditLog, recordings } = options;
   const lecternVersion = readLecternVersion();
   let awsHost: AdminRuntime['host'] | undefined; // kept once read; retried while unreachable
 
@@ -85,10 +88,10 @@ export async function adminRuntime(app: FastifyInstance, options: AdminRuntimeOp
           relayOnly: config.ice.relayOnly,
           ...(config.ice.turn ? { turn: { urls: [...config.ice.turn.urls], credentialTtlSeconds: config.ice.turn.credentialTtlSeconds } } : {}),
         },
-        storage: storage(config),
+        storage: storage(config, recordings),
         logs: { ipAddresses: logsIpAddresses(request.server), retentionDays: config.deployment?.storage.logRetentionDays ?? null },
         features: {
-          recording: false,
+          recording: recordings !== undefined,
           chat: true,
           metrics: false,
           captions: false,
@@ -98,6 +101,7 @@ export async function adminRuntime(app: FastifyInstance, options: AdminRuntimeOp
         },
         updateSources: config.deployment ? [config.deployment.release.repository] : [],
         auditLogHead: { seq: head.seq, hash: head.hash },
+        ...(recordings ? { recordings: await recordingsReport(recordings, config) } : {}),
       };
     },
   );
@@ -139,9 +143,34 @@ async function imds(url: string, init: RequestInit): Promise<string> {
   return (await response.text()).trim();
 }
 
-/** What Lectern itself keeps. Recording does not exist yet, so there is no recordings entry. */
-function storage(config: LecternConfig): RuntimeStorage[] {
+/** The recordings kept now: the audit checks their retention and, against the audit log, their consent. */
+async function recordingsReport(recordings: RecordingService, config: LecternConfig): Promise<NonNullable<AdminRuntime['recordings']>> {
+  const items = await recordings.list();
+  return {
+    checkedAt: new Date().toISOString(),
+    consentPolicy: config.recording.consent,
+    defaultRetentionDays: config.recording.retentionDays,
+    kekId: recordings.store.kekId,
+    count: items.length,
+    items: items.map((r) => ({
+      id: r.id,
+      room: r.room,
+      startedAt: new Date(r.startedAt).toISOString(),
+      expiresAt: new Date(r.expiresAt).toISOString(),
+      retentionDays: r.retentionDays,
+      active: r.active,
+      kekId: r.kekId,
+      recordedPeerIds: r.recordedPeerIds,
+    })),
+  };
+}
+
+/** What Lectern itself keeps. */
+function storage(config: LecternConfig, recordings: RecordingService | undefined): RuntimeStorage[] {
   return [
+    ...(recordings
+      ? [{ kind: 'recordings' as const, backend: 'local-disk' as const, target: resolve(config.recording.dir), encryptedAtRest: true, retentionDays: config.recording.retentionDays }]
+      : []),
     {
       kind: 'audit-log',
       backend: 'local-disk',

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
-import { RoomName } from '../../protocol/index.js';
+import { RecordingId, RoomName } from '../../protocol/index.js';
 
 /** Serve the built client: /assets/* files, / and /r/:room pages. */
 export async function pages(app: FastifyInstance, options: { clientDir: string; sourceMaps: boolean }): Promise<void> {
@@ -24,5 +24,12 @@ export async function pages(app: FastifyInstance, options: { clientDir: string; 
     // Frameable by the registered LMSes only (server/plugins/securityHeaders.ts): a course opens its class in the LMS page.
     { schema: { params: Type.Object({ room: RoomName }) }, config: { frameable: true } },
     async (_request, reply) => reply.type('text/html').header('cache-control', 'no-store').sendFile('index.html'),
+  );
+
+  // The playback page; the recording API (server/routes/recordings.ts) decides who may see what.
+  app.get(
+    '/play/:id',
+    { schema: { params: Type.Object({ id: RecordingId }) } },
+    async (_request, reply) => reply.type('text/html').header('cache-control', 'no-store').sendFile('playback.html'),
   );
 }

@@ -61,6 +61,10 @@ export const REQUIREMENTS: { [M in MethodName]: Requirement<M> } = {
   endBreakouts: 'breakout',
   visitBreakout: 'breakout',
   broadcastToBreakouts: 'breakout',
+  startRecording: 'record',
+  stopRecording: 'record',
+  // Everyone in the class answers the recording notice for themselves.
+  recordingConsent: 'admitted',
 };
 
 /** Throw the wire error that says why `peer` may not call `method`; return if allowed. */

@@ -8,6 +8,7 @@ import type { AuditLog } from '../../audit/log/index.js';
 import { parseConfig, type LecternConfig } from '../../config/index.js';
 import { Sfu } from '../../sfu/index.js';
 import { build } from '../../server/app.js';
+import type { RecordingService } from '../../server/recording/RecordingService.js';
 
 /** A running test server. */
 export interface TestLectern {
@@ -15,6 +16,7 @@ export interface TestLectern {
   sfu: Sfu;
   authenticator: Authenticator;
   auditLog: AuditLog;
+  recordings: RecordingService;
   config: LecternConfig;
   /** http://127.0.0.1:<port> */
   url: string;
@@ -26,7 +28,9 @@ export interface TestLectern {
 /** Start Lectern with a config (defaults + overrides), media on OS-chosen ports. */
 export async function startLectern(overrides: Record<string, unknown> = {}, options: { workers?: number } = {}): Promise<TestLectern> {
   const auditDir = mkdtempSync(join(tmpdir(), 'lectern-audit-'));
-  const config = parseConfig({ log: { level: 'silent' }, audit: { dir: auditDir }, ...overrides });
+  // Recordings of a test go to a directory of its own, never into the working tree.
+  const recording = { dir: mkdtempSync(join(tmpdir(), 'lectern-recordings-')), ...(overrides.recording as object | undefined) };
+  const config = parseConfig({ log: { level: 'silent' }, audit: { dir: auditDir }, ...overrides, recording });
   const sfu = await Sfu.create({
     workers: options.workers ?? 1,
     listenIp: '127.0.0.1',
@@ -37,7 +41,7 @@ export async function startLectern(overrides: Record<string, unknown> = {}, opti
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
     capacity: config.media.capacity,
   });
-  const { app, authenticator, auditLog } = await build({ config, sfu });
+  const { app, authenticator, auditLog, recordings } = await build({ config, sfu });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const workerExits = sfu.pool.workers.map((w) => new Promise<void>((resolve) => w.worker.observer.once('close', () => resolve())));
   return {
@@ -45,6 +49,7 @@ export async function startLectern(overrides: Record<string, unknown> = {}, opti
     sfu,
     authenticator,
     auditLog,
+    recordings,
     config,
     url: address,
     wsUrl: address.replace(/^http/, 'ws') + '/ws',

@@ -87,9 +87,12 @@ describe('GET /admin/runtime', () => {
     expect(runtime.auditLogHead).toEqual(lectern.auditLog.head());
     expect(runtime.versions.node).toBe(process.versions.node);
     expect(runtime.versions.mediasoup).toMatch(/^3\.\d+\.\d+$/);
-    expect(runtime.features).toMatchObject({ recording: false, chat: true, metrics: false });
-    expect(runtime.storage.map((s) => `${s.kind}:${s.backend}`)).toEqual(['audit-log:local-disk', 'chat:memory']);
-    expect(runtime.storage[0]!.target).toBe(lectern.config.audit.dir);
+    expect(runtime.features).toMatchObject({ recording: true, chat: true, metrics: false });
+    expect(runtime.storage.map((s) => `${s.kind}:${s.backend}`)).toEqual(['recordings:local-disk', 'audit-log:local-disk', 'chat:memory']);
+    // Recordings: encrypted, with the configured retention, their key named, none kept yet.
+    expect(runtime.storage[0]).toMatchObject({ target: lectern.config.recording.dir, encryptedAtRest: true, retentionDays: 30 });
+    expect(runtime.recordings).toMatchObject({ consentPolicy: 'ask', defaultRetentionDays: 30, count: 0, items: [], kekId: expect.stringMatching(/^local:/) });
+    expect(runtime.storage[1]!.target).toBe(lectern.config.audit.dir);
     // The test server logs nothing (level silent), so no addresses reach a log.
     expect(runtime.logs).toEqual({ ipAddresses: 'none', retentionDays: null });
     expect(runtime.updateSources).toEqual([]);

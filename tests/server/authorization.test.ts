@@ -23,12 +23,12 @@ type Action = MethodName | 'produce:microphone' | 'produce:camera' | 'produce:sc
 const PARTICIPANT_ACTIONS: Action[] = [
   'join', 'leave', 'renewIce', 'ready', 'createTransport', 'connectTransport', 'resumeConsumer', 'setConsumerPreferences',
   'setLowBandwidth', 'setView', 'pauseProducer', 'resumeProducer', 'closeProducer', 'produce:microphone', 'produce:camera',
-  'sendChat', 'raiseHand', 'answerPoll', 'restartIce', 'resetMedia',
+  'sendChat', 'raiseHand', 'answerPoll', 'restartIce', 'resetMedia', 'recordingConsent',
 ];
 const ALL_ACTIONS: Action[] = [
   ...PARTICIPANT_ACTIONS, 'resume', 'produce:screen', 'admit', 'deny', 'setRoomPolicy', 'muteParticipant', 'muteAll', 'allowUnmute', 'setLectureMode',
   'removeParticipant', 'setPresenter', 'lowerHand', 'openPoll', 'closePoll', 'sharePollResults', 'exportPoll', 'startBreakouts',
-  'visitBreakout', 'broadcastToBreakouts', 'endBreakouts', 'endClass',
+  'visitBreakout', 'broadcastToBreakouts', 'endBreakouts', 'startRecording', 'stopRecording', 'endClass',
 ];
 
 /** The code a caller must get, or 'allowed' (any reply that is not a refusal of the caller). */
@@ -96,6 +96,9 @@ function requestFor(action: Action, ids: { sendId: string; targetId: string }): 
     visitBreakout: { group: 'main' },
     broadcastToBreakouts: { text: 'back in five' },
     endBreakouts: {},
+    startRecording: {},
+    stopRecording: {},
+    recordingConsent: { consent: true },
   };
   if (action.startsWith('produce:')) {
     const source = action.slice('produce:'.length);

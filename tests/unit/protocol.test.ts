@@ -44,6 +44,9 @@ describe('protocol schemas', () => {
       endBreakouts: {},
       visitBreakout: { group: 'b2' },
       broadcastToBreakouts: { text: 'Two minutes left' },
+      startRecording: { retentionDays: 7 },
+      stopRecording: {},
+      recordingConsent: { consent: true },
     };
     for (const [method, data] of Object.entries(samples)) {
       expect(Value.Check(RequestFrame, { kind: 'request', id: 1, method, data }), method).toBe(true);

@@ -10,6 +10,7 @@ import { Gallery } from './Gallery.js';
 import { ParticipantList } from './ParticipantList.js';
 import type { ParticipantAction } from './ParticipantMenu.js';
 import { wireMoreControls } from './ControlBar.js';
+import { RecordingPanel } from './RecordingPanel.js';
 import { $, button, setStatus } from './dom.js';
 
 const STATS_INTERVAL_MS = 1000;
@@ -40,6 +41,7 @@ export class ClassView {
   #tileSizeTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #polls = new PollPanel();
   readonly #breakouts = new BreakoutPanel();
+  readonly #recording = new RecordingPanel();
   /** Names of everyone seen in this class, kept when they move to another breakout room. */
   readonly #names = new Map<string, string>();
   #group = 'main';
@@ -124,6 +126,7 @@ export class ClassView {
     },
     breakoutWarning: ({ secondsLeft }) => this.#breakouts.warning(secondsLeft),
     breakoutMessage: (message) => this.#breakouts.message(message),
+    recordingState: (state) => this.#recording.state(state),
   };
 
   /** Show the class for a client that just got in. */
@@ -151,6 +154,7 @@ export class ClassView {
       people: () => [...this.#peers.values()],
       nameOf: (id) => this.#names.get(id) ?? 'someone',
     });
+    this.#recording.start(client, this.can('record'), () => this.#renderPeople());
     this.#renderPeople();
     this.#statsTimer = setInterval(() => {
       // Only what is on screen: numbers of tiles nobody sees are worth no getStats() calls.
@@ -337,7 +341,11 @@ export class ClassView {
   #drawPeople(): void {
     const self = this.#self;
     const me: PeerInfo[] = self ? [{ id: self.id, displayName: self.name, role: self.role, presenter: false, producers: [] }] : [];
-    this.#people.update([...me.map((peer) => ({ peer, self: true })), ...[...this.#peers.values()].map((peer) => ({ peer, self: false }))]);
+    const recorded = (id: string) => this.#recording.isRecorded(id);
+    this.#people.update([
+      ...me.map((peer) => ({ peer, self: true, recorded: recorded(peer.id) })),
+      ...[...this.#peers.values()].map((peer) => ({ peer, self: false, recorded: recorded(peer.id) })),
+    ]);
     const count = this.#peers.size + 1;
     $('class-count').textContent = `${count} in the class`;
     $('people-count').textContent = String(count);

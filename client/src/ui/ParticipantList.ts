@@ -14,6 +14,8 @@ const OVERSCAN = 6;
 export interface ListedPerson {
   peer: PeerInfo;
   self: boolean;
+  /** Their tracks go into the recording running now. */
+  recorded?: boolean;
 }
 
 /** Where the list gets the moderation actions for a person (none: not a moderator). */
@@ -153,6 +155,15 @@ export class ParticipantList {
     const role = row.querySelector('.role')!;
     const roleText = peer.presenter ? `${peer.role}, presenter` : peer.role;
     if (role.textContent !== roleText) role.textContent = roleText;
+    const mark = row.querySelector('.recorded');
+    if (person.recorded && !mark) {
+      const recorded = document.createElement('span');
+      recorded.className = 'recorded';
+      recorded.textContent = 'recorded';
+      role.after(recorded);
+    } else if (!person.recorded) mark?.remove();
+    if (person.recorded) row.dataset.recorded = 'true';
+    else delete row.dataset.recorded;
     row.querySelector('.more')?.setAttribute('aria-label', `Actions for ${peer.displayName}`);
   }
 }

@@ -17,6 +17,7 @@ import { setConsumerPreferences, setLowBandwidth, setView } from './receiving.js
 import { admit, deny, setRoomPolicy } from './lobby.js';
 import { muteParticipant, muteAll, allowUnmute, setLectureMode, removeParticipant, setPresenter, lowerHand, endClass } from './moderation.js';
 import { openPoll, answerPoll, closePoll, sharePollResults, exportPoll } from './polls.js';
+import { startRecording, stopRecording, recordingConsent } from './recording.js';
 import { startBreakouts, endBreakouts, visitBreakout, broadcastToBreakouts } from './breakouts.js';
 
 /** The handler for each method. */
@@ -60,4 +61,7 @@ export const handlers: HandlerTable = {
   endBreakouts,
   visitBreakout,
   broadcastToBreakouts,
+  startRecording,
+  stopRecording,
+  recordingConsent,
 };

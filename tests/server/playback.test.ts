@@ -1,0 +1,149 @@
+// Playback over HTTP on a real server: the room's instructor opens a recording and plays a track
+// with range requests, decrypted on the fly from the encrypted store (the bytes match what went
+// in, and ffprobe reads them); a signed short-lived link works without a sign-in, a forged one
+// does not; a student of another room, a student where the room does not allow it, and an
+// anonymous request are refused; every playback is an audit entry; schemas are strict.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lecternForFile } from '../helpers/lecternForFile.js';
+import { AUDIT_FILES, type AuditRecord } from '../../audit/log/index.js';
+
+const SECRET = 'playback-test-secret-at-least-32-bytes!!';
+const server = lecternForFile({ auth: { tokenSecret: SECRET } });
+let recordingId: string;
+let webm: Buffer;
+let trackId: string;
+
+const bearer = async (room: string, role: 'instructor' | 'student') =>
+  `Bearer ${await server.lectern.authenticator.issueRoomToken({ room, role, subject: `${role}-${room}@uni.example` })}`;
+
+beforeAll(async () => {
+  // A real VP8 WebM file, as a recorder would produce (ffmpeg, no network).
+  const dir = mkdtempSync(join(tmpdir(), 'lectern-playback-'));
+  const file = join(dir, 'camera.webm');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=15', '-c:v', 'libvpx', '-b:v', '200k', '-y', file]);
+  webm = readFileSync(file);
+
+  const client = await server.connect();
+  const joined = await client.ok('join', { room: 'play-room', displayName: 'Teacher', token: (await bearer('play-room', 'instructor')).slice(7) });
+  await client.ok('createTransport', { direction: 'recv' });
+  await client.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
+  recordingId = (await client.ok('startRecording', {})).recordingId as string;
+  const { store } = server.lectern.recordings;
+  const stored = await store.writeSegment(
+    recordingId,
+    { trackId: `${joined.peerId}:camera`, peerId: joined.peerId as string, kind: 'video', source: 'camera', codec: 'video/VP8', container: 'webm', index: 0, producerId: 'p1', startedAt: Date.now() },
+    Readable.from([webm]),
+  );
+  trackId = stored.segmentId;
+  await client.ok('stopRecording', {});
+  await server.lectern.recordings.settled(recordingId);
+});
+
+const get = async (url: string, headers: Record<string, string> = {}) => server.lectern.app.inject({ method: 'GET', url, headers });
+
+describe('playback', () => {
+  it('the room\'s instructor opens the recording: tracks and events, and an audit entry', async () => {
+    const response = await get(`/recordings/${recordingId}`, { authorization: await bearer('play-room', 'instructor') });
+    expect(response.statusCode).toBe(200);
+    const body = response.json() as { recording: { tracks: { id: string; kind: string; contentType: string; size: number }[] }; events: { type: string }[] };
+    expect(body.recording.tracks).toEqual([expect.objectContaining({ id: trackId, kind: 'video', contentType: 'video/webm', size: webm.length })]);
+    expect(body.events.map((e) => e.type)).toEqual(expect.arrayContaining(['started', 'joined', 'consent', 'stopped']));
+    await server.lectern.auditLog.durable();
+    const played = readFileSync(join(server.lectern.config.audit.dir, AUDIT_FILES.log), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AuditRecord)
+      .filter((r) => r.action === 'recording.played' && r.subject === `recording:${recordingId}`);
+    expect(played).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^user:p:/), details: { room: 'play-room', via: 'token' } })]);
+  });
+
+  it('plays a track with range requests, decrypted on the fly to the bytes that went in', async () => {
+    const auth = { authorization: await bearer('play-room', 'instructor') };
+    const url = `/recordings/${recordingId}/tracks/${trackId}`;
+    const whole = await get(url, auth);
+    expect(whole.statusCode).toBe(200);
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    expect(whole.headers['content-type']).toBe('video/webm');
+    expect(whole.rawPayload.equals(webm)).toBe(true);
+    // The decrypted bytes are a valid WebM with video frames.
+    const dir = mkdtempSync(join(tmpdir(), 'lectern-played-'));
+    writeFileSync(join(dir, 'played.webm'), whole.rawPayload);
+    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_streams', '-of', 'json', join(dir, 'played.webm')]).toString()) as { streams: { codec_name: string; nb_read_frames: string }[] };
+    expect(probe.streams[0]).toMatchObject({ codec_name: 'vp8' });
+    expect(Number(probe.streams[0]!.nb_read_frames)).toBe(30);
+
+    const first = await get(url, { ...auth, range: 'bytes=0-99' });
+    expect(first.statusCode).toBe(206);
+    expect(first.headers['content-range']).toBe(`bytes 0-99/${webm.length}`);
+    expect(first.rawPayload.equals(webm.subarray(0, 100))).toBe(true);
+    const middle = await get(url, { ...auth, range: `bytes=70000-` });
+    if (webm.length > 70000) expect(middle.rawPayload.equals(webm.subarray(70000))).toBe(true);
+    else expect(middle.statusCode).toBe(416);
+    const tail = await get(url, { ...auth, range: 'bytes=-50' });
+    expect(tail.statusCode).toBe(206);
+    expect(tail.rawPayload.equals(webm.subarray(webm.length - 50))).toBe(true);
+    const beyond = await get(url, { ...auth, range: `bytes=${webm.length}-` });
+    expect(beyond.statusCode).toBe(416);
+    expect(beyond.headers['content-range']).toBe(`bytes */${webm.length}`);
+    // The events file is not a track.
+    expect((await get(`/recordings/${recordingId}/tracks/seg-0001`, auth)).statusCode).toBe(trackId === 'seg-0001' ? 200 : 404);
+  });
+
+  it('a signed short-lived link plays without a sign-in; a forged or foreign link does not', async () => {
+    const issued = await server.lectern.app.inject({ method: 'POST', url: `/recordings/${recordingId}/links`, headers: { authorization: await bearer('play-room', 'instructor') } });
+    expect(issued.statusCode).toBe(200);
+    const { token, expiresAt, url } = issued.json() as { token: string; expiresAt: number; url: string };
+    expect(url).toBe(`/play/${recordingId}#link=${token}`);
+    expect(expiresAt - Date.now()).toBeLessThanOrEqual(server.lectern.config.recording.playbackLinkTtlSeconds * 1000);
+    const ok = await get(`/recordings/${recordingId}/tracks/${trackId}?link=${encodeURIComponent(token)}`, { range: 'bytes=0-9' });
+    expect(ok.statusCode).toBe(206);
+    const forged = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
+    expect((await get(`/recordings/${recordingId}/tracks/${trackId}?link=${encodeURIComponent(forged)}`)).statusCode).toBe(401);
+    expect((await get(`/recordings/00000000-0000-4000-8000-000000000000?link=${encodeURIComponent(token)}`)).statusCode).toBe(404);
+  });
+
+  it('refuses a student of another room, a student where students may not play, and an anonymous request', async () => {
+    const url = `/recordings/${recordingId}/tracks/${trackId}`;
+    const anonymous = await get(url);
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    const otherRoom = await get(url, { authorization: await bearer('other-room', 'student') });
+    expect(otherRoom.statusCode).toBe(403);
+    const otherInstructor = await get(`/recordings/${recordingId}`, { authorization: await bearer('other-room', 'instructor') });
+    expect(otherInstructor.statusCode).toBe(403);
+    const student = await get(url, { authorization: await bearer('play-room', 'student') });
+    expect(student.statusCode).toBe(403);
+    expect(student.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('student') } });
+    // Students may not ask for links either.
+    expect((await server.lectern.app.inject({ method: 'POST', url: `/recordings/${recordingId}/links`, headers: { authorization: await bearer('play-room', 'student') } })).statusCode).toBe(403);
+  });
+
+  it('strict schemas: an unknown query key, a bad id or track name is a 400 naming the field', async () => {
+    const auth = { authorization: await bearer('play-room', 'instructor') };
+    const extra = await get(`/recordings/${recordingId}?foo=1`, auth);
+    expect(extra.statusCode).toBe(400);
+    expect(extra.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('foo') } });
+    expect((await get(`/recordings/not-a-uuid`, auth)).statusCode).toBe(400);
+    expect((await get(`/recordings/${recordingId}/tracks/..%2Fmanifest.json`, auth)).statusCode).toBe(400);
+  });
+});
+
+describe('where the room allows students to play', () => {
+  it('a student of the room plays; a student of another room still may not', async () => {
+    const client = await server.connect();
+    const token = (await bearer('open-room', 'instructor')).slice(7);
+    const joined = await client.ok('join', { room: 'open-room', displayName: 'Teacher', token });
+    await client.ok('createTransport', { direction: 'recv' });
+    await client.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
+    const id = (await client.ok('startRecording', { studentPlayback: true })).recordingId as string;
+    await client.ok('stopRecording', {});
+    await server.lectern.recordings.settled(id);
+    expect((await get(`/recordings/${id}`, { authorization: await bearer('open-room', 'student') })).statusCode).toBe(200);
+    expect((await get(`/recordings/${id}`, { authorization: await bearer('play-room', 'student') })).statusCode).toBe(403);
+  });
+});
