@@ -20,6 +20,7 @@ import { rtpCapabilities } from './routes/rtpCapabilities.js';
 import { signalling } from './routes/signalling.js';
 import { adminRuntime } from './routes/adminRuntime.js';
 import { adminCluster } from './routes/adminCluster.js';
+import { movedRoom } from './routes/movedRoom.js';
 import { recordingRoutes } from './routes/recordings.js';
 import { RecordingService } from './recording/RecordingService.js';
 import { defaultClientDir } from './paths.js';
@@ -104,6 +105,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog, recordings });
   await app.register(adminCluster, { cluster, authenticator });
+  await app.register(movedRoom, { cluster });
   await app.register(recordingRoutes, { config, authenticator, recordings, auditLog });
   recordings.startSweeper();
   return { app, authenticator, auditLog, cluster, metrics, recordings };

@@ -46,11 +46,6 @@ const SCREEN_ENCODINGS: types.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000
 // server holds us for its grace window; past it the resume is refused and we join afresh.
 const RECONNECT_BASE_MS = 250;
 const RECONNECT_MAX_MS = 4000;
-// In a cluster, a server that cannot be reached this many times in a row (~4 s) is taken as gone.
-const GONE_AFTER_FAILED_REOPENS = 5;
-
-/** The server could not be reached again (a cluster node that died). */
-class ServerGone extends Error {}
 // A transport that goes 'disconnected' often comes back by itself (a Wi-Fi hiccup): wait this long
 // before an ICE restart. 'failed' restarts at once.
 const ICE_DISCONNECTED_GRACE_MS = 2000;
@@ -187,8 +182,6 @@ export class RoomClient {
   #stalled = false;
   #checkingFlow = false;
   readonly #flowTimer: ReturnType<typeof setInterval>;
-  /** In a cluster: where to go back to when this server is gone (see join's entryOrigin). */
-  #rejoinVia: { entry: string; displayName: string; token: string | undefined } | undefined;
   /** This participant's id in the room. */
   readonly peerId: string;
 
@@ -206,13 +199,8 @@ export class RoomClient {
       preconnected?: Promise<Signalling> | undefined;
       /** A Device loaded while the person was typing their name (see preloadDevice). */
       preloadedDevice?: Promise<PreloadedDevice> | undefined;
-      /**
-       * In a cluster, the server the person came in through (before a `moved` redirect): if this
-       * server becomes unreachable, the page goes back there and is placed on a live one.
-       */
-      entryOrigin?: string | undefined;
-      /** A server just found gone: a redirect back to it is not followed (the caller retries). */
-      avoidOrigin?: string | undefined;
+      /** How many `moved` redirects brought this page here (cluster). */
+      moves?: number | undefined;
     },
     events: RoomClientEvents,
   ): Promise<{ client: RoomClient; state: RoomState; role: Role; permissions: string[]; policy: RoomPolicy }> {
@@ -267,14 +255,13 @@ export class RoomClient {
       ]);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };
       const client = new RoomClient(signalling, device, { peerId: joined.peerId, room, resumeSecret, ice }, events);
-      client.#rejoinVia = options.entryOrigin && options.entryOrigin !== location.origin ? { entry: options.entryOrigin, displayName, token } : undefined;
       client.#setUpTransports(send, recv);
       client.#iceRenewal.schedule(joined.iceServersTtlSeconds);
       const state = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
       return { client, state, role: joined.role, permissions: joined.permissions, policy: joined.policy };
     } catch (error) {
       signalling.close();
-      followRedirect(error, { ...options, entryOrigin: options.entryOrigin ?? location.origin });
+      followRedirect(error, options);
       throw error;
     }
   }
@@ -444,26 +431,13 @@ export class RoomClient {
         this.#signalling,
         { room: this.#room, peerId: this.peerId, secret: () => this.#resumeSecret },
         () => this.#ended,
-        this.#rejoinVia ? GONE_AFTER_FAILED_REOPENS : Infinity,
       );
       if (!reply) return;
       this.#resumeSecret = reply.resumeSecret;
       this.#ice = { iceServers: reply.iceServers as RTCIceServer[], iceTransportPolicy: reply.iceTransportPolicy };
       this.#iceRenewal.schedule(reply.iceServersTtlSeconds);
       await Promise.all([this.#sendTransport, this.#recvTransport].map((t) => (t && !t.closed ? t.updateIceServers({ iceServers: this.#ice.iceServers }) : undefined)));
-    } catch (error) {
-      // This cluster node is gone: back to the server the person came in through, which places
-      // the class on a live node (a redirect, or the class opened there).
-      if (error instanceof ServerGone && this.#rejoinVia) {
-        this.#ended = true;
-        clearInterval(this.#flowTimer);
-        this.#signalling.onclose = undefined;
-        const { entry, displayName, token } = this.#rejoinVia;
-        const target = new URL(`/r/${encodeURIComponent(this.#room)}`, entry);
-        target.hash = new URLSearchParams({ ...(token ? { token } : {}), name: displayName, moved: '1', entry, fled: location.origin }).toString();
-        location.assign(target.href);
-        return;
-      }
+    } catch {
       // resume_failed: away past the server's grace window.
       this.#ended = true;
       clearInterval(this.#flowTimer);
@@ -753,9 +727,7 @@ async function resumeWithBackoff(
   signalling: Signalling,
   who: { room: string; peerId: string; secret: () => string },
   stopped: () => boolean,
-  goneAfter = Infinity,
 ): Promise<ReplyData<'resume'> | undefined> {
-  let unreachable = 0;
   for (let attempt = 0; !stopped(); attempt++) {
     const backoff = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt);
     await sleep(backoff * (0.5 + Math.random() / 2));
@@ -763,10 +735,8 @@ async function resumeWithBackoff(
     try {
       await signalling.reopen();
     } catch {
-      if (++unreachable >= goneAfter) throw new ServerGone();
       continue;
     }
-    unreachable = 0;
     try {
       return await signalling.request('resume', { room: who.room, peerId: who.peerId, secret: who.secret() });
     } catch (error) {
@@ -776,27 +746,21 @@ async function resumeWithBackoff(
   return undefined;
 }
 
+// How many `moved` answers in a row a page follows before it stops and shows the error.
+const MAX_MOVES = 3;
+
 /**
- * The class is held by another server of the cluster (`moved`): open this class's page there. The
- * page's own origin is the only place a page opens its signalling socket (Signalling.ts), so the
- * browser goes to the other server rather than opening a socket across origins. The room link's
- * token and the name go along in the fragment (never sent to a server by the navigation), with
- * `moved=1`, so the page there joins by itself (main.ts).
+ * The class is held by another server of the cluster (`moved`): the page goes to /moved/<room> on
+ * its own origin, and this server redirects the browser to the home node (server/routes/movedRoom.ts).
+ * The page never names another origin itself, so its code has no destination the audit cannot
+ * establish. The room link's token and the name go along in the fragment (never sent to a server),
+ * with the count of moves, so the page there joins by itself (main.ts).
  */
-function followRedirect(error: unknown, options: { room: string; displayName: string; token?: string | undefined; entryOrigin: string; avoidOrigin?: string | undefined }): void {
-  const { room } = options;
-  if (!(error instanceof RequestError) || error.code !== 'moved' || !error.redirect) return;
-  // Sent back to the server just found gone (the cluster has not dropped it yet): the caller retries here.
-  if (options.avoidOrigin !== undefined && new URL(error.redirect).origin === options.avoidOrigin) return;
-  let target: URL;
-  try {
-    target = new URL(`/r/${encodeURIComponent(room)}`, error.redirect);
-  } catch {
-    return;
-  }
-  if (target.protocol !== 'https:' && target.protocol !== 'http:') return;
-  if (target.origin === location.origin) return;
-  const fragment = new URLSearchParams({ ...(options.token ? { token: options.token } : {}), name: options.displayName, moved: '1', entry: options.entryOrigin });
-  target.hash = fragment.toString();
-  location.assign(target.href);
+function followRedirect(error: unknown, options: { room: string; displayName: string; token?: string | undefined; moves?: number | undefined }): void {
+  const { room, displayName, token } = options;
+  if (!(error instanceof RequestError) || error.code !== 'moved') return;
+  const moves = (options.moves ?? 0) + 1;
+  if (moves > MAX_MOVES) return;
+  const fragment = new URLSearchParams({ ...(token ? { token } : {}), name: displayName, moved: String(moves) });
+  location.assign(`/moved/${encodeURIComponent(room)}#${fragment.toString()}`);
 }

@@ -11,19 +11,6 @@ const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME_KEY = 'lectern.displayName';
 // Set just before the page reloads to join again by itself (away past the server's grace window).
 const rejoinKey = (): string => `lectern.rejoin:${location.pathname}`;
-const entryKey = (): string => `lectern.entry:${location.pathname}`;
-
-/** The origin of a URL from a fragment, or undefined when it is not an http(s) URL. */
-function originOf(value: string | null): string | undefined {
-  if (!value) return undefined;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function showLanding(): void {
   $('landing').hidden = false;
   $<HTMLFormElement>('landing-form').addEventListener('submit', (event) => {
@@ -69,16 +56,14 @@ function linkClaims(token: string | undefined): { name?: string; title?: string 
 }
 
 function showPrejoin(room: string): void {
-  // Sent here by another server of the cluster (RoomClient's redirect): the name comes along and
-  // the page joins by itself.
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const moved = fragment.get('moved') === '1' ? { name: fragment.get('name') ?? '', entry: originOf(fragment.get('entry')), fled: originOf(fragment.get('fled')) } : undefined;
-  // Where the person came in (cluster): kept for this tab, to go back there if this server dies.
-  if (moved?.entry) storage('sessionStorage')?.setItem(entryKey(), moved.entry);
-  const cluster = { entryOrigin: storage('sessionStorage')?.getItem(entryKey()) ?? undefined, avoidOrigin: moved?.fled };
-  if (moved) history.replaceState(null, '', location.pathname + (fragment.has('token') ? `#token=${fragment.get('token')}` : ''));
   // Keep the link's token for reloads of this tab, and take it out of the address bar.
+  // Sent here by another server of the cluster (RoomClient's followRedirect): the name comes along
+  // and the page joins by itself.
+  const arrival = new URLSearchParams(location.hash.slice(1));
+  const moves = Math.min(Number(arrival.get('moved')) || 0, 10);
+  const movedName = moves > 0 ? arrival.get('name') ?? '' : '';
   const token = roomToken();
+  if (moves > 0 && !token) history.replaceState(null, '', location.pathname);
   if (token) {
     storage('sessionStorage')?.setItem(`lectern.token:${location.pathname}`, token);
     history.replaceState(null, '', location.pathname);
@@ -94,7 +79,7 @@ function showPrejoin(room: string): void {
     nameInput.readOnly = true;
     $<HTMLButtonElement>('join-button').focus();
   } else {
-    nameInput.value = moved?.name || (storage('localStorage')?.getItem(NAME_KEY) ?? '');
+    nameInput.value = movedName || (storage('localStorage')?.getItem(NAME_KEY) ?? '');
     nameInput.focus();
   }
   // Open the signalling connection while the name is typed: joining then starts with a socket that
@@ -113,13 +98,7 @@ function showPrejoin(room: string): void {
     const wants = { camera: $<HTMLInputElement>('start-camera').checked, mic: $<HTMLInputElement>('start-mic').checked };
     const connection = preconnected;
     preconnected = undefined;
-    joinClass(room, displayName, token, wants, connection, preloadedDevice, cluster).catch((error: unknown) => {
-      // Back from a cluster node that died: until the cluster drops it, joins are sent to it (or
-      // refused): try again here in a moment, without a click.
-      if (cluster.avoidOrigin && error instanceof RequestError && (error.code === 'moved' || error.code === 'unavailable')) {
-        setStatus('Moving the class to another server…');
-        setTimeout(() => $<HTMLFormElement>('prejoin-form').requestSubmit(), 1000);
-      }
+    joinClass(room, displayName, token, wants, connection, preloadedDevice, moves).catch((error: unknown) => {
       $('waiting').hidden = true;
       $<HTMLButtonElement>('join-button').disabled = false;
       // The university's servers are full: a page of its own, like the lobby, not a line under the form.
@@ -148,7 +127,7 @@ function showPrejoin(room: string): void {
     $<HTMLInputElement>('start-camera').checked = wants.camera === true;
     $<HTMLInputElement>('start-mic').checked = wants.mic === true;
     if (nameInput.value) $<HTMLFormElement>('prejoin-form').requestSubmit();
-  } else if (moved && nameInput.value) {
+  } else if (moves > 0 && nameInput.value) {
     $<HTMLFormElement>('prejoin-form').requestSubmit();
   }
 }
@@ -160,7 +139,7 @@ async function joinClass(
   wants: { camera: boolean; mic: boolean },
   preconnected: Promise<Signalling> | undefined,
   preloadedDevice: Promise<PreloadedDevice>,
-  cluster: { entryOrigin: string | undefined; avoidOrigin: string | undefined },
+  moves: number,
 ): Promise<void> {
   setStatus('Joining…');
   const view = new ClassView();
@@ -186,8 +165,7 @@ async function joinClass(
       token,
       preconnected,
       preloadedDevice,
-      entryOrigin: cluster.entryOrigin,
-      avoidOrigin: cluster.avoidOrigin,
+      moves,
       onWaiting: () => {
         $('prejoin').hidden = true;
         $('waiting').hidden = false;

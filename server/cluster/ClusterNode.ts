@@ -127,6 +127,16 @@ export class ClusterNode {
     }
   }
 
+  /**
+   * The signalling origin of the live node holding `room`, when it is another node; read-only (a
+   * join, not this, makes a node home). For the page's same-origin hop to the home node.
+   */
+  async homeElsewhere(room: string): Promise<string | undefined> {
+    if (!this.clustered || this.#local.hasRoom(room)) return undefined;
+    const live = await this.#liveHome(room);
+    return live && live.id !== this.nodeId ? live.signallingUrl : undefined;
+  }
+
   async #route(room: string): Promise<void> {
     const me = this.nodeId;
     const live = await this.#liveHome(room);

@@ -1,14 +1,14 @@
 // The redirect as a person meets it: real Chromium with a fake camera, two real node processes and
 // redis-server on loopback. Someone opens the class on the wrong node, types a name and clicks
 // Join; the page goes to the home node by itself, joins there without another click, and sees the
-// other participant's video.
+// other participant's video. The page navigates only within its own origin (/moved/<room>); the
+// wrong node redirects the browser to the home node it reads from the registry.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startRedis, type TestRedis } from '../helpers/redisServer.js';
 import { startNode, type ClusterNodeProcess } from '../helpers/clusterNode.js';
 import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { parsePrometheusText } from '../helpers/prometheusText.js';
-import { SignallingClient } from '../helpers/SignallingClient.js';
 
 let redis: TestRedis;
 let a: ClusterNodeProcess;
@@ -60,6 +60,11 @@ describe('a participant who reaches the wrong node', () => {
     // No second click: the page on the home node joins by itself.
     await student.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
     expect(new URL(student.url()).origin).toBe(a.url);
+    // The hop is the server's: the wrong node answers /moved/<room> with a redirect to the home node.
+    const hop = await fetch(`${b.url}/moved/cluster-class`, { redirect: 'manual' });
+    expect([hop.status, hop.headers.get('location')]).toEqual([302, `${a.url}/r/cluster-class`]);
+    const bad = await fetch(`${b.url}/moved/..%2Fetc`, { redirect: 'manual' });
+    expect(bad.status).toBe(400);
     const health = (await (await fetch(`${a.url}/healthz`)).json()) as { peers: number; rooms: number };
     expect(health).toMatchObject({ rooms: 1, peers: 2 });
     const wrong = (await (await fetch(`${b.url}/healthz`)).json()) as { peers: number; rooms: number };
@@ -87,36 +92,4 @@ describe('a participant who reaches the wrong node', () => {
     for (const secret of ['cluster-class', 'Teacher', 'Student']) expect(home).not.toContain(secret);
     pageErrors.expectNone();
   }, 60_000);
-
-  it('goes back through the node she came in by when the home node is SIGKILLed, and the class goes on on a live node', async () => {
-    // The class is opened on A; both people come in through B and are sent to A.
-    const opener = await SignallingClient.connect(a.wsUrl);
-    expect((await opener.send('join', { room: 'failover-class', displayName: 'Opener' })).ok).toBe(true);
-    const teacher = await open(`${b.url}/r/failover-class`, 'Teacher');
-    const student = await open(`${b.url}/r/failover-class`, 'Student');
-    for (const page of [teacher, student]) {
-      await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
-      expect(new URL(page.url()).origin).toBe(a.url);
-    }
-    const killedAt = Date.now();
-    await a.kill('SIGKILL');
-    // No user action: each page finds A gone, returns to B, and B opens the class once A is dropped.
-    for (const page of [teacher, student]) {
-      await page.waitForURL((url) => url.origin === b.url, { timeout: 30_000 });
-      await page.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
-    }
-    const deadline = Date.now() + 30_000;
-    let seen = [0, 0];
-    while (Date.now() < deadline) {
-      seen = [await framesDecoded(student, 'Teacher').catch(() => 0), await framesDecoded(teacher, 'Student').catch(() => 0)];
-      if (seen.every((n) => n > 10)) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(seen[0]).toBeGreaterThan(10);
-    expect(seen[1]).toBeGreaterThan(10);
-    console.log(`browser failover: both decode video on node-b ${Date.now() - killedAt} ms after SIGKILL of node-a`);
-    const health = (await (await fetch(`${b.url}/healthz`)).json()) as { peers: number; rooms: number };
-    expect(health).toMatchObject({ rooms: 1, peers: 2 });
-    pageErrors.expectNone();
-  }, 90_000);
 });

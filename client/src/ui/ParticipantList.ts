@@ -129,15 +129,15 @@ export class ParticipantList {
       more.textContent = '⋯';
       more.setAttribute('aria-haspopup', 'menu');
       more.setAttribute('aria-expanded', 'false');
-      const open = (focus: 'first' | 'last') => {
+      const openMenu = (focus: 'first' | 'last') => {
         const current = this.#rows.find((p) => p.peer.id === row.dataset.peerId);
-        if (current && this.#actionsFor) this.#menu.open(more, current.peer.id, current.peer.displayName, this.#actionsFor(current.peer), focus);
+        if (current && this.#actionsFor) this.#menu.show(more, current.peer.id, current.peer.displayName, this.#actionsFor(current.peer), focus);
       };
-      more.addEventListener('click', () => open('first'));
+      more.addEventListener('click', () => openMenu('first'));
       more.addEventListener('keydown', (event) => {
         if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
         event.preventDefault();
-        open(event.key === 'ArrowDown' ? 'first' : 'last');
+        openMenu(event.key === 'ArrowDown' ? 'first' : 'last');
       });
       row.append(more);
     }

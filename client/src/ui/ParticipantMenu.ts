@@ -45,7 +45,7 @@ export class ParticipantMenu {
   }
 
   /** Open for `name` next to `opener`, with these actions; opening it again from the same button closes it. */
-  open(opener: HTMLElement, peerId: string, name: string, actions: ParticipantAction[], focus: 'first' | 'last' = 'first'): void {
+  show(opener: HTMLElement, peerId: string, name: string, actions: ParticipantAction[], focus: 'first' | 'last' = 'first'): void {
     if (this.#opener === opener && !this.element.hidden) {
       this.close(true);
       return;
