@@ -95,7 +95,7 @@ describe('recording a class in the browser', () => {
     await bob.getByRole('button', { name: 'Do not record me' }).click();
     await expect.poll(() => ann.locator('#recording-me').textContent(), SLOW).toBe('You are being recorded.');
     await expect.poll(() => bob.locator('#recording-me').textContent(), SLOW).toContain('not being recorded');
-    await expect.poll(() => teacher.locator('#people-list li[data-recorded="true"] .who').allTextContents(), SLOW).toEqual(['Ann']);
+    await expect.poll(() => teacher.locator('#people-list li[data-recorded="true"] .who').allTextContents(), SLOW).toEqual(['Teacher (you)', 'Ann']);
     // Bob is still in the class.
     expect(await grid(bob)).toBe(2);
 

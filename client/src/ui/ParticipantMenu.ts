@@ -14,6 +14,8 @@ export interface ParticipantAction {
 export class ParticipantMenu {
   readonly element: HTMLElement;
   #opener: HTMLElement | undefined;
+  /** Where the button was when the menu was placed next to it. */
+  #anchor = { top: 0, left: 0 };
   #peerId: string | undefined;
   readonly #onError: (error: Error) => void;
 
@@ -33,8 +35,12 @@ export class ParticipantMenu {
       if (!this.element.hidden && !this.element.contains(target) && !this.#opener?.contains(target)) this.close(false);
     });
     // Placed by the window: a list or panel scrolling under it would leave it pointing at nobody.
+    // Only a scroll that moved its button closes it: other panels re-laying out (a class filling
+    // up, the recording state changing) scroll too, and would close it under the mouse.
     document.addEventListener('scroll', (event) => {
-      if (!this.element.hidden && !this.element.contains(event.target as Node)) this.close(false);
+      if (this.element.hidden || this.element.contains(event.target as Node) || !this.#opener) return;
+      const at = this.#opener.getBoundingClientRect();
+      if (!this.#opener.isConnected || Math.abs(at.top - this.#anchor.top) > 1 || Math.abs(at.left - this.#anchor.left) > 1) this.close(false);
     }, { capture: true, passive: true });
     document.body.append(this.element);
   }
@@ -91,6 +97,7 @@ export class ParticipantMenu {
   /** Below the button, or above it when there is no room below; always inside the window. */
   #place(opener: HTMLElement): void {
     const anchor = opener.getBoundingClientRect();
+    this.#anchor = { top: anchor.top, left: anchor.left };
     const menu = this.element.getBoundingClientRect();
     const below = anchor.bottom + menu.height <= window.innerHeight;
     const top = below ? anchor.bottom : Math.max(0, anchor.top - menu.height);
