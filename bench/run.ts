@@ -35,15 +35,17 @@ import { measureReconnect, type ReconnectResult } from './scenarios/reconnect.js
 import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
 import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
 import { measureClass, type ClassResult } from './scenarios/class.js';
+import { measureRecording, type RecordingResult } from './scenarios/recording.js';
 import { parseConfig } from '../config/index.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class' },
+    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording' },
     'fuzz-frames': { type: 'string', default: '100000' },
     'audit-entries': { type: 'string', default: '1000,100000,1000000' },
+    'recording-tracks': { type: 'string', default: '1,8' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
     'fanout-kind': { type: 'string', default: 'srtp' },
     'srtp-suite': { type: 'string', default: 'AEAD_AES_256_GCM' },
@@ -204,6 +206,7 @@ const output: {
   fuzz?: FuzzResult;
   auditLog?: AuditLogResult;
   class?: ClassResult;
+  recording?: RecordingResult[];
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}, pion ${machine.pion ?? 'not installed'}`);
@@ -452,6 +455,24 @@ if (only.has('fuzz')) {
 }
 
 // 3c. The durable audit log: what an acknowledgement waits for, and start-up as the history grows.
+if (only.has('recording')) {
+  const counts = args['recording-tracks'].split(',').map(Number);
+  console.log(`recording: one ~1 Mbit/s VP8 track recorded ${counts.join(', ')} times at once (ffmpeg -c copy, encrypted to disk) ...`);
+  try {
+    const rows = [];
+    for (const tracks of counts) rows.push(await measureRecording({ tracks, windowSeconds: 20, warmupSeconds: 5 }));
+    output.recording = rows;
+    printTable(
+      'Recording: CPU per recorded track (percent of one core; target < 2 %, no transcoding)',
+      ['tracks', 'producer Mbit/s', 'muxer %/track', 'node %/track', 'worker %/track', 'total %/track', 'lost', 'errors'],
+      rows.map((r) => [String(r.tracks), fmt(r.producerBitrate / 1e6, 2), fmt(r.muxerCpuPerTrack, 2), fmt(r.nodeCpuPerTrack, 2), fmt(r.workerCpuPerTrack, 2), fmt(r.totalCpuPerTrack, 2), String(r.lost), String(r.errors.length)]),
+    );
+  } catch (error) {
+    console.log(`recording failed: ${(error as Error).message}`);
+    notes.push(`recording: failed: ${(error as Error).message}`);
+  }
+}
+
 if (only.has('auditlog')) {
   const sizes = args['audit-entries'].split(',').map(Number);
   console.log(`audit log: durable appends, join round trips, start-up at ${sizes.join(', ')} entries ...`);

@@ -4,8 +4,8 @@
 // muxer), and every segment is encrypted into a RecordingStore on the way to the disk, as in
 // production. In the window we read the CPU of the muxers (ffmpeg -c copy), of this process (the
 // UDP relays and AES-256-GCM) and of the worker (the extra consumers), per recorded track.
-// Not wired into bench/run.ts yet: `npx tsx bench/scenarios/recording.ts [tracks] [seconds] [warmup]` inside
-// bench/in-netns.sh prints the result as JSON.
+// `npm run bench -- --only=recording --recording-tracks=1,8`; alone, `npx tsx bench/scenarios/recording.ts
+// [tracks] [seconds] [warmup]` inside bench/in-netns.sh prints the result as JSON.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
