@@ -6,6 +6,7 @@ import type { Sink } from '../lib/Sink.js';
 import { JanusSession } from './JanusApi.js';
 import { JanusServer, MOUNTPOINT_ID } from './JanusServer.js';
 import { waitForExit } from '../lib/proc.js';
+import { inBatches } from '../lib/inBatches.js';
 
 /** Janus's streaming plugin under fan-out load. */
 export class JanusFanout implements FanoutTarget {
@@ -44,20 +45,11 @@ export class JanusFanout implements FanoutTarget {
   /** Add werift viewers of the mountpoint. */
   async addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void> {
     if (kind !== 'webrtc') throw new Error('Janus streaming viewers are WebRTC only');
-    const batch = 10;
-    for (let first = 0; first < count; first += batch) {
-      const jobs: Promise<void>[] = [];
-      for (let i = first; i < Math.min(count, first + batch); i++) {
-        jobs.push(
-          (async () => {
-            const handle = await this.#session.attachStreaming();
-            const offer = await this.#session.watch(handle, MOUNTPOINT_ID);
-            await this.#session.start(handle, await sink.subscribe(offer));
-          })(),
-        );
-      }
-      await Promise.all(jobs);
-    }
+    await inBatches(count, 10, async () => {
+      const handle = await this.#session.attachStreaming();
+      const offer = await this.#session.watch(handle, MOUNTPOINT_ID);
+      await this.#session.start(handle, await sink.subscribe(offer));
+    });
   }
 
   /** Stop janus. */

@@ -3,6 +3,7 @@
 import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
 import type { Sink } from '../lib/Sink.js';
 import { waitForExit } from '../lib/proc.js';
+import { inBatches } from '../lib/inBatches.js';
 import { PionServer, type PionNackMode } from './PionServer.js';
 
 /** Options for a pion fan-out. */
@@ -45,12 +46,7 @@ export class PionFanout implements FanoutTarget {
   /** Add werift subscribers, ten signalling at a time (as for Janus). */
   async addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void> {
     if (kind !== 'webrtc') throw new Error('the pion SFU has WebRTC subscribers only');
-    const batch = 10;
-    for (let first = 0; first < count; first += batch) {
-      const jobs: Promise<void>[] = [];
-      for (let i = first; i < Math.min(count, first + batch); i++) jobs.push(this.#server.subscribe((offer) => sink.subscribe(offer)));
-      await Promise.all(jobs);
-    }
+    await inBatches(count, 10, () => this.#server.subscribe((offer) => sink.subscribe(offer)));
   }
 
   /** Stop the SFU. */
