@@ -18,6 +18,9 @@ import type { Reception } from './Reception.js';
 import { LoudestSpeakers } from './LoudestSpeakers.js';
 import { TrackRecorder } from './recorder/TrackRecorder.js';
 import type { TapPoint, TrackRecorderOptions } from './recorder/types.js';
+import { EdgePeerMedia } from './EdgePeerMedia.js';
+import { RemotePipe, type PipeState } from './RemotePipe.js';
+import type { EdgePipeState, EdgePlace } from './EdgeLink.js';
 
 /** Why a room's media closed. */
 export type RoomMediaCloseReason = 'closed' | 'worker-died';
@@ -71,6 +74,8 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   readonly #peers = new Map<string, PeerMedia>();
   readonly #fanOut: FanOut;
   #audience: Audience = () => true;
+  /** Pipes to edge nodes, by edge node id and then by home router (a track is piped from where it is published). */
+  readonly #remotePipes = new Map<string, Map<types.Router, Promise<RemotePipe>>>();
   /** The track the speaker observer last named dominant. */
   #dominant: string | null = null;
   #closed = false;
@@ -153,16 +158,20 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * Create the media holder for a participant joining the room; placed on a router at its first
    * transport. `reception` carries their view and video cap (a room moving workers hands the old one's over).
    */
-  addPeer(peerId: string, reception?: Reception): PeerMedia {
+  addPeer(peerId: string, reception?: Reception, edge?: EdgePlace): PeerMedia {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
     if (this.#peers.has(peerId)) throw new SfuError('rejected', `peer ${peerId} already has media in this room`);
-    const peer: PeerMedia = new PeerMedia(peerId, {
+    const options = {
       ...this.#context.options,
       place: () => this.#place(peer),
-      onPublished: (track) => this.#observeSpeaker(peer, track),
+      onPublished: (track: Track) => this.#observeSpeaker(peer, track),
       consumerGate: this.loudestSpeakers,
       ...(reception ? { reception } : {}),
-    });
+    };
+    // Beyond the home's share: received on an edge node (published here, like anyone's).
+    const peer: PeerMedia = edge
+      ? new EdgePeerMedia(peerId, { ...options, link: edge.link, bring: (track) => this.#pipeToEdge(track, edge) })
+      : new PeerMedia(peerId, options);
     this.#peers.set(peerId, peer);
     peer.on('unsubscribed', (s) => this.emit('unsubscribed', peerId, s));
     peer.on('trackPaused', (s) => this.emit('trackPaused', peerId, s));
@@ -171,8 +180,58 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
       this.#peers.delete(peerId);
       this.loudestSpeakers.forgetPeer(peerId);
       this.#dropIdleRouters();
+      if (edge) this.#dropIdlePipes(edge.link.nodeId);
     });
     return peer;
+  }
+
+  /** Participants of this room receiving on each edge node, by node id. */
+  edgeSubscribers(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const peer of this.#peers.values()) if (peer instanceof EdgePeerMedia) counts.set(peer.edgeNodeId, (counts.get(peer.edgeNodeId) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Every pipe of this room to an edge node, both ends as their mediasoup reports them. */
+  async pipes(): Promise<{ home: PipeState; edge: EdgePipeState | undefined }[]> {
+    const pipes: RemotePipe[] = [];
+    for (const byRouter of this.#remotePipes.values()) {
+      for (const pending of byRouter.values()) {
+        const pipe = await pending.catch(() => undefined); // one that failed to open carries nothing
+        if (pipe && !pipe.closed) pipes.push(pipe);
+      }
+    }
+    return Promise.all(pipes.map((p) => p.state()));
+  }
+
+  /** Make `track` consumable on an edge node: one pipe per publishing router and edge, opened on first need. */
+  async #pipeToEdge(track: Track, edge: EdgePlace): Promise<void> {
+    const router = this.tapPoint(track.id).router;
+    let byRouter = this.#remotePipes.get(edge.link.nodeId);
+    if (!byRouter) this.#remotePipes.set(edge.link.nodeId, (byRouter = new Map()));
+    let pending = byRouter.get(router);
+    if (!pending) {
+      const opening = RemotePipe.open(router, edge.link, edge.pipeListen);
+      pending = opening;
+      byRouter.set(router, opening);
+      opening.then(
+        (pipe) => {
+          if (this.#closed) pipe.close();
+          router.observer.once('close', () => pipe.close());
+        },
+        () => byRouter.delete(router),
+      );
+    }
+    const pipe = await pending;
+    await pipe.send(track);
+  }
+
+  /** Nobody receives on that edge any more: close the room's pipes to it. */
+  #dropIdlePipes(nodeId: string): void {
+    if ((this.edgeSubscribers().get(nodeId) ?? 0) > 0) return;
+    const byRouter = this.#remotePipes.get(nodeId);
+    this.#remotePipes.delete(nodeId);
+    for (const pending of byRouter?.values() ?? []) pending.then((pipe) => pipe.close(), () => undefined);
   }
 
   /** Give a subscriber every track it may receive (after `ready`, or on a new receive transport). */
@@ -353,6 +412,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     if (this.#closed) return;
     this.#closed = true;
     for (const peer of [...this.#peers.values()]) peer.close();
+    for (const nodeId of [...this.#remotePipes.keys()]) this.#dropIdlePipes(nodeId);
     for (const router of this.#routers) router.close();
     this.emit('close', reason);
   }

@@ -11,6 +11,8 @@ import { DEFAULT_CAPACITY, type CapacityOptions, type MediaLoad } from './Capaci
 import { Placement } from './Placement.js';
 import { WorkerLoadMonitor } from './WorkerLoadMonitor.js';
 import { MediaListeners, type MediaListener } from './MediaListeners.js';
+import { EdgeRoom } from './EdgeRoom.js';
+import type { PipeListen } from './EdgeLink.js';
 
 /** Everything the media engine needs; the server fills it from the `media` config section. */
 export interface SfuOptions extends WorkerPoolOptions, RoomMediaOptions {
@@ -110,6 +112,13 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     this.#rooms.add(room);
     room.once('close', () => this.#rooms.delete(room));
     return room;
+  }
+
+  /** This node as an edge of another node's room: a router for it on the least loaded live worker. */
+  async createEdgeRoom(roomName: string, pipeListen: PipeListen): Promise<EdgeRoom> {
+    const host = this.#placement.leastLoaded();
+    if (!host) throw new SfuError('unavailable', 'no media worker is running');
+    return EdgeRoom.create(roomName, host, this.#codecs, { initialAvailableOutgoingBitrate: this.#roomOptions.initialAvailableOutgoingBitrate, pipeListen });
   }
 
   /**

@@ -3,6 +3,9 @@
 import type { types } from 'mediasoup';
 import type { TrackConsumer, TrackKind, TrackSource } from './Track.js';
 
+/** What a subscription reads of its consumer: a mediasoup consumer, or one on an edge node (EdgePeerMedia). */
+export type SubscribedConsumer = Pick<TrackConsumer, 'id' | 'producerId' | 'appData' | 'kind' | 'paused' | 'producerPaused' | 'closed' | 'rtpParameters'>;
+
 /** A track a subscriber receives. */
 export class Subscription {
   /** The subscription's id (a browser's consumer id). */
@@ -15,10 +18,10 @@ export class Subscription {
   readonly kind: TrackKind;
   /** Microphone, camera or screen. */
   readonly source: TrackSource;
-  readonly #consumer: TrackConsumer;
+  readonly #consumer: SubscribedConsumer;
 
   /** Wrap a consumer; done by the subscriber that created it. */
-  constructor(consumer: TrackConsumer) {
+  constructor(consumer: SubscribedConsumer) {
     this.id = consumer.id;
     this.trackId = consumer.producerId;
     this.peerId = consumer.appData.peerId;
