@@ -59,6 +59,27 @@ export const ClusterSchema = Type.Object(
     /** On SIGTERM: how long the node keeps answering (with redirects) after asking its participants to move. */
     drainSeconds: Type.Number({ minimum: 0, maximum: 600, default: 10 }),
     placement: NodePlacementSchema,
+    /**
+     * Rooms bigger than a node: the node-to-node control channel and media pipes. Absent, this node
+     * neither pipes its rooms to others nor serves as an edge. Both listen on
+     * `advertise.privateAddress` only (required with this), never on the public listener.
+     */
+    edge: Type.Optional(
+      Type.Object(
+        {
+          /** TCP port of the internal RPC listener (HTTP, HMAC-signed requests) on the private address. */
+          rpcPort: Port,
+          /** File holding the cluster secret (first line, at least 32 characters), the same on every node. */
+          secretFile: Type.String({ minLength: 1 }),
+          /** UDP ports the PipeTransports bind on the private address (SRTP, RTX). */
+          pipePortMin: Type.Integer({ minimum: 1024, maximum: 65535, default: 40000 }),
+          pipePortMax: Type.Integer({ minimum: 1024, maximum: 65535, default: 40999 }),
+          /** Edge subscribers this node takes for other nodes' rooms (0: it is never an edge). */
+          capacitySubscribers: Type.Integer({ minimum: 0, default: 500 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -76,4 +97,5 @@ export const MetricsSchema = Type.Object(
 export type RedisConfig = Static<typeof RedisSchema>;
 export type NodePlacement = Static<typeof NodePlacementSchema>;
 export type ClusterConfig = Static<typeof ClusterSchema>;
+export type EdgeConfig = NonNullable<ClusterConfig['edge']>;
 export type MetricsConfig = Static<typeof MetricsSchema>;

@@ -28,6 +28,7 @@ import { httpErrorHandler, notFoundHandler } from './httpErrors.js';
 import { loggerOptions } from './logging.js';
 import { ClusterNode } from './cluster/ClusterNode.js';
 import { createCoordinator } from './cluster/createCoordinator.js';
+import { EdgeNode } from './cluster/EdgeNode.js';
 import { NodeMetrics } from './metrics/NodeMetrics.js';
 
 /** What build() needs: validated config and a running media engine (owned by the caller). */
@@ -49,6 +50,8 @@ export interface Lectern {
   metrics: NodeMetrics;
   /** Recordings: start, list, delete, retention sweeps. */
   recordings: RecordingService;
+  /** Rooms bigger than a node (cluster.edge); start() it before the cluster registers. */
+  edges: EdgeNode | undefined;
 }
 
 /** Assemble Lectern's server. Closing the app closes every room and the audit log, not the Sfu. */
@@ -73,21 +76,30 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const recorder = new AuditRecorder(auditLog, app.log);
   const recordings = await RecordingService.open({ config: config.recording, auditLog, log: app.log });
   const rooms = new RoomRegistry(sfu, config, app.log, recorder, recordings);
+  const coordinator = createCoordinator(config);
+  // Rooms bigger than a node (cluster.edge): this node's internal listener, pipes and edge placement.
+  const edges = EdgeNode.create(config, sfu, coordinator, app.log);
   const cluster = new ClusterNode(
     config,
-    createCoordinator(config),
+    coordinator,
     {
       hasRoom: (name) => rooms.rooms.get(name)?.closed === false,
       roomNames: () => rooms.rooms.keys(),
       participants: () => rooms.peerCount,
       workers: () => sfu.workerCount,
+      ...(edges ? { edgeRoom: () => edges.room } : {}),
     },
     app.log,
   );
+  if (edges) {
+    rooms.edges = edges;
+    edges.onEdgeLost = (nodeId) => rooms.edgeLost(nodeId);
+  }
   const metrics = new NodeMetrics({ sfu, rooms, cluster });
   const lti = await LtiTool.create(config, authenticator, recorder, app.log);
   app.addHook('onClose', async () => {
     rooms.close();
+    await edges?.close();
     await recordings.close();
     await cluster.close();
     await auditLog.close();
@@ -104,9 +116,9 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator), cluster, metrics });
   await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog, recordings });
-  await app.register(adminCluster, { cluster, authenticator });
+  await app.register(adminCluster, { cluster, authenticator, rooms, edges });
   await app.register(movedRoom, { cluster });
   await app.register(recordingRoutes, { config, authenticator, recordings, auditLog });
   recordings.startSweeper();
-  return { app, authenticator, auditLog, cluster, metrics, recordings };
+  return { app, authenticator, auditLog, cluster, metrics, recordings, edges };
 }

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
     capacity: config.media.capacity,
   });
-  const { app, authenticator, auditLog, cluster, metrics } = await build({ config, sfu });
+  const { app, authenticator, auditLog, cluster, metrics, edges } = await build({ config, sfu });
   let metricsServer: MetricsServer | undefined;
   sfu.on('workerDied', ({ index, pid, error }) => app.log.error({ worker: index, pid, err: error }, 'media worker died; its rooms were closed'));
   sfu.on('workerRespawned', ({ index, pid }) => app.log.warn({ worker: index, pid }, 'media worker replaced'));
@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     metricsServer = await MetricsServer.start(metrics.registry, config.metrics.host, config.metrics.port);
     app.log.info({ metrics: metricsServer.url }, 'metrics listener up');
   }
+  // The internal listener first: the registry entry names its port.
+  await edges?.start();
   // Registered only once it can be reached; a foreign placement stops start-up here (NodeRefused).
   await cluster.start(address);
   app.log.info(

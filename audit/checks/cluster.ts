@@ -16,8 +16,30 @@ export function checkClusterRegistry(inputs: AuditInputs, _model: DataFlowModel)
     ];
   }
   const cluster = inputs.cluster;
-  if (!cluster || cluster.registry.state === 'ok') return [];
+  if (!cluster) return [];
+  const findings: Finding[] = [];
+  for (const refused of cluster.registry.refusedPipes ?? []) {
+    findings.push({
+      rule: 'pipe-refused-outside-country',
+      severity: 'high',
+      title: `A node tried to pipe a class to node ${refused.to} (${refused.country}), not proven in-country; the pipe was refused`,
+      evidence: refused.reason,
+      where: cluster.source,
+    });
+  }
+  for (const pipe of cluster.registry.pipes ?? []) {
+    if (pipe.srtp.home && pipe.srtp.edge) continue;
+    findings.push({
+      rule: 'pipe-unencrypted',
+      severity: 'high',
+      title: `The media pipe ${pipe.from} -> ${pipe.to} is not SRTP on both ends`,
+      evidence: `SRTP home ${pipe.srtp.home}, edge ${pipe.srtp.edge}`,
+      where: cluster.source,
+    });
+  }
+  if (cluster.registry.state === 'ok') return findings;
   return [
+    ...findings,
     {
       rule: 'cluster-registry-unread',
       severity: 'high',

@@ -15,6 +15,31 @@ function nodeLocation(node: ClusterRegistry['nodes'][number]): Location {
 
 /** A media flow per node. `source`: where the registry was read, for `seenIn`. */
 export function clusterFlows(registry: ClusterRegistry, source: string): Array<Omit<Flow, 'id' | 'active' | 'operator'>> {
+  return [...nodeFlows(registry, source), ...pipeFlows(registry, source)];
+}
+
+/** A media flow per pipe between nodes: at its far (edge) node, encrypted only if both ends say SRTP. */
+function pipeFlows(registry: ClusterRegistry, source: string): Array<Omit<Flow, 'id' | 'active' | 'operator'>> {
+  return (registry.pipes ?? []).map((pipe) => {
+    const node = registry.nodes.find((n) => n.id === pipe.to);
+    const location: Location = node
+      ? nodeLocation(node)
+      : { country: pipe.toCountry === 'ZZ' ? null : pipe.toCountry, scope: 'unknown', place: `node ${pipe.to} (not in the registry)`, basis: `pipe reported by node ${pipe.from}` };
+    const srtp = pipe.srtp.home && pipe.srtp.edge;
+    return {
+      kind: 'media' as const,
+      label: `Media pipe ${pipe.from} (${pipe.fromCountry}) -> ${pipe.to} (${pipe.toCountry}), ${pipe.tracks} track(s)`,
+      location,
+      readers: 'the edge node host (it decrypts to forward to its subscribers)',
+      encryption: srtp ? `SRTP on both pipe ends${pipe.rtx.home && pipe.rtx.edge ? ', RTX on' : ''}` : 'NOT encrypted: a pipe end without SRTP',
+      retention: 'not stored; forwarded live',
+      personalData: true,
+      seenIn: [`cluster registry ${source}`],
+    };
+  });
+}
+
+function nodeFlows(registry: ClusterRegistry, source: string): Array<Omit<Flow, 'id' | 'active' | 'operator'>> {
   return registry.nodes.map((node) => ({
     kind: 'media',
     label: `Media node ${node.id}${node.draining ? ' (draining)' : ''}`,

@@ -37,6 +37,30 @@ export const ClusterRegistrySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Media pipes of the answering node's rooms to edge nodes (rooms bigger than a node): both ends'
+     * countries, and whether each end runs SRTP and RTX, as its mediasoup reports. No room names.
+     */
+    pipes: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            from: Type.String(),
+            to: Type.String(),
+            fromCountry: Type.String({ pattern: '^[A-Z]{2}$' }),
+            toCountry: Type.String({ pattern: '^[A-Z]{2}$' }),
+            srtp: Type.Object({ home: Type.Boolean(), edge: Type.Boolean() }, { additionalProperties: false }),
+            rtx: Type.Object({ home: Type.Boolean(), edge: Type.Boolean() }, { additionalProperties: false }),
+            tracks: Type.Integer({ minimum: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    /** Pipes the node refused to open because the far node is not proven in-country. */
+    refusedPipes: Type.Optional(
+      Type.Array(Type.Object({ to: Type.String(), country: Type.String(), reason: Type.String() }, { additionalProperties: false })),
+    ),
   },
   { additionalProperties: false },
 );

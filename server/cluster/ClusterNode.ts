@@ -26,6 +26,8 @@ export interface LocalState {
   participants(): number;
   /** Media workers running. */
   workers(): number;
+  /** Edge subscribers this node still takes for other nodes' rooms (cluster.edge), if it is an edge. */
+  edgeRoom?(): number;
 }
 
 const LOCK_TTL_MS = 5000;
@@ -95,6 +97,7 @@ export class ClusterNode {
       id: cluster.nodeId,
       signallingUrl: cluster.advertise.signallingUrl ?? this.#config.http.publicUrl ?? signallingUrl,
       ...(cluster.advertise.privateAddress !== undefined ? { privateAddress: cluster.advertise.privateAddress } : {}),
+      ...(cluster.edge ? { rpcPort: cluster.edge.rpcPort, edgeRoom: this.#local.edgeRoom?.() ?? 0 } : {}),
       placement: cluster.placement,
       capacity: this.#capacity(),
       load: this.load(),
@@ -218,7 +221,13 @@ export class ClusterNode {
   async #heartbeat(): Promise<void> {
     const cluster = this.#config.cluster;
     if (!cluster || !this.#record || this.#closed) return;
-    this.#record = { ...this.#record, load: this.load(), capacity: this.#capacity(), draining: this.#draining };
+    this.#record = {
+      ...this.#record,
+      load: this.load(),
+      capacity: this.#capacity(),
+      draining: this.#draining,
+      ...(cluster.edge ? { edgeRoom: this.#draining ? 0 : (this.#local.edgeRoom?.() ?? 0) } : {}),
+    };
     try {
       await this.#coordinator.register(this.#record, cluster.ttlSeconds * 1000);
       if (this.#heartbeatFailed) {

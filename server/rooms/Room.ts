@@ -4,7 +4,7 @@
 // notifications. Moderation acts on participants here; what an auditor may ask about goes to the ClassRecorder.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { Reception, TypedEmitter, type RoomMedia, type Track, type TrackSource, type ClientParameters } from '../../sfu/index.js';
+import { EdgePeerMedia, Reception, TypedEmitter, type EdgePlace, type RoomMedia, type Track, type TrackSource, type ClientParameters } from '../../sfu/index.js';
 import type { RolesConfig } from '../../config/index.js';
 import type { ChatMessage, RoomPolicy } from '../../protocol/index.js';
 import { Peer, type Notifier, type PeerIdentity } from './Peer.js';
@@ -147,15 +147,16 @@ export class Room extends TypedEmitter<RoomEvents> {
    * Add a participant. Those allowed to skip the lobby (or everyone, when the lobby is off) are
    * admitted at once; the rest wait until someone with `admit` lets them in.
    */
-  enter(displayName: string, identity: PeerIdentity, notifier: Notifier): Peer {
+  enter(displayName: string, identity: PeerIdentity, notifier: Notifier, edge?: EdgePlace): Peer {
     if (this.#closed) throw new SignallingError('unavailable', 'this room is closing; join again');
     if (this.#removed.has(identity.subject) || (identity.tokenId && this.#removed.has(identity.tokenId))) {
       throw new SignallingError('removed', 'you were removed from this class');
     }
     if (this.#peers.size >= this.#options.maxPeers) throw new SignallingError('room_full', `room ${this.name} is full`);
-    this.#admit(identity);
+    // Placed on an edge node, this participant's receiving does not weigh on this node's workers.
+    if (!edge) this.#admit(identity);
     const id = randomUUID();
-    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id, new Reception(this.#options.maxVideoConsumers)), notifier, this.#options.roles);
+    const peer = new Peer(id, displayName, identity, this.#media.addPeer(id, new Reception(this.#options.maxVideoConsumers), edge), notifier, this.#options.roles);
     if (this.#policy.locked && !peer.can('joinLocked')) {
       peer.media.close();
       throw new SignallingError('locked', 'this class is locked');
@@ -461,6 +462,36 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#record({ action: 'room.closed', actor: 'server', details: { reason } });
     this.#log.info({ reason }, 'room closed');
     this.emit('close', reason);
+  }
+
+  /** Whether this node's media workers are too full for one more participant of `role` (then an edge node may take them). */
+  isFullFor(role: PeerIdentity['role']): boolean {
+    return this.#options.admission?.refusal(role, this.#media.expectedSubscriptions(this.#options.maxVideoConsumers)) !== undefined;
+  }
+
+  /** This room's pipes to edge nodes, both ends as mediasoup reports them (for the audit). */
+  pipes(): ReturnType<RoomMedia['pipes']> {
+    return this.#media.pipes();
+  }
+
+  /**
+   * An edge node carrying some of this room's subscribers is gone: each of them gets new media (on
+   * another edge from `place`, or here) and is told to start it over (`mediaReset`), as when a
+   * worker dies. Their place in the class is kept.
+   */
+  async edgeLost(nodeId: string, place: () => Promise<EdgePlace | undefined>): Promise<void> {
+    const moved = [...this.#peers.values()].filter((p) => p.media instanceof EdgePeerMedia && p.media.edgeNodeId === nodeId);
+    for (const peer of moved) {
+      const edge = this.isFullFor(peer.role) ? await place().catch(() => undefined) : undefined;
+      if (this.#closed || this.#peers.get(peer.id) !== peer) continue;
+      const old = peer.media;
+      old.close();
+      peer.replaceMedia(this.#media.addPeer(peer.id, old.reception.carryOver(), edge));
+      if (peer.rtpCapabilities) peer.media.receiveWith(peer.rtpCapabilities);
+      this.#watchTracks(peer);
+      if (peer.admitted) peer.notify('mediaReset', { reason: 'the media server carrying your video stopped; reconnecting' });
+    }
+    if (moved.length > 0) this.#log.warn({ edge: nodeId, peers: moved.length }, 'edge node lost: its subscribers moved');
   }
 
   /** Refuse a join the media workers cannot carry without degrading those already in; audited. */

@@ -15,6 +15,7 @@ import { CreationQuota } from './CreationQuota.js';
 import { Admission } from './Admission.js';
 import type { RecordingBackend } from './RecordingConsent.js';
 import { SignallingError } from '../signalling/SignallingError.js';
+import type { EdgeNode, PipeFlow } from '../cluster/EdgeNode.js';
 
 /** Who asks for a room: room creation is limited per connection and per client address. */
 export interface RoomRequester {
@@ -39,6 +40,8 @@ export class RoomRegistry {
   readonly #perAddress: CreationQuota;
   readonly #admission: Admission;
   #closed = false;
+  /** Edge nodes for rooms bigger than this node (cluster.edge), set by the app. */
+  edges: EdgeNode | undefined;
 
   constructor(sfu: Sfu, config: LecternConfig, log: FastifyBaseLogger, recorder: ClassRecorder, recordings?: RecordingBackend) {
     this.#recordings = recordings;
@@ -54,6 +57,20 @@ export class RoomRegistry {
   /** Live rooms. */
   get rooms(): ReadonlyMap<string, Room> {
     return this.#rooms;
+  }
+
+  /** An edge node is gone: every room here moves the subscribers it carried. */
+  edgeLost(nodeId: string): void {
+    for (const room of this.#rooms.values()) {
+      void room.edgeLost(nodeId, async () => this.edges?.place(room.name)).catch((error: unknown) => this.#log.error({ err: error }, 'moving subscribers off a lost edge failed'));
+    }
+  }
+
+  /** Every pipe of every room here to an edge node, with both ends' countries. */
+  async pipeFlows(): Promise<PipeFlow[]> {
+    if (!this.edges) return [];
+    const pipes = (await Promise.all([...this.#rooms.values()].map((room) => room.pipes()))).flat();
+    return this.edges.flows(pipes);
   }
 
   /** Total participants across rooms. */

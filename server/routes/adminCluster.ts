@@ -6,10 +6,12 @@ import { ADMIN_CLUSTER_PATH, ClusterRegistrySchema, type ClusterRegistry } from 
 import { AuthError, type Authenticator } from '../auth/index.js';
 import type { ClusterNode } from '../cluster/ClusterNode.js';
 import type { NodeRecord } from '../cluster/NodeRecord.js';
+import type { EdgeNode } from '../cluster/EdgeNode.js';
+import type { RoomRegistry } from '../rooms/RoomRegistry.js';
 
 /** Register GET /admin/cluster. */
-export async function adminCluster(app: FastifyInstance, options: { cluster: ClusterNode; authenticator: Authenticator }): Promise<void> {
-  const { cluster, authenticator } = options;
+export async function adminCluster(app: FastifyInstance, options: { cluster: ClusterNode; authenticator: Authenticator; rooms: RoomRegistry; edges: EdgeNode | undefined }): Promise<void> {
+  const { cluster, authenticator, rooms, edges } = options;
   const requireAdmin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!authenticator.isAdmin(request)) {
       void reply.header('www-authenticate', 'Bearer');
@@ -27,7 +29,19 @@ export async function adminCluster(app: FastifyInstance, options: { cluster: Clu
     });
     if (!cluster.clustered) return { nodeId: cluster.nodeId, coordination: 'local', state: 'ok', nodes: [] };
     try {
-      return { nodeId: cluster.nodeId, coordination: 'redis', state: 'ok', nodes: (await cluster.coordinator.nodes({ includeRefused: true })).map(view) };
+      const nodes = (await cluster.coordinator.nodes({ includeRefused: true })).map(view);
+      if (!edges) return { nodeId: cluster.nodeId, coordination: 'redis', state: 'ok', nodes };
+      // Every pipe of this node's rooms, both ends read from their mediasoup (no room names).
+      const pipes = (await rooms.pipeFlows()).map((p) => ({
+        from: p.from,
+        to: p.to,
+        fromCountry: p.fromCountry,
+        toCountry: p.toCountry,
+        srtp: { home: p.home.srtp, edge: p.edge?.srtp ?? false },
+        rtx: { home: p.home.rtx, edge: p.edge?.rtx ?? false },
+        tracks: p.home.producers,
+      }));
+      return { nodeId: cluster.nodeId, coordination: 'redis', state: 'ok', nodes, pipes, refusedPipes: [...edges.refusedPipes] };
     } catch (error) {
       request.log.warn({ err: error }, 'cluster registry unreadable for /admin/cluster');
       return { nodeId: cluster.nodeId, coordination: 'redis', state: 'degraded', nodes: [] };

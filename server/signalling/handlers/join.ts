@@ -26,7 +26,11 @@ const enter: Handler<'join'> = async (ctx, data) => {
   if (ctx.session.closed) throw new SignallingError('not_joined', 'connection closed');
   // A name from the university's sign-in or a signed link beats a typed one: students cannot pose as others.
   const displayName = identity.displayName ?? (data.displayName.trim() || 'Guest');
-  const peer = room.enter(displayName, identity, ctx.session);
+  // Cluster-wide admission: past this node's share, the participant receives on an in-country edge
+  // node with room; only when none has room is the join refused (by room.enter: at_capacity).
+  const edge = ctx.rooms.edges && room.isFullFor(identity.role) ? await ctx.rooms.edges.place(data.room) : undefined;
+  if (ctx.session.closed) throw new SignallingError('not_joined', 'connection closed');
+  const peer = room.enter(displayName, identity, ctx.session, edge);
   ctx.session.attach(room, peer);
   return {
     peerId: peer.id,

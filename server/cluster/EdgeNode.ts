@@ -1,0 +1,181 @@
+// Rooms bigger than a node, this node's part: it serves as an edge for other nodes' rooms (the
+// internal listener and EdgeService), and as a home it finds an edge for a subscriber its own share
+// cannot carry. The residency rule is applied before any pipe opens: an edge is taken only from the
+// live, in-country registry, and its placement is checked again here; a node outside the country
+// is refused (and kept in `refusedPipes` for the audit), never "probably fine".
+import type { FastifyBaseLogger } from 'fastify';
+import { ConfigError, type LecternConfig } from '../../config/index.js';
+import type { EdgePlace, PipeListen, PipeState, EdgePipeState, Sfu } from '../../sfu/index.js';
+import type { Coordinator } from './Coordinator.js';
+import type { NodeRecord } from './NodeRecord.js';
+import { placementRefusal } from './residency.js';
+import { InternalServer } from './InternalServer.js';
+import { EdgeFull, InternalClient } from './InternalClient.js';
+import { EdgeService } from './EdgeService.js';
+import { RpcEdgeLink } from './RpcEdgeLink.js';
+import { readClusterSecret } from './nodeSignature.js';
+
+/** A pipe this node refused to open, for the audit. */
+export interface RefusedPipe {
+  to: string;
+  country: string;
+  reason: string;
+}
+
+/** A pipe of one of this node's rooms, both ends with their countries, for the audit. */
+export interface PipeFlow {
+  from: string;
+  to: string;
+  fromCountry: string;
+  toCountry: string;
+  home: PipeState;
+  edge: EdgePipeState | undefined;
+}
+
+/** This node's edge role and its edge placement as a home. */
+export class EdgeNode {
+  readonly #config: LecternConfig;
+  readonly #nodeId: string;
+  readonly #coordinator: Coordinator;
+  readonly #log: FastifyBaseLogger;
+  readonly #client: InternalClient;
+  readonly #secret: string;
+  readonly #listen: { host: string; port: number };
+  readonly #pipeListen: PipeListen;
+  /** Serves other nodes' rooms here. */
+  readonly service: EdgeService;
+  readonly #links = new Map<string, RpcEdgeLink>();
+  readonly #refused: RefusedPipe[] = [];
+  #server: InternalServer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #room = 0;
+  /** Told when an edge node that carries subscribers of this node's rooms is gone. */
+  onEdgeLost: (nodeId: string) => void = () => undefined;
+
+  /** The edge part of this node, or undefined without `cluster.edge`. Reads the secret (fails start-up naming the key). */
+  static create(config: LecternConfig, sfu: Sfu, coordinator: Coordinator, log: FastifyBaseLogger): EdgeNode | undefined {
+    const edge = config.cluster?.edge;
+    if (!config.cluster || !edge) return undefined;
+    const address = config.cluster.advertise.privateAddress;
+    const problems: string[] = [];
+    if (address === undefined) problems.push('cluster.advertise.privateAddress: required with cluster.edge (the pipes and the internal listener bind it, never the public address)');
+    if (edge.pipePortMax < edge.pipePortMin) problems.push('cluster.edge.pipePortMax: below pipePortMin');
+    if (problems.length > 0) throw new ConfigError('cluster', problems);
+    return new EdgeNode(config, sfu, coordinator, log, readClusterSecret(edge.secretFile), address!);
+  }
+
+  private constructor(config: LecternConfig, sfu: Sfu, coordinator: Coordinator, log: FastifyBaseLogger, secret: string, address: string) {
+    const edge = config.cluster!.edge!;
+    this.#config = config;
+    this.#nodeId = config.cluster!.nodeId;
+    this.#coordinator = coordinator;
+    this.#log = log;
+    this.#secret = secret;
+    this.#client = new InternalClient(this.#nodeId, secret);
+    this.#listen = { host: address, port: edge.rpcPort };
+    this.#pipeListen = { ip: address, portMin: edge.pipePortMin, portMax: edge.pipePortMax };
+    this.service = new EdgeService(sfu, this.#pipeListen, edge.capacitySubscribers, log);
+    this.#room = edge.capacitySubscribers;
+  }
+
+  /** Edge subscribers this node still takes (what it registers as `edgeRoom`). */
+  get room(): number {
+    return this.#room;
+  }
+
+  /** Pipes refused for residency since start. */
+  get refusedPipes(): readonly RefusedPipe[] {
+    return this.#refused;
+  }
+
+  /** Open the internal listener on the private address and start watching the nodes pipes go to. */
+  async start(): Promise<void> {
+    this.#server = await InternalServer.start({ ...this.#listen, secret: this.#secret, handlers: this.service.handlers(), logger: this.#log });
+    this.#log.info({ internal: this.#server.url }, 'internal cluster listener up (private address)');
+    this.#timer = setInterval(() => void this.#watch(), (this.#config.cluster?.heartbeatSeconds ?? 2) * 1000);
+    this.#timer.unref();
+  }
+
+  /**
+   * An edge for one more subscriber of `room`, or undefined when no in-country node has room. Nodes
+   * already forwarding the room come first (their pipes are open).
+   */
+  async place(room: string): Promise<EdgePlace | undefined> {
+    const country = this.#config.deployment?.country;
+    const all = await this.#coordinator.nodes({ includeRefused: true });
+    const forwarding = new Set(await this.#coordinator.forwarders(room));
+    const candidates: NodeRecord[] = [];
+    for (const node of all) {
+      if (node.id === this.#nodeId || node.draining || node.rpcPort === undefined || node.privateAddress === undefined || (node.edgeRoom ?? 0) <= 0) continue;
+      // Default deny, before a pipe is opened: the registry filters foreign nodes, and so does this.
+      const refusal = placementRefusal(node.placement, country);
+      if (refusal) {
+        this.#refuse({ to: node.id, country: node.placement.country, reason: refusal });
+        continue;
+      }
+      candidates.push(node);
+    }
+    candidates.sort((a, b) => Number(forwarding.has(b.id)) - Number(forwarding.has(a.id)) || (b.edgeRoom ?? 0) - (a.edgeRoom ?? 0));
+    for (const node of candidates) {
+      const link = this.#link(room, node);
+      try {
+        await this.#client.call(this.#base(node), 'reserve', { room });
+      } catch (error) {
+        if (!(error instanceof EdgeFull)) this.#log.warn({ err: error, edge: node.id }, 'edge node did not answer; trying another');
+        continue;
+      }
+      await this.#coordinator.addForwarder(room, node.id);
+      return { link, pipeListen: this.#pipeListen };
+    }
+    return undefined;
+  }
+
+  /** Both ends' countries of the pipes of `pipes` (this node's rooms), for the audit. */
+  async flows(pipes: { home: PipeState; edge: EdgePipeState | undefined }[]): Promise<PipeFlow[]> {
+    const nodes = new Map((await this.#coordinator.nodes({ includeRefused: true })).map((n) => [n.id, n] as const));
+    const fromCountry = this.#config.cluster!.placement.country;
+    // A far end not in the registry has no proven country: reported as unknown ('ZZ'), a finding.
+    return pipes.map((p) => ({ from: this.#nodeId, to: p.home.edgeNodeId, fromCountry, toCountry: nodes.get(p.home.edgeNodeId)?.placement.country ?? 'ZZ', home: p.home, edge: p.edge }));
+  }
+
+  /** Stop the listener and the edge rooms. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.service.close();
+    await this.#server?.close();
+  }
+
+  #refuse(refused: RefusedPipe): void {
+    if (!this.#refused.some((r) => r.to === refused.to)) this.#refused.push(refused);
+    this.#log.error({ edge: refused.to, country: refused.country }, `pipe refused: ${refused.reason}`);
+  }
+
+  #base(node: NodeRecord): string {
+    const host = node.privateAddress!.includes(':') ? `[${node.privateAddress}]` : node.privateAddress;
+    return `http://${host}:${node.rpcPort}`;
+  }
+
+  #link(room: string, node: NodeRecord): RpcEdgeLink {
+    const key = `${room}\u0000${node.id}`;
+    let link = this.#links.get(key);
+    if (!link) this.#links.set(key, (link = new RpcEdgeLink(node.id, this.#base(node), room, this.#client)));
+    return link;
+  }
+
+  /** Homes gone: close their edge rooms here. Edges gone: the rooms here move their subscribers. */
+  async #watch(): Promise<void> {
+    try {
+      this.#room = await this.service.room();
+      for (const home of this.service.homes()) if (!(await this.#coordinator.node(home))) this.service.closeHome(home);
+      const edges = new Set([...this.#links.values()].map((l) => l.nodeId));
+      for (const edge of edges) {
+        if (await this.#coordinator.node(edge)) continue;
+        for (const [key, link] of [...this.#links]) if (link.nodeId === edge) this.#links.delete(key);
+        this.#log.warn({ edge }, 'edge node gone: its subscribers are moved');
+        this.onEdgeLost(edge);
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'edge watch failed (cluster directory unreachable); running pipes go on');
+    }
+  }
+}
