@@ -32,6 +32,10 @@ export interface NodeOptions {
   placement?: Record<string, unknown>;
   /** Extra `cluster` keys (heartbeatSeconds, ttlSeconds, drainSeconds...). */
   cluster?: Record<string, unknown>;
+  /** Extra `media` keys (capacity...). */
+  media?: Record<string, unknown>;
+  /** Extra top-level sections (auth...). */
+  config?: Record<string, unknown>;
 }
 
 /** The deployment every test node belongs to: Germany. */
@@ -53,7 +57,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNodeProces
   const rtcPort = await freePort(options.address);
   const config = {
     http: { host: options.address, port },
-    media: { workers: 1, listenIp: options.address, rtcPort },
+    media: { workers: 1, listenIp: options.address, rtcPort, ...options.media },
     log: { level: 'info' },
     audit: { dir: join(dir, 'audit') },
     deployment: DEPLOYMENT_DE,
@@ -67,6 +71,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNodeProces
       ...options.cluster,
     },
     metrics: { host: options.address, port: metricsPort },
+    ...options.config,
   };
   const configFile = join(dir, 'lectern.json');
   writeFileSync(configFile, JSON.stringify(config));

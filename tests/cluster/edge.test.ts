@@ -1,0 +1,194 @@
+// Rooms bigger than a node, with real processes: two Lectern nodes (server/main.ts, one mediasoup
+// worker each) on 127.0.0.2 and .3, coordinated through a real redis-server, with werift WebRTC
+// participants (real VP8 and Opus over ICE, DTLS and SRTP). The home node's share is small, so a
+// later student receives on the edge node, through a PipeTransport pair with SRTP and RTX on both
+// ends, read back from each node's mediasoup via GET /admin/cluster. The internal control channel
+// refuses unsigned and malformed requests; the cluster refuses a join only when every in-country
+// node is full; a node registered outside the country is never piped to.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, freePort, type TestRedis } from '../helpers/redisServer.js';
+import { startNode, type ClusterNodeProcess } from '../helpers/clusterNode.js';
+import { SignallingClient } from '../helpers/SignallingClient.js';
+import { BotParticipant } from '../../bench/lib/BotParticipant.js';
+import { loadWerift } from '../../bench/lib/werift.js';
+import { vp8Clip } from '../../bench/lib/vp8Clip.js';
+import { sign } from '../../server/cluster/nodeSignature.js';
+
+const ADMIN_TOKEN = 'edge-test-admin-token-long-enough-to-be-a-real-one';
+const SECRET = 'a-cluster-secret-shared-by-every-node-0123456789';
+const ROOM = 'lecture-500';
+
+let redis: TestRedis;
+let home: ClusterNodeProcess;
+let edge: ClusterNodeProcess;
+let edgeRpc: string;
+const bots: BotParticipant[] = [];
+const clients: SignallingClient[] = [];
+const cleanups: (() => void)[] = [];
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type Registry = {
+  nodes: { id: string }[];
+  pipes?: { from: string; to: string; fromCountry: string; toCountry: string; srtp: { home: boolean; edge: boolean }; rtx: { home: boolean; edge: boolean }; tracks: number }[];
+  refusedPipes?: { to: string; country: string; reason: string }[];
+};
+
+async function registry(node: ClusterNodeProcess): Promise<Registry> {
+  const response = await fetch(`${node.url}/admin/cluster`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Registry;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), 'lectern-edge-'));
+  const secretFile = join(dir, 'cluster-secret');
+  writeFileSync(secretFile, `${SECRET}\n`);
+  const auth = { adminTokens: [createHash('sha256').update(ADMIN_TOKEN).digest('hex')] };
+  const node = async (nodeId: string, address: string, zone: string, media: Record<string, unknown>, capacitySubscribers: number) => {
+    const rpcPort = await freePort(address);
+    const started = await startNode({
+      nodeId,
+      address,
+      redisPort: redis.port,
+      placement: { country: 'DE', region: 'eu-central-1', zone },
+      media,
+      // A bot's socket closing is a dropped connection: it has left once the (short) resume grace is over.
+      config: { auth, signalling: { resumeGraceSeconds: 1 } },
+      cluster: { advertise: { privateAddress: address }, edge: { rpcPort, secretFile, pipePortMin: 41000, pipePortMax: 41999, capacitySubscribers } },
+    });
+    return { started, rpc: `http://${address}:${rpcPort}` };
+  };
+  // The home's share: 4 consumers (a publisher's 2 tracks to one student, and the publisher's own
+  // due count); nothing reserved, so the third participant is past it.
+  const [a, b] = await Promise.all([
+    node('node-a', '127.0.0.2', 'eu-central-1a', { capacity: { consumersPerWorker: 4, reservedForInstructors: 0, loadSampleMs: 60_000 } }, 0),
+    node('node-b', '127.0.0.3', 'eu-central-1b', {}, 2),
+  ]);
+  home = a.started;
+  edge = b.started;
+  edgeRpc = b.rpc;
+}, 90_000);
+
+afterAll(async () => {
+  for (const cleanup of cleanups) cleanup();
+  await Promise.all(bots.map((b) => b.close().catch(() => undefined)));
+  for (const client of clients) client.socket.terminate();
+  await Promise.all([home, edge].filter(Boolean).map((n) => n.kill('SIGKILL')));
+  await redis?.kill();
+});
+
+describe('the internal control channel', () => {
+  const body = JSON.stringify({ room: ROOM });
+  const signed = (path: string, text: string, secret = SECRET) => {
+    const time = Date.now();
+    return { 'content-type': 'application/json', 'x-lectern-node': 'node-a', 'x-lectern-time': String(time), 'x-lectern-signature': sign(secret, path, 'node-a', time, text) };
+  };
+
+  it('refuses a request without a signature, or signed with another secret (401 naming the header)', async () => {
+    const bare = await fetch(`${edgeRpc}/internal/edge/reserve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(bare.status).toBe(401);
+    expect(((await bare.json()) as { error: { message: string } }).error.message).toContain('x-lectern-node');
+    const forged = await fetch(`${edgeRpc}/internal/edge/reserve`, { method: 'POST', headers: signed('/internal/edge/reserve', body, 'another-secret-of-the-same-length-0123456789'), body });
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: { message: string } }).error.message).toContain('x-lectern-signature');
+    // Altered after signing: the signature covers the exact body.
+    const altered = await fetch(`${edgeRpc}/internal/edge/reserve`, { method: 'POST', headers: signed('/internal/edge/reserve', body), body: JSON.stringify({ room: 'other-room' }) });
+    expect(altered.status).toBe(401);
+  });
+
+  it('refuses a signed request with an unknown key or a wrong type (400 naming the field)', async () => {
+    const unknownKey = JSON.stringify({ room: ROOM, subscriberId: 'x', extra: 1 });
+    const a = await fetch(`${edgeRpc}/internal/edge/createTransport`, { method: 'POST', headers: signed('/internal/edge/createTransport', unknownKey), body: unknownKey });
+    expect(a.status).toBe(400);
+    expect(((await a.json()) as { error: { message: string } }).error.message).toContain('extra');
+    const wrongType = JSON.stringify({ room: ROOM, consumerId: 'c', spatialLayer: 'high', temporalLayer: 0 });
+    const b = await fetch(`${edgeRpc}/internal/edge/preferLayers`, { method: 'POST', headers: signed('/internal/edge/preferLayers', wrongType), body: wrongType });
+    expect(b.status).toBe(400);
+    expect(((await b.json()) as { error: { message: string } }).error.message).toContain('spatialLayer');
+  });
+
+  it('is not served on the public listener', async () => {
+    const response = await fetch(`${edge.url}/internal/edge/reserve`, { method: 'POST', headers: signed('/internal/edge/reserve', body), body });
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('a room bigger than its home node', () => {
+  it('puts a student past the home share on the edge node, where she receives the home publisher over an SRTP+RTX pipe; her microphone is heard at home', async () => {
+    const werift = await loadWerift();
+    const clip = vp8Clip(160, 90, 15, 2, 100);
+    const join = async (name: string, options: { camera?: boolean; microphone?: boolean } = {}) => {
+      const bot = await BotParticipant.join(werift, home.wsUrl, ROOM, name, clip, options);
+      bots.push(bot);
+      return bot;
+    };
+    const ada = await join('Ada');
+    const bob = await join('Bob', { camera: false, microphone: false });
+    await until('bob to receive ada', () => bob.consumerCount >= 2);
+
+    // A node registered outside the country, offering more edge room than node-b, at node-b's own
+    // listener: were placement to use it, the pipe would open. It must be refused before.
+    const raw = redis.client();
+    cleanups.push(() => raw.disconnect());
+    const foreign = { id: 'node-x', signallingUrl: 'http://127.0.0.9:1', privateAddress: '127.0.0.3', rpcPort: Number(new URL(edgeRpc).port), edgeRoom: 1000, placement: { country: 'SE', region: 'eu-north-1', zone: 'eu-north-1a' }, capacity: 500, load: 0, draining: false, startedAt: Date.now() };
+    await raw.set('lectern:node:node-x', JSON.stringify(foreign), 'PX', 120_000);
+    await raw.sadd('lectern:nodes', 'node-x');
+    await until('node-b to register edge room', async () => {
+      const record = JSON.parse((await raw.get('lectern:node:node-b')) ?? '{}') as { edgeRoom?: number; rpcPort?: number };
+      return record.edgeRoom === 2 && record.rpcPort !== undefined;
+    });
+
+    // Carol: the home is full, so she receives on node-b; she publishes her microphone at home.
+    const carol = await join('Carol', { camera: false, microphone: true });
+    await until('carol to receive ada', () => carol.consumerCount >= 2);
+    expect(await raw.smembers(`lectern:room:${ROOM}:forwarders`)).toEqual(['node-b']);
+    expect(edge.log()).toContain('edge room opened for another node');
+
+    // Real VP8 and Opus from ada (on node-a) arrive at carol (on node-b).
+    await until('video and audio at carol', () => {
+      const c = carol.counts();
+      return c.video.received > 30 && c.audio.received > 30;
+    });
+    // Carol's microphone, published at home, reaches ada and bob.
+    await until('carol heard at home', () => ada.consumerCount >= 1 && bob.consumerCount >= 3);
+    await until('carol audio at ada', () => ada.counts().audio.received > 30);
+
+    // The pipe: SRTP and RTX on at both ends, both ends in DE; the foreign node refused.
+    const view = await registry(home);
+    expect(view.pipes).toEqual([{ from: 'node-a', to: 'node-b', fromCountry: 'DE', toCountry: 'DE', srtp: { home: true, edge: true }, rtx: { home: true, edge: true }, tracks: 2 }]);
+    expect(view.refusedPipes?.map((r) => [r.to, r.country])).toEqual([['node-x', 'SE']]);
+    await raw.del('lectern:node:node-x');
+    await raw.srem('lectern:nodes', 'node-x');
+
+    // A new producer on the home node (dave publishes there; he too receives on the edge) reaches carol.
+    const dave = await join('Dave', { camera: true, microphone: false });
+    await until('dave video at carol', () => carol.consumerCount >= 3);
+    await until('dave video flowing at carol', () => carol.consumerCounts().some((c) => c.kind === 'video' && c.producerId === dave.producers[0]?.id && c.received > 10));
+    // Piped now: ada's two, dave's camera (for carol) and carol's microphone (for dave).
+    expect((await registry(home)).pipes?.[0]?.tracks).toBe(4);
+
+    // Every node is full now (home share used, edge took its 2): the next join is refused, clearly.
+    const eve = await SignallingClient.connect(home.wsUrl);
+    clients.push(eve);
+    const refused = await eve.send('join', { room: ROOM, displayName: 'Eve' });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.code).toBe('at_capacity');
+
+    // The edge subscribers leave: the home closes its pipes to node-b.
+    await carol.close();
+    await dave.close();
+    await until('pipes closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
+  }, 120_000);
+});
