@@ -17,6 +17,7 @@ import { BotParticipant } from '../../bench/lib/BotParticipant.js';
 import { loadWerift } from '../../bench/lib/werift.js';
 import { vp8Clip } from '../../bench/lib/vp8Clip.js';
 import { sign } from '../../server/cluster/nodeSignature.js';
+import { audit, gatherInputs } from '../../audit/audit.js';
 
 const ADMIN_TOKEN = 'edge-test-admin-token-long-enough-to-be-a-real-one';
 const SECRET = 'a-cluster-secret-shared-by-every-node-0123456789';
@@ -169,6 +170,12 @@ describe('a room bigger than its home node', () => {
     const view = await registry(home);
     expect(view.pipes).toEqual([{ from: 'node-a', to: 'node-b', fromCountry: 'DE', toCountry: 'DE', srtp: { home: true, edge: true }, rtx: { home: true, edge: true }, tracks: 2 }]);
     expect(view.refusedPipes?.map((r) => [r.to, r.country])).toEqual([['node-x', 'SE']]);
+    // The audit of the live cluster: the pipe is a flow at the edge node, in DE; the refused pipe a high finding.
+    const report = audit(await gatherInputs({ url: home.url, adminToken: ADMIN_TOKEN }));
+    const pipeFlows = report.model.flows.filter((f) => f.label.startsWith('Media pipe'));
+    expect(pipeFlows.map((f) => [f.label, f.location.country, f.encryption])).toEqual([['Media pipe node-a (DE) -> node-b (DE), 2 track(s)', 'DE', 'SRTP on both pipe ends, RTX on']]);
+    expect(report.findings.filter((f) => f.rule === 'flow-outside-country' && f.title.startsWith('Media pipe'))).toEqual([]);
+    expect(report.findings.find((f) => f.rule === 'pipe-refused-outside-country')).toMatchObject({ severity: 'high' });
     await raw.del('lectern:node:node-x');
     await raw.srem('lectern:nodes', 'node-x');
 
@@ -191,4 +198,25 @@ describe('a room bigger than its home node', () => {
     await dave.close();
     await until('pipes closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
   }, 120_000);
+
+  it('moves the subscribers of an edge node that dies back to the home node, telling them to start media over', async () => {
+    // The home is still full (ada and bob); node-b has room again (its registry entry says so at its next heartbeat): frank receives there.
+    const raw = redis.client();
+    cleanups.push(() => raw.disconnect());
+    await until('node-b to offer its room again', async () => (JSON.parse((await raw.get('lectern:node:node-b')) ?? '{}') as { edgeRoom?: number }).edgeRoom === 2);
+    const frank = await SignallingClient.connect(home.wsUrl);
+    clients.push(frank);
+    const joined = await frank.ok('join', { room: ROOM, displayName: 'Frank' });
+    const recv = (await frank.ok('createTransport', { direction: 'recv' })) as { iceCandidates: { address: string }[] };
+    // Transparent to the client: the home's signalling hands over the edge's ICE candidates.
+    expect(new Set(recv.iceCandidates.map((c) => c.address))).toEqual(new Set(['127.0.0.3']));
+    const reset = new Promise<{ reason: string }>((resolve) => frank.onNotification('mediaReset', resolve));
+    await frank.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
+    await edge.kill('SIGKILL');
+    const { reason } = await Promise.race([reset, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no mediaReset within 15 s')), 15_000))]);
+    expect(reason).toContain('reconnecting');
+    // Starting over, frank receives on the home node now (the only one left).
+    const again = (await frank.ok('createTransport', { direction: 'recv' })) as { iceCandidates: { address: string }[] };
+    expect(new Set(again.iceCandidates.map((c) => c.address))).toEqual(new Set(['127.0.0.2']));
+  }, 60_000);
 });
