@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     // A cluster node hands its classes over first (SIGTERM); SIGINT at a terminal drains too.
     if (config.cluster) await drainNode(app, cluster, config.cluster.drainSeconds).catch((error: unknown) => app.log.error({ err: error }, 'drain failed'));
+    // As an edge: the homes move their subscribers off this node before its pipes close.
+    if (config.cluster) await edges?.drain(config.cluster.drainSeconds).catch((error: unknown) => app.log.error({ err: error }, 'edge drain failed'));
     await metricsServer?.close();
     await app.close();
     sfu.close();

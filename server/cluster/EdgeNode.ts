@@ -4,7 +4,7 @@
 // live, in-country registry, and its placement is checked again here; a node outside the country
 // is refused (and kept in `refusedPipes` for the audit), never "probably fine".
 import type { FastifyBaseLogger } from 'fastify';
-import { ConfigError, type LecternConfig } from '../../config/index.js';
+import type { LecternConfig } from '../../config/index.js';
 import type { EdgePlace, PipeListen, PipeState, EdgePipeState, Sfu } from '../../sfu/index.js';
 import type { Coordinator } from './Coordinator.js';
 import type { NodeRecord } from './NodeRecord.js';
@@ -13,7 +13,7 @@ import { InternalServer } from './InternalServer.js';
 import { EdgeFull, InternalClient } from './InternalClient.js';
 import { EdgeService } from './EdgeService.js';
 import { RpcEdgeLink } from './RpcEdgeLink.js';
-import { readClusterSecret } from './nodeSignature.js';
+import { edgeSettings, type EdgeSettings } from './edgeSettings.js';
 
 /** A pipe this node refused to open, for the audit. */
 export interface RefusedPipe {
@@ -54,28 +54,21 @@ export class EdgeNode {
 
   /** The edge part of this node, or undefined without `cluster.edge`. Reads the secret (fails start-up naming the key). */
   static create(config: LecternConfig, sfu: Sfu, coordinator: Coordinator, log: FastifyBaseLogger): EdgeNode | undefined {
-    const edge = config.cluster?.edge;
-    if (!config.cluster || !edge) return undefined;
-    const address = config.cluster.advertise.privateAddress;
-    const problems: string[] = [];
-    if (address === undefined) problems.push('cluster.advertise.privateAddress: required with cluster.edge (the pipes and the internal listener bind it, never the public address)');
-    if (edge.pipePortMax < edge.pipePortMin) problems.push('cluster.edge.pipePortMax: below pipePortMin');
-    if (problems.length > 0) throw new ConfigError('cluster', problems);
-    return new EdgeNode(config, sfu, coordinator, log, readClusterSecret(edge.secretFile), address!);
+    const settings = edgeSettings(config);
+    return settings ? new EdgeNode(config, settings, sfu, coordinator, log) : undefined;
   }
 
-  private constructor(config: LecternConfig, sfu: Sfu, coordinator: Coordinator, log: FastifyBaseLogger, secret: string, address: string) {
-    const edge = config.cluster!.edge!;
+  private constructor(config: LecternConfig, settings: EdgeSettings, sfu: Sfu, coordinator: Coordinator, log: FastifyBaseLogger) {
     this.#config = config;
     this.#nodeId = config.cluster!.nodeId;
     this.#coordinator = coordinator;
     this.#log = log;
-    this.#secret = secret;
-    this.#client = new InternalClient(this.#nodeId, secret);
-    this.#listen = { host: address, port: edge.rpcPort };
-    this.#pipeListen = { ip: address, portMin: edge.pipePortMin, portMax: edge.pipePortMax };
-    this.service = new EdgeService(sfu, this.#pipeListen, edge.capacitySubscribers, log);
-    this.#room = edge.capacitySubscribers;
+    this.#secret = settings.secret;
+    this.#client = new InternalClient(this.#nodeId, settings.secret);
+    this.#listen = settings.listen;
+    this.#pipeListen = settings.pipeListen;
+    this.service = new EdgeService(sfu, settings.pipeListen, settings.capacitySubscribers, log);
+    this.#room = settings.capacitySubscribers;
   }
 
   /** Edge subscribers this node still takes (what it registers as `edgeRoom`). */
@@ -138,6 +131,15 @@ export class EdgeNode {
     return pipes.map((p) => ({ from: this.#nodeId, to: p.home.edgeNodeId, fromCountry, toCountry: nodes.get(p.home.edgeNodeId)?.placement.country ?? 'ZZ', home: p.home, edge: p.edge }));
   }
 
+  /**
+   * SIGTERM on an edge: the registry already says draining (no new edge subscribers); the homes move
+   * the subscribers here at their next look. Wait for them to go, up to `seconds`.
+   */
+  async drain(seconds: number): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline && (await this.service.subscriberCount()) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
   /** Stop the listener and the edge rooms. */
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
@@ -169,9 +171,11 @@ export class EdgeNode {
       for (const home of this.service.homes()) if (!(await this.#coordinator.node(home))) this.service.closeHome(home);
       const edges = new Set([...this.#links.values()].map((l) => l.nodeId));
       for (const edge of edges) {
-        if (await this.#coordinator.node(edge)) continue;
+        // A draining edge (SIGTERM) counts as gone: its subscribers move while it still answers.
+        const node = await this.#coordinator.node(edge);
+        if (node && !node.draining) continue;
         for (const [key, link] of [...this.#links]) if (link.nodeId === edge) this.#links.delete(key);
-        this.#log.warn({ edge }, 'edge node gone: its subscribers are moved');
+        this.#log.warn({ edge, draining: node?.draining === true }, 'edge node gone or draining: its subscribers are moved');
         this.onEdgeLost(edge);
       }
     } catch (error) {

@@ -127,10 +127,7 @@ export class EdgeService {
       pending = this.#sfu.createEdgeRoom(name, this.#pipeListen);
       this.#rooms.set(key, pending);
       pending.then(
-        (room) => {
-          this.#log.info({ home }, 'edge room opened for another node');
-          void room;
-        },
+        () => this.#log.info({ home }, 'edge room opened for another node'),
         () => this.#rooms.delete(key),
       );
     }

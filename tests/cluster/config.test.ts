@@ -14,6 +14,7 @@ import { startLectern } from '../helpers/lectern.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 import { startRedis } from '../helpers/redisServer.js';
 import { DEPLOYMENT_DE } from '../helpers/clusterNode.js';
+import { edgeSettings } from '../../server/cluster/edgeSettings.js';
 
 const cluster = (extra: Record<string, unknown> = {}) => ({
   nodeId: 'node-a',
@@ -82,5 +83,30 @@ describe('the cluster section', () => {
     } finally {
       await redis.stop();
     }
+  });
+});
+
+describe('the cluster.edge section (rooms bigger than a node)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lectern-edge-secret-'));
+  const edgeProblems = (edge: Record<string, unknown>, advertise: Record<string, unknown> = { privateAddress: '10.0.1.21' }): string[] => {
+    try {
+      edgeSettings(parseConfig({ deployment: DEPLOYMENT_DE, cluster: cluster({ advertise, edge }) }));
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('binds the private address only, and needs a readable cluster secret of at least 32 characters', () => {
+    writeFileSync(join(dir, 'short'), 'too-short\n');
+    writeFileSync(join(dir, 'good'), `${'s'.repeat(40)}\n`);
+    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'good') }, {})[0]).toMatch(/^cluster.advertise.privateAddress: required/);
+    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'short') })[0]).toMatch(/^cluster.edge.secretFile: the secret .* at least 32/);
+    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'missing') })[0]).toMatch(/^cluster.edge.secretFile: cannot read/);
+    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'good'), pipePortMin: 41000, pipePortMax: 40000 })[0]).toMatch(/^cluster.edge.pipePortMax/);
+    expect(() => parseConfig({ cluster: cluster({ edge: { rpcPort: 7443, secretFile: 'x', secret: 'inline' } }) })).toThrow(/cluster\.edge\.secret: unknown key/);
+    const settings = edgeSettings(parseConfig({ deployment: DEPLOYMENT_DE, cluster: cluster({ advertise: { privateAddress: '10.0.1.21' }, edge: { rpcPort: 7443, secretFile: join(dir, 'good') } }) }));
+    expect(settings).toEqual({ listen: { host: '10.0.1.21', port: 7443 }, pipeListen: { ip: '10.0.1.21', portMin: 40000, portMax: 40999 }, secret: 's'.repeat(40), capacitySubscribers: 500 });
   });
 });
