@@ -67,7 +67,7 @@ export class EdgeNode {
     this.#client = new InternalClient(this.#nodeId, settings.secret);
     this.#listen = settings.listen;
     this.#pipeListen = settings.pipeListen;
-    this.service = new EdgeService(sfu, settings.pipeListen, settings.capacitySubscribers, log);
+    this.service = new EdgeService(sfu, coordinator, settings.pipeListen, settings.capacitySubscribers, log);
     this.#room = settings.capacitySubscribers;
   }
 

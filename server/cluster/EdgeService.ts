@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { SfuError, type EdgeRoom, type PipeListen, type Sfu } from '../../sfu/index.js';
 import type { EdgeHandlers } from './InternalServer.js';
 import { RpcRefusal } from './InternalServer.js';
+import type { Coordinator } from './Coordinator.js';
 
 /** The edge rooms this node carries, and what the control channel can do with them. */
 export class EdgeService {
@@ -13,10 +14,12 @@ export class EdgeService {
   readonly #pipeListen: PipeListen;
   readonly #capacitySubscribers: number;
   readonly #log: FastifyBaseLogger;
+  readonly #coordinator: Coordinator;
   readonly #rooms = new Map<string, Promise<EdgeRoom>>();
 
-  constructor(sfu: Sfu, pipeListen: PipeListen, capacitySubscribers: number, log: FastifyBaseLogger) {
+  constructor(sfu: Sfu, coordinator: Coordinator, pipeListen: PipeListen, capacitySubscribers: number, log: FastifyBaseLogger) {
     this.#sfu = sfu;
+    this.#coordinator = coordinator;
     this.#pipeListen = pipeListen;
     this.#capacitySubscribers = capacitySubscribers;
     this.#log = log;
@@ -124,12 +127,18 @@ export class EdgeService {
     let pending = this.#rooms.get(key);
     if (!pending) {
       if (!create) throw new RpcRefusal(404, 'not_found', `no edge media for room ${name} of node ${home} here`);
-      pending = this.#sfu.createEdgeRoom(name, this.#pipeListen);
-      this.#rooms.set(key, pending);
-      pending.then(
-        () => this.#log.info({ home }, 'edge room opened for another node'),
-        () => this.#rooms.delete(key),
-      );
+      // Residency at this end too: media is taken only from a live node of the in-country registry
+      // (the registry drops foreign entries), whatever the caller holds the secret for.
+      if (!(await this.#coordinator.node(home).catch(() => undefined))) throw new RpcRefusal(403, 'forbidden', `node ${home} is not a live in-country node of the registry`);
+      pending = this.#rooms.get(key); // asked for by a concurrent call meanwhile
+      if (!pending) {
+        pending = this.#sfu.createEdgeRoom(name, this.#pipeListen);
+        this.#rooms.set(key, pending);
+        pending.then(
+          () => this.#log.info({ home }, 'edge room opened for another node'),
+          () => this.#rooms.delete(key),
+        );
+      }
     }
     try {
       const room = await pending;

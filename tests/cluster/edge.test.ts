@@ -92,9 +92,9 @@ afterAll(async () => {
 
 describe('the internal control channel', () => {
   const body = JSON.stringify({ room: ROOM });
-  const signed = (path: string, text: string, secret = SECRET) => {
+  const signed = (path: string, text: string, secret = SECRET, node = 'node-a') => {
     const time = Date.now();
-    return { 'content-type': 'application/json', 'x-lectern-node': 'node-a', 'x-lectern-time': String(time), 'x-lectern-signature': sign(secret, path, 'node-a', time, text) };
+    return { 'content-type': 'application/json', 'x-lectern-node': node, 'x-lectern-time': String(time), 'x-lectern-signature': sign(secret, path, node, time, text) };
   };
 
   it('refuses a request without a signature, or signed with another secret (401 naming the header)', async () => {
@@ -118,6 +118,13 @@ describe('the internal control channel', () => {
     const b = await fetch(`${edgeRpc}/internal/edge/preferLayers`, { method: 'POST', headers: signed('/internal/edge/preferLayers', wrongType), body: wrongType });
     expect(b.status).toBe(400);
     expect(((await b.json()) as { error: { message: string } }).error.message).toContain('spatialLayer');
+  });
+
+  it('opens media only for a live node of the in-country registry, whoever holds the secret (403)', async () => {
+    const text = JSON.stringify({ room: ROOM, subscriberId: 'someone' });
+    const response = await fetch(`${edgeRpc}/internal/edge/createTransport`, { method: 'POST', headers: signed('/internal/edge/createTransport', text, SECRET, 'node-q'), body: text });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain('node-q');
   });
 
   it('is not served on the public listener', async () => {
