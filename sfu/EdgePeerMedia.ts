@@ -3,12 +3,14 @@
 // over SRTP). What they publish stays on the home node (an edge student who unmutes is heard: their
 // send transport is a home transport like anyone's), and so does everything the room decides. To
 // the server and the fan-out this is a PeerMedia like any other; only where media flows differs.
+import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { PeerMedia, type PeerMediaOptions, type TransportInfo, type ClientParameters } from './PeerMedia.js';
 import { SfuError } from './SfuError.js';
 import { Subscription } from './Subscription.js';
 import { trackProducer, type Track, type TrackAppData, type TrackCounts, type TrackKind } from './Track.js';
 import type { EdgeConsumerInfo, EdgeLink } from './EdgeLink.js';
+import type { ConsumerGate } from './LoudestSpeakers.js';
 
 // Same layer rule as a home subscriber (PeerMedia): tiles up to 180 and 360 pixels get layers 0 and 1.
 const LAYER_MAX_HEIGHT = [180, 360];
@@ -26,8 +28,12 @@ class EdgeConsumer {
   closed = false;
   /** Stops following the track's producer. */
   unwatch: () => void = () => undefined;
+  /** Emits `close` once (the room's audio gate forgets it). */
+  readonly observer = new EventEmitter<{ close: [] }>();
+  readonly #link: EdgeLink;
 
-  constructor(info: EdgeConsumerInfo, track: Track) {
+  constructor(info: EdgeConsumerInfo, track: Track, link: EdgeLink) {
+    this.#link = link;
     this.id = info.id;
     this.producerId = track.id;
     this.kind = info.kind;
@@ -35,6 +41,18 @@ class EdgeConsumer {
     this.appData = { source: track.source, peerId: track.peerId };
     this.rtpParameters = info.rtpParameters;
     this.producerPaused = info.producerPaused;
+  }
+
+  /** Let media flow on the edge. */
+  async resume(): Promise<void> {
+    await this.#link.consumer(this.id, 'resume');
+    this.paused = false;
+  }
+
+  /** Stop media on the edge. */
+  async pause(): Promise<void> {
+    await this.#link.consumer(this.id, 'pause');
+    this.paused = true;
   }
 }
 
@@ -50,6 +68,8 @@ export interface EdgePeerMediaOptions extends PeerMediaOptions {
 export class EdgePeerMedia extends PeerMedia {
   readonly #link: EdgeLink;
   readonly #bring: (track: Track) => Promise<void>;
+  /** The room's audio gate (the loudest M microphones), as for a home subscriber. */
+  readonly #gate: ConsumerGate | undefined;
   readonly #recvTransports = new Set<string>();
   #recvTransport: string | undefined;
   #rtpCapabilities: ClientParameters | undefined;
@@ -62,6 +82,7 @@ export class EdgePeerMedia extends PeerMedia {
     super(peerId, options);
     this.#link = options.link;
     this.#bring = options.bring;
+    this.#gate = options.consumerGate;
   }
 
   /** The edge node it receives from. */
@@ -140,7 +161,7 @@ export class EdgePeerMedia extends PeerMedia {
     let consumer: EdgeConsumer;
     try {
       await this.#bring(track);
-      consumer = new EdgeConsumer(await this.#link.consume(transportId, track.id, rtpCapabilities), track);
+      consumer = new EdgeConsumer(await this.#link.consume(transportId, track.id, rtpCapabilities), track, this.#link);
     } catch (error) {
       this.#subscribedTracks.delete(track.id);
       if (track.kind === 'video') this.reception.releaseVideo(track.id);
@@ -149,6 +170,7 @@ export class EdgePeerMedia extends PeerMedia {
     const subscription = new Subscription(consumer);
     this.#consumers.set(consumer.id, consumer);
     this.#subscriptions.set(consumer.id, subscription);
+    this.#gate?.add(consumer);
     // The track's life is known here, at its publisher: the edge's consumer follows through its pipe.
     const producer = trackProducer(track);
     const onPause = () => {
@@ -201,14 +223,12 @@ export class EdgePeerMedia extends PeerMedia {
 
   override async resume(subscriptionId: string): Promise<void> {
     const consumer = this.#edgeConsumer(subscriptionId);
-    await this.#link.consumer(consumer.id, 'resume');
-    consumer.paused = false;
+    await (this.#gate ? this.#gate.resume(consumer) : consumer.resume());
   }
 
   override async pause(subscriptionId: string): Promise<void> {
     const consumer = this.#edgeConsumer(subscriptionId);
-    await this.#link.consumer(consumer.id, 'pause');
-    consumer.paused = true;
+    await (this.#gate ? this.#gate.pause(consumer) : consumer.pause());
   }
 
   override async preferLayer(subscriptionId: string, height: number): Promise<number> {
@@ -246,6 +266,7 @@ export class EdgePeerMedia extends PeerMedia {
     this.reception.forget(consumer.id);
     if (track.kind === 'video') this.reception.releaseVideo(track.id);
     if (tellEdge) void this.#link.consumer(consumer.id, 'close').catch(() => undefined);
+    consumer.observer.emit('close');
     this.emit('unsubscribed', subscription);
   }
 

@@ -10,14 +10,19 @@ import { TypedEmitter } from './TypedEmitter.js';
 import { SpeakerSelection, type SpeakerSelectionTuning } from './SpeakerSelection.js';
 import type { TrackConsumer, TrackProducer } from './Track.js';
 
+/** What the gate uses of a consumer: a mediasoup one, or one on an edge node (EdgePeerMedia). */
+export type GatedConsumer = Pick<TrackConsumer, 'id' | 'producerId' | 'closed' | 'pause' | 'resume'> & {
+  readonly observer: { once(event: 'close', listener: () => void): unknown };
+};
+
 /** How PeerMedia lets its receivers' consumers be paused by the room as well. */
 export interface ConsumerGate {
   /** A consumer was created (paused). */
-  add(consumer: TrackConsumer): void;
+  add(consumer: GatedConsumer): void;
   /** The receiver wants media to flow on it. */
-  resume(consumer: TrackConsumer): Promise<void>;
+  resume(consumer: GatedConsumer): Promise<void>;
   /** The receiver wants it paused. */
-  pause(consumer: TrackConsumer): Promise<void>;
+  pause(consumer: GatedConsumer): Promise<void>;
 }
 
 /** Events of LoudestSpeakers. */
@@ -32,7 +37,7 @@ const INTERVAL_MS = 500;
 const TUNING: SpeakerSelectionTuning = { holdMs: 2000, marginDb: 6, minForwardMs: 1500 };
 
 interface Gated {
-  consumer: TrackConsumer;
+  consumer: GatedConsumer;
   /** What the receiver asked for. */
   wanted: boolean;
   /** What was last asked of the worker (calls queue in order on its channel, so the last one holds). */
@@ -119,7 +124,7 @@ export class LoudestSpeakers extends TypedEmitter<LoudestSpeakersEvents> impleme
   }
 
   /** @inheritdoc */
-  add(consumer: TrackConsumer): void {
+  add(consumer: GatedConsumer): void {
     const gated = this.#consumers.get(consumer.producerId);
     if (!gated) return; // video, or a microphone this room does not gate
     gated.set(consumer.id, { consumer, wanted: false, flowing: false });
@@ -127,7 +132,7 @@ export class LoudestSpeakers extends TypedEmitter<LoudestSpeakersEvents> impleme
   }
 
   /** @inheritdoc */
-  async resume(consumer: TrackConsumer): Promise<void> {
+  async resume(consumer: GatedConsumer): Promise<void> {
     const entry = this.#consumers.get(consumer.producerId)?.get(consumer.id);
     if (!entry) return consumer.resume();
     entry.wanted = true;
@@ -135,7 +140,7 @@ export class LoudestSpeakers extends TypedEmitter<LoudestSpeakersEvents> impleme
   }
 
   /** @inheritdoc */
-  async pause(consumer: TrackConsumer): Promise<void> {
+  async pause(consumer: GatedConsumer): Promise<void> {
     const entry = this.#consumers.get(consumer.producerId)?.get(consumer.id);
     if (!entry) return consumer.pause();
     entry.wanted = false;
