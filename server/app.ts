@@ -85,7 +85,8 @@ export async function build(options: BuildOptions): Promise<Lectern> {
     {
       hasRoom: (name) => rooms.rooms.get(name)?.closed === false,
       roomNames: () => rooms.rooms.keys(),
-      participants: () => rooms.peerCount,
+      // Subscribers it carries as an edge weigh on it like its own participants (the node load placement compares).
+      participants: () => rooms.peerCount + (edges?.subscribers ?? 0),
       workers: () => sfu.workerCount,
       ...(edges ? { edgeRoom: () => edges.room } : {}),
     },

@@ -49,6 +49,7 @@ export class EdgeNode {
   #server: InternalServer | undefined;
   #timer: NodeJS.Timeout | undefined;
   #room = 0;
+  #subscribers = 0;
   /** Told when an edge node that carries subscribers of this node's rooms is gone. */
   onEdgeLost: (nodeId: string) => void = () => undefined;
 
@@ -74,6 +75,11 @@ export class EdgeNode {
   /** Edge subscribers this node still takes (what it registers as `edgeRoom`). */
   get room(): number {
     return this.#room;
+  }
+
+  /** Edge subscribers this node carries for other nodes' rooms (as of the last look). */
+  get subscribers(): number {
+    return this.#subscribers;
   }
 
   /** Pipes refused for residency since start. */
@@ -167,6 +173,7 @@ export class EdgeNode {
   /** Homes gone: close their edge rooms here. Edges gone: the rooms here move their subscribers. */
   async #watch(): Promise<void> {
     try {
+      this.#subscribers = await this.service.subscriberCount();
       this.#room = await this.service.room();
       for (const home of this.service.homes()) if (!(await this.#coordinator.node(home))) this.service.closeHome(home);
       const edges = new Set([...this.#links.values()].map((l) => l.nodeId));

@@ -183,6 +183,16 @@ describe('a room bigger than its home node', () => {
     expect(pipeFlows.map((f) => [f.label, f.location.country, f.encryption])).toEqual([['Media pipe node-a (DE) -> node-b (DE), 2 track(s)', 'DE', 'SRTP on both pipe ends, RTX on']]);
     expect(report.findings.filter((f) => f.rule === 'flow-outside-country' && f.title.startsWith('Media pipe'))).toEqual([]);
     expect(report.findings.find((f) => f.rule === 'pipe-refused-outside-country')).toMatchObject({ severity: 'high' });
+    // The same audit with a pipe one end of which has no SRTP, and one to a node outside the country: both high.
+    const inputs = await gatherInputs({ url: home.url, adminToken: ADMIN_TOKEN });
+    const registryRead = inputs.cluster!.registry;
+    const bad = { from: 'node-a', fromCountry: 'DE', srtp: { home: true, edge: true }, rtx: { home: true, edge: true }, tracks: 1 };
+    const tampered = audit({
+      ...inputs,
+      cluster: { ...inputs.cluster!, registry: { ...registryRead, pipes: [{ ...bad, to: 'node-b', toCountry: 'DE', srtp: { home: true, edge: false } }, { ...bad, to: 'node-zz', toCountry: 'SE' }] } },
+    });
+    expect(tampered.findings.find((f) => f.rule === 'pipe-unencrypted')).toMatchObject({ severity: 'high' });
+    expect(tampered.findings.find((f) => f.rule === 'flow-outside-country' && f.title.startsWith('Media pipe node-a (DE) -> node-zz (SE)'))).toMatchObject({ severity: 'high' });
     await raw.del('lectern:node:node-x');
     await raw.srem('lectern:nodes', 'node-x');
 
