@@ -1,6 +1,5 @@
 // One room on one edge node, driven over the control channel: the EdgeLink the media plane calls,
 // each call a signed request to the edge's internal listener naming the room.
-import type { types } from 'mediasoup';
 import type { EdgeConsumerInfo, EdgeLink, EdgePipeState, PipeEnd, PipedTrack, TransportInfo } from '../../sfu/index.js';
 import type { InternalClient } from './InternalClient.js';
 
@@ -50,8 +49,9 @@ export class RpcEdgeLink implements EdgeLink {
     await this.#client.call(this.#base, 'connectTransport', { room: this.#room, transportId, dtlsParameters: { ...dtlsParameters } });
   }
 
-  async restartIce(transportId: string): Promise<types.IceParameters> {
-    return (await this.#client.call(this.#base, 'restartIce', { room: this.#room, transportId })).iceParameters as unknown as types.IceParameters;
+  async restartIce(transportId: string): ReturnType<EdgeLink['restartIce']> {
+    const { iceParameters } = await this.#client.call(this.#base, 'restartIce', { room: this.#room, transportId });
+    return iceParameters as unknown as Awaited<ReturnType<EdgeLink['restartIce']>>;
   }
 
   async consume(transportId: string, trackId: string, rtpCapabilities: object): Promise<EdgeConsumerInfo> {
