@@ -400,19 +400,23 @@ describe('TrackRecorder', () => {
     expect(audio.errors).toEqual([]);
   }, 60_000);
 
-  it('taps a room participant\'s producer through RoomMedia (the hook), and refuses unknown ids', async () => {
+  it('records a room participant\'s track through the room\'s recorder subscriber (placed and counted like any), and refuses unknown ids', async () => {
     const sfu = await startSfu();
     const room = await sfu.createRoomMedia('physics');
     const ada = room.addPeer('ada');
     const send = await ada.createTransport('send');
     const track = await ada.publish(send.id, 'video', vp8Parameters(), 'camera');
     const producer = trackProducer(track);
-    expect(room.tapPoint(producer.id).producer).toBe(producer);
-    expect(() => room.tapPoint('no-such-producer')).toThrow(SfuError);
+    await expect(room.tap('no-such-producer')).rejects.toMatchObject({ name: 'SfuError', reason: 'not_found' });
+    const consumersBefore = sfu.load().workers.reduce((n, w) => n + w.consumers, 0);
     // No browser sends here, so no frame arrives: the recorder waits (asking for keyframes) and
     // stops cleanly without a segment.
     const recorder = await room.recordTrack(producer.id);
     expect(recorder.trackId).toBe('ada:camera');
+    // The recorder's tap is a consumer on a worker like a browser's, counted where placement sees it.
+    expect(sfu.load().workers.reduce((n, w) => n + w.consumers, 0)).toBe(consumersBefore + 1);
+    // One recorder per track at a time.
+    await expect(room.tap(producer.id)).rejects.toBeInstanceOf(SfuError);
     const segments: SegmentMeta[] = [];
     recorder.on('segment', (segment) => segments.push(segment.meta));
     const ended = new Promise<void>((resolve) => recorder.once('end', () => resolve()));
@@ -420,6 +424,8 @@ describe('TrackRecorder', () => {
     await recorder.stop();
     await ended;
     expect(segments).toEqual([]);
+    // Stopped: its consumer is gone, and uncounted.
+    expect(sfu.load().workers.reduce((n, w) => n + w.consumers, 0)).toBe(consumersBefore);
     // The room closing is what a recorder sees when the class ends.
     const second = await room.recordTrack(producer.id);
     const detached = new Promise<string>((resolve) => second.once('detached', (reason) => resolve(reason)));
