@@ -34,7 +34,7 @@ export class PlainPublisher extends TypedEmitter<PlainPublisherEvents> {
   readonly #context: PlainPublisherContext;
   #host: RoomRouter | undefined;
   #transport: types.PlainTransport | undefined;
-  #opening: Promise<{ ip: string; port: number }> | undefined;
+  #opening: Promise<{ ip: string; port: number; rtcpPort?: number }> | undefined;
   readonly #tracks = new Map<string, Track>();
   #closed = false;
 
@@ -66,17 +66,20 @@ export class PlainPublisher extends TypedEmitter<PlainPublisherEvents> {
   }
 
   /**
-   * Be placed and open the transport (RTP and RTCP on one port); returns where to send. With
-   * `to`, the SFU sends its RTCP there; without, it latches onto the first packet's source (comedia).
+   * Be placed and open the transport; returns where to send. With `to`, the SFU sends its RTCP
+   * there; without, it latches onto the first packet's source (comedia). `rtcpMux: false` (for
+   * senders like ffmpeg that send RTCP from a second socket, which comedia would otherwise latch
+   * onto) gives RTCP a port of its own.
    */
-  open(to?: { ip: string; port: number }): Promise<{ ip: string; port: number }> {
+  open(options: { to?: { ip: string; port: number }; rtcpMux?: boolean } = {}): Promise<{ ip: string; port: number; rtcpPort?: number }> {
     if (this.#closed) return Promise.reject(new SfuError('closed', `publisher ${this.id} is closed`));
+    const { to, rtcpMux = true } = options;
     this.#opening ??= (async () => {
       const host = await this.#context.place();
       this.#host = host;
       const router = await host.ready();
       const transport = await rejectedOnError('plain transport', () =>
-        router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: this.#context.listenIp }, rtcpMux: true, comedia: !to }),
+        router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: this.#context.listenIp }, rtcpMux, comedia: !to }),
       );
       if (this.#closed) {
         transport.close();
@@ -84,7 +87,11 @@ export class PlainPublisher extends TypedEmitter<PlainPublisherEvents> {
       }
       if (to) await rejectedOnError('plain connect', () => transport.connect(to));
       this.#transport = transport;
-      return { ip: transport.tuple.localAddress ?? transport.tuple.localIp, port: transport.tuple.localPort };
+      return {
+        ip: transport.tuple.localAddress ?? transport.tuple.localIp,
+        port: transport.tuple.localPort,
+        ...(transport.rtcpTuple ? { rtcpPort: transport.rtcpTuple.localPort } : {}),
+      };
     })();
     return this.#opening;
   }
