@@ -136,14 +136,15 @@ export class RecordingSubscriber extends TypedEmitter<SubscriberEvents> implemen
   }
 
   /**
-   * Leave the router. Idempotent; emits `close` once. Its taps are closed here only while their
-   * router lives: when the room's routers close (the class ended, a worker died) each tap learns
-   * why from its router, and its recorder reports that reason (room-closed, worker-died).
+   * Close its taps and leave the router. Idempotent; emits `close` once. When the room's routers
+   * close first (the class ended, a worker died: RoomMedia closes the recorder after them), each
+   * tap has already learnt why from its router and left, so its recorder reports that reason
+   * (room-closed, worker-died) rather than a plain close.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#host && !this.#host.closed) for (const tap of [...this.#taps.values()]) tap.close();
+    for (const tap of [...this.#taps.values()]) tap.close();
     this.#host?.placed.delete(this);
     this.emit('close');
   }
