@@ -1,5 +1,5 @@
 // One browser participant's media in one room: its WebRTC transports, the tracks it publishes and
-// the subscriptions it receives. It is a Subscriber like any other (a recorder will be another), so
+// the subscriptions it receives. It is a Subscriber like any other (PlainSubscriber, the recorder), so
 // the room's fan-out drives it through the same calls. Ids handed in from the network are looked up
 // only in this peer's own maps, so nobody can touch another participant's media by guessing an id.
 import type { types } from 'mediasoup';

@@ -1,8 +1,9 @@
 // The media side of one room: its routers (one to start with, more on other workers once its load
-// on the first passes the spread threshold), the media of each participant, and the fan-out that
-// keeps everyone's subscriptions matching the server's "who may receive whom". When a worker dies its
-// routers go with it; the room's media closes with reason 'worker-died' so the signalling side can
-// move the room to media on live workers.
+// on the first passes the spread threshold), the media of each participant (browsers, and plain-RTP
+// publishers and subscribers placed and admitted the same way), the room's recorder, and the
+// fan-out that keeps everyone's subscriptions matching the server's "who may receive whom". When a
+// worker dies its routers go with it; the room's media closes with reason 'worker-died' so the
+// signalling side can move the room to media on live workers.
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { PeerMedia } from './PeerMedia.js';
