@@ -6,18 +6,19 @@
 // the class has a new home on a live node where they see each other again. Pressing Back out of a
 // class that is alive does not pull the person straight back in.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startRedis, type TestRedis } from '../helpers/redisServer.js';
 import { startNode, type ClusterNodeProcess } from '../helpers/clusterNode.js';
-import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
+import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { ClassPages, framesDecoded } from '../helpers/classPages.js';
 
 let redis: TestRedis;
 let a: ClusterNodeProcess;
 let b: ClusterNodeProcess;
 let c: ClusterNodeProcess;
 let browser: Browser;
-const pageErrors = new PageErrors();
-const contexts: BrowserContext[] = [];
+const pages = new ClassPages();
+const pageErrors = pages.errors;
 
 beforeAll(async () => {
   expect(nonLoopbackInterfaces(), 'run through scripts/in-netns.sh').toEqual([]);
@@ -28,34 +29,16 @@ beforeAll(async () => {
     startNode({ nodeId: 'node-c', address: '127.0.0.4', redisPort: redis.port }),
   ]);
   browser = await launchChromium();
+  pages.use(browser);
 }, 90_000);
 
-afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
-});
+afterEach(() => pages.closeAll());
 
 afterAll(async () => {
   await browser?.close();
   await Promise.all([a, b, c].filter(Boolean).map((n) => n.kill('SIGKILL')));
   await redis?.kill();
 });
-
-async function open(url: string, name: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
-  contexts.push(context);
-  const page = pageErrors.watch(await context.newPage(), name);
-  await page.goto(url);
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-  return page;
-}
-
-async function framesDecoded(page: Page, name: string): Promise<number> {
-  return page
-    .locator(`.tile[aria-label="${name}"]`)
-    .evaluate((el: HTMLElement) => Number(el.dataset.framesDecoded ?? 0))
-    .catch(() => 0);
-}
 
 /** `viewer` decodes more and more of `sender`'s video. */
 async function expectDecoding(viewer: Page, sender: string): Promise<void> {
@@ -68,9 +51,9 @@ const origin = (page: Page) => new URL(page.url()).origin;
 
 describe('students sent to the home node through node A', () => {
   it('pressing Back out of a class that is alive leaves it: A does not send the page straight back', async () => {
-    const teacher = await open(`${b.url}/r/back-class`, 'Teacher');
+    const teacher = await pages.open(`${b.url}/r/back-class`, 'Teacher');
     await teacher.locator('#call').waitFor({ state: 'visible' });
-    const student = await open(`${a.url}/r/back-class`, 'Student');
+    const student = await pages.open(`${a.url}/r/back-class`, 'Student');
     await student.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
     expect(origin(student)).toBe(b.url);
 
@@ -87,10 +70,10 @@ describe('students sent to the home node through node A', () => {
 
   it('the home node SIGKILLed: their pages go back to A by themselves and the class goes on on a live node', async () => {
     // The teacher opens the class on B directly: B is its home.
-    const teacher = await open(`${b.url}/r/failover-class`, 'Teacher');
+    const teacher = await pages.open(`${b.url}/r/failover-class`, 'Teacher');
     await teacher.locator('#call').waitFor({ state: 'visible' });
-    const ann = await open(`${a.url}/r/failover-class`, 'Ann');
-    const ben = await open(`${a.url}/r/failover-class`, 'Ben');
+    const ann = await pages.open(`${a.url}/r/failover-class`, 'Ann');
+    const ben = await pages.open(`${a.url}/r/failover-class`, 'Ben');
     for (const page of [ann, ben]) {
       await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
       expect(origin(page)).toBe(b.url);
