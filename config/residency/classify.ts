@@ -140,9 +140,10 @@ const DIRECTION = '(north|south|east|west|central|northeast|southeast|northwest|
 const REGION_PATTERN = new RegExp(`^[a-z]{2}(sc)?(-gov|-iso[a-z]?|-[a-z]{2})?-${DIRECTION}-\\d$`);
 const ZONE_PATTERN = new RegExp(`^[a-z]{2}(sc)?(-gov|-iso[a-z]?|-[a-z]{2})?-${DIRECTION}-\\d([a-z]|-[a-z]{3}-\\d[a-z]?)$`);
 const ARN = /^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):/;
-// Property names that say "this data is also kept somewhere else". Matched on the last path segment;
+// Property names that say "this data is also kept somewhere else" (or was brought from there: an
+// ElastiCache group seeded from RDB files in S3, `snapshotArns`, must name where those files are). Matched on the last path segment;
 // a boolean counts only for the multi-Region switches, so `copyTagsToSnapshot: true` is not a copy.
-const COPY_FIELD = /^(replicas?|replicaRegions?|replicationConfigurations?|replicationSourceIdentifier|replicateSourceDb|sourceDbInstanceArn|sourceDbClusterSnapshotIdentifier|globalClusterIdentifier|globalTableArn|globalReplicationGroupId|copyActions?|crossRegionCopyRules?|crossRegionCopies|crossRegionCopy|destination|destinations|destinationArn|destinationVaultArn|destinationRegion|sourceRegion|sourceAmiRegion|sourceSnapshotArn|primaryKeyArn|snapshotCopy|multiRegionClusterName|peerRegion)$/;
+const COPY_FIELD = /^(replicas?|replicaRegions?|replicationConfigurations?|replicationSourceIdentifier|replicateSourceDb|sourceDbInstanceArn|sourceDbClusterSnapshotIdentifier|globalClusterIdentifier|globalTableArn|globalReplicationGroupId|copyActions?|crossRegionCopyRules?|crossRegionCopies|crossRegionCopy|destination|destinations|destinationArn|destinationVaultArn|destinationRegion|sourceRegion|sourceAmiRegion|sourceSnapshotArn|primaryKeyArn|snapshotCopy|multiRegionClusterName|peerRegion|snapshotArns|snapshotArnsToRestores)$/;
 const MULTI_REGION_SWITCH = /^(multiRegion|isMultiRegionTrail|multiRegionEnabled)$/;
 // Type names that exist to copy data: a replica, a copy, a replication or global configuration.
 const COPY_TYPE = /(Replica|Replication|Copy|Global(Table|Cluster|ReplicationGroup)|MultiRegion)/;
