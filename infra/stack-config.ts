@@ -45,6 +45,9 @@ export function readStackConfig(all: Readonly<Record<string, string>>): StackCon
     const value = raw[section];
     if (isObject(value) && field in value) problems.push(`${PROJECT}:${section}.${field}: set by the deployment itself; remove it from the stack`);
   }
+  // Each node's cluster section (its id, placement, private address, Redis) is written by the
+  // deployment from deployment.sfu.count; a stack-wide one would give every node the same identity.
+  if (raw.cluster !== undefined) problems.push(`${PROJECT}:cluster: set by the deployment itself for each node (deployment.sfu.count); remove it from the stack`);
   if (raw.deployment === undefined) {
     problems.push(`${PROJECT}:deployment: required in a stack (country, domain, acmeEmail, release, ...)`);
   }

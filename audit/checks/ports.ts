@@ -56,8 +56,9 @@ export function checkPorts(inputs: AuditInputs): Finding[] {
   const config = inputs.config?.config;
   const needed = neededPorts(config);
   const ssh = new Set(config?.deployment?.adminSshCidrs ?? []);
+  // `sources`: who a security-group rule lets in (a cluster port must name only groups); a live listener has none to judge.
   const covered = (protocol: string, from: number, to: number, world: boolean, sources?: readonly string[]): Needed | undefined =>
-    needed.find((n) => n.protocol === protocol && from >= n.from && to <= n.to && (!world || n.reach === 'anywhere') && (n.reach !== 'group' || (sources !== undefined && sources.length > 0 && sources.every((x) => x === 'security-group'))));
+    needed.find((n) => n.protocol === protocol && from >= n.from && to <= n.to && (!world || n.reach === 'anywhere') && (n.reach !== 'group' || sources === undefined || (sources.length > 0 && sources.every((x) => x === 'security-group'))));
   const findings: Finding[] = [];
 
   for (const [index, rule] of stackIngress(inputs).entries()) {

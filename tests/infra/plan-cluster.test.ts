@@ -85,6 +85,11 @@ describe('cluster plan', () => {
     ]);
   });
 
+  it('refuses a stack-wide cluster section: each node gets its own from the deployment', () => {
+    const stack = cluster(() => {}, { 'lectern:cluster': { nodeId: 'everyone', placement: { country: 'DE' } } });
+    expect(refusal(() => planDeployment(stack))).toEqual({ kind: 'config', problems: ['lectern:cluster: set by the deployment itself for each node (deployment.sfu.count); remove it from the stack'] });
+  });
+
   it("writes each node a placement the cluster registry accepts, and the registry's rule refuses the same node moved abroad", () => {
     const plan = planDeployment(cluster());
     for (const node of plan.cluster!.nodes) {
