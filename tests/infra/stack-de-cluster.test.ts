@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type LecternConfig } from '../../config/index.js';
 import { main } from '../../audit/cli.js';
-import { exportOf } from '../audit/helpers/sweep.js';
+import { auditGraph, exportOf } from '../audit/helpers/sweep.js';
+import { readAuditConfig } from '../../audit/sources/configFile.js';
 import type { EgressDestination } from '../../infra/egress/destinations.js';
-import { REDIS_TOKEN, TURN_SECRET, runProgram, stackConfig, type Invoked, type Recorded } from './support/harness.js';
+import { REDIS_TOKEN, TURN_SECRET, runProgram, stackConfig, violations, type Invoked, type Recorded } from './support/harness.js';
+import { residencyResourcePolicies } from '../../infra/residency/policies.js';
 import { cloudConfig, expectPinnedProvider, expectPoliciesPass, ingressOf, inventory, userDataOf } from './support/checks.js';
 
 const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
@@ -230,6 +232,33 @@ describe('example stack: Germany, three media nodes and Redis', () => {
 
   it('passes every residency policy', async () => {
     await expectPoliciesPass(resources, 'DE');
+  });
+
+  it('the pack and the audit refuse the coordination store unencrypted at rest or in transit, with optional TLS, or with no AUTH token', async () => {
+    const encryption = residencyResourcePolicies.find((p) => p.name === 'lectern-encryption-required')!;
+    const variant = async (change: (inputs: Record<string, any>) => void): Promise<string[]> => {
+      const graph = structuredClone(resources);
+      change(graph.find((r) => r.type === 'aws:elasticache/replicationGroup:ReplicationGroup')!.inputs);
+      return violations(encryption, graph, 'DE');
+    };
+    const prefix = '[lectern-encryption-required] aws:elasticache/replicationGroup:ReplicationGroup "lectern-coordination-redis": ';
+    expect(await variant(() => {})).toEqual([]);
+    expect(await variant((i) => (i.atRestEncryptionEnabled = false))).toEqual([`${prefix}not encrypted at rest`]);
+    expect(await variant((i) => delete i.transitEncryptionEnabled)).toEqual([`${prefix}not encrypted in transit`]);
+    expect(await variant((i) => (i.transitEncryptionMode = 'preferred'))).toEqual([`${prefix}transit encryption mode preferred lets clients in without TLS`]);
+    expect(await variant((i) => delete i.authToken)).toEqual([`${prefix}no AUTH token or user group: any client that reaches it may read it`]);
+    const base = { name: 'example-de-cluster', graph: resources, outputs, country: 'DE', packConfig: 'DE', config: await readAuditConfig('Pulumi.example-de-cluster.yaml'), home: 'eu-central-1', foreign: 'eu-west-1' };
+    const audited = (change: (inputs: Record<string, any>) => void) => {
+      const graph = structuredClone(resources);
+      change(graph.find((r) => r.type === 'aws:elasticache/replicationGroup:ReplicationGroup')!.inputs);
+      return auditGraph(base, graph);
+    };
+    expect(audited(() => {})).toEqual({ code: 0, failing: [] });
+    for (const change of [(i: Record<string, any>) => (i.atRestEncryptionEnabled = false), (i: Record<string, any>) => (i.transitEncryptionEnabled = false), (i: Record<string, any>) => (i.transitEncryptionMode = 'preferred'), (i: Record<string, any>) => delete i.authToken]) {
+      const result = audited(change);
+      expect(result.code).not.toBe(0);
+      expect(result.failing.map((f) => f.rule)).toEqual(['store-unprotected']);
+    }
   });
 
   it('`lectern audit` of the stack export lists every node and the Redis with their country, in text and on the HTML map', async () => {
