@@ -80,7 +80,8 @@ export class ProgramError extends Error {
 }
 
 let counter = 0;
-const ipFor = (name: string): string => `203.0.113.${10 + (name.length + counter++) % 200}`;
+// Distinct per address in a run (a cluster has four; two hosts sharing one would hide a wrong peer).
+const ipFor = (_name: string): string => `203.0.113.${10 + (counter++ % 240)}`;
 
 /** Install mocks and config, import the program, wait for every registration. */
 export async function runProgram(config: Record<string, string>, project = 'lectern', stack = 'example'): Promise<{
