@@ -73,6 +73,15 @@ export class ClusterNode {
     return this.#draining;
   }
 
+  /**
+   * How long after this node stops answering the registry has surely dropped it (its TTL and one
+   * heartbeat): a page sent here from another node goes back there no sooner. Undefined alone.
+   */
+  get failoverAfterSeconds(): number | undefined {
+    const cluster = this.#config.cluster;
+    return cluster ? cluster.ttlSeconds + cluster.heartbeatSeconds : undefined;
+  }
+
   /** The coordinator (for the admin and audit view of the registry). */
   get coordinator(): Coordinator {
     return this.#coordinator;
