@@ -45,7 +45,9 @@ export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAd
         announcedAddress: addresses.announcedAddress,
         ...(plan.cluster && addresses.clusterNode ? { pipe: plan.cluster.pipePorts } : {}),
       },
-      ...(plan.cluster && addresses.clusterNode ? { cluster: clusterSection(plan, plan.cluster, addresses.clusterNode) } : {}),
+      // A cluster node proves its placement against the deployment's country at start-up (and the
+      // registry refuses it otherwise), so it keeps the deployment section a single host drops.
+      ...(plan.cluster && addresses.clusterNode ? { cluster: clusterSection(plan, plan.cluster, addresses.clusterNode), deployment } : {}),
       // Recordings live in the deployment's in-country store, kept no longer than its storage
       // retention (the server's sweeper deletes them with a receipt; the bucket's expiry is a backstop).
       recording: {

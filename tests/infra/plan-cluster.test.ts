@@ -99,3 +99,23 @@ describe('cluster plan', () => {
     }
   });
 });
+
+describe("a node's written config at the server's own start-up", () => {
+  it('passes the cluster start-up checks (createCoordinator): Redis over TLS with the token file, the placement in the deployment country', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createCoordinator } = await import('../../server/cluster/createCoordinator.js');
+    const { RedisCoordinator } = await import('../../server/cluster/RedisCoordinator.js');
+    const plan = planDeployment(cluster());
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'lectern-redis-auth-')), 'redis-auth');
+    writeFileSync(tokenFile, 'c1f0e7a29b54d83e6f2a0b9c\n');
+    for (const node of plan.cluster!.nodes) {
+      const written = deployedServerConfig(plan, { announcedAddress: '203.0.113.7', clusterNode: { node, redisEndpoint: 'master.redis.example.euc1.cache.amazonaws.com' } });
+      // The host writes the token file at boot; here a file of our own stands in for /run/lectern/redis-auth.
+      const config = { ...written, cluster: { ...written.cluster!, redis: { ...written.cluster!.redis!, passwordFile: tokenFile } } };
+      const coordinator = createCoordinator(config);
+      expect(coordinator, node.id).toBeInstanceOf(RedisCoordinator);
+    }
+  });
+});
