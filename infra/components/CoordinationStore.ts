@@ -67,7 +67,15 @@ export class CoordinationStore extends pulumi.ComponentResource {
         transitEncryptionMode: 'required',
         atRestEncryptionEnabled: true,
         ...(args.kmsKeyArn !== undefined ? { kmsKeyId: args.kmsKeyArn } : {}),
-        authToken: pulumi.secret(args.authToken),
+        // ElastiCache's own rule, checked at preview rather than halfway through `up`; the value is never printed.
+        authToken: pulumi.secret(
+          args.authToken.apply((token) => {
+            if (!/^[\x21-\x7e]{16,128}$/.test(token) || /["'\/@]/.test(token)) {
+              throw new Error(`${name}: lectern:redisAuthToken must be 16-128 printable ASCII characters without spaces, quotes, / or @ (e.g. openssl rand -hex 32)`);
+            }
+            return token;
+          }),
+        ),
         // Snapshots stay in the region (ElastiCache keeps automatic backups where the group is).
         snapshotRetentionLimit: args.snapshotRetentionDays,
         ...(args.snapshotRetentionDays > 0 ? { snapshotWindow: '03:00-04:00' } : {}),

@@ -10,7 +10,7 @@ import { main } from '../../audit/cli.js';
 import { auditGraph, exportOf } from '../audit/helpers/sweep.js';
 import { readAuditConfig } from '../../audit/sources/configFile.js';
 import type { EgressDestination } from '../../infra/egress/destinations.js';
-import { REDIS_TOKEN, TURN_SECRET, runProgram, stackConfig, violations, type Invoked, type Recorded } from './support/harness.js';
+import { ProgramError, REDIS_TOKEN, TURN_SECRET, runProgram, stackConfig, violations, type Invoked, type Recorded } from './support/harness.js';
 import { residencyResourcePolicies } from '../../infra/residency/policies.js';
 import { cloudConfig, expectPinnedProvider, expectPoliciesPass, ingressOf, inventory, userDataOf } from './support/checks.js';
 
@@ -235,6 +235,14 @@ describe('example stack: Germany, three media nodes and Redis', () => {
       inCountry: true,
       resource: 'master.lectern-coordination-redis.abc123.euc1.cache.amazonaws.com',
     });
+  });
+
+  it('fails the program at preview on an AUTH token ElastiCache would refuse, without printing it', async () => {
+    const bad = 'short@token';
+    const failure = await runProgram({ ...stackConfig('Pulumi.example-de-cluster.yaml'), 'lectern:redisAuthToken': bad }, 'lectern', 'example-de-cluster').then(() => undefined, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(ProgramError);
+    expect((failure as ProgramError).errors).toEqual([expect.stringContaining('lectern:redisAuthToken must be 16-128 printable ASCII characters')]);
+    expect(String((failure as ProgramError).errors)).not.toContain(bad);
   });
 
   it('passes every residency policy', async () => {

@@ -91,7 +91,8 @@ export async function runProgram(config: Record<string, string>, project = 'lect
 }> {
   const resources: Recorded[] = [];
   const invokes: Invoked[] = [];
-  pulumi.runtime.setAllConfig({ ...config, 'lectern:turnCredential': TURN_SECRET, 'lectern:redisAuthToken': REDIS_TOKEN }, ['lectern:turnCredential', 'lectern:redisAuthToken']);
+  // A test may give its own Redis token (to see a bad one refused); the TURN secret is always this one.
+  pulumi.runtime.setAllConfig({ 'lectern:redisAuthToken': REDIS_TOKEN, ...config, 'lectern:turnCredential': TURN_SECRET }, ['lectern:turnCredential', 'lectern:redisAuthToken']);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
