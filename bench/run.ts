@@ -10,6 +10,7 @@
 //   npm run bench -- --only=fuzz,auditlog --fuzz-frames=100000 --audit-entries=1000,100000,1000000
 //   npm run bench -- --only=class --class-participants=60 --class-cameras=12 --class-page=25   (bots only)
 //   npm run bench -- --only=ramp --ramp-capacity=200 --ramp-subscribers=60,120,180,240   (past capacity: refused at_capacity, 0 loss for those in)
+//   npm run bench -- --only=cluster --cluster-rooms=30 --cluster-joins=3   (3 node processes + redis-server, signalling only)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,7 @@ import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
 import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
 import { measureClass, type ClassResult } from './scenarios/class.js';
 import { measureRecording, type RecordingResult } from './scenarios/recording.js';
+import { measureCluster, type ClusterResult } from './scenarios/cluster.js';
 import { parseConfig } from '../config/index.js';
 import { DEFAULT_CAPACITY } from '../sfu/index.js';
 
@@ -45,7 +47,12 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,ramp,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording' },
+    only: { type: 'string', default: 'fanout,capacity,ramp,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording,cluster' },
+    'cluster-rooms': { type: 'string', default: '30' },
+    'cluster-joins': { type: 'string', default: '3' },
+    'cluster-ttl': { type: 'string', default: '2' },
+    'cluster-heartbeat': { type: 'string', default: '0.5' },
+    'cluster-drain': { type: 'string', default: '3' },
     'fuzz-frames': { type: 'string', default: '100000' },
     'audit-entries': { type: 'string', default: '1000,100000,1000000' },
     'recording-tracks': { type: 'string', default: '1,8' },
@@ -214,6 +221,7 @@ const output: {
   class?: ClassResult;
   recording?: RecordingResult[];
   ramp?: RampResult;
+  cluster?: ClusterResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}, pion ${machine.pion ?? 'not installed'}`);
@@ -677,6 +685,37 @@ if (only.has('class')) {
   } catch (error) {
     console.log(`class failed: ${(error as Error).message}`);
     notes.push(`class: failed: ${(error as Error).message}`);
+  }
+}
+
+// A cluster: three node processes and Redis; joins with and without a redirect, placement, failover, drain.
+if (only.has('cluster')) {
+  const rooms = Number(args['cluster-rooms']);
+  console.log(`cluster: 3 nodes + redis-server, ${rooms} rooms through different entry nodes ...`);
+  try {
+    const r = await measureCluster({ rooms, joinsPerRoom: Number(args['cluster-joins']), ttlSeconds: Number(args['cluster-ttl']), heartbeatSeconds: Number(args['cluster-heartbeat']), drainSeconds: Number(args['cluster-drain']) });
+    output.cluster = r;
+    notes.push(`cluster: ${r.note}`);
+    const row = (label: string, s: { n: number; p50: number; p99: number; max: number }) => [label, String(s.n), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.max, 1)];
+    printTable(
+      `Cluster: signalling joins (connect + join), ${r.rooms} rooms over ${r.nodes} nodes, ${r.failedJoins} failed`,
+      ['join', 'n', 'p50 ms', 'p99 ms', 'max ms'],
+      [row(`first join (opens the room; ${r.createRedirected} sent on by placement)`, r.create), row('on the home node', r.joinDirect), row('through another node (redirect)', r.joinRedirected)],
+    );
+    printTable('Cluster: rooms per node after placement', ['node', 'rooms'], Object.entries(r.roomsPerNode).map(([node, n]) => [node, String(n)]));
+    printTable(
+      'Cluster: failure and drain',
+      ['event', 'ms', 'detail'],
+      [
+        ['home node SIGKILL -> next join ok on a live node', r.failover ? fmt(r.failover.killToJoinMs, 0) : '-', r.failover ? `TTL ${r.failover.ttlSeconds} s, ${r.failover.attempts} attempts, new home ${r.failover.newHome}` : 'did not happen'],
+        ['SIGTERM -> participant told to move', r.drain ? fmt(r.drain.termToNotifiedMs, 0) : '-', r.drain ? `drain ${r.drain.drainSeconds} s` : 'did not happen'],
+        ['SIGTERM -> participant back in on a live node', r.drain ? fmt(r.drain.termToRejoinedMs, 0) : '-', ''],
+        ['SIGTERM -> node exited', r.drain ? fmt(r.drain.termToExitMs, 0) : '-', r.drain ? `exit code ${r.drain.exitCode}` : ''],
+      ],
+    );
+  } catch (error) {
+    console.log(`cluster failed: ${(error as Error).message}`);
+    notes.push(`cluster: failed: ${(error as Error).message}`);
   }
 }
 

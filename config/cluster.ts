@@ -7,6 +7,20 @@ import { CountryCodeSchema } from './deployment.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
+/** Port of the node-to-node control listener when the config names none (cluster.internal.port). */
+export const DEFAULT_INTERNAL_PORT = 7443;
+/** UDP ports of the PipeTransports between nodes when the config names none (media.pipe). */
+export const DEFAULT_PIPE_PORTS = { portMin: 44000, portMax: 44099 } as const;
+
+/** UDP port range the SRTP PipeTransports between nodes bind (media.pipe). */
+export const PipePortsSchema = Type.Object(
+  {
+    portMin: Type.Integer({ minimum: 1024, maximum: 65535 }),
+    portMax: Type.Integer({ minimum: 1024, maximum: 65535 }),
+  },
+  { additionalProperties: false },
+);
+
 /** The coordination store. Give `url` or `host` (+ `port`). */
 export const RedisSchema = Type.Object(
   {
@@ -59,6 +73,20 @@ export const ClusterSchema = Type.Object(
     /** On SIGTERM: how long the node keeps answering (with redirects) after asking its participants to move. */
     drainSeconds: Type.Number({ minimum: 0, maximum: 600, default: 10 }),
     placement: NodePlacementSchema,
+    /**
+     * The node-to-node control listener (pipes negotiated between nodes), on the host's private
+     * address. Added by the deploy work (#15, clusterdeploy) for the infra to write; to be reconciled
+     * with the cluster code that serves it.
+     */
+    internal: Type.Optional(
+      Type.Object(
+        {
+          host: Type.String({ minLength: 1, maxLength: 64 }),
+          port: Type.Integer({ minimum: 1, maximum: 65535, default: DEFAULT_INTERNAL_PORT }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
