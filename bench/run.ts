@@ -9,13 +9,15 @@
 //   npm run bench -- --only=compare --pairs=2 --compare-subscribers=10 --compare-peers=lectern,pion-nack,pion-no-nack
 //   npm run bench -- --only=fuzz,auditlog --fuzz-frames=100000 --audit-entries=1000,100000,1000000
 //   npm run bench -- --only=class --class-participants=60 --class-cameras=12 --class-page=25   (bots only)
+//   npm run bench -- --only=ramp --ramp-capacity=200 --ramp-subscribers=60,120,180,240   (past capacity: refused at_capacity, 0 loss for those in)
+//   npm run bench -- --only=cluster --cluster-rooms=30 --cluster-joins=3   (3 node processes + redis-server, signalling only)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LecternFanout, type SrtpSuite } from './lectern/LecternFanout.js';
+import { LecternFanout, UNBOUNDED_CAPACITY, type SrtpSuite } from './lectern/LecternFanout.js';
 import { JanusFanout } from './janus/JanusFanout.js';
 import { janusInstalled } from './janus/JanusServer.js';
 import { PionFanout } from './pion/PionFanout.js';
@@ -28,6 +30,7 @@ import { loadWerift } from './lib/werift.js';
 import { sysctl } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { measureFanout, type FanoutResult } from './scenarios/measureFanout.js';
+import { measureRamp, type RampResult } from './scenarios/measureRamp.js';
 import { measureSignalling, type SignallingResult } from './scenarios/signalling.js';
 import { measureSeminar, type SeminarResult } from './scenarios/seminar.js';
 import { measureJoinLatency, type JoinLatencyResult } from './scenarios/joinLatency.js';
@@ -36,13 +39,20 @@ import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
 import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
 import { measureClass, type ClassResult } from './scenarios/class.js';
 import { measureRecording, type RecordingResult } from './scenarios/recording.js';
+import { measureCluster, type ClusterResult } from './scenarios/cluster.js';
 import { parseConfig } from '../config/index.js';
+import { DEFAULT_CAPACITY } from '../sfu/index.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording' },
+    only: { type: 'string', default: 'fanout,capacity,ramp,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording,cluster' },
+    'cluster-rooms': { type: 'string', default: '30' },
+    'cluster-joins': { type: 'string', default: '3' },
+    'cluster-ttl': { type: 'string', default: '2' },
+    'cluster-heartbeat': { type: 'string', default: '0.5' },
+    'cluster-drain': { type: 'string', default: '3' },
     'fuzz-frames': { type: 'string', default: '100000' },
     'audit-entries': { type: 'string', default: '1000,100000,1000000' },
     'recording-tracks': { type: 'string', default: '1,8' },
@@ -56,7 +66,9 @@ const { values: args } = parseArgs({
     paced: { type: 'boolean', default: false },
     'paced-point': { type: 'string', default: '50' },
     'lectern-transport-cc': { type: 'boolean', default: false },
-    'spread-above': { type: 'string', default: '100' },
+    'room-spread-consumers': { type: 'string', default: String(DEFAULT_CAPACITY.roomSpreadConsumers) },
+    'ramp-capacity': { type: 'string', default: '200' },
+    'ramp-subscribers': { type: 'string', default: '60,120,180,240' },
     window: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '6' },
@@ -105,7 +117,7 @@ setTimeout(() => {
 const only = new Set(args.only.split(','));
 nativeSinkSettings.readIntervalMicros = Number(args['sink-interval-us']);
 const timing = { warmupMs: Number(args.warmup) * 1000, windowSeconds: Number(args.window), paced: args.paced };
-const spreadAbove = Number(args['spread-above']);
+const roomSpreadConsumers = Number(args['room-spread-consumers']);
 const notes: string[] = [];
 
 function version(cmd: string, argv: string[]): string | undefined {
@@ -178,6 +190,7 @@ function fanoutRows(results: FanoutResult[]): string[][] {
       r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops at receivers)` : 'ok',
       ...(r.sfuSocketDrops ? [`SFU overloaded: ${r.sfuSocketDrops} drops at its sockets`] : []),
       ...(r.srtpFailures ? [`${r.srtpFailures} SRTP failures`] : []),
+      ...(r.refused ? [`${r.refused} refused at_capacity`] : []),
       ...(r.ioUringFallbacks ? [`io_uring full: ${r.ioUringFallbacks} copies sent one by one`] : []),
     ].join(', '),
   ]);
@@ -207,6 +220,8 @@ const output: {
   auditLog?: AuditLogResult;
   class?: ClassResult;
   recording?: RecordingResult[];
+  ramp?: RampResult;
+  cluster?: ClusterResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}, pion ${machine.pion ?? 'not installed'}`);
@@ -224,7 +239,9 @@ const srtpSuite = args['srtp-suite'] as SrtpSuite;
 const fanoutSubscribers = fanoutKind === 'srtp' ? `SRTP PlainTransport consumers (${srtpSuite})` : 'PlainTransport consumers (no SRTP)';
 if (args['io-uring'] !== 'on' && args['io-uring'] !== 'off') throw new Error('--io-uring=on|off');
 const ioUring = args['io-uring'] === 'on';
-const lecternFanout = (spread: boolean) => () => LecternFanout.create({ spread, pin: args.pin, srtpSuite, ioUring });
+// Through the product: one room, its placement spreading it to worker 2 once its router holds
+// roomSpreadConsumers consumers, admission at the product's default capacity.
+const lecternFanout = () => () => LecternFanout.create({ pin: args.pin, srtpSuite, ioUring, capacity: { roomSpreadConsumers } });
 
 // 1. Lecture fan-out through Lectern, SRTP (or plain-RTP) subscribers into the counting sink.
 if (only.has('fanout')) {
@@ -232,19 +249,19 @@ if (only.has('fanout')) {
   output.fanout.push(baseline);
   for (const n of args.subscribers.split(',').map(Number)) {
     console.log(`fan-out: lectern 1 -> ${n} ...`);
-    output.fanout.push(await measureFanout(lecternFanout(n > spreadAbove), n, fanoutKind, timing));
+    output.fanout.push(await measureFanout(lecternFanout(), n, fanoutKind, timing));
   }
   // The latency target's point again, with the publisher paced as Chrome's pacer sends (a frame's
   // packets spread over ~half a frame interval) rather than back to back.
   const pacedAt = Number(args['paced-point']);
   if (!timing.paced && pacedAt > 0) {
     console.log(`fan-out: lectern 1 -> ${pacedAt}, paced publisher ...`);
-    output.fanout.push(await measureFanout(lecternFanout(pacedAt > spreadAbove), pacedAt, fanoutKind, { ...timing, paced: true }));
+    output.fanout.push(await measureFanout(lecternFanout(), pacedAt, fanoutKind, { ...timing, paced: true }));
   }
   notes.push(
     'fan-out: publisher = plain-RTP generator (VP8 ~1 Mbit/s, 30 fps, 4 packets/frame + opus 20 ms) into a PlainTransport producer; ' +
       `subscribers = ${fanoutSubscribers} into a counting UDP sink (${output.fanout.at(-1)?.sink}); ` +
-      `N > ${spreadAbove} is spread over both workers with pipeToRouter. ` +
+      `through the product's media plane (RoomMedia: PlainPublisher -> PlainSubscribers), its placement spreading the room to the second worker (tracks piped) once a router holds ${roomSpreadConsumers} consumers; subscribers its admission refuses at_capacity are reported, not expected to receive. ` +
       'Latency runs from the generator stamping a packet to the kernel queueing its copy on the sink socket (SO_TIMESTAMPNS), so the sink scheduling is not in it; the baseline row is the generator straight into the sink.',
   );
   printTable(`Lecture fan-out (Lectern; subscribers: ${fanoutSubscribers} into a counting sink)`, FANOUT_HEADER, fanoutRows(output.fanout));
@@ -255,7 +272,8 @@ if (only.has('capacity')) {
   const points: FanoutResult[] = [];
   for (const n of args['capacity-subscribers'].split(',').map(Number)) {
     console.log(`capacity: one worker, 1 -> ${n} ...`);
-    const r = await measureFanout(lecternFanout(false), n, fanoutKind, timing);
+    // One worker, admission unbounded: this finds the limit the product's capacity defaults come from.
+    const r = await measureFanout(() => LecternFanout.create({ workers: 1, capacity: UNBOUNDED_CAPACITY, pin: args.pin, srtpSuite, ioUring }), n, fanoutKind, timing);
     points.push(r);
     if (!r.discarded && r.loss > 0) break;
   }
@@ -275,6 +293,35 @@ if (only.has('capacity')) {
   );
 }
 
+// 1c. Ramp past capacity: subscribers added in steps past the product's capacity; those past it are
+//     refused at_capacity and the admitted ones must keep 0 loss.
+if (only.has('ramp')) {
+  const consumersPerWorker = Number(args['ramp-capacity']);
+  const steps = args['ramp-subscribers'].split(',').map(Number);
+  console.log(`ramp: capacity ${consumersPerWorker} consumers per worker, subscribers ${steps.join(' -> ')} ...`);
+  const ramp = await measureRamp({ pin: args.pin, srtpSuite, ioUring, capacity: { consumersPerWorker, roomSpreadConsumers } }, steps, fanoutKind, timing);
+  output.ramp = ramp;
+  const workerIndexes = ramp.steps[0]?.workers.map((w) => w.index) ?? [];
+  printTable(
+    `Ramp past capacity (${ramp.layout}; ${consumersPerWorker} consumers per worker, admits up to ${ramp.limitConsumers} consumers (capacity less the instructors' reserve); ${fanoutSubscribers})`,
+    ['asked', 'admitted', 'refused', 'loss', 'streams', 'min/stream', ...workerIndexes.flatMap((i) => [`w${i} cpu %`, `w${i} consumers`]), 'run'],
+    ramp.steps.map((st) => [
+      String(st.asked),
+      String(st.admitted),
+      `${st.refused} (+${st.refusedThisStep})`,
+      pct(st.loss),
+      String(st.streamsSeen),
+      String(st.minPerStream),
+      ...st.workers.flatMap((w) => [fmt(w.cpuPercent), String(w.consumers)]),
+      [st.discarded ? 'DISCARDED (rcvbuf drops at receivers)' : 'ok', ...(st.sfuSocketDrops ? [`SFU overloaded: ${st.sfuSocketDrops} drops at its sockets`] : [])].join(', '),
+    ]),
+  );
+  notes.push(
+    'ramp: the fan-out through the product with a small capacity (--ramp-capacity consumers per worker); subscribers added in steps (--ramp-subscribers, cumulative); ' +
+      'the product refuses at_capacity those its admission rule (sfu/Capacity capacityRefusal, the same as a student join) does not take, and every step counts a window at the admitted ones.',
+  );
+}
+
 // 2. Side by side with Janus and pion: the same load, WebRTC subscribers (werift) on every side,
 //    A-B-B-A (each pair runs the peers in one order, the next pair in the reverse order).
 if (only.has('compare')) {
@@ -284,7 +331,7 @@ if (only.has('compare')) {
   const pionGomaxprocs = Number(args['pion-gomaxprocs']);
   if (!Number.isInteger(pionGomaxprocs) || pionGomaxprocs < 1) throw new Error('--pion-gomaxprocs=N (N >= 1: the pion SFU\'s GOMAXPROCS)');
   const makers: Record<ComparePeer, () => Promise<FanoutTarget>> = {
-    lectern: () => LecternFanout.create({ spread: false, transportCc: args['lectern-transport-cc'], ioUring }),
+    lectern: () => LecternFanout.create({ transportCc: args['lectern-transport-cc'], ioUring }),
     janus: () => JanusFanout.create(),
     'pion-nack': () => PionFanout.create({ mode: 'nack', gomaxprocs: pionGomaxprocs }),
     'pion-no-nack': () => PionFanout.create({ mode: 'no-nack', gomaxprocs: pionGomaxprocs }),
@@ -638,6 +685,37 @@ if (only.has('class')) {
   } catch (error) {
     console.log(`class failed: ${(error as Error).message}`);
     notes.push(`class: failed: ${(error as Error).message}`);
+  }
+}
+
+// A cluster: three node processes and Redis; joins with and without a redirect, placement, failover, drain.
+if (only.has('cluster')) {
+  const rooms = Number(args['cluster-rooms']);
+  console.log(`cluster: 3 nodes + redis-server, ${rooms} rooms through different entry nodes ...`);
+  try {
+    const r = await measureCluster({ rooms, joinsPerRoom: Number(args['cluster-joins']), ttlSeconds: Number(args['cluster-ttl']), heartbeatSeconds: Number(args['cluster-heartbeat']), drainSeconds: Number(args['cluster-drain']) });
+    output.cluster = r;
+    notes.push(`cluster: ${r.note}`);
+    const row = (label: string, s: { n: number; p50: number; p99: number; max: number }) => [label, String(s.n), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.max, 1)];
+    printTable(
+      `Cluster: signalling joins (connect + join), ${r.rooms} rooms over ${r.nodes} nodes, ${r.failedJoins} failed`,
+      ['join', 'n', 'p50 ms', 'p99 ms', 'max ms'],
+      [row(`first join (opens the room; ${r.createRedirected} sent on by placement)`, r.create), row('on the home node', r.joinDirect), row('through another node (redirect)', r.joinRedirected)],
+    );
+    printTable('Cluster: rooms per node after placement', ['node', 'rooms'], Object.entries(r.roomsPerNode).map(([node, n]) => [node, String(n)]));
+    printTable(
+      'Cluster: failure and drain',
+      ['event', 'ms', 'detail'],
+      [
+        ['home node SIGKILL -> next join ok on a live node', r.failover ? fmt(r.failover.killToJoinMs, 0) : '-', r.failover ? `TTL ${r.failover.ttlSeconds} s, ${r.failover.attempts} attempts, new home ${r.failover.newHome}` : 'did not happen'],
+        ['SIGTERM -> participant told to move', r.drain ? fmt(r.drain.termToNotifiedMs, 0) : '-', r.drain ? `drain ${r.drain.drainSeconds} s` : 'did not happen'],
+        ['SIGTERM -> participant back in on a live node', r.drain ? fmt(r.drain.termToRejoinedMs, 0) : '-', ''],
+        ['SIGTERM -> node exited', r.drain ? fmt(r.drain.termToExitMs, 0) : '-', r.drain ? `exit code ${r.drain.exitCode}` : ''],
+      ],
+    );
+  } catch (error) {
+    console.log(`cluster failed: ${(error as Error).message}`);
+    notes.push(`cluster: failed: ${(error as Error).message}`);
   }
 }
 

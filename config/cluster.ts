@@ -7,6 +7,20 @@ import { CountryCodeSchema } from './deployment.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
+/** Port of the node-to-node control listener when the config names none (cluster.internal.port). */
+export const DEFAULT_INTERNAL_PORT = 7443;
+/** UDP ports of the PipeTransports between nodes when the config names none (media.pipe). */
+export const DEFAULT_PIPE_PORTS = { portMin: 44000, portMax: 44099 } as const;
+
+/** UDP port range the SRTP PipeTransports between nodes bind (media.pipe). */
+export const PipePortsSchema = Type.Object(
+  {
+    portMin: Type.Integer({ minimum: 1024, maximum: 65535 }),
+    portMax: Type.Integer({ minimum: 1024, maximum: 65535 }),
+  },
+  { additionalProperties: false },
+);
+
 /** The coordination store. Give `url` or `host` (+ `port`). */
 export const RedisSchema = Type.Object(
   {
@@ -60,22 +74,22 @@ export const ClusterSchema = Type.Object(
     drainSeconds: Type.Number({ minimum: 0, maximum: 600, default: 10 }),
     placement: NodePlacementSchema,
     /**
-     * Rooms bigger than a node: the node-to-node control channel and media pipes. Absent, this node
-     * neither pipes its rooms to others nor serves as an edge. Both listen on
-     * `advertise.privateAddress` only (required with this), never on the public listener.
+     * Rooms bigger than a node: the node-to-node control listener on the host's private address
+     * (never the public listener), over which a room's home node sets up SRTP pipes (ports:
+     * media.pipe) and edge subscribers on other nodes. Absent, this node neither pipes its rooms nor
+     * serves as an edge for others'. Served by server/cluster/EdgeNode.ts; checked at start-up by
+     * server/cluster/edgeSettings.ts.
      */
-    edge: Type.Optional(
+    internal: Type.Optional(
       Type.Object(
         {
-          /** TCP port of the internal RPC listener (HTTP, HMAC-signed requests) on the private address. */
-          rpcPort: Port,
-          /** File holding the cluster secret (first line, at least 32 characters), the same on every node. */
-          secretFile: Type.String({ minLength: 1 }),
-          /** UDP ports the PipeTransports bind on the private address (SRTP, RTX). */
-          pipePortMin: Type.Integer({ minimum: 1024, maximum: 65535, default: 40000 }),
-          pipePortMax: Type.Integer({ minimum: 1024, maximum: 65535, default: 40999 }),
+          /** The private address the listener and the pipe ends bind. */
+          host: Type.String({ minLength: 1, maxLength: 64 }),
+          port: Type.Integer({ minimum: 1, maximum: 65535, default: DEFAULT_INTERNAL_PORT }),
+          /** File holding the cluster secret (first line, at least 32 characters), the same on every node; required at start-up. */
+          secretFile: Type.Optional(Type.String({ minLength: 1 })),
           /** Edge subscribers this node takes for other nodes' rooms (0: it is never an edge). */
-          capacitySubscribers: Type.Integer({ minimum: 0, default: 500 }),
+          edgeSubscribers: Type.Integer({ minimum: 0, default: 500 }),
         },
         { additionalProperties: false },
       ),
@@ -97,5 +111,4 @@ export const MetricsSchema = Type.Object(
 export type RedisConfig = Static<typeof RedisSchema>;
 export type NodePlacement = Static<typeof NodePlacementSchema>;
 export type ClusterConfig = Static<typeof ClusterSchema>;
-export type EdgeConfig = NonNullable<ClusterConfig['edge']>;
 export type MetricsConfig = Static<typeof MetricsSchema>;

@@ -31,6 +31,25 @@ export const SfuHostSchema = Type.Object(
   {
     instanceType: Type.String({ ...InstanceType, default: 'c5.xlarge' }),
     rootVolumeGb: Type.Integer({ minimum: 16, maximum: 1024, default: 30 }),
+    /**
+     * Media nodes. 1 (the default): one host, no Redis. More: that many hosts spread over the
+     * placement's zones, coordinated through an in-region managed Redis (deployment.coordination).
+     */
+    count: Type.Integer({ minimum: 1, maximum: 32, default: 1 }),
+    /** Zones to spread the nodes over (round robin); default: the placement's zone first, then the region's others. */
+    zones: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z]{2,4}(-[a-z]+)+-\\d+[a-z]?(-[a-z]{3}-\\d+[a-z])?$' }), { minItems: 1, uniqueItems: true })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** The cluster's coordination store (ElastiCache for Redis OSS), used when deployment.sfu.count > 1. */
+export const CoordinationSchema = Type.Object(
+  {
+    nodeType: Type.String({ pattern: '^cache\\.[a-z0-9]+\\.[a-z0-9]+$', default: 'cache.t4g.small' }),
+    /** Replicas besides the primary (automatic failover inside the region when >= 1). */
+    replicas: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
+    /** Daily snapshots kept, in the region only (0: none). */
+    snapshotRetentionDays: Type.Integer({ minimum: 0, maximum: 35, default: 1 }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -89,6 +108,7 @@ export const DeploymentSchema = Type.Object(
     release: ReleaseSchema,
     sfu: SfuHostSchema,
     turn: TurnSchema,
+    coordination: CoordinationSchema,
     /** IPv4 CIDRs allowed to SSH in. Empty (the default): no SSH port is opened at all. */
     adminSshCidrs: Type.Array(Ipv4Cidr, { default: [], uniqueItems: true }),
     storage: StorageSchema,

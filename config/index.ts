@@ -5,5 +5,5 @@ export { AuthSchema, type AuthConfig } from './auth.js';
 export { LtiSchema, type LtiConfig, type LtiPlatformConfig, type LtiRolesConfig } from './lti.js';
 export { RolesSchema, PERMISSIONS, ROLES, type Permission, type Role, type RolesConfig } from './roles.js';
 export { loadConfig, parseConfig, ConfigError, type LoadOptions } from './load.js';
-export { ClusterSchema, MetricsSchema, NodePlacementSchema, type ClusterConfig, type EdgeConfig, type MetricsConfig, type NodePlacement, type RedisConfig } from './cluster.js';
+export { ClusterSchema, MetricsSchema, NodePlacementSchema, type ClusterConfig, type MetricsConfig, type NodePlacement, type RedisConfig } from './cluster.js';
 export { RecordingSchema, RecordingConsentPolicySchema, type RecordingConfig, type RecordingConsentPolicy } from './recording.js';

@@ -7,7 +7,7 @@ import { DeploymentSchema } from './deployment.js';
 import { AuthSchema } from './auth.js';
 import { RolesSchema } from './roles.js';
 import { LtiSchema } from './lti.js';
-import { ClusterSchema, MetricsSchema } from './cluster.js';
+import { ClusterSchema, MetricsSchema, PipePortsSchema } from './cluster.js';
 import { RecordingSchema } from './recording.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -90,6 +90,8 @@ export const MediaSchema = Type.Object(
     }),
     /** What a worker carries (placement, room spreading, admission). */
     capacity: MediaCapacitySchema,
+    /** Ports of the pipes between cluster nodes (on the private address); absent: the cluster default. */
+    pipe: Type.Optional(PipePortsSchema),
   },
   { additionalProperties: false, default: {} },
 );

@@ -4,8 +4,8 @@ import type { LecternConfig } from '../config/index.js';
 import type { DeploymentConfig } from '../config/deployment.js';
 import type { EgressDestination } from './egress/destinations.js';
 
-/** Who may reach a port: everyone, the SFU's own Elastic IP, or one admin CIDR. */
-export type RuleSource = { kind: 'anywhere' } | { kind: 'sfu' } | { kind: 'cidr'; cidr: string };
+/** Who may reach a port: everyone, the SFU's own Elastic IP(s), one admin CIDR, or the cluster's nodes' security group. */
+export type RuleSource = { kind: 'anywhere' } | { kind: 'sfu' } | { kind: 'cidr'; cidr: string } | { kind: 'nodes' };
 
 /** One inbound rule. */
 export interface IngressRule {
@@ -52,6 +52,17 @@ function turnRules(deployment: DeploymentConfig, ownHost: boolean): IngressRule[
     { protocol: 'udp', fromPort: turn.relayPortMin, toPort: turn.relayPortMax, source: { kind: 'sfu' }, description: 'TURN relay ports, from the SFU only' },
   );
   return rules;
+}
+
+/**
+ * Inbound rules of the cluster nodes' shared security group: the pipes between nodes (UDP, SRTP) and
+ * the internal control port, from members of the same group only.
+ */
+export function clusterNodeRules(cluster: { internalPort: number; pipePorts: { portMin: number; portMax: number } }): IngressRule[] {
+  return [
+    { protocol: 'udp', fromPort: cluster.pipePorts.portMin, toPort: cluster.pipePorts.portMax, source: { kind: 'nodes' }, description: 'SRTP pipes between media nodes' },
+    { protocol: 'tcp', fromPort: cluster.internalPort, toPort: cluster.internalPort, source: { kind: 'nodes' }, description: 'node-to-node control (pipe set-up)' },
+  ];
 }
 
 function sshRules(deployment: DeploymentConfig): IngressRule[] {

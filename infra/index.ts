@@ -7,7 +7,9 @@ import { buildLectern } from './program.js';
 const plan = planDeployment(pulumi.runtime.allConfig());
 // Kept out of the schema (and so out of the server's config file): the hosts fetch it from SSM at boot.
 const turnSecret = new pulumi.Config('lectern').requireSecret('turnCredential');
-const outputs = buildLectern(plan, turnSecret);
+// A cluster's Redis AUTH token: a stack secret, kept out of the config like the TURN secret.
+const redisToken = plan.cluster ? new pulumi.Config('lectern').requireSecret('redisAuthToken') : undefined;
+const outputs = buildLectern(plan, turnSecret, redisToken);
 
 export const url = outputs.url;
 export const domain = outputs.domain;
@@ -25,3 +27,4 @@ export const dataLocations = outputs.dataLocations;
 export const caveats = outputs.caveats;
 export const policyPackConfig = outputs.policyPackConfig;
 export const egressDestinations = outputs.egressDestinations;
+export const mediaNodes = outputs.mediaNodes;

@@ -3,10 +3,11 @@
 // landing in whatever region the operator's shell points at.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import type { DataLocation, Caveat } from '../config/residency/index.js';
-import { egressRules, mediaHostRules, turnHostRules } from './firewall.js';
+import { findRegion, type DataLocation, type Caveat } from '../config/residency/index.js';
+import { clusterNodeRules, egressRules, mediaHostRules, turnHostRules } from './firewall.js';
 import { egressDestinations, type EgressDestination, type EgressInputs } from './egress/destinations.js';
-import type { DeploymentPlan } from './plan.js';
+import { privateSubnetCidr, type ClusterPlan, type DeploymentPlan, type NodePlan } from './plan.js';
+import { CoordinationStore } from './components/CoordinationStore.js';
 import { deployedServerConfig } from './server-config.js';
 import { mediaHostUserData, type HostDataStore } from './userdata/media-host.js';
 import { turnHostUserData } from './userdata/turn-host.js';
@@ -43,13 +44,16 @@ export interface LecternOutputs {
   readonly dataLocations: pulumi.Output<pulumi.Unwrap<LocatedData>[]>;
   readonly caveats: readonly Caveat[];
   /** Every destination each host may open a connection to (the audit lists them with their country). */
-  readonly egressDestinations: pulumi.Output<{ media: EgressDestination[]; turn: EgressDestination[] }>;
+  readonly egressDestinations: pulumi.Output<Record<string, EgressDestination[]>>;
+  /** A cluster's media nodes (absent for one host): id, zone, addresses, signalling URL. */
+  readonly mediaNodes: pulumi.Output<Array<{ id: string; zone: string; publicIp: string; privateAddress: string; signallingUrl: string }>> | undefined;
   /** Pass to `pulumi preview --policy-pack ... --policy-pack-config`. */
   readonly policyPackConfig: { all: { country: string; acceptParentRegionControlPlane?: boolean } };
 }
 
 /** Build every resource of a Lectern deployment from a validated plan. */
-export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<string>): LecternOutputs {
+export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<string>, redisToken?: pulumi.Output<string>): LecternOutputs {
+  if (plan.cluster && !redisToken) throw new Error('a cluster needs the stack secret lectern:redisAuthToken (pulumi config set --secret lectern:redisAuthToken "$(openssl rand -hex 32)")');
   const { placement, deployment } = plan;
   const stack = pulumi.getStack();
   const provider = new aws.Provider('lectern-aws', {
@@ -58,8 +62,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     defaultTags: { tags: { 'lectern:stack': stack, 'lectern:country': placement.country } },
   });
   const separateTurn = deployment.turn.mode === 'separate';
-  const network = new Network('lectern', { placement, provider });
-  const addresses = new PublicAddresses('lectern-ip', { placement, separateTurn, provider });
+  const network = new Network('lectern', { placement, provider, ...(plan.cluster ? { cluster: { zones: plan.cluster.zones } } : {}) });
+  const addresses = new PublicAddresses('lectern-ip', { placement, separateTurn, mediaNodes: plan.cluster?.nodes.map((n) => n.id), provider });
   const regional =
     placement.dataStore === 'regional-services'
       ? new RegionalStore('lectern-store', {
@@ -72,20 +76,24 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
   const zoneStore =
     placement.dataStore === 'zone-volume' ? new ZoneStore('lectern-store', { placement, sizeGb: deployment.storage.dataVolumeGb, provider }) : undefined;
   const credential = new TurnCredential('lectern-turn-credential', { value: turnSecret, kmsKeyId: regional?.kmsKeyArn, provider });
+  const redisCredential = plan.cluster && redisToken
+    ? new TurnCredential('lectern-redis-token', { value: redisToken, kmsKeyId: regional?.kmsKeyArn, parameter: { suffix: 'redis-auth-token', description: 'Lectern cluster: the Redis AUTH token, read by the media nodes at boot' }, provider })
+    : undefined;
   const role = new HostRole('lectern-host', {
-    parameterArn: credential.parameterArn,
+    parameterArn: redisCredential ? [credential.parameterArn, redisCredential.parameterArn] : credential.parameterArn,
     regional: regional && { bucketArn: regional.bucketArn, kmsKeyArn: regional.kmsKeyArn, logGroupArn: regional.logGroupArn },
     provider,
   });
   const sfuIp = addresses.media.publicIp;
+  const nodeIps = addresses.medias.map((eip) => eip.publicIp);
   const turnIp = addresses.turn?.publicIp ?? sfuIp;
-  const coturn = (publicAddress: string, sfuAddress: string): CoturnSettings => ({
+  const coturn = (publicAddress: string, sfuAddresses: readonly string[]): CoturnSettings => ({
     realm: plan.turnDomain,
     port: deployment.turn.port,
     tlsPort: deployment.turn.tlsPort,
     relayPortMin: deployment.turn.relayPortMin,
     relayPortMax: deployment.turn.relayPortMax,
-    allowedPeer: sfuAddress,
+    allowedPeers: sfuAddresses,
     publicAddress,
   });
   const secret = credential.parameterName.apply((parameterName): SecretSource => ({ parameterName, region: placement.providerRegion }));
@@ -106,37 +114,67 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
         logRetentionDays: deployment.storage.logRetentionDays,
         recordingsRetentionDays: deployment.storage.recordingsRetentionDays,
       }));
+  const coordination = plan.cluster && redisCredential ? clusterPieces(plan, plan.cluster, { network, provider, redisToken: redisToken!, kmsKeyArn: regional?.kmsKeyArn, parameterName: redisCredential.parameterName }) : undefined;
   // Where each host may open connections: one list for the security group, the host and the audit.
-  const egressInputs = pulumi.all([sfuIp, regional?.bucketName ?? '']).apply(
-    ([ip, bucket]): EgressInputs => ({ serverConfig: deployedServerConfig(plan, { announcedAddress: ip }), deployment, region: placement.providerRegion, sfuAddress: ip, bucket: bucket || undefined }),
-  );
-  const mediaEgress = egressInputs.apply((inputs) => egressDestinations('media', inputs));
-  const turnEgress = egressInputs.apply((inputs) => egressDestinations('turn', inputs));
-  const mediaUserData = pulumi.all([sfuIp, secret, dataStore, mediaEgress]).apply(([ip, source, store, egress]) =>
-    mediaHostUserData({
-      deployment,
-      serverConfig: deployedServerConfig(plan, { announcedAddress: ip }),
-      secret: source,
-      dataStore: store,
-      coturn: separateTurn ? undefined : coturn(ip, ip),
-      egress,
-    }),
-  );
-  const mediaFirewall = new HostFirewall('lectern-media', { vpcId: network.vpcId, rules: mediaHostRules(plan.config, deployment), egress: mediaEgress.apply(egressRules), sfuAddress: sfuIp, provider });
-  const media = new Host('lectern-media', {
-    placement,
-    instanceType: deployment.sfu.instanceType,
-    rootVolumeGb: deployment.sfu.rootVolumeGb,
-    subnetId: network.subnetId,
-    securityGroupId: mediaFirewall.securityGroupId,
-    instanceProfileName: role.instanceProfileName,
-    address: addresses.media,
-    userData: mediaUserData,
-    provider,
+  const egressFor = (host: 'media' | 'turn', node: NodePlan | undefined, ip: pulumi.Output<string>): pulumi.Output<EgressDestination[]> =>
+    pulumi.all([ip, pulumi.all(nodeIps), regional?.bucketName ?? '', coordination?.store.endpoint ?? '']).apply(([own, all, bucket, endpoint]) =>
+      egressDestinations(host, {
+        serverConfig: deployedServerConfig(plan, { announcedAddress: own, ...(node && endpoint ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
+        deployment,
+        region: placement.providerRegion,
+        sfuAddress: all[0]!,
+        sfuAddresses: all,
+        bucket: bucket || undefined,
+        ...(node && plan.cluster
+          ? {
+              cluster: {
+                peers: plan.cluster.nodes.filter((n) => n.id !== node.id).map((n) => ({ id: n.id, privateAddress: n.privateAddress })),
+                internalPort: plan.cluster.internalPort,
+                pipePorts: plan.cluster.pipePorts,
+                redis: { endpoint, port: plan.cluster.redisPort, subnetCidrs: plan.cluster.zones.map((_, i) => privateSubnetCidr(i)) },
+              },
+            }
+          : {}),
+      }),
+    );
+  const turnEgress = egressFor('turn', undefined, turnIp);
+  const nodes = plan.cluster?.nodes ?? [undefined];
+  const mediaEgressByNode: Array<[string, pulumi.Output<EgressDestination[]>]> = [];
+  const mediaHosts = nodes.map((node, i) => {
+    const ip = nodeIps[i]!;
+    const name = node ? `lectern-${node.id}` : 'lectern-media';
+    const egress = egressFor('media', node, ip);
+    mediaEgressByNode.push([node?.id ?? 'media', egress]);
+    const userData = pulumi.all([ip, secret, dataStore, egress, coordination?.store.endpoint ?? '', coordination?.secret ?? secret]).apply(([own, source, store, list, endpoint, redisSecret]) =>
+      mediaHostUserData({
+        deployment,
+        serverConfig: deployedServerConfig(plan, { announcedAddress: own, ...(node ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
+        secret: source,
+        dataStore: store,
+        coturn: separateTurn ? undefined : coturn(own, [own]),
+        egress: list,
+        ...(node ? { clusterNode: { domain: node.domain, redisSecret } } : {}),
+      }),
+    );
+    const firewall = new HostFirewall(name, { vpcId: network.vpcId, rules: mediaHostRules(plan.config, deployment), egress: egress.apply(egressRules), sfuAddress: ip, provider });
+    return new Host(name, {
+      placement,
+      instanceType: deployment.sfu.instanceType,
+      rootVolumeGb: deployment.sfu.rootVolumeGb,
+      subnetId: node ? network.subnetIds[node.zoneIndex]! : network.subnetId,
+      securityGroupId: firewall.securityGroupId,
+      ...(node && coordination ? { extraSecurityGroupIds: [coordination.nodesSecurityGroupId], availabilityZone: node.zone, privateIp: node.privateAddress } : {}),
+      instanceProfileName: role.instanceProfileName,
+      address: addresses.medias[i]!,
+      userData,
+      provider,
+    });
   });
+  const media = mediaHosts[0]!;
+  // Recordings on a Local Zone's volume are written by its one host (a cluster there is refused by the plan).
   zoneStore?.attachTo('lectern-store', media.instance);
   if (separateTurn) {
-    const turnFirewall = new HostFirewall('lectern-turn', { vpcId: network.vpcId, rules: turnHostRules(deployment), egress: turnEgress.apply(egressRules), sfuAddress: sfuIp, provider });
+    const turnFirewall = new HostFirewall('lectern-turn', { vpcId: network.vpcId, rules: turnHostRules(deployment), egress: turnEgress.apply(egressRules), sfuAddress: nodeIps, provider });
     new Host('lectern-turn', {
       placement,
       instanceType: deployment.turn.instanceType,
@@ -145,8 +183,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
       securityGroupId: turnFirewall.securityGroupId,
       instanceProfileName: role.instanceProfileName,
       address: addresses.turn!,
-      userData: pulumi.all([turnIp, sfuIp, secret, turnEgress]).apply(([own, sfu, source, egress]) =>
-        turnHostUserData({ coturn: coturn(own, sfu), secret: source, acmeEmail: deployment.acmeEmail, egress }),
+      userData: pulumi.all([turnIp, pulumi.all(nodeIps), secret, turnEgress]).apply(([own, sfus, source, egress]) =>
+        turnHostUserData({ coturn: coturn(own, sfus), secret: source, acmeEmail: deployment.acmeEmail, egress }),
       ),
       provider,
     });
@@ -165,8 +203,10 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     turnDomain: plan.turnDomain,
     sfuPublicIp: sfuIp,
     turnPublicIp: turnIp,
-    dnsRecords: pulumi.all([sfuIp, turnIp]).apply(([sfu, turn]) => {
-      const records = [{ name: deployment.domain, type: 'A' as const, value: sfu }];
+    dnsRecords: pulumi.all([pulumi.all(nodeIps), turnIp]).apply(([ips, turn]) => {
+      // Several nodes: the site's name on every node (any node redirects to a room's home), and each node's own name.
+      const records = ips.map((value) => ({ name: deployment.domain, type: 'A' as const, value }));
+      plan.cluster?.nodes.forEach((node, i) => records.push({ name: node.domain, type: 'A', value: ips[i]! }));
       if (plan.turnDomain !== deployment.domain) records.push({ name: plan.turnDomain, type: 'A', value: turn });
       return records;
     }),
@@ -176,10 +216,46 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     region: placement.providerRegion,
     availabilityZone: placement.availabilityZone,
     lecternVersion: deployment.release.version,
-    dataLocations: pulumi.output(placement.locations.map((location) => ({ ...location, resource: resourceFor(location) }))),
+    dataLocations: pulumi.output([
+      ...placement.locations.map((location) => ({ ...location, resource: resourceFor(location) })),
+      ...(coordination ? [{ ...coordination.location, resource: coordination.store.endpoint }] : []),
+    ]),
     caveats: placement.caveats,
-    egressDestinations: pulumi.all([mediaEgress, turnEgress]).apply(([m, t]) => ({ media: m, turn: separateTurn ? t : [] })),
+    egressDestinations: pulumi.all([pulumi.all(mediaEgressByNode.map(([, list]) => list)), turnEgress]).apply(([lists, t]): Record<string, EgressDestination[]> => ({
+      ...Object.fromEntries(mediaEgressByNode.map(([id], i) => [id, lists[i] as EgressDestination[]])),
+      turn: separateTurn ? (t as EgressDestination[]) : [],
+    })),
+    mediaNodes: plan.cluster && pulumi.all(nodeIps).apply((ips) =>
+      (plan.cluster?.nodes ?? []).map((node, i) => ({ id: node.id, zone: node.zone, publicIp: ips[i]!, privateAddress: node.privateAddress, signallingUrl: `https://${node.domain}` })),
+    ),
     // A Local Zone's control plane in the parent region is accepted by the stack config; the pack is told so.
     policyPackConfig: { all: { country: placement.country, ...(placement.kind === 'local-zone' ? { acceptParentRegionControlPlane: true } : {}) } },
   };
+}
+
+/** A cluster's shared pieces: the nodes' security group, the in-region Redis, its data location, the token's source. */
+function clusterPieces(
+  plan: DeploymentPlan,
+  cluster: ClusterPlan,
+  at: { network: Network; provider: aws.Provider; redisToken: pulumi.Output<string>; kmsKeyArn: pulumi.Input<string> | undefined; parameterName: pulumi.Output<string> },
+): { store: CoordinationStore; nodesSecurityGroupId: pulumi.Output<string>; location: DataLocation; secret: pulumi.Output<SecretSource> } {
+  const { placement, deployment } = plan;
+  // Opens the pipes and the control port between members only; all egress stays on each node's own group.
+  const nodes = new HostFirewall('lectern-nodes', { vpcId: at.network.vpcId, rules: clusterNodeRules(cluster), egress: [], sfuAddress: [], description: 'Lectern media nodes: pipes and control between the nodes only', provider: at.provider });
+  const store = new CoordinationStore('lectern-coordination', {
+    vpcId: at.network.vpcId,
+    subnetIds: at.network.privateSubnetIds,
+    zones: cluster.zones,
+    nodesSecurityGroupId: nodes.securityGroupId,
+    port: cluster.redisPort,
+    nodeType: deployment.coordination.nodeType,
+    replicas: deployment.coordination.replicas,
+    snapshotRetentionDays: deployment.coordination.snapshotRetentionDays,
+    authToken: at.redisToken,
+    kmsKeyArn: at.kmsKeyArn,
+    provider: at.provider,
+  });
+  const country = findRegion(cluster.redisRegion)?.country ?? 'not established';
+  const location: DataLocation = { what: 'cluster registry and room directory', service: 'elasticache', scope: 'region', location: cluster.redisRegion, country, inCountry: country === placement.country };
+  return { store, nodesSecurityGroupId: nodes.securityGroupId, location, secret: at.parameterName.apply((parameterName) => ({ parameterName, region: placement.providerRegion })) };
 }

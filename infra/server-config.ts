@@ -2,13 +2,18 @@
 // plus what only the deployment knows (public address, TURN). Validated again by the one schema, so a
 // host can never boot with a config the server would reject.
 import { parseConfig, type LecternConfig } from '../config/index.js';
-import type { DeploymentPlan } from './plan.js';
+import type { ClusterPlan, DeploymentPlan, NodePlan } from './plan.js';
 
 /** Values known once the addresses exist. */
 export interface DeployedAddresses {
   /** The SFU host's Elastic IP, announced in ICE candidates. */
   readonly announcedAddress: string;
+  /** This host is a node of a cluster: which one, and where its coordination store is. */
+  readonly clusterNode?: { readonly node: NodePlan; readonly redisEndpoint: string } | undefined;
 }
+
+/** The file the host writes the Redis AUTH token into at boot (userdata/media-host.ts REDIS_AUTH_FILE). */
+export const REDIS_AUTH_FILE = '/run/lectern/redis-auth';
 
 /** Where the host puts coturn's shared secret at boot (tmpfs), for the server to sign TURN credentials with. */
 export const TURN_SECRET_FILE = '/run/lectern/turn-secret';
@@ -34,7 +39,15 @@ export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAd
         publicUrl: `https://${deployment.domain}`,
         trustProxy: true,
       },
-      media: { ...config.media, listenIp: '0.0.0.0', announcedAddress: addresses.announcedAddress },
+      media: {
+        ...config.media,
+        listenIp: '0.0.0.0',
+        announcedAddress: addresses.announcedAddress,
+        ...(plan.cluster && addresses.clusterNode ? { pipe: plan.cluster.pipePorts } : {}),
+      },
+      // A cluster node proves its placement against the deployment's country at start-up (and the
+      // registry refuses it otherwise), so it keeps the deployment section a single host drops.
+      ...(plan.cluster && addresses.clusterNode ? { cluster: clusterSection(plan, plan.cluster, addresses.clusterNode), deployment } : {}),
       // Recordings live in the deployment's in-country store, kept no longer than its storage
       // retention (the server's sweeper deletes them with a receipt; the bucket's expiry is a backstop).
       recording: {
@@ -58,4 +71,20 @@ export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAd
     },
     'deployed server config',
   );
+}
+
+/**
+ * A node's cluster section: its id, its placement derived exactly as the infra placed it (the
+ * registry refuses it otherwise), TLS to the in-region Redis with the AUTH token from a file, and its
+ * private address for the pipes and the control listener.
+ */
+function clusterSection(plan: DeploymentPlan, cluster: ClusterPlan, at: { node: NodePlan; redisEndpoint: string }): Record<string, unknown> {
+  const { node } = at;
+  return {
+    nodeId: node.id,
+    redis: { url: `rediss://${at.redisEndpoint}:${cluster.redisPort}`, tls: true, passwordFile: REDIS_AUTH_FILE },
+    advertise: { signallingUrl: `https://${node.domain}`, privateAddress: node.privateAddress },
+    placement: { country: plan.placement.country, region: plan.placement.providerRegion, zone: node.zone },
+    internal: { host: node.privateAddress, port: cluster.internalPort },
+  };
 }

@@ -8,7 +8,7 @@ import type { DeploymentConfig } from '../config/deployment.js';
 export const PROJECT = 'lectern';
 
 /** Stack keys that are not config-schema sections: secrets never written into the server's config file. */
-export const SECRET_KEYS: readonly string[] = ['turnCredential'];
+export const SECRET_KEYS: readonly string[] = ['turnCredential', 'redisAuthToken'];
 
 /** Server keys the deployment sets itself; a stack that sets them is refused rather than overridden. */
 export const DEPLOYMENT_OWNED_KEYS: readonly string[] = [
@@ -45,6 +45,9 @@ export function readStackConfig(all: Readonly<Record<string, string>>): StackCon
     const value = raw[section];
     if (isObject(value) && field in value) problems.push(`${PROJECT}:${section}.${field}: set by the deployment itself; remove it from the stack`);
   }
+  // Each node's cluster section (its id, placement, private address, Redis) is written by the
+  // deployment from deployment.sfu.count; a stack-wide one would give every node the same identity.
+  if (raw.cluster !== undefined) problems.push(`${PROJECT}:cluster: set by the deployment itself for each node (deployment.sfu.count); remove it from the stack`);
   if (raw.deployment === undefined) {
     problems.push(`${PROJECT}:deployment: required in a stack (country, domain, acmeEmail, release, ...)`);
   }

@@ -104,6 +104,12 @@ export const Methods = {
       ...IceOffer,
       /** Bearer secret for `resume` after a dropped connection; replaced by every successful resume. */
       resumeSecret: ResumeSecret,
+      /**
+       * In a cluster: seconds after which a node that stopped answering has surely been dropped from
+       * the registry (its TTL and one heartbeat), so the class has a new home. A page sent here
+       * from another node goes back there after this long without its server (client Failover.ts).
+       */
+      failoverAfterSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     }),
   ),
   /**

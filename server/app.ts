@@ -50,7 +50,7 @@ export interface Lectern {
   metrics: NodeMetrics;
   /** Recordings: start, list, delete, retention sweeps. */
   recordings: RecordingService;
-  /** Rooms bigger than a node (cluster.edge); start() it before the cluster registers. */
+  /** Rooms bigger than a node (cluster.internal); start() it before the cluster registers. */
   edges: EdgeNode | undefined;
 }
 
@@ -77,7 +77,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const recordings = await RecordingService.open({ config: config.recording, auditLog, log: app.log });
   const rooms = new RoomRegistry(sfu, config, app.log, recorder, recordings);
   const coordinator = createCoordinator(config);
-  // Rooms bigger than a node (cluster.edge): this node's internal listener, pipes and edge placement.
+  // Rooms bigger than a node (cluster.internal): this node's internal listener, pipes and edge placement.
   const edges = EdgeNode.create(config, sfu, coordinator, app.log);
   const cluster = new ClusterNode(
     config,

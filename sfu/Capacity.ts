@@ -13,6 +13,8 @@ export interface CapacityOptions {
   roomSpreadConsumers: number;
   /** How often each worker's CPU and sent bitrate are measured, in milliseconds. */
   loadSampleMs: number;
+  /** Share of the capacity only instructors and presenters (and the recorder they start) may use (0..0.9). */
+  reservedForInstructors: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
   cpuCeiling: 0.85,
   roomSpreadConsumers: 300,
   loadSampleMs: 2000,
+  reservedForInstructors: 0.1,
 };
 
 /** One worker's load, as placement and admission see it. */
@@ -59,4 +62,30 @@ export interface MediaLoad {
   capacityConsumers: number;
   /** Projected consumers across workers, and those due to participants not yet placed on one. */
   projectedConsumers: number;
+}
+
+/** Why a subscriber was refused, in counts only (for the audit log and the structured log). */
+export interface CapacityRefusal {
+  /** Consumers the workers carry or are due to, before this subscriber. */
+  projectedConsumers: number;
+  /** Consumers this subscriber would add. */
+  joinConsumers: number;
+  /** The limit that applied to it. */
+  limitConsumers: number;
+  /** Whether every worker measured past its CPU ceiling. */
+  cpuFull: boolean;
+}
+
+/**
+ * The admission rule, the one place it is written: a subscriber due `joinConsumers` consumers is
+ * refused when the projected consumers would pass the capacity (less the instructors' reserve unless
+ * it may use it), or, unless it may use the reserve, when every worker is already past its CPU
+ * ceiling (measured, not projected: such a worker already queues packets). No live worker: refused.
+ */
+export function capacityRefusal(load: MediaLoad, capacity: CapacityOptions, joinConsumers: number, useReserve: boolean): CapacityRefusal | undefined {
+  const limitConsumers = Math.floor(load.capacityConsumers * (useReserve ? 1 : 1 - capacity.reservedForInstructors));
+  const cpuFull = load.workers.length > 0 && load.workers.every((w) => w.cpu >= capacity.cpuCeiling);
+  const over = load.projectedConsumers + joinConsumers > limitConsumers;
+  if (!over && !(cpuFull && !useReserve) && load.workers.length > 0) return undefined;
+  return { projectedConsumers: load.projectedConsumers, joinConsumers, limitConsumers, cpuFull };
 }

@@ -28,7 +28,7 @@ export interface PipedTrack {
 export interface EdgeConsumerInfo {
   id: string;
   kind: TrackKind;
-  type: string;
+  type: types.ConsumerType;
   rtpParameters: types.RtpParameters;
   producerPaused: boolean;
 }

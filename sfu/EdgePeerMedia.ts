@@ -11,16 +11,14 @@ import { Subscription } from './Subscription.js';
 import { trackProducer, type Track, type TrackAppData, type TrackCounts, type TrackKind } from './Track.js';
 import type { EdgeConsumerInfo, EdgeLink } from './EdgeLink.js';
 import type { ConsumerGate } from './LoudestSpeakers.js';
-
-// Same layer rule as a home subscriber (PeerMedia): tiles up to 180 and 360 pixels get layers 0 and 1.
-const LAYER_MAX_HEIGHT = [180, 360];
+import { preferLayerFor } from './layers.js';
 
 /** An edge consumer as the home node keeps it. */
 class EdgeConsumer {
   readonly id: string;
   readonly producerId: string;
   readonly kind: TrackKind;
-  readonly type: string;
+  readonly type: types.ConsumerType;
   readonly appData: TrackAppData;
   readonly rtpParameters: types.RtpParameters;
   paused = true;
@@ -53,6 +51,11 @@ class EdgeConsumer {
   async pause(): Promise<void> {
     await this.#link.consumer(this.id, 'pause');
     this.paused = true;
+  }
+
+  /** Cap the layers the edge forwards. */
+  async setPreferredLayers(layers: { spatialLayer: number; temporalLayer?: number }): Promise<void> {
+    await this.#link.preferLayers(this.id, layers.spatialLayer, layers.temporalLayer ?? 2);
   }
 }
 
@@ -231,14 +234,9 @@ export class EdgePeerMedia extends PeerMedia {
     await (this.#gate ? this.#gate.pause(consumer) : consumer.pause());
   }
 
+  /** The same layer rule as a home subscriber's (layers.ts), applied on the edge. */
   override async preferLayer(subscriptionId: string, height: number): Promise<number> {
-    const consumer = this.#edgeConsumer(subscriptionId);
-    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return 0;
-    const layers = consumer.rtpParameters.encodings?.length ?? 1;
-    const fitting = LAYER_MAX_HEIGHT.findIndex((max) => height <= max);
-    const spatialLayer = Math.min(layers - 1, fitting === -1 ? layers - 1 : fitting);
-    await this.#link.preferLayers(consumer.id, spatialLayer, 2);
-    return spatialLayer;
+    return preferLayerFor(this.#edgeConsumer(subscriptionId), height);
   }
 
   /** Close here and on the edge. Idempotent. */

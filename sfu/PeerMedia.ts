@@ -1,8 +1,7 @@
 // One browser participant's media in one room: its WebRTC transports, the tracks it publishes and
-// the subscriptions it receives. It is a Subscriber like any other (a recorder will be another), so
+// the subscriptions it receives. It is a Subscriber like any other (PlainSubscriber, the recorder), so
 // the room's fan-out drives it through the same calls. Ids handed in from the network are looked up
 // only in this peer's own maps, so nobody can touch another participant's media by guessing an id.
-import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { SfuError, rejectedOnError } from './SfuError.js';
@@ -12,6 +11,7 @@ import { Reception } from './Reception.js';
 import { Subscription } from './Subscription.js';
 import type { Subscriber, SubscriberEvents } from './Subscriber.js';
 import type { RoomRouter } from './RoomRouter.js';
+import { preferLayerFor } from './layers.js';
 
 /**
  * Parameters a browser's WebRTC stack produced (RTP capabilities, DTLS or RTP parameters). The
@@ -41,10 +41,6 @@ export interface PeerMediaOptions {
   /** Where the room may also pause my subscriptions (audio of microphones it does not forward). */
   consumerGate?: ConsumerGate;
 }
-
-// Simulcast cameras send three layers at 1/4, 1/2 and full resolution of a nominal 720-line
-// picture; a tile this many pixels high or less gets that layer.
-const LAYER_MAX_HEIGHT = [180, 360];
 
 /** Events of a PeerMedia: a subscriber's, plus its own tracks'. */
 export type PeerMediaEvents = SubscriberEvents & {
@@ -367,14 +363,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
    * Returns the preferred spatial layer (0 for a non-simulcast track).
    */
   async preferLayer(subscriptionId: string, height: number): Promise<number> {
-    const consumer = this.#consumer(subscriptionId);
-    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return 0;
-    const encoding = consumer.rtpParameters.encodings?.[0];
-    const { spatialLayers, temporalLayers } = mediasoup.parseScalabilityMode(encoding?.scalabilityMode);
-    const fitting = LAYER_MAX_HEIGHT.findIndex((max) => height <= max);
-    const spatialLayer = Math.min(spatialLayers - 1, fitting === -1 ? spatialLayers - 1 : fitting);
-    await consumer.setPreferredLayers({ spatialLayer, temporalLayer: temporalLayers - 1 });
-    return spatialLayer;
+    return preferLayerFor(this.#consumer(subscriptionId), height);
   }
 
   /** Close every transport (and so every track and subscription). Idempotent; emits `close` once. */

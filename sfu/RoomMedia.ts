@@ -1,13 +1,14 @@
 // The media side of one room: its routers (one to start with, more on other workers once its load
-// on the first passes the spread threshold), the media of each participant, and the fan-out that
-// keeps everyone's subscriptions matching the server's "who may receive whom". When a worker dies its
-// routers go with it; the room's media closes with reason 'worker-died' so the signalling side can
-// move the room to media on live workers.
+// on the first passes the spread threshold), the media of each participant (browsers, and plain-RTP
+// publishers and subscribers placed and admitted the same way), the room's recorder, and the
+// fan-out that keeps everyone's subscriptions matching the server's "who may receive whom". When a
+// worker dies its routers go with it; the room's media closes with reason 'worker-died' so the
+// signalling side can move the room to media on live workers.
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
 import { PeerMedia } from './PeerMedia.js';
 import { SfuError } from './SfuError.js';
-import { RoomRouter } from './RoomRouter.js';
+import { RoomRouter, type PlacedSubscriber } from './RoomRouter.js';
 import { FanOut, type Audience } from './FanOut.js';
 import type { Placement } from './Placement.js';
 import type { PooledWorker } from './WorkerPool.js';
@@ -16,8 +17,13 @@ import type { Subscription } from './Subscription.js';
 import { trackProducer, type Track, type TrackCounts } from './Track.js';
 import type { Reception } from './Reception.js';
 import { LoudestSpeakers } from './LoudestSpeakers.js';
+import { PlainSubscriber, type PlainSubscriberOptions } from './PlainSubscriber.js';
+import { PlainPublisher } from './PlainPublisher.js';
+import type { CapacityRefusal } from './Capacity.js';
 import { TrackRecorder } from './recorder/TrackRecorder.js';
-import type { TapPoint, TrackRecorderOptions } from './recorder/types.js';
+import { RecordingSubscriber } from './recorder/RecordingSubscriber.js';
+import type { PlainTap } from './recorder/PlainTap.js';
+import type { TrackRecorderOptions } from './recorder/types.js';
 import { EdgePeerMedia } from './EdgePeerMedia.js';
 import { RemotePipe, type PipeState } from './RemotePipe.js';
 import type { EdgePipeState, EdgePlace } from './EdgeLink.js';
@@ -59,7 +65,14 @@ export interface RoomMediaContext {
   placement: Placement;
   /** A router of this room holding this many consumers takes no new subscribers. */
   spreadConsumers: number;
+  /** Address plain transports listen on (the media workers' listen IP). */
+  listenIp: string;
+  /** The admission rule (Sfu.refusal): whether the workers take a subscriber due this many consumers. */
+  refusal: (joinConsumers: number, useReserve: boolean) => CapacityRefusal | undefined;
 }
+
+/** Id of a room's recorder among its subscribers; participant ids never start with '@'. */
+const RECORDER_ID = '@recorder';
 
 /** One room's routers, its participants' media and the fan-out between them. */
 export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
@@ -72,6 +85,12 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   /** Which microphones are forwarded (the loudest M per group); the limit is set by the server. */
   readonly loudestSpeakers: LoudestSpeakers;
   readonly #peers = new Map<string, PeerMedia>();
+  /** Subscribers that are not browsers (RTP receivers over PlainTransports). */
+  readonly #plainSubscribers = new Map<string, PlainSubscriber>();
+  /** Publishers that are not browsers (RTP sources into PlainTransports). */
+  readonly #plainPublishers = new Map<string, PlainPublisher>();
+  /** The room's recorder, once something is recorded. */
+  #recorder: RecordingSubscriber | undefined;
   readonly #fanOut: FanOut;
   #audience: Audience = () => true;
   /** Pipes to edge nodes, by edge node id and then by home router (a track is piped from where it is published). */
@@ -107,7 +126,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     });
     this.#watch(home);
     this.#fanOut = new FanOut({
-      subscribers: () => this.#peers.values(),
+      subscribers: () => [...this.#peers.values(), ...this.#plainSubscribers.values()],
       tracks: () => this.tracks(),
       audience: () => this.#audience,
       bring: (track, subscriber) => this.#bring(track, subscriber),
@@ -146,7 +165,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /** Every live track in the room. */
   tracks(): Track[] {
-    return [...this.#peers.values()].flatMap((peer) => [...peer.tracks.values()]);
+    return [...this.#peers.values(), ...this.#plainPublishers.values()].flatMap((publisher) => [...publisher.tracks.values()]);
   }
 
   /** A participant's media, if they have media in this room. */
@@ -160,7 +179,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    */
   addPeer(peerId: string, reception?: Reception, edge?: EdgePlace): PeerMedia {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
-    if (this.#peers.has(peerId)) throw new SfuError('rejected', `peer ${peerId} already has media in this room`);
+    if (this.#taken(peerId)) throw new SfuError('rejected', `peer ${peerId} already has media in this room`);
     const options = {
       ...this.#context.options,
       place: () => this.#place(peer),
@@ -206,7 +225,9 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /** Make `track` consumable on an edge node: one pipe per publishing router and edge, opened on first need. */
   async #pipeToEdge(track: Track, edge: EdgePlace): Promise<void> {
-    const router = this.tapPoint(track.id).router;
+    // From the router the track is published on (a browser's or a plain publisher's).
+    const router = (this.#peers.get(track.peerId) ?? this.#plainPublishers.get(track.peerId))?.placement?.router;
+    if (!router) throw new SfuError('closed', `the publisher of track ${track.id} has left`);
     let byRouter = this.#remotePipes.get(edge.link.nodeId);
     if (!byRouter) this.#remotePipes.set(edge.link.nodeId, (byRouter = new Map()));
     let pending = byRouter.get(router);
@@ -234,9 +255,51 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     for (const pending of byRouter?.values() ?? []) pending.then((pipe) => pipe.close(), () => undefined);
   }
 
+  /**
+   * Add a subscriber that is not a browser: it receives the room's tracks (those the audience rule
+   * lets it) over a PlainTransport once opened, placed by load like a browser. Admission is the
+   * same as a student's: refused `at_capacity` when the consumers it is due would pass the capacity
+   * less the instructors' reserve, so those already in lose nothing.
+   */
+  addPlainSubscriber(id: string, options: PlainSubscriberOptions = {}): PlainSubscriber {
+    if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
+    if (this.#taken(id)) throw new SfuError('rejected', `${id} already has media in this room`);
+    const subscriber: PlainSubscriber = new PlainSubscriber(id, options, { place: () => this.#place(subscriber), listenIp: this.#context.listenIp });
+    const refusal = this.#context.refusal(subscriber.expectedSubscriptions(this.#trackCounts()), false);
+    if (refusal) {
+      throw new SfuError('at_capacity', `the media workers are at capacity: ${refusal.projectedConsumers} + ${refusal.joinConsumers} consumers would pass the limit of ${refusal.limitConsumers}${refusal.cpuFull ? ' (every worker past its CPU ceiling)' : ''}`);
+    }
+    this.#plainSubscribers.set(id, subscriber);
+    subscriber.on('unsubscribed', (s) => this.emit('unsubscribed', id, s));
+    subscriber.on('trackPaused', (s) => this.emit('trackPaused', id, s));
+    subscriber.on('trackResumed', (s) => this.emit('trackResumed', id, s));
+    subscriber.once('close', () => {
+      this.#plainSubscribers.delete(id);
+      this.#dropIdleRouters();
+    });
+    return subscriber;
+  }
+
+  /** Add a publisher that is not a browser: RTP into a PlainTransport; distribute() its tracks once published. */
+  addPlainPublisher(id: string): PlainPublisher {
+    if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
+    if (this.#taken(id)) throw new SfuError('rejected', `${id} already has media in this room`);
+    const publisher: PlainPublisher = new PlainPublisher(id, {
+      place: () => this.#place(publisher),
+      listenIp: this.#context.listenIp,
+      onPublished: (track) => this.#observeSpeaker(publisher, track),
+    });
+    this.#plainPublishers.set(id, publisher);
+    publisher.once('close', () => {
+      this.#plainPublishers.delete(id);
+      this.#dropIdleRouters();
+    });
+    return publisher;
+  }
+
   /** Give a subscriber every track it may receive (after `ready`, or on a new receive transport). */
   catchUp(subscriberId: string): Promise<void> {
-    const subscriber = this.#peers.get(subscriberId);
+    const subscriber = this.#peers.get(subscriberId) ?? this.#plainSubscribers.get(subscriberId);
     return subscriber ? this.#fanOut.catchUp(subscriber) : Promise.resolve();
   }
 
@@ -282,6 +345,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const tracks = this.#trackCounts();
     let n = 0;
     for (const peer of this.#peers.values()) if (!peer.placement) n += peer.expectedSubscriptions(tracks);
+    for (const subscriber of this.#plainSubscribers.values()) if (!subscriber.placement) n += subscriber.expectedSubscriptions(tracks);
     return n;
   }
 
@@ -304,7 +368,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * else (every worker has one, or the others are full) the room's router on the least loaded worker.
    * The subscriber is counted on its router at once, so a class arriving together spreads too.
    */
-  #place(peer: PeerMedia): Promise<RoomRouter> {
+  #place(peer: PlacedSubscriber): Promise<RoomRouter> {
     if (this.#closed) return Promise.reject(new SfuError('closed', `room ${this.roomName} media is closed`));
     const { placement, spreadConsumers, mediaCodecs } = this.#context;
     const tracks = this.#trackCounts();
@@ -327,8 +391,8 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /** Pipe `track` to the router `subscriber` is placed on, if it is published elsewhere. */
   async #bring(track: Track, subscriber: Subscriber): Promise<void> {
-    const to = this.#peers.get(subscriber.id)?.placement;
-    const from = this.#peers.get(track.peerId)?.placement;
+    const to = (subscriber === this.#recorder ? this.#recorder : (this.#peers.get(subscriber.id) ?? this.#plainSubscribers.get(subscriber.id)))?.placement;
+    const from = (this.#peers.get(track.peerId) ?? this.#plainPublishers.get(track.peerId))?.placement;
     // Not placed yet (no receive transport): subscribing refuses it with that reason.
     if (!to) return;
     if (!from) throw new SfuError('closed', `the publisher of track ${track.id} has left`);
@@ -342,7 +406,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * would stay highlighted until someone out-talks a silence: a muted microphone is taken out of the
    * observer instead (which makes it choose again) and put back when it is unmuted.
    */
-  #observeSpeaker(peer: PeerMedia, track: Track): void {
+  #observeSpeaker(peer: { readonly placement: RoomRouter | undefined }, track: Track): void {
     if (track.kind !== 'audio') return;
     const home = this.#routers[0]!;
     const from = peer.placement;
@@ -392,28 +456,56 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     }
   }
 
-  /** Where a recorder can tap one of the room's tracks: the router its publisher is placed on. */
-  tapPoint(trackId: string): TapPoint {
+  /**
+   * Subscribe the room's recorder (one more subscriber, placed and counted like the others) to a
+   * track: a PlainTap on 127.0.0.1 that a TrackRecorder relays to its muxer. The server names each
+   * track (by consent); the audience rule is not asked. Uses the instructors' reserve: recording is
+   * an instructor's act in a class already admitted, but a full server still refuses it `at_capacity`.
+   */
+  async tap(trackId: string): Promise<PlainTap> {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
-    for (const peer of this.#peers.values()) {
-      const track = peer.tracks.get(trackId);
-      const router = peer.placement?.router;
-      if (track && router) return { router, producer: trackProducer(track) };
-    }
-    throw new SfuError('not_found', `no track ${trackId} in room ${this.roomName}`);
+    const track = this.tracks().find((t) => t.id === trackId);
+    if (!track) throw new SfuError('not_found', `no track ${trackId} in room ${this.roomName}`);
+    if (this.#recorder?.subscribes(trackId)) throw new SfuError('rejected', `track ${trackId} is being recorded already`);
+    const refusal = this.#context.refusal(1, true);
+    if (refusal) throw new SfuError('at_capacity', `the media workers are at capacity: cannot record track ${trackId}`);
+    const recorder = (this.#recorder ??= this.#addRecorder());
+    recorder.want(trackId);
+    await recorder.placed();
+    await this.#bring(track, recorder);
+    await recorder.subscribe(track);
+    return recorder.tapOf(trackId)!;
   }
 
-  /** Record one of the room's tracks (a recorder is one more subscriber; see sfu/recorder). */
-  recordTrack(trackId: string, options?: TrackRecorderOptions): Promise<TrackRecorder> {
-    return TrackRecorder.start(this.tapPoint(trackId), options);
+  /** Record one of the room's tracks through the room's recorder subscriber (see tap()). */
+  async recordTrack(trackId: string, options?: TrackRecorderOptions): Promise<TrackRecorder> {
+    return TrackRecorder.start(await this.tap(trackId), options);
+  }
+
+  #addRecorder(): RecordingSubscriber {
+    const recorder: RecordingSubscriber = new RecordingSubscriber(RECORDER_ID, () => this.#place(recorder));
+    recorder.on('unsubscribed', (s) => this.emit('unsubscribed', RECORDER_ID, s));
+    recorder.once('close', () => {
+      if (this.#recorder === recorder) this.#recorder = undefined;
+    });
+    return recorder;
+  }
+
+  /** Whether `id` names a participant or another subscriber or publisher of this room already. */
+  #taken(id: string): boolean {
+    return this.#peers.has(id) || this.#plainSubscribers.has(id) || this.#plainPublishers.has(id) || id === RECORDER_ID;
   }
 
   #close(reason: RoomMediaCloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const peer of [...this.#peers.values()]) peer.close();
+    for (const subscriber of [...this.#plainSubscribers.values()]) subscriber.close();
+    for (const publisher of [...this.#plainPublishers.values()]) publisher.close();
     for (const nodeId of [...this.#remotePipes.keys()]) this.#dropIdlePipes(nodeId);
     for (const router of this.#routers) router.close();
+    // After the routers: each tap learns from its router why it closed (room-closed, worker-died).
+    this.#recorder?.close();
     this.emit('close', reason);
   }
 }

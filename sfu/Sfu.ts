@@ -7,7 +7,7 @@ import { WorkerPool, type WorkerPoolOptions } from './WorkerPool.js';
 import { RoomMedia, type RoomMediaOptions } from './RoomMedia.js';
 import { SfuError } from './SfuError.js';
 import { roomMediaCodecs } from './codecs.js';
-import { DEFAULT_CAPACITY, type CapacityOptions, type MediaLoad } from './Capacity.js';
+import { DEFAULT_CAPACITY, capacityRefusal, type CapacityOptions, type CapacityRefusal, type MediaLoad } from './Capacity.js';
 import { Placement } from './Placement.js';
 import { WorkerLoadMonitor } from './WorkerLoadMonitor.js';
 import { MediaListeners, type MediaListener } from './MediaListeners.js';
@@ -38,6 +38,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #monitor: WorkerLoadMonitor;
   readonly #listeners: MediaListeners;
   readonly #rooms = new Set<RoomMedia>();
+  readonly #listenIp: string;
   #rtpCapabilities: Promise<types.RtpCapabilities> | undefined;
 
   /** Start the workers; rejects if a media port cannot be bound. */
@@ -55,6 +56,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       initialAvailableOutgoingBitrate: options.initialAvailableOutgoingBitrate,
     };
     this.#capacity = { ...DEFAULT_CAPACITY, ...options.capacity };
+    this.#listenIp = options.listenIp;
     this.#placement = new Placement(pool, this.#capacity, (worker) => {
       let n = 0;
       for (const room of this.#rooms) n += room.projectedOn(worker);
@@ -94,6 +96,15 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     return load;
   }
 
+  /**
+   * Whether the workers can take a subscriber due `joinConsumers` more consumers; the refusal's
+   * numbers when not (capacityRefusal). `useReserve`: it may use the instructors' reserve
+   * (`reserved`, by default media.capacity.reservedForInstructors).
+   */
+  refusal(joinConsumers: number, useReserve: boolean, reserved = this.#capacity.reservedForInstructors): CapacityRefusal | undefined {
+    return capacityRefusal(this.load(), { ...this.#capacity, reservedForInstructors: reserved }, joinConsumers, useReserve);
+  }
+
   /** Measure every worker's CPU and sent bitrate now, instead of waiting for the next periodic sample. */
   sampleLoad(): Promise<void> {
     return this.#monitor.sample();
@@ -108,6 +119,8 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       options: this.#roomOptions,
       placement: this.#placement,
       spreadConsumers: this.#capacity.roomSpreadConsumers,
+      listenIp: this.#listenIp,
+      refusal: (joinConsumers, useReserve) => this.refusal(joinConsumers, useReserve),
     });
     this.#rooms.add(room);
     room.once('close', () => this.#rooms.delete(room));

@@ -8,6 +8,7 @@ export type SfuErrorReason =
   | 'cannot_consume' // the peer's device cannot decode that producer's codec
   | 'no_recv_transport' // consuming needs a receive transport first
   | 'unavailable' // no live media worker
+  | 'at_capacity' // the workers carry all they can without loss: a new subscriber would degrade the others
   | 'closed'; // the room or peer media is already closed
 
 /** A refused media operation, with a reason the server can map to the wire. */

@@ -1,6 +1,6 @@
-// The one shape of everything that receives a room's tracks: a browser peer today (PeerMedia), a
-// recorder or a remote node tomorrow (Galène's `Client` interface, whose disk recorder is one more
-// client). The room's fan-out (FanOut) decides which tracks each subscriber gets and calls these
+// The one shape of everything that receives a room's tracks: a browser peer (PeerMedia), a plain
+// RTP receiver (PlainSubscriber), the room's recorder (RecordingSubscriber), a remote node tomorrow
+// (Galène's `Client` interface, whose disk recorder is one more client). The room's fan-out (FanOut) decides which tracks each subscriber gets and calls these
 // methods; a subscriber never decides by itself whom it may receive.
 import type { TypedEmitter } from './TypedEmitter.js';
 import type { Subscription } from './Subscription.js';

@@ -43,5 +43,25 @@ export function checkVolumes(inputs: AuditInputs): Finding[] {
     if (!unencryptedVolume && !unencryptedRoot) continue;
     findings.push({ rule: 'volume-unencrypted', severity: 'medium', title: `${r.name}: ${unencryptedRoot ? 'root volume' : 'volume'} not encrypted`, evidence: unencryptedRoot ? 'rootBlockDevice.encrypted is not true' : 'encrypted is not true', where: `${inputs.stack!.source}: ${r.urn}` });
   }
+  return [...findings, ...checkCoordinationStores(inputs)];
+}
+
+/**
+ * A cluster's Redis (node registry, room directory: node addresses, class names) not encrypted at rest
+ * or in transit, TLS optional, or open to any client that reaches it. The same rule as the policy pack's
+ * lectern-encryption-required for this type.
+ */
+function checkCoordinationStores(inputs: AuditInputs): Finding[] {
+  const findings: Finding[] = [];
+  for (const r of inputs.stack?.export.resources ?? []) {
+    if (r.type !== 'aws:elasticache/replicationGroup:ReplicationGroup') continue;
+    const v = { ...r.outputs, ...r.inputs };
+    const problems: string[] = [];
+    if (v.atRestEncryptionEnabled !== true) problems.push('not encrypted at rest (atRestEncryptionEnabled)');
+    if (v.transitEncryptionEnabled !== true) problems.push('not encrypted in transit (transitEncryptionEnabled)');
+    else if (v.transitEncryptionMode !== undefined && v.transitEncryptionMode !== 'required') problems.push(`transitEncryptionMode ${String(v.transitEncryptionMode)}: clients may connect without TLS`);
+    if (!v.authToken && !(Array.isArray(v.userGroupIds) && v.userGroupIds.length > 0)) problems.push('no AUTH token or user group');
+    if (problems.length > 0) findings.push({ rule: 'store-unprotected', severity: 'high', title: `${r.name}: the coordination store is ${problems.join('; ')}`, evidence: 'the registry and room directory name nodes and classes', where: `${inputs.stack!.source}: ${r.urn}` });
+  }
   return findings;
 }

@@ -2,6 +2,7 @@
 // source of truth); audit may import only config/, so it is restated here from the same config keys.
 // TODO(deploy): move mediaHostRules/turnHostRules into config/ so infra and audit share one function.
 import type { LecternConfig } from '../../config/index.js';
+import { DEFAULT_INTERNAL_PORT, DEFAULT_PIPE_PORTS } from '../../config/cluster.js';
 import { isLoopback } from '../model/places.js';
 import { stackFacts } from '../model/stackFacts.js';
 import type { AuditInputs, Finding } from '../model/types.js';
@@ -10,8 +11,8 @@ interface Needed {
   protocol: 'tcp' | 'udp';
   from: number;
   to: number;
-  /** `anywhere`, or `restricted` (a CIDR or the SFU only). */
-  reach: 'anywhere' | 'restricted';
+  /** `anywhere`, `restricted` (a CIDR or the SFU only), or `group` (members of a security group only: a cluster's nodes). */
+  reach: 'anywhere' | 'restricted' | 'group';
   why: string;
 }
 
@@ -31,6 +32,19 @@ export function neededPorts(config: LecternConfig | undefined): Needed[] {
     { protocol: 'tcp', from: turn?.tlsPort ?? 5349, to: turn?.tlsPort ?? 5349, reach: 'anywhere', why: 'TURN over TLS' },
     { protocol: 'udp', from: turn?.relayPortMin ?? 49152, to: turn?.relayPortMax ?? 49999, reach: 'restricted', why: 'TURN relay ports (SFU only)' },
   ];
+  // A cluster (a node's written config names it; a stack asks for it with deployment.sfu.count > 1):
+  // pipes and control between the nodes, Redis from the nodes, never by address.
+  if (config?.cluster || (config?.deployment?.sfu.count ?? 1) > 1) {
+    const pipe = media?.pipe ?? DEFAULT_PIPE_PORTS;
+    const internal = config?.cluster?.internal?.port ?? DEFAULT_INTERNAL_PORT;
+    const redisUrl = config?.cluster?.redis?.url;
+    const redis = redisUrl ? Number(new URL(redisUrl).port || 6379) : (config?.cluster?.redis?.port ?? 6379);
+    needed.push(
+      { protocol: 'udp', from: pipe.portMin, to: pipe.portMax, reach: 'group', why: 'SRTP pipes between cluster nodes (nodes only)' },
+      { protocol: 'tcp', from: internal, to: internal, reach: 'group', why: 'node-to-node control (nodes only)' },
+      { protocol: 'tcp', from: redis, to: redis, reach: 'group', why: 'the coordination store (Redis), from the nodes only' },
+    );
+  }
   if (config?.deployment?.adminSshCidrs.length) needed.push({ protocol: 'tcp', from: 22, to: 22, reach: 'restricted', why: 'SSH from admin networks' });
   return needed;
 }
@@ -42,8 +56,9 @@ export function checkPorts(inputs: AuditInputs): Finding[] {
   const config = inputs.config?.config;
   const needed = neededPorts(config);
   const ssh = new Set(config?.deployment?.adminSshCidrs ?? []);
-  const covered = (protocol: string, from: number, to: number, world: boolean): Needed | undefined =>
-    needed.find((n) => n.protocol === protocol && from >= n.from && to <= n.to && (!world || n.reach === 'anywhere'));
+  // `sources`: who a security-group rule lets in (a cluster port must name only groups); a live listener has none to judge.
+  const covered = (protocol: string, from: number, to: number, world: boolean, sources?: readonly string[]): Needed | undefined =>
+    needed.find((n) => n.protocol === protocol && from >= n.from && to <= n.to && (!world || n.reach === 'anywhere') && (n.reach !== 'group' || sources === undefined || (sources.length > 0 && sources.every((x) => x === 'security-group'))));
   const findings: Finding[] = [];
 
   for (const [index, rule] of stackIngress(inputs).entries()) {
@@ -54,7 +69,7 @@ export function checkPorts(inputs: AuditInputs): Finding[] {
       findings.push({ rule: 'ports-beyond-need', severity: world ? 'critical' : 'high', title: `All ports and protocols open${world ? ' to the internet' : ''}`, evidence: `protocol -1 from ${rule.sources.join(', ')}`, where });
       continue;
     }
-    if (covered(rule.protocol, rule.fromPort, rule.toPort, world)) continue;
+    if (covered(rule.protocol, rule.fromPort, rule.toPort, world, rule.sources)) continue;
     if (!world && rule.fromPort === 22 && rule.toPort === 22 && rule.sources.every((s) => ssh.has(s) || s === 'security-group')) continue;
     findings.push({
       rule: 'ports-beyond-need',

@@ -184,6 +184,11 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
     for (const fact of resources) {
       const c = fact.classification;
       if (c.role !== 'stores' || shownUrns.has(fact.urn) || /^aws:s3\/bucket(?!V2:)[A-Z]/.test(fact.type)) continue;
+      const redis = coordinationStoreOf(inputs.stack.export.resources.find((r) => r.urn === fact.urn));
+      if (redis) {
+        add({ kind: 'storage', label: `Cluster coordination (ElastiCache Redis ${fact.name})`, location: awsLocation(c.location.code ?? undefined, c.location.basis), readers: 'the media nodes (AUTH token); the AWS account', encryption: redis.encryption, retention: redis.retention, personalData: true, seenIn: [stackSrc], stored: { retentionDays: redis.snapshotDays, encryptedAtRest: redis.atRest } });
+        continue;
+      }
       add({ kind: 'storage', label: `${c.service.toUpperCase()} ${fact.type.split(':').pop()} ${fact.name}`, location: awsLocation(c.location.code ?? undefined, c.location.basis), readers: 'the AWS account', encryption: 'see resource', retention: 'see resource', personalData: true, seenIn: [stackSrc] });
     }
   } else if (placement) {
@@ -330,4 +335,22 @@ function secretsDescription(inputs: AuditInputs): string {
   if (!sp) return 'secrets provider unknown';
   if (sp.type === 'cloud' && sp.url) return `secrets encrypted with ${sp.url}`;
   return `secrets provider: ${sp.type}`;
+}
+
+/**
+ * A cluster's coordination store (node registry, room directory): what its own settings say about
+ * encryption and how long its snapshots are kept. Undefined for anything that is not an ElastiCache group.
+ */
+function coordinationStoreOf(r: { type: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> } | undefined): { encryption: string; retention: string; snapshotDays: number | null; atRest: boolean } | undefined {
+  if (!r || r.type !== 'aws:elasticache/replicationGroup:ReplicationGroup') return undefined;
+  const v = { ...r.outputs, ...r.inputs };
+  const transit = v.transitEncryptionEnabled === true;
+  const atRest = v.atRestEncryptionEnabled === true;
+  const snapshots = typeof v.snapshotRetentionLimit === 'number' ? v.snapshotRetentionLimit : 0;
+  return {
+    encryption: `${transit ? 'TLS in transit' : 'NOT encrypted in transit'}; ${atRest ? 'encrypted at rest' : 'NOT encrypted at rest'}`,
+    retention: `live registry entries expire with their TTL; ${snapshots > 0 ? `daily snapshots kept ${snapshots} days in the group's region` : 'no snapshots'}`,
+    snapshotDays: snapshots > 0 ? snapshots : null,
+    atRest,
+  };
 }

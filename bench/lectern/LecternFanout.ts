@@ -1,23 +1,19 @@
-// Lectern's SFU set up for a lecture: one plain-RTP publisher (VP8 + opus) on worker 0, subscribers
-// as PlainTransports (SRTP or not, into the counting sink) or WebRtcTransports on the pool's
-// WebRtcServers (into werift peers). With `spread`, a second router on worker 1 gets the producers
-// by pipeToRouter and every other subscriber, so both cores forward.
-//
-// RoomMedia keeps its router private and only makes WebRtcTransports for browsers, so this reaches
-// the pool's mediasoup Workers directly with the room codecs; see bench/README.md for the API this
-// would want in sfu/.
-import { randomBytes } from 'node:crypto';
-import { Sfu, roomMediaCodecs, type mediasoupTypes as types } from '../../sfu/index.js';
+// Lectern's SFU set up for a lecture through the product's own media plane: one room
+// (Sfu.createRoomMedia), the plain-RTP generator publishing VP8 + opus into it through the
+// product's PlainPublisher, and subscribers added to it as the product adds them: plain ones
+// (RoomMedia.addPlainSubscriber: PlainTransports, SRTP or not, into the counting sink) or WebRTC
+// ones (RoomMedia.addPeer, the browser path, into werift peers). Which worker each subscriber lands
+// on, when the room spreads to the second worker and pipes its tracks there, and who is refused
+// `at_capacity`, are the product's placement and admission, configured by `capacity`.
+import { Sfu, SfuError, DEFAULT_CAPACITY, type CapacityOptions, type PlainPublisher, type RoomMedia, type SrtpSuite, type Subscription } from '../../sfu/index.js';
 import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
 import type { Sink } from '../lib/Sink.js';
 import { pinToCpu, waitForExit } from '../lib/proc.js';
 import { AUDIO_SSRC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../lib/rtpPackets.js';
 import { answerDtlsParameters, consumerOffer } from './sdp.js';
 
-const LISTEN = { protocol: 'udp', ip: '127.0.0.1' } as const;
-/** The suites the C sink decrypts; Chromium and mediasoup settle on AEAD_AES_256_GCM. */
-export type SrtpSuite = 'AEAD_AES_256_GCM' | 'AEAD_AES_128_GCM' | 'AES_CM_128_HMAC_SHA1_80';
-const KEY_BYTES: Record<SrtpSuite, number> = { AEAD_AES_256_GCM: 44, AEAD_AES_128_GCM: 28, AES_CM_128_HMAC_SHA1_80: 30 };
+export type { SrtpSuite } from '../../sfu/index.js';
+
 /** Subscribers per sink socket for plain-RTP consumers. */
 const SUBSCRIBERS_PER_SOCKET = 25;
 
@@ -28,10 +24,19 @@ const SUBSCRIBERS_PER_SOCKET = 25;
 const WEBRTC_EXTENSIONS = ['urn:ietf:params:rtp-hdrext:sdes:mid', 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'];
 const TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 
+/**
+ * A capacity admission never refuses and placement never counts as full: for measuring what one
+ * worker carries before it loses packets (the capacity scenario), which is where the product's
+ * defaults come from.
+ */
+export const UNBOUNDED_CAPACITY: Partial<CapacityOptions> = { consumersPerWorker: 1e9, sendBitratePerWorker: 1e15, cpuCeiling: 1e9 };
+
 /** Options for a Lectern fan-out. */
 export interface LecternFanoutOptions {
-  /** Put subscribers on both workers (pipeToRouter) instead of only the publisher's. */
-  spread: boolean;
+  /** Media workers (default 2, the product's one per core here). */
+  workers?: number;
+  /** The product's capacity and spread threshold (default: the product's defaults). */
+  capacity?: Partial<CapacityOptions>;
   /** Pin worker i to CPU i (taskset), so the kernel never moves a worker between cores. */
   pin?: boolean;
   /** SRTP suite of 'srtp' subscribers (default AEAD_AES_256_GCM, what browsers get). */
@@ -42,29 +47,37 @@ export interface LecternFanoutOptions {
   ioUring?: boolean;
 }
 
-/** Lectern's SFU under fan-out load. */
+/** What one addSubscribers call got from the product's admission. */
+export interface Admitted {
+  admitted: number;
+  /** Refused `at_capacity` (nothing else is caught). */
+  refused: number;
+}
+
+/** Lectern's SFU under fan-out load, through the product's media plane. */
 export class LecternFanout implements FanoutTarget {
   readonly name = 'lectern';
-  readonly layout: string;
   readonly publisher: FanoutTarget['publisher'];
   readonly #sfu: Sfu;
-  readonly #routers: types.Router[];
-  readonly #producers: types.Producer[];
+  readonly #room: RoomMedia;
   readonly #srtpSuite: SrtpSuite;
   readonly #webrtcExtensions: Set<string>;
+  readonly #flags: string;
   #added = 0;
   #closed = false;
 
-  /** Start a fresh Sfu (2 workers), the routers and the publisher. */
+  /** Start a fresh Sfu, one room, and the generator's publisher in it. */
   static async create(options: LecternFanoutOptions): Promise<LecternFanout> {
     const sfu = await Sfu.create({
-      workers: 2,
+      workers: options.workers ?? 2,
       listenIp: '127.0.0.1',
       rtcPort: 0,
       logLevel: 'warn',
       ioUring: options.ioUring ?? true,
       maxIncomingBitrate: 3_000_000,
       initialAvailableOutgoingBitrate: 1_000_000,
+      respawn: false,
+      capacity: { ...DEFAULT_CAPACITY, ...options.capacity },
     });
     try {
       const workers = sfu.pool.workers;
@@ -72,60 +85,30 @@ export class LecternFanout implements FanoutTarget {
       if (options.pin && !pinned) throw new Error('could not pin the workers (taskset missing?)');
       // A worker reports liburing stats only when it really sends through io_uring.
       const ioUring = (await workers[0]!.worker.dump()).liburing !== undefined;
-      const routers = [await workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs })];
-      if (options.spread) routers.push(await workers[1]!.worker.createRouter({ mediaCodecs: roomMediaCodecs }));
-      const ingest = await routers[0]!.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: true });
-      const video = await ingest.produce({
-        kind: 'video',
-        rtpParameters: {
-          codecs: [
-            {
-              mimeType: 'video/VP8',
-              payloadType: VP8_PAYLOAD_TYPE,
-              clockRate: 90000,
-              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
-            },
-          ],
-          encodings: [{ ssrc: VIDEO_SSRC }],
-        },
-      });
-      const audio = await ingest.produce({
-        kind: 'audio',
-        rtpParameters: {
-          codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }],
-          encodings: [{ ssrc: AUDIO_SSRC }],
-        },
-      });
-      for (const router of routers.slice(1)) {
-        for (const producer of [video, audio]) await routers[0]!.pipeToRouter({ producerId: producer.id, router });
-      }
-      const target = { host: '127.0.0.1', port: ingest.tuple.localPort };
-      return new LecternFanout(sfu, routers, [video, audio], { video: target, audio: target }, { pinned, ioUring }, options);
+      const room = await sfu.createRoomMedia('lecture');
+      const { target } = await publishGenerator(room);
+      const flags = (pinned ? ', pinned' : '') + (ioUring ? ', io_uring' : '') + (options.transportCc ? ', transport-cc' : '');
+      return new LecternFanout(sfu, room, { video: target, audio: target }, flags, options);
     } catch (error) {
       sfu.close();
       throw error;
     }
   }
 
-  private constructor(
-    sfu: Sfu,
-    routers: types.Router[],
-    producers: types.Producer[],
-    publisher: FanoutTarget['publisher'],
-    workers: { pinned: boolean; ioUring: boolean },
-    options: LecternFanoutOptions,
-  ) {
+  private constructor(sfu: Sfu, room: RoomMedia, publisher: FanoutTarget['publisher'], flags: string, options: LecternFanoutOptions) {
     this.#sfu = sfu;
+    this.#room = room;
     this.#srtpSuite = options.srtpSuite ?? 'AEAD_AES_256_GCM';
     this.#webrtcExtensions = new Set(options.transportCc ? [...WEBRTC_EXTENSIONS, TRANSPORT_CC] : WEBRTC_EXTENSIONS);
-    this.#routers = routers;
-    this.#producers = producers;
+    this.#flags = flags;
     this.publisher = publisher;
-    this.layout =
-      (routers.length > 1 ? `${routers.length} workers, pipeToRouter` : '1 worker') +
-      (workers.pinned ? ', pinned' : '') +
-      (workers.ioUring ? ', io_uring' : '') +
-      (options.transportCc ? ', transport-cc' : '');
+  }
+
+  /** Where the product placed the room: how many workers it spans (with pipes between them). */
+  get layout(): string {
+    const spans = this.#room.workerIndexes.length;
+    const of = this.#sfu.pool.workers.length;
+    return `product placement: ${spans} of ${of} worker${of > 1 ? 's' : ''}${spans > 1 ? ' + pipes' : ''}${this.#flags}`;
   }
 
   /** The mediasoup worker processes. */
@@ -133,76 +116,68 @@ export class LecternFanout implements FanoutTarget {
     return this.#sfu.pool.workers.map((w) => w.worker.pid);
   }
 
-  /** Add subscribers, alternating routers when spread. */
-  async addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void> {
+  /** The Sfu (for per-worker load in the ramp). */
+  get sfu(): Sfu {
+    return this.#sfu;
+  }
+
+  /** Add subscribers through the product; those its admission refuses `at_capacity` are counted, not added. */
+  async addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<Admitted> {
     const plain = kind !== 'webrtc';
     const ports = plain ? (await sink.openPlain(Math.ceil(count / SUBSCRIBERS_PER_SOCKET))).ports : [];
     const batch = plain ? 50 : 10;
+    const result: Admitted = { admitted: 0, refused: 0 };
     for (let first = 0; first < count; first += batch) {
-      const jobs: Promise<void>[] = [];
+      const jobs: Promise<boolean>[] = [];
       for (let i = first; i < Math.min(count, first + batch); i++) {
-        const routerIndex = (this.#added + i) % this.#routers.length;
-        jobs.push(plain ? this.#addPlain(routerIndex, ports[i % ports.length]!, kind === 'srtp', sink) : this.#addWebRtc(routerIndex, sink));
+        const id = `s${this.#added + i}`;
+        jobs.push(plain ? this.#addPlain(id, ports[i % ports.length]!, kind === 'srtp', sink) : this.#addWebRtc(id, sink));
       }
-      await Promise.all(jobs);
+      for (const admitted of await Promise.all(jobs)) result[admitted ? 'admitted' : 'refused']++;
     }
     this.#added += count;
+    return result;
   }
 
-  async #consumeAll(router: types.Router, transport: types.Transport, kind: SubscriberKind, paused = false): Promise<types.Consumer[]> {
-    // Plain sinks get bare media (no RTX, no header extensions). WebRTC subscribers get what a
-    // Janus streaming viewer is offered: RTX for video, mid and abs-send-time (WEBRTC_EXTENSIONS).
-    const all = router.rtpCapabilities.codecs ?? [];
-    const vp8 = all.find((c) => c.mimeType === 'video/VP8');
-    const codecs = all.filter(
-      (c) =>
-        c.mimeType === 'audio/opus' ||
-        c === vp8 ||
-        (kind === 'webrtc' && c.mimeType === 'video/rtx' && c.parameters?.apt === vp8?.preferredPayloadType),
-    );
-    const rtpCapabilities: types.RtpCapabilities = {
-      codecs,
-      headerExtensions: kind === 'webrtc' ? (router.rtpCapabilities.headerExtensions ?? []).filter((e) => this.#webrtcExtensions.has(e.uri)) : [],
-    };
-    const consumers: types.Consumer[] = [];
-    for (const producer of this.#producers) consumers.push(await transport.consume({ producerId: producer.id, rtpCapabilities, paused }));
-    return consumers;
-  }
-
-  async #addPlain(routerIndex: number, sinkPort: number, srtp: boolean, sink: Sink): Promise<void> {
-    const router = this.#routers[routerIndex]!;
-    const transport = await router.createPlainTransport({
-      listenInfo: LISTEN,
-      rtcpMux: true,
-      comedia: false,
-      enableSrtp: srtp,
-      srtpCryptoSuite: this.#srtpSuite,
-    });
-    // The sink never sends, but mediasoup needs our key to accept SRTP on this transport.
-    const ourKey = { cryptoSuite: this.#srtpSuite, keyBase64: randomBytes(KEY_BYTES[this.#srtpSuite]).toString('base64') };
-    await transport.connect({ ip: '127.0.0.1', port: sinkPort, ...(srtp ? { srtpParameters: ourKey } : {}) });
-    // SRTP consumers start paused until the sink holds their key, so no packet is undecryptable.
-    const consumers = await this.#consumeAll(router, transport, 'plain-rtp', srtp);
-    if (!srtp) return;
-    const { keyBase64 } = transport.srtpParameters!;
-    for (const consumer of consumers) {
-      await sink.addSrtpStream(sinkPort, consumer.rtpParameters.encodings![0]!.ssrc!, this.#srtpSuite, keyBase64);
-      await consumer.resume();
+  /** A PlainTransport subscriber into a sink socket; false when the product refuses it at capacity. */
+  async #addPlain(id: string, sinkPort: number, srtp: boolean, sink: Sink): Promise<boolean> {
+    let subscriber;
+    try {
+      subscriber = this.#room.addPlainSubscriber(id, srtp ? { srtpSuite: this.#srtpSuite } : {});
+    } catch (error) {
+      if (error instanceof SfuError && error.reason === 'at_capacity') return false;
+      throw error;
     }
+    const info = await subscriber.open({ ip: '127.0.0.1', port: sinkPort });
+    await this.#room.catchUp(id);
+    // Subscriptions start paused; SRTP ones flow once the sink holds their key, so no packet is undecryptable.
+    for (const subscription of subscriber.subscriptions.values()) {
+      if (info.srtp) await sink.addSrtpStream(sinkPort, ssrcOf(subscription), this.#srtpSuite, info.srtp.keyBase64);
+      await subscriber.resume(subscription.id);
+    }
+    return true;
   }
 
-  async #addWebRtc(routerIndex: number, sink: Sink): Promise<void> {
-    const router = this.#routers[routerIndex]!;
-    const host = this.#sfu.pool.workers[routerIndex]!;
-    const transport = await router.createWebRtcTransport({
-      webRtcServer: host.webRtcServer,
-      enableUdp: true,
-      enableTcp: false,
-      initialAvailableOutgoingBitrate: 1_000_000,
+  /**
+   * A WebRTC subscriber the way a browser is one (RoomMedia.addPeer, a receive transport on the
+   * worker's WebRtcServer), answered by a werift peer. Bare media for the comparison: what a Janus
+   * streaming viewer is offered (RTX for video, mid and abs-send-time).
+   */
+  async #addWebRtc(id: string, sink: Sink): Promise<boolean> {
+    const peer = this.#room.addPeer(id);
+    const transport = await peer.createTransport('recv');
+    const all = this.#room.rtpCapabilities;
+    const vp8 = all.codecs?.find((c) => c.mimeType === 'video/VP8');
+    peer.receiveWith({
+      codecs: (all.codecs ?? []).filter((c) => c.mimeType === 'audio/opus' || c === vp8 || (c.mimeType === 'video/rtx' && c.parameters?.apt === vp8?.preferredPayloadType)),
+      headerExtensions: (all.headerExtensions ?? []).filter((e) => this.#webrtcExtensions.has(e.uri)),
     });
-    const consumers = await this.#consumeAll(router, transport, 'webrtc');
-    const answer = await sink.subscribe(consumerOffer(transport, consumers));
-    await transport.connect({ dtlsParameters: answerDtlsParameters(answer) });
+    await this.#room.catchUp(id);
+    const subscriptions = [...peer.subscriptions.values()];
+    const answer = await sink.subscribe(consumerOffer(transport, subscriptions));
+    await peer.connectTransport(transport.id, answerDtlsParameters(answer));
+    for (const subscription of subscriptions) await peer.attach(subscription.id);
+    return true;
   }
 
   async ioUringFallbacks(): Promise<number | undefined> {
@@ -219,4 +194,37 @@ export class LecternFanout implements FanoutTarget {
     this.#sfu.close();
     await Promise.all(pids.map((pid) => waitForExit(pid)));
   }
+}
+
+/** The SSRC a subscription is sent with. */
+function ssrcOf(subscription: Subscription): number {
+  return subscription.rtpParameters.encodings![0]!.ssrc!;
+}
+
+/** The generator's VP8 and opus as the product's plain publisher's tracks, fanned out by the room. */
+async function publishGenerator(room: RoomMedia): Promise<{ publisher: PlainPublisher; target: { host: string; port: number } }> {
+  const publisher = room.addPlainPublisher('generator');
+  const { ip, port } = await publisher.open();
+  const video = await publisher.publish(
+    'video',
+    {
+      codecs: [
+        {
+          mimeType: 'video/VP8',
+          payloadType: VP8_PAYLOAD_TYPE,
+          clockRate: 90000,
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+        },
+      ],
+      encodings: [{ ssrc: VIDEO_SSRC }],
+    },
+    'camera',
+  );
+  const audio = await publisher.publish(
+    'audio',
+    { codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: AUDIO_SSRC }] },
+    'microphone',
+  );
+  await Promise.all([room.distribute(video), room.distribute(audio)]);
+  return { publisher, target: { host: ip, port } };
 }

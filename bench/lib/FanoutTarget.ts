@@ -23,8 +23,11 @@ export interface FanoutTarget {
    * userDataMissCount over all workers); undefined when the SFU does not send through io_uring.
    */
   ioUringFallbacks?(): Promise<number | undefined>;
-  /** Add `count` subscribers of the given kind that deliver into `sink`. */
-  addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void>;
+  /**
+   * Add `count` subscribers of the given kind that deliver into `sink`. An SFU with admission
+   * control (Lectern) says how many it refused at capacity; those are not expected to receive.
+   */
+  addSubscribers(count: number, kind: SubscriberKind, sink: Sink): Promise<void | { refused: number }>;
   /** Tear everything down. Idempotent. */
   close(): Promise<void>;
 }

@@ -23,6 +23,8 @@ export interface FanoutResult {
   sfu: string;
   layout: string;
   subscribers: number;
+  /** Of those, refused by the SFU's admission at capacity (not expected to receive; Lectern only). */
+  refused: number;
   subscriberKind: SubscriberKind;
   /** How the publisher sends a frame's packets. */
   publisher: 'burst' | 'paced';
@@ -86,7 +88,8 @@ export async function measureFanout(
     await sleep(300);
     const rssBefore = sum(target.pids.map(rssBytes));
     const setupStart = Date.now();
-    await target.addSubscribers(subscribers, kind, sink);
+    const refused = (await target.addSubscribers(subscribers, kind, sink))?.refused ?? 0;
+    const admitted = subscribers - refused;
     const setupMs = Date.now() - setupStart;
     await sleep(timing.warmupMs);
 
@@ -113,20 +116,21 @@ export async function measureFanout(
       const next = await sink.report();
       const settled = next.received === report.received;
       report = next;
-      if (settled || report.received >= (end - start) * subscribers || Date.now() > drainDeadline) break;
+      if (settled || report.received >= (end - start) * admitted || Date.now() > drainDeadline) break;
     }
     const drops1 = udpRcvbufErrors();
     const sfuDrops = udpDropsOfProcesses(target.pids) - sfuDrops0;
     const otherDrops = Math.max(0, drops1 - drops0 - sfuDrops);
 
     const seconds = Number(t1 - t0) / 1e9;
-    const expected = (end - start) * subscribers;
+    const expected = (end - start) * admitted;
     const ioUringFallbacks = await target.ioUringFallbacks?.();
     const histogram = new LatencyHistogram(report.histogram);
     return {
       sfu: target.name,
       layout: target.layout,
       subscribers,
+      refused,
       subscriberKind: kind,
       publisher: timing.paced ? 'paced' : 'burst',
       setupMs,
@@ -139,7 +143,7 @@ export async function measureFanout(
       cpuMicrosPerPacket: report.received > 0 ? (cpu1 - cpu0) / report.received : Number.NaN,
       latencyP50Ms: histogram.quantileMs(0.5),
       latencyP99Ms: histogram.quantileMs(0.99),
-      rssPerSubscriberKiB: target.pids.length ? (rssAfter - rssBefore) / 1024 / subscribers : Number.NaN,
+      rssPerSubscriberKiB: target.pids.length && admitted > 0 ? (rssAfter - rssBefore) / 1024 / admitted : Number.NaN,
       rcvbufErrors: otherDrops,
       sfuSocketDrops: sfuDrops,
       discarded: otherDrops > 0,

@@ -9,6 +9,7 @@
 //   other's new video track (target < 3 s).
 import os from 'node:os';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { WebSocket as ServerSocket } from 'ws';
 import { startLectern, type TestLectern } from '../../tests/helpers/lectern.js';
 import { LossyUdpRelay } from '../../tests/helpers/lossyRelay.js';
 import { useNetworkPath, type NetworkPath } from '../../tests/helpers/networkPath.js';
@@ -33,8 +34,17 @@ export interface ReconnectResult {
   note: string;
 }
 
-async function join(browser: Browser, url: string, room: string, name: string, path?: NetworkPath): Promise<{ context: BrowserContext; page: Page }> {
+interface Joined {
+  context: BrowserContext;
+  page: Page;
+}
+
+async function join(browser: Browser, url: string, room: string, name: string, path?: NetworkPath): Promise<Joined> {
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
+  // The bench runs under tsx, whose esbuild keeps function names by wrapping them in a `__name`
+  // helper; functions serialised into the page (the network path's init script, evaluate
+  // callbacks) would throw a ReferenceError there, and the relay path would silently not apply.
+  await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
   if (path) await useNetworkPath(context, path);
   const page = await context.newPage();
   await page.goto(`${url}/r/${room}`);
@@ -61,42 +71,51 @@ export async function measureReconnect(options: ReconnectOptions): Promise<Recon
   const errors: string[] = [];
   try {
     browser = await launchBenchChromium();
-    for (let i = 0; i < options.repeats; i++) {
-      const room = `reconnect-${Date.now()}-${i}`;
+    // Each fault gets a class of its own (a fresh room and pages), as in the tests: after a resume
+    // the page may have replaced its transports, whose candidates the relay path did not rewrite.
+    const inClass = async (round: number, fault: Fault, measure: (ada: Joined, bob: Joined, adaSockets: ServerSocket[], room: string) => Promise<number>) => {
+      const room = `reconnect-${Date.now()}-${round}-${fault}`;
       const contexts: BrowserContext[] = [];
       try {
         const before = openSockets(lectern);
         // Ada's UDP goes through the relay (respawned workers keep their ports, so it still applies).
-        const ada = await join(browser, lectern.url, room, 'Ada', { udpVia });
+        const ada = await join(browser!, lectern.url, room, 'Ada', { udpVia });
         contexts.push(ada.context);
         const adaSockets = [...openSockets(lectern)].filter((s) => !before.has(s));
-        const bob = await join(browser, lectern.url, room, 'Bob');
+        const bob = await join(browser!, lectern.url, room, 'Bob');
         contexts.push(bob.context);
         await Promise.all([receiving(ada.page, 'Bob'), receiving(bob.page, 'Ada')]);
-
-        const shown = () => ada.page.locator('#reconnecting').waitFor({ state: 'visible', timeout: options.outageMs + 5000 });
-        await Promise.all([cutSignalling(lectern, adaSockets, options.outageMs), shown()]);
-        let t = Date.now();
+        samples[fault].push(await measure(ada, bob, adaSockets, room));
+      } catch (error) {
+        errors.push(`round ${round} ${fault}: ${(error as Error).message.split('\n')[0]}`);
+      } finally {
+        for (const context of contexts) await context.close().catch(() => undefined);
+      }
+    };
+    const shown = (ada: Joined) => ada.page.locator('#reconnecting').waitFor({ state: 'visible', timeout: options.outageMs + 5000 });
+    for (let i = 1; i <= options.repeats; i++) {
+      await inClass(i, 'signallingResumeMs', async (ada, _bob, adaSockets) => {
+        await Promise.all([cutSignalling(lectern, adaSockets, options.outageMs), shown(ada)]);
+        const t = Date.now();
         await reconnected(ada.page);
-        samples.signallingResumeMs.push(Date.now() - t);
-
-        await Promise.all([...relays.map((r) => r.blackHole(options.outageMs)), shown()]);
-        t = Date.now();
+        return Date.now() - t;
+      });
+      await inClass(i, 'udpBlackHoleRecoveryMs', async (ada) => {
+        await Promise.all([...relays.map((r) => r.blackHole(options.outageMs)), shown(ada)]);
+        const t = Date.now();
         await reconnected(ada.page);
-        samples.udpBlackHoleRecoveryMs.push(Date.now() - t);
-
+        return Date.now() - t;
+      });
+      await inClass(i, 'workerCrashMediaBackMs', async (ada, bob, _sockets, room) => {
         const [adaSaw, bobSaw] = await Promise.all([videoTrackId(ada.page, 'Bob'), videoTrackId(bob.page, 'Ada')]);
         const back = Promise.all([nextFrameOfNewTrack(ada.page, 'Bob', adaSaw), nextFrameOfNewTrack(bob.page, 'Ada', bobSaw)]);
         const killed = Date.now();
         process.kill(roomWorker(room)!.pid, 'SIGKILL');
-        samples.workerCrashMediaBackMs.push(Math.max(...(await back)) - killed);
-        // The pool respawns the dead worker; let it come up before the next round.
+        const ms = Math.max(...(await back)) - killed;
+        // The pool respawns the dead worker; let it come up before the next class.
         await new Promise((resolve) => setTimeout(resolve, 2000));
-      } catch (error) {
-        errors.push(`round ${i + 1}: ${(error as Error).message.split('\n')[0]}`);
-      } finally {
-        for (const context of contexts) await context.close().catch(() => undefined);
-      }
+        return ms;
+      });
     }
   } finally {
     await browser?.close().catch(() => undefined);

@@ -105,6 +105,12 @@ export interface RoomClientEvents extends RoomNotificationHandlers {
   reconnecting(active: boolean): void;
   /** Too long away: the server let us go; join again as a new participant. */
   rejoinNeeded(reason: string): void;
+  /**
+   * In a cluster: this page's server has not answered for as long as the registry keeps a dead node
+   * (`failoverAfterSeconds` of the join): the class has a new home elsewhere (see Failover.ts).
+   * The resume goes on meanwhile.
+   */
+  serverGone?(): void;
 }
 
 /** A Device loaded before joining, and the router capabilities it was loaded with. */
@@ -166,6 +172,8 @@ export class RoomClient {
   #resumeSecret: string;
   /** Whether the signalling socket is being reconnected. */
   #resuming = false;
+  /** In a cluster: how long the server may stay unreachable before the class surely has a new home. */
+  readonly #failoverAfterMs: number | undefined;
   /** Whether media is being started over on new transports; `#resetAgain`: once more after this one. */
   #resetting: Promise<void> | undefined;
   #resetAgain = false;
@@ -201,6 +209,10 @@ export class RoomClient {
       preloadedDevice?: Promise<PreloadedDevice> | undefined;
       /** How many `moved` redirects brought this page here (cluster). */
       moves?: number | undefined;
+      /** Just before the page follows a `moved` redirect to the node at this origin. */
+      onMoving?: ((to: string) => void) | undefined;
+      /** Do not follow a `moved` redirect to this origin (the page came back from it: Failover.ts). */
+      avoid?: string | undefined;
     },
     events: RoomClientEvents,
   ): Promise<{ client: RoomClient; state: RoomState; role: Role; permissions: string[]; policy: RoomPolicy }> {
@@ -254,7 +266,7 @@ export class RoomClient {
         loadDevice(joined.routerRtpCapabilities as types.RtpCapabilities, options.preloadedDevice),
       ]);
       const ice = { iceServers: joined.iceServers as RTCIceServer[], iceTransportPolicy: joined.iceTransportPolicy };
-      const client = new RoomClient(signalling, device, { peerId: joined.peerId, room, resumeSecret, ice }, events);
+      const client = new RoomClient(signalling, device, { peerId: joined.peerId, room, resumeSecret, ice, failoverAfterSeconds: joined.failoverAfterSeconds }, events);
       client.#setUpTransports(send, recv);
       client.#iceRenewal.schedule(joined.iceServersTtlSeconds);
       const state = await signalling.request('ready', { rtpCapabilities: { ...device.rtpCapabilities } });
@@ -269,7 +281,7 @@ export class RoomClient {
   private constructor(
     signalling: Signalling,
     device: Device,
-    membership: { peerId: string; room: string; resumeSecret: string; ice: IceOptions },
+    membership: { peerId: string; room: string; resumeSecret: string; ice: IceOptions; failoverAfterSeconds?: number | undefined },
     events: RoomClientEvents,
   ) {
     this.#signalling = signalling;
@@ -278,6 +290,7 @@ export class RoomClient {
     this.#room = membership.room;
     this.#resumeSecret = membership.resumeSecret;
     this.#ice = membership.ice;
+    this.#failoverAfterMs = membership.failoverAfterSeconds === undefined ? undefined : membership.failoverAfterSeconds * 1000;
     this.#events = events;
     this.#flowTimer = setInterval(() => void this.#checkFlow(), FLOW_CHECK_INTERVAL_MS);
     const end = (reason: string) => {
@@ -431,6 +444,7 @@ export class RoomClient {
         this.#signalling,
         { room: this.#room, peerId: this.peerId, secret: () => this.#resumeSecret },
         () => this.#ended,
+        this.#failoverAfterMs === undefined ? undefined : { afterMs: this.#failoverAfterMs, then: () => this.#events.serverGone?.() },
       );
       if (!reply) return;
       this.#resumeSecret = reply.resumeSecret;
@@ -727,7 +741,11 @@ async function resumeWithBackoff(
   signalling: Signalling,
   who: { room: string; peerId: string; secret: () => string },
   stopped: () => boolean,
+  /** Called once when the server has not been reachable for `afterMs` (a cluster node that died). */
+  unreachable?: { afterMs: number; then: () => void },
 ): Promise<ReplyData<'resume'> | undefined> {
+  const since = Date.now();
+  let told = false;
   for (let attempt = 0; !stopped(); attempt++) {
     const backoff = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt);
     await sleep(backoff * (0.5 + Math.random() / 2));
@@ -735,6 +753,10 @@ async function resumeWithBackoff(
     try {
       await signalling.reopen();
     } catch {
+      if (unreachable && !told && Date.now() - since >= unreachable.afterMs) {
+        told = true;
+        unreachable.then();
+      }
       continue;
     }
     try {
@@ -756,11 +778,17 @@ const MAX_MOVES = 3;
  * establish. The room link's token and the name go along in the fragment (never sent to a server),
  * with the count of moves, so the page there joins by itself (main.ts).
  */
-function followRedirect(error: unknown, options: { room: string; displayName: string; token?: string | undefined; moves?: number | undefined }): void {
+function followRedirect(
+  error: unknown,
+  options: { room: string; displayName: string; token?: string | undefined; moves?: number | undefined; onMoving?: ((to: string) => void) | undefined; avoid?: string | undefined },
+): void {
   const { room, displayName, token } = options;
   if (!(error instanceof RequestError) || error.code !== 'moved') return;
+  // Back from that node while it still holds the class: the person left it on purpose (Failover.ts).
+  if (options.avoid !== undefined && error.redirect === options.avoid) return;
   const moves = (options.moves ?? 0) + 1;
   if (moves > MAX_MOVES) return;
+  if (error.redirect !== undefined) options.onMoving?.(error.redirect);
   const fragment = new URLSearchParams({ ...(token ? { token } : {}), name: displayName, moved: String(moves) });
   location.assign(`/moved/${encodeURIComponent(room)}#${fragment.toString()}`);
 }

@@ -6,6 +6,8 @@ import { ClassView } from './ui/ClassView.js';
 import { LectureControls } from './ui/LectureControls.js';
 import type { RoomPolicy } from '../../protocol/index.js';
 import { $, setStatus } from './ui/dom.js';
+import { storage } from './webStorage.js';
+import { noteSentAway, returnToSender, takeSentAway, type SentAway } from './Failover.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME_KEY = 'lectern.displayName';
@@ -18,19 +20,6 @@ function showLanding(): void {
     const room = $<HTMLInputElement>('landing-room').value.trim();
     if (ROOM_PATTERN.test(room)) location.assign(`/r/${encodeURIComponent(room)}`);
   });
-}
-
-/**
- * Web storage, or undefined where the browser denies it: framed in an LMS on another site, browsers
- * that block third-party storage throw on the mere access. The class then works without it (a
- * reload asks for the name again and needs a fresh launch).
- */
-function storage(kind: 'localStorage' | 'sessionStorage'): Storage | undefined {
-  try {
-    return window[kind];
-  } catch {
-    return undefined;
-  }
 }
 
 function roomToken(): string | undefined {
@@ -62,6 +51,8 @@ function showPrejoin(room: string): void {
   const arrival = new URLSearchParams(location.hash.slice(1));
   const moves = Math.min(Number(arrival.get('moved')) || 0, 10);
   const movedName = moves > 0 ? arrival.get('name') ?? '' : '';
+  // Back from a node this page sent the tab to (its server died, or the person pressed Back).
+  let returned: SentAway | undefined = takeSentAway();
   const token = roomToken();
   if (moves > 0 && !token) history.replaceState(null, '', location.pathname);
   if (token) {
@@ -79,7 +70,7 @@ function showPrejoin(room: string): void {
     nameInput.readOnly = true;
     $<HTMLButtonElement>('join-button').focus();
   } else {
-    nameInput.value = movedName || (storage('localStorage')?.getItem(NAME_KEY) ?? '');
+    nameInput.value = movedName || returned?.displayName || (storage('localStorage')?.getItem(NAME_KEY) ?? '');
     nameInput.focus();
   }
   // Open the signalling connection while the name is typed: joining then starts with a socket that
@@ -98,9 +89,19 @@ function showPrejoin(room: string): void {
     const wants = { camera: $<HTMLInputElement>('start-camera').checked, mic: $<HTMLInputElement>('start-mic').checked };
     const connection = preconnected;
     preconnected = undefined;
-    joinClass(room, displayName, token, wants, connection, preloadedDevice, moves).catch((error: unknown) => {
+    // Only the join that brought the tab back avoids the node it came from; a click follows anywhere.
+    const avoid = returned?.to;
+    returned = undefined;
+    joinClass(room, displayName, token, wants, connection, preloadedDevice, { moves, avoid }).catch((error: unknown) => {
       $('waiting').hidden = true;
       $<HTMLButtonElement>('join-button').disabled = false;
+      // That node still holds the class: the person came back from it on purpose.
+      if (error instanceof RequestError && error.code === 'moved' && avoid !== undefined && error.redirect === avoid) {
+        $('prejoin').hidden = false;
+        $('prejoin-error').textContent = 'You left the class. Join to go back in.';
+        setStatus('');
+        return;
+      }
       // The university's servers are full: a page of its own, like the lobby, not a line under the form.
       if (error instanceof RequestError && error.code === 'at_capacity') {
         $('at-capacity-message').textContent = error.message.replace(/^join: /, '');
@@ -127,6 +128,10 @@ function showPrejoin(room: string): void {
     $<HTMLInputElement>('start-camera').checked = wants.camera === true;
     $<HTMLInputElement>('start-mic').checked = wants.mic === true;
     if (nameInput.value) $<HTMLFormElement>('prejoin-form').requestSubmit();
+  } else if (returned) {
+    $<HTMLInputElement>('start-camera').checked = returned.wants.camera;
+    $<HTMLInputElement>('start-mic').checked = returned.wants.mic;
+    if (nameInput.value) $<HTMLFormElement>('prejoin-form').requestSubmit();
   } else if (moves > 0 && nameInput.value) {
     $<HTMLFormElement>('prejoin-form').requestSubmit();
   }
@@ -139,7 +144,8 @@ async function joinClass(
   wants: { camera: boolean; mic: boolean },
   preconnected: Promise<Signalling> | undefined,
   preloadedDevice: Promise<PreloadedDevice>,
-  moves: number,
+  /** `moves`: redirects that brought the page here; `avoid`: the node it came back from (Failover.ts). */
+  cluster: { moves: number; avoid: string | undefined },
 ): Promise<void> {
   setStatus('Joining…');
   const view = new ClassView();
@@ -149,6 +155,9 @@ async function joinClass(
     roomPolicy: (policy: RoomPolicy) => {
       view.events.roomPolicy?.(policy);
       lecture.render(policy);
+    },
+    serverGone: () => {
+      if (returnToSender(cluster.moves > 0)) setStatus('This server of the class stopped answering: going back to move with the class…');
     },
   };
   // Away too long: the server let us go. A fresh page joins again as a new participant (a clean
@@ -165,7 +174,9 @@ async function joinClass(
       token,
       preconnected,
       preloadedDevice,
-      moves,
+      moves: cluster.moves,
+      avoid: cluster.avoid,
+      onMoving: (to) => noteSentAway({ to, displayName, wants }),
       onWaiting: () => {
         $('prejoin').hidden = true;
         $('waiting').hidden = false;
@@ -275,6 +286,12 @@ function wireToggle(id: string, onLabel: string, offLabel: string, track: MediaS
     button.textContent = muted ? offLabel : onLabel;
   });
 }
+
+// Back to a page kept in the browser's back/forward cache (a node that sent this tab on, see
+// Failover.ts): its state is from before it left, so load it afresh to join again.
+addEventListener('pageshow', (event) => {
+  if (event.persisted) location.reload();
+});
 
 const match = /^\/r\/([^/]+)\/?$/.exec(location.pathname);
 const room = match?.[1] ? decodeURIComponent(match[1]) : undefined;

@@ -3,7 +3,7 @@
 // Sources: AWS partitions metadata (@aws-sdk/core), the AWS Local Zones and EBS user guides.
 
 /** An AWS service whose data or metadata has a location we must account for. */
-export type AwsService = 'ec2' | 'ebs' | 'vpc' | 's3' | 'kms' | 'logs' | 'ssm' | 'iam';
+export type AwsService = 'ec2' | 'ebs' | 'vpc' | 's3' | 'kms' | 'logs' | 'ssm' | 'iam' | 'elasticache';
 
 /** Where a service's data lives relative to a placement. */
 export type ServiceScope = 'zone' | 'region' | 'global';

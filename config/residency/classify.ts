@@ -140,12 +140,15 @@ const DIRECTION = '(north|south|east|west|central|northeast|southeast|northwest|
 const REGION_PATTERN = new RegExp(`^[a-z]{2}(sc)?(-gov|-iso[a-z]?|-[a-z]{2})?-${DIRECTION}-\\d$`);
 const ZONE_PATTERN = new RegExp(`^[a-z]{2}(sc)?(-gov|-iso[a-z]?|-[a-z]{2})?-${DIRECTION}-\\d([a-z]|-[a-z]{3}-\\d[a-z]?)$`);
 const ARN = /^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):/;
-// Property names that say "this data is also kept somewhere else". Matched on the last path segment;
+// Property names that say "this data is also kept somewhere else" (or was brought from there: an
+// ElastiCache group seeded from RDB files in S3, `snapshotArns`, must name where those files are). Matched on the last path segment;
 // a boolean counts only for the multi-Region switches, so `copyTagsToSnapshot: true` is not a copy.
-const COPY_FIELD = /^(replicas?|replicaRegions?|replicationConfigurations?|replicationSourceIdentifier|replicateSourceDb|sourceDbInstanceArn|sourceDbClusterSnapshotIdentifier|globalClusterIdentifier|globalTableArn|globalReplicationGroupId|copyActions?|crossRegionCopyRules?|crossRegionCopies|crossRegionCopy|destination|destinations|destinationArn|destinationVaultArn|destinationRegion|sourceRegion|sourceAmiRegion|sourceSnapshotArn|primaryKeyArn|snapshotCopy|multiRegionClusterName|peerRegion)$/;
+const COPY_FIELD = /^(replicas?|replicaRegions?|replicationConfigurations?|replicationSourceIdentifier|replicateSourceDb|sourceDbInstanceArn|sourceDbClusterSnapshotIdentifier|globalClusterIdentifier|globalTableArn|globalReplicationGroupId|copyActions?|crossRegionCopyRules?|crossRegionCopies|crossRegionCopy|destination|destinations|destinationArn|destinationVaultArn|destinationRegion|sourceRegion|sourceAmiRegion|sourceSnapshotArn|primaryKeyArn|snapshotCopy|multiRegionClusterName|peerRegion|snapshotArns|snapshotArnsToRestores)$/;
 const MULTI_REGION_SWITCH = /^(multiRegion|isMultiRegionTrail|multiRegionEnabled)$/;
-// Type names that exist to copy data: a replica, a copy, a replication or global configuration.
-const COPY_TYPE = /(Replica|Replication|Copy|Global(Table|Cluster|ReplicationGroup)|MultiRegion)/;
+// Type names that exist to copy data: a replica, a copy, a replication or global configuration. An
+// ElastiCache ReplicationGroup is a primary and its replicas in one region (a copy elsewhere is a
+// global datastore, or its own fields): judged on what it names, not on its name.
+const COPY_TYPE = /(Replica(?!tionGroup$)|Replication(?!Group$)|Copy|Global(Table|Cluster|ReplicationGroup)|MultiRegion)/;
 // Props that are the resource's own placement, or free text: not places it sends data to.
 const OWN_PLACE_KEYS = new Set(['region', 'availabilityZone', 'networkBorderGroup', 'groupName', 'tags', 'tagsAll', 'userData', 'userDataBase64']);
 

@@ -73,8 +73,12 @@ export const REGIONAL_DATA_TYPES: ReadonlySet<string> = new Set([
   'aws:ec2/ami:Ami',
   'aws:ec2/amiCopy:AmiCopy',
   'aws:ec2/amiFromInstance:AmiFromInstance',
+  // ElastiCache keeps its data (a cluster's registry and room directory) and its automatic snapshots
+  // in the region of the group; a global datastore replicates it to other regions.
   'aws:elasticache/replicationGroup:ReplicationGroup',
   'aws:elasticache/globalReplicationGroup:GlobalReplicationGroup',
+  'aws:elasticache/cluster:Cluster',
+  'aws:elasticache/serverlessCache:ServerlessCache',
   'aws:docdb/globalCluster:GlobalCluster',
   'aws:neptune/globalCluster:GlobalCluster',
   'aws:memorydb/multiRegionCluster:MultiRegionCluster',
@@ -122,6 +126,12 @@ export const REGIONAL_CONTROL_TYPES: ReadonlySet<string> = new Set([
   'aws:ssm/parameter:Parameter',
   'aws:kms/alias:Alias',
   'aws:dlm/lifecyclePolicy:LifecyclePolicy',
+  // ElastiCache settings and access control: metadata and machine credentials, no data.
+  'aws:elasticache/subnetGroup:SubnetGroup',
+  'aws:elasticache/parameterGroup:ParameterGroup',
+  'aws:elasticache/user:User',
+  'aws:elasticache/userGroup:UserGroup',
+  'aws:elasticache/userGroupAssociation:UserGroupAssociation',
 ]);
 
 /** Types placed in one zone (or zone group); their zone must be in the country. */

@@ -10,6 +10,12 @@ export interface HostArgs {
   readonly rootVolumeGb: number;
   readonly subnetId: pulumi.Input<string>;
   readonly securityGroupId: pulumi.Input<string>;
+  /** More groups, e.g. the cluster nodes' shared group that opens the pipes between them. */
+  readonly extraSecurityGroupIds?: readonly pulumi.Input<string>[] | undefined;
+  /** Zone of its subnet when not the placement's (a cluster node in another zone). */
+  readonly availabilityZone?: string | undefined;
+  /** A fixed private address in its subnet (a cluster node: its peers name it before it exists). */
+  readonly privateIp?: string | undefined;
   readonly instanceProfileName: pulumi.Input<string>;
   readonly address: aws.ec2.Eip;
   readonly userData: pulumi.Input<string>;
@@ -27,7 +33,7 @@ export class Host extends pulumi.ComponentResource {
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lectern:infra:Host', name, {}, opts);
     const child = { parent: this, provider: args.provider };
-    const zone = args.placement.availabilityZone;
+    const zone = args.availabilityZone ?? args.placement.availabilityZone;
     // Local Zones offer few instance types: fail at preview, not halfway through `up`.
     const instanceType = aws.ec2
       .getInstanceTypeOfferingsOutput(
@@ -57,7 +63,8 @@ export class Host extends pulumi.ComponentResource {
         ami: ami.id,
         instanceType,
         subnetId: args.subnetId,
-        vpcSecurityGroupIds: [args.securityGroupId],
+        vpcSecurityGroupIds: [args.securityGroupId, ...(args.extraSecurityGroupIds ?? [])],
+        ...(args.privateIp !== undefined ? { privateIp: args.privateIp } : {}),
         iamInstanceProfile: args.instanceProfileName,
         userData: args.userData,
         userDataReplaceOnChange: true,

@@ -9,8 +9,10 @@ export interface HostFirewallArgs {
   readonly rules: readonly IngressRule[];
   /** Outbound: only what infra/egress/destinations.ts lists for this host (infra/firewall.ts egressRules). */
   readonly egress: pulumi.Input<readonly EgressRule[]>;
-  /** The SFU's Elastic IP: the only source allowed on TURN relay ports. */
-  readonly sfuAddress: pulumi.Input<string>;
+  /** Description of the group. */
+  readonly description?: string | undefined;
+  /** The SFU's Elastic IP(s): the only sources allowed on TURN relay ports. */
+  readonly sfuAddress: pulumi.Input<string> | pulumi.Input<string>[];
   readonly provider: aws.Provider;
 }
 
@@ -25,12 +27,13 @@ export class HostFirewall extends pulumi.ComponentResource {
       `${name}-sg`,
       {
         vpcId: args.vpcId,
-        description: 'Lectern: only the ports the deployment needs',
+        description: args.description ?? 'Lectern: only the ports the deployment needs',
         ingress: args.rules.map((rule) => ({
           protocol: rule.protocol,
           fromPort: rule.fromPort,
           toPort: rule.toPort,
-          cidrBlocks: [cidrOf(rule, args.sfuAddress)],
+          // Between the cluster's nodes: members of this same group, no address at all.
+          ...(rule.source.kind === 'nodes' ? { self: true } : { cidrBlocks: cidrsOf(rule, args.sfuAddress) }),
           description: rule.description,
         })),
         // Security groups are stateful: replies to what browsers open (media to whatever port each
@@ -46,13 +49,15 @@ export class HostFirewall extends pulumi.ComponentResource {
   }
 }
 
-function cidrOf(rule: IngressRule, sfuAddress: pulumi.Input<string>): pulumi.Input<string> {
+function cidrsOf(rule: IngressRule, sfuAddress: pulumi.Input<string> | pulumi.Input<string>[]): pulumi.Input<string>[] {
   switch (rule.source.kind) {
     case 'anywhere':
-      return '0.0.0.0/0';
+      return ['0.0.0.0/0'];
     case 'cidr':
-      return rule.source.cidr;
+      return [rule.source.cidr];
     case 'sfu':
-      return pulumi.interpolate`${sfuAddress}/32`;
+      return (Array.isArray(sfuAddress) ? sfuAddress : [sfuAddress]).map((a) => pulumi.interpolate`${a}/32`);
+    case 'nodes':
+      return [];
   }
 }

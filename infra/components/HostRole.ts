@@ -5,7 +5,8 @@ import * as aws from '@pulumi/aws';
 
 /** Inputs of a HostRole. */
 export interface HostRoleArgs {
-  readonly parameterArn: pulumi.Input<string>;
+  /** The SSM parameters the hosts read at boot (the TURN credential; a cluster's Redis AUTH token). */
+  readonly parameterArn: pulumi.Input<string> | pulumi.Input<string>[];
   /** Present when recordings and logs go to regional services. */
   readonly regional?: {
     readonly bucketArn: pulumi.Input<string>;

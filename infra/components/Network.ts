@@ -2,6 +2,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import type { Placement } from '../../config/residency/index.js';
+import { privateSubnetCidr, publicSubnetCidr } from '../plan.js';
 
 /** Inputs of a Network. */
 export interface NetworkArgs {
@@ -9,6 +10,11 @@ export interface NetworkArgs {
   readonly provider: aws.Provider;
   /** VPC CIDR; the single subnet takes its first /24. */
   readonly cidrBlock?: string;
+  /**
+   * A cluster's zones (zones[0] is the placement's): one public subnet per zone for the nodes, and one
+   * private subnet per zone with no route out of the VPC, for the coordination store only.
+   */
+  readonly cluster?: { readonly zones: readonly string[] } | undefined;
 }
 
 /** The deployment's VPC, internet gateway and one subnet in the placement's zone. */
@@ -17,6 +23,10 @@ export class Network extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
   /** The subnet in the placement's zone. */
   readonly subnetId: pulumi.Output<string>;
+  /** The public subnet of each cluster zone (index = zone index; [0] is subnetId). */
+  readonly subnetIds: pulumi.Output<string>[];
+  /** Private subnets (no internet route), one per cluster zone; empty without a cluster. */
+  readonly privateSubnetIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lectern:infra:Network', name, {}, opts);
@@ -43,6 +53,23 @@ export class Network extends pulumi.ComponentResource {
     new aws.ec2.RouteTableAssociation(`${name}-routes-subnet`, { subnetId: subnet.id, routeTableId: routes.id }, child);
     this.vpcId = vpc.id;
     this.subnetId = subnet.id;
+    this.subnetIds = [subnet.id];
+    this.privateSubnetIds = [];
+    const zones = args.cluster?.zones ?? [];
+    zones.slice(1).forEach((zone, i) => {
+      const extra = new aws.ec2.Subnet(`${name}-subnet-${i + 2}`, { vpcId: vpc.id, cidrBlock: publicSubnetCidr(i + 1), availabilityZone: zone, mapPublicIpOnLaunch: false }, child);
+      new aws.ec2.RouteTableAssociation(`${name}-routes-subnet-${i + 2}`, { subnetId: extra.id, routeTableId: routes.id }, child);
+      this.subnetIds.push(extra.id);
+    });
+    if (zones.length > 0) {
+      // No route but the VPC's own: nothing in these subnets can reach or be reached from outside it.
+      const local = new aws.ec2.RouteTable(`${name}-private-routes`, { vpcId: vpc.id, routes: [] }, child);
+      zones.forEach((zone, i) => {
+        const priv = new aws.ec2.Subnet(`${name}-private-${i + 1}`, { vpcId: vpc.id, cidrBlock: privateSubnetCidr(i), availabilityZone: zone, mapPublicIpOnLaunch: false }, child);
+        new aws.ec2.RouteTableAssociation(`${name}-private-routes-${i + 1}`, { subnetId: priv.id, routeTableId: local.id }, child);
+        this.privateSubnetIds.push(priv.id);
+      });
+    }
     this.registerOutputs({ vpcId: this.vpcId, subnetId: this.subnetId });
   }
 }

@@ -11,6 +11,8 @@ export interface TurnCredentialArgs {
   readonly value: pulumi.Output<string>;
   /** KMS key for the parameter; omitted, SSM uses the account's aws/ssm key in the same region. */
   readonly kmsKeyId?: pulumi.Input<string> | undefined;
+  /** Last segment of the parameter name and its description, for another host secret (default: the TURN credential). */
+  readonly parameter?: { readonly suffix: string; readonly description: string } | undefined;
   readonly provider: aws.Provider;
 }
 
@@ -26,11 +28,11 @@ export class TurnCredential extends pulumi.ComponentResource {
     const parameter = new aws.ssm.Parameter(
       `${name}-parameter`,
       {
-        name: `/lectern/${pulumi.getStack()}/turn-credential`,
+        name: `/lectern/${pulumi.getStack()}/${args.parameter?.suffix ?? 'turn-credential'}`,
         type: 'SecureString',
         value: pulumi.secret(args.value),
         keyId: args.kmsKeyId,
-        description: 'Lectern TURN secret (coturn static-auth-secret), read by the hosts at boot',
+        description: args.parameter?.description ?? 'Lectern TURN secret (coturn static-auth-secret), read by the hosts at boot',
       },
       { parent: this, provider: args.provider },
     );

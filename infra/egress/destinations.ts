@@ -45,6 +45,20 @@ export interface EgressInputs {
   readonly sfuAddress: string;
   /** The in-region recordings bucket, when the placement keeps data in regional services. */
   readonly bucket?: string | undefined;
+  /** Every media node's public address, when there are several (the TURN relay's peers). */
+  readonly sfuAddresses?: readonly string[] | undefined;
+  /** This host is one node of a cluster: its coordination store and its peers. */
+  readonly cluster?: ClusterEgress | undefined;
+}
+
+/** What a cluster node connects to besides a single host's list. */
+export interface ClusterEgress {
+  /** The other nodes, at their private addresses. */
+  readonly peers: ReadonlyArray<{ readonly id: string; readonly privateAddress: string }>;
+  readonly internalPort: number;
+  readonly pipePorts: { readonly portMin: number; readonly portMax: number };
+  /** The managed Redis: its endpoint name and the private subnets it can have an address in. */
+  readonly redis: { readonly endpoint: string; readonly port: number; readonly subnetCidrs: readonly string[] };
 }
 
 // Amazon-provided DNS, instance metadata and time sync: link-local, per instance, in the instance's zone.
@@ -102,12 +116,45 @@ export function egressDestinations(host: HostKind, inputs: EgressInputs): Egress
       );
     }
   }
+  if (host === 'media' && inputs.cluster) out.push(...clusterDestinations(inputs.cluster, region, regionCountry));
   if (coturnHere) {
-    // A relay sends to its one allowed peer, the SFU (coturn's allowed-peer-ip); relayed media only.
+    // A relay sends to its allowed peers, the SFU hosts (coturn's allowed-peer-ip); relayed media only.
     const first = serverConfig.media.rtcPort;
     const last = first + serverConfig.media.workers - 1;
     const ports = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-    out.push({ id: 'turn-to-sfu', purpose: 'relayed media from TURN allocations to the SFU', target: { kind: 'cidr', cidr: `${inputs.sfuAddress}/32` }, protocol: 'udp', ports, users: ['coturn'], phase: 'always', country: countryOfLocation(region) ?? null, operator: 'this deployment (the SFU host)' });
+    const sfus = inputs.sfuAddresses && inputs.sfuAddresses.length > 1 ? inputs.sfuAddresses : [inputs.sfuAddress];
+    sfus.forEach((address, i) => {
+      const one = sfus.length === 1;
+      out.push({ id: one ? 'turn-to-sfu' : `turn-to-sfu-${i + 1}`, purpose: `relayed media from TURN allocations to the SFU${one ? '' : ` (media node ${i + 1})`}`, target: { kind: 'cidr', cidr: `${address}/32` }, protocol: 'udp', ports, users: ['coturn'], phase: 'always', country: regionCountry, operator: one ? 'this deployment (the SFU host)' : `this deployment (media node ${i + 1})` });
+    });
+  }
+  return out;
+}
+
+/**
+ * A cluster node reaches its coordination store (only the private subnets it lives in, its one
+ * port) and each peer node at its private address (the pipe ports and the control port). Nothing wider.
+ */
+function clusterDestinations(cluster: ClusterEgress, region: string, country: string | null): EgressDestination[] {
+  const out: EgressDestination[] = cluster.redis.subnetCidrs.map((cidr, i) => ({
+    id: `coordination-redis-${i + 1}`,
+    purpose: `the cluster registry, room directory and locks on the in-region Redis ${cluster.redis.endpoint} (TLS, AUTH token), private subnet ${i + 1}`,
+    target: { kind: 'cidr' as const, cidr },
+    protocol: 'tcp' as const,
+    ports: [cluster.redis.port],
+    users: ['lectern' as const],
+    phase: 'always' as const,
+    country,
+    operator: `AWS (${region}) ElastiCache`,
+  }));
+  const pipePorts = Array.from({ length: cluster.pipePorts.portMax - cluster.pipePorts.portMin + 1 }, (_, i) => cluster.pipePorts.portMin + i);
+  for (const peer of cluster.peers) {
+    const target = { kind: 'cidr' as const, cidr: `${peer.privateAddress}/32` };
+    const operator = `this deployment (media node ${peer.id})`;
+    out.push(
+      { id: `peer-${peer.id}-pipes`, purpose: `SRTP pipes to media node ${peer.id} (private address)`, target, protocol: 'udp', ports: pipePorts, users: ['lectern'], phase: 'always', country, operator },
+      { id: `peer-${peer.id}-control`, purpose: `node-to-node control with media node ${peer.id} (private address)`, target, protocol: 'tcp', ports: [cluster.internalPort], users: ['lectern'], phase: 'always', country, operator },
+    );
   }
   return out;
 }

@@ -148,7 +148,7 @@ const noPublicBuckets = rule(
 
 const encryptionRequired = rule(
   'lectern-encryption-required',
-  'Everything stored is encrypted: host and data volumes, buckets (SSE), log groups (KMS), parameters (SecureString).',
+  'Everything stored is encrypted: host and data volumes, buckets (SSE), log groups (KMS), parameters (SecureString), the coordination store (at rest and in transit, with an AUTH token).',
   (args) => {
     const p = args.props;
     switch (args.type) {
@@ -166,6 +166,16 @@ const encryptionRequired = rule(
         return p.kmsKeyId ? undefined : 'log group has no KMS key';
       case 'aws:ssm/parameter:Parameter':
         return p.type === 'SecureString' ? undefined : `parameter type ${String(p.type)} is not SecureString`;
+      case 'aws:elasticache/replicationGroup:ReplicationGroup': {
+        // The registry and room directory name nodes and classes: encrypted wherever they are, and
+        // only a client holding the token may read them.
+        const problems: string[] = [];
+        if (p.atRestEncryptionEnabled !== true) problems.push('not encrypted at rest');
+        if (p.transitEncryptionEnabled !== true) problems.push('not encrypted in transit');
+        else if (p.transitEncryptionMode !== undefined && p.transitEncryptionMode !== 'required') problems.push(`transit encryption mode ${String(p.transitEncryptionMode)} lets clients in without TLS`);
+        if (!p.authToken && !(Array.isArray(p.userGroupIds) && p.userGroupIds.length > 0)) problems.push('no AUTH token or user group: any client that reaches it may read it');
+        return problems;
+      }
       case 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration':
       case 'aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2': {
         const rules: Array<{ applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }> = p.rules ?? [];

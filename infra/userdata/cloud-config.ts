@@ -47,6 +47,11 @@ export function fetchSecretScript(source: SecretSource): CloudFile {
   };
 }
 
+/** A script that prints one SSM SecureString (another secret than the TURN credential). */
+export function fetchParameterScript(path: string, source: SecretSource): CloudFile {
+  return { ...fetchSecretScript(source), path };
+}
+
 /** coturn's config with the secret placeholder the boot script fills in. */
 export interface CoturnSettings {
   readonly realm: string;
@@ -54,8 +59,8 @@ export interface CoturnSettings {
   readonly tlsPort: number;
   readonly relayPortMin: number;
   readonly relayPortMax: number;
-  /** The only peer address relays may reach: the SFU's Elastic IP. */
-  readonly allowedPeer: string;
+  /** The only peer addresses relays may reach: the SFU hosts' Elastic IPs. */
+  readonly allowedPeers: readonly string[];
   /** This host's public address (its Elastic IP), advertised as the relay address. */
   readonly publicAddress: string;
 }
@@ -81,7 +86,7 @@ export function coturnFiles(settings: CoturnSettings): CloudFile[] {
     'no-multicast-peers',
     // Not an open relay: the only peer a relay may talk to is the SFU.
     'denied-peer-ip=0.0.0.0-255.255.255.255',
-    `allowed-peer-ip=${settings.allowedPeer}`,
+    ...settings.allowedPeers.map((peer) => `allowed-peer-ip=${peer}`),
     'log-file=syslog',
     '',
   ].join('\n');

@@ -6,6 +6,7 @@ import {
   INSTALL_AWS_CLI,
   acmeService,
   coturnFiles,
+  fetchParameterScript,
   fetchSecretScript,
   renderCloudConfig,
   type CloudConfig,
@@ -13,7 +14,7 @@ import {
   type CoturnSettings,
   type SecretSource,
 } from './cloud-config.js';
-import { TURN_SECRET_FILE } from '../server-config.js';
+import { REDIS_AUTH_FILE, TURN_SECRET_FILE } from '../server-config.js';
 import type { EgressDestination } from '../egress/destinations.js';
 import { COTURN_USER, EGRESS_COMMANDS, EGRESS_UNIT, egressFiles } from './egress.js';
 
@@ -33,7 +34,11 @@ export interface MediaHostUserDataArgs {
   readonly coturn?: CoturnSettings | undefined;
   /** Where this host may open connections (infra/egress/destinations.ts); everything else is refused. */
   readonly egress: readonly EgressDestination[];
+  /** A cluster node: its own name (the redirect target, on its certificate too) and the Redis AUTH token's parameter. */
+  readonly clusterNode?: { readonly domain: string; readonly redisSecret: SecretSource } | undefined;
 }
+
+
 
 const DATA_DIR = '/var/lib/lectern';
 const NODE_CHANNEL = '20/stable';
@@ -42,10 +47,12 @@ const NODE_CHANNEL = '20/stable';
 export function mediaHostUserData(args: MediaHostUserDataArgs): string {
   const { deployment } = args;
   const domain = deployment.domain;
+  const names = args.clusterNode ? [domain, args.clusterNode.domain] : [domain];
   const release = deployment.release;
   const files: CloudFile[] = [
     { path: '/etc/lectern/config.base.json', permissions: '0644', content: `${JSON.stringify(args.serverConfig, null, 2)}\n` },
     fetchSecretScript(args.secret),
+    ...(args.clusterNode ? [fetchParameterScript('/usr/local/sbin/lectern-redis-auth', args.clusterNode.redisSecret)] : []),
     {
       // Puts coturn's secret on tmpfs for the server (ice.turn.secretFile) just before it starts.
       path: '/usr/local/sbin/lectern-render-config',
@@ -57,8 +64,9 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
         'credential=$(/usr/local/sbin/lectern-turn-credential)',
         'umask 077',
         `printf '%s\\n' "$credential" > ${TURN_SECRET_FILE}`,
+        ...(args.clusterNode ? [`/usr/local/sbin/lectern-redis-auth > ${REDIS_AUTH_FILE}`] : []),
         'cp /etc/lectern/config.base.json /run/lectern/config.json',
-        `chown lectern:lectern /run/lectern/config.json ${TURN_SECRET_FILE}`,
+        `chown lectern:lectern /run/lectern/config.json ${TURN_SECRET_FILE}${args.clusterNode ? ` ${REDIS_AUTH_FILE}` : ''}`,
         '',
       ].join('\n'),
     },
@@ -116,11 +124,11 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
         '',
       ].join('\n'),
     },
-    { path: '/etc/nginx/sites-available/lectern-http', permissions: '0644', content: nginxHttp(domain) },
-    { path: '/etc/nginx/sites-available/lectern-https', permissions: '0644', content: nginxHttps(domain, args.serverConfig.http.port) },
+    { path: '/etc/nginx/sites-available/lectern-http', permissions: '0644', content: nginxHttp(names.join(' ')) },
+    { path: '/etc/nginx/sites-available/lectern-https', permissions: '0644', content: nginxHttps(domain, args.serverConfig.http.port, names.join(' ')) },
     ...acmeService(
       'lectern-acme',
-      `--webroot -w /var/www/acme --email '${deployment.acmeEmail}' -d '${domain}'`,
+      `--webroot -w /var/www/acme --email '${deployment.acmeEmail}' ${names.map((n) => `-d '${n}'`).join(' ')}`,
       [
         'ln -sf /etc/nginx/sites-available/lectern-https /etc/nginx/sites-enabled/lectern-https',
         'systemctl reload nginx',
@@ -176,12 +184,12 @@ function nginxHttp(domain: string): string {
   ].join('\n');
 }
 
-function nginxHttps(domain: string, upstreamPort: number): string {
+function nginxHttps(domain: string, upstreamPort: number, serverNames = domain): string {
   return [
     'server {',
     '  listen 443 ssl;',
     '  http2 on;',
-    `  server_name ${domain};`,
+    `  server_name ${serverNames};`,
     `  ssl_certificate /etc/letsencrypt/live/${domain}/fullchain.pem;`,
     `  ssl_certificate_key /etc/letsencrypt/live/${domain}/privkey.pem;`,
     '  ssl_protocols TLSv1.2 TLSv1.3;',

@@ -26,7 +26,7 @@ export interface LocalState {
   participants(): number;
   /** Media workers running. */
   workers(): number;
-  /** Edge subscribers this node still takes for other nodes' rooms (cluster.edge), if it is an edge. */
+  /** Edge subscribers this node still takes for other nodes' rooms (cluster.internal), if it is an edge. */
   edgeRoom?(): number;
 }
 
@@ -75,6 +75,15 @@ export class ClusterNode {
     return this.#draining;
   }
 
+  /**
+   * How long after this node stops answering the registry has surely dropped it (its TTL and one
+   * heartbeat): a page sent here from another node goes back there no sooner. Undefined alone.
+   */
+  get failoverAfterSeconds(): number | undefined {
+    const cluster = this.#config.cluster;
+    return cluster ? cluster.ttlSeconds + cluster.heartbeatSeconds : undefined;
+  }
+
   /** The coordinator (for the admin and audit view of the registry). */
   get coordinator(): Coordinator {
     return this.#coordinator;
@@ -93,11 +102,13 @@ export class ClusterNode {
     const cluster = this.#config.cluster;
     if (!cluster) return;
     await this.#coordinator.start();
+    // Where other nodes reach this one for pipes: the advertised private address, else the control listener's.
+    const privateAddress = cluster.advertise.privateAddress ?? cluster.internal?.host;
     this.#record = {
       id: cluster.nodeId,
       signallingUrl: cluster.advertise.signallingUrl ?? this.#config.http.publicUrl ?? signallingUrl,
-      ...(cluster.advertise.privateAddress !== undefined ? { privateAddress: cluster.advertise.privateAddress } : {}),
-      ...(cluster.edge ? { rpcPort: cluster.edge.rpcPort, edgeRoom: this.#local.edgeRoom?.() ?? 0 } : {}),
+      ...(privateAddress !== undefined ? { privateAddress } : {}),
+      ...(cluster.internal ? { rpcPort: cluster.internal.port, edgeRoom: this.#local.edgeRoom?.() ?? 0 } : {}),
       placement: cluster.placement,
       capacity: this.#capacity(),
       load: this.load(),
@@ -226,7 +237,7 @@ export class ClusterNode {
       load: this.load(),
       capacity: this.#capacity(),
       draining: this.#draining,
-      ...(cluster.edge ? { edgeRoom: this.#draining ? 0 : (this.#local.edgeRoom?.() ?? 0) } : {}),
+      ...(cluster.internal ? { edgeRoom: this.#draining ? 0 : (this.#local.edgeRoom?.() ?? 0) } : {}),
     };
     try {
       await this.#coordinator.register(this.#record, cluster.ttlSeconds * 1000);

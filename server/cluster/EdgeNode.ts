@@ -53,7 +53,7 @@ export class EdgeNode {
   /** Told when an edge node that carries subscribers of this node's rooms is gone. */
   onEdgeLost: (nodeId: string) => void = () => undefined;
 
-  /** The edge part of this node, or undefined without `cluster.edge`. Reads the secret (fails start-up naming the key). */
+  /** The edge part of this node, or undefined without `cluster.internal`. Reads the secret (fails start-up naming the key). */
   static create(config: LecternConfig, sfu: Sfu, coordinator: Coordinator, log: FastifyBaseLogger): EdgeNode | undefined {
     const settings = edgeSettings(config);
     return settings ? new EdgeNode(config, settings, sfu, coordinator, log) : undefined;

@@ -11,7 +11,7 @@ export const NodeRecordSchema = Type.Object(
     signallingUrl: Type.String({ pattern: '^https?://[^/]+$' }),
     /** Private address for pipes between nodes. */
     privateAddress: Type.Optional(Type.String({ maxLength: 64 })),
-    /** Port of the internal RPC listener on `privateAddress` (nodes that pipe rooms; cluster.edge). */
+    /** Port of the internal RPC listener on `privateAddress` (nodes that pipe rooms; cluster.internal). */
     rpcPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     /** Edge subscribers it still takes for other nodes' rooms (0 or absent: not an edge). */
     edgeRoom: Type.Optional(Type.Integer({ minimum: 0 })),

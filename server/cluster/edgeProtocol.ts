@@ -54,7 +54,7 @@ export const EdgeMethods = {
   restartIce: method(Type.Object({ room: RoomName, transportId: Id }, Strict), Type.Object({ iceParameters: MediasoupObject }, Strict)),
   consume: method(
     Type.Object({ room: RoomName, transportId: Id, trackId: Id, rtpCapabilities: MediasoupObject }, Strict),
-    Type.Object({ id: Id, kind: Kind, type: Type.String({ maxLength: 16 }), rtpParameters: MediasoupObject, producerPaused: Type.Boolean() }, Strict),
+    Type.Object({ id: Id, kind: Kind, type: Type.Union([Type.Literal('simple'), Type.Literal('simulcast'), Type.Literal('svc'), Type.Literal('pipe')]), rtpParameters: MediasoupObject, producerPaused: Type.Boolean() }, Strict),
   ),
   consumer: method(Type.Object({ room: RoomName, consumerId: Id, action: Type.Union([Type.Literal('pause'), Type.Literal('resume'), Type.Literal('close')]) }, Strict), Ok),
   preferLayers: method(

@@ -1,7 +1,9 @@
-// The cluster.edge section at start-up: what the schema cannot say (a private address to bind,
-// a port range the right way round, a cluster secret that can be read and is long enough) is
-// refused before anything listens, every problem naming its key.
+// The cluster.internal section at start-up (rooms bigger than a node): what the schema cannot say
+// (a cluster secret that can be read and is long enough, a pipe port range the right way round) is
+// refused before anything listens, every problem naming its key. The listener and the pipe ends
+// bind `cluster.internal.host`, the private address; pipes use the `media.pipe` UDP ports.
 import { ConfigError, type LecternConfig } from '../../config/index.js';
+import { DEFAULT_PIPE_PORTS } from '../../config/cluster.js';
 import type { PipeListen } from '../../sfu/index.js';
 import { readClusterSecret } from './nodeSignature.js';
 
@@ -17,27 +19,30 @@ export interface EdgeSettings {
   capacitySubscribers: number;
 }
 
-/** The edge settings of this config, undefined without `cluster.edge`; throws ConfigError naming each problem. */
+/** The edge settings of this config, undefined without `cluster.internal`; throws ConfigError naming each problem. */
 export function edgeSettings(config: LecternConfig): EdgeSettings | undefined {
-  const cluster = config.cluster;
-  const edge = cluster?.edge;
-  if (!cluster || !edge) return undefined;
-  const address = cluster.advertise.privateAddress;
+  const internal = config.cluster?.internal;
+  if (!internal) return undefined;
+  const pipe = config.media.pipe ?? DEFAULT_PIPE_PORTS;
   const problems: string[] = [];
-  if (address === undefined) problems.push('cluster.advertise.privateAddress: required with cluster.edge (the pipes and the internal listener bind it, never the public address)');
-  if (edge.pipePortMax < edge.pipePortMin) problems.push('cluster.edge.pipePortMax: below cluster.edge.pipePortMin');
+  if (pipe.portMax < pipe.portMin) problems.push('media.pipe.portMax: below media.pipe.portMin');
   let secret = '';
-  try {
-    secret = readClusterSecret(edge.secretFile);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
+  if (internal.secretFile === undefined) {
+    // Default deny: a control channel anyone on the private network could drive is not opened.
+    problems.push('cluster.internal.secretFile: required (the node-to-node requests are signed with the cluster secret)');
+  } else {
+    try {
+      secret = readClusterSecret(internal.secretFile);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
   }
-  if (problems.length > 0 || address === undefined) throw new ConfigError('cluster', problems);
+  if (problems.length > 0) throw new ConfigError('cluster', problems);
   return {
-    listen: { host: address, port: edge.rpcPort },
-    pipeListen: { ip: address, portMin: edge.pipePortMin, portMax: edge.pipePortMax },
+    listen: { host: internal.host, port: internal.port },
+    pipeListen: { ip: internal.host, portMin: pipe.portMin, portMax: pipe.portMax },
     secret,
-    capacitySubscribers: edge.capacitySubscribers,
+    capacitySubscribers: internal.edgeSubscribers,
   };
 }

@@ -41,8 +41,8 @@ export function readClusterSecret(file: string): string {
   try {
     secret = readFileSync(file, 'utf8').split('\n')[0]?.trim() ?? '';
   } catch (error) {
-    throw new ConfigError('cluster', [`cluster.edge.secretFile: cannot read ${file}: ${(error as Error).message}`]);
+    throw new ConfigError('cluster', [`cluster.internal.secretFile: cannot read ${file}: ${(error as Error).message}`]);
   }
-  if (secret.length < MIN_SECRET) throw new ConfigError('cluster', [`cluster.edge.secretFile: the secret in ${file} must be at least ${MIN_SECRET} characters`]);
+  if (secret.length < MIN_SECRET) throw new ConfigError('cluster', [`cluster.internal.secretFile: the secret in ${file} must be at least ${MIN_SECRET} characters`]);
   return secret;
 }

@@ -1,14 +1,14 @@
-// The one place the recording control reaches the SFU's recorder: a recorder per track, tapped
-// from the room's media (sfu/recorder). Everything else in server/recording sees only this shape.
+// The one place the recording control reaches the SFU's recorder: a recorder per track, fed by
+// the room's recorder subscriber (sfu/recorder). Everything else in server/recording sees only this shape.
 import type { RoomMedia, Track, TypedEmitter } from '../../sfu/index.js';
-import type { TapPoint, TrackRecorderEvents } from '../../sfu/recorder/types.js';
+import type { RecorderTap, TrackRecorderEvents } from '../../sfu/recorder/index.js';
 
 /** What the control needs of one track's recorder (sfu/recorder's TrackRecorder). */
 export interface TrackRecorderHandle extends Pick<TypedEmitter<TrackRecorderEvents>, 'on' | 'once' | 'off'> {
   /** `${peerId}:${source}`: the same after a worker restart. */
   readonly trackId: string;
   /** Continue in a new segment on the participant's new producer (after a worker restart). */
-  attach(tap: TapPoint): Promise<void>;
+  attach(tap: RecorderTap): Promise<void>;
   /** Clean stop: the file gets its trailer; resolves after `end`. */
   stop(): Promise<void>;
 }
@@ -21,8 +21,8 @@ export interface TrackTaps {
   attach(recorder: TrackRecorderHandle, media: RoomMedia, producer: Track): Promise<void>;
 }
 
-/** The SFU's recorder (sfu/recorder): a PlainTransport tap on 127.0.0.1 into ffmpeg, no re-encode. */
+/** The SFU's recorder (sfu/recorder): the room's recorder subscriber, a PlainTransport tap on 127.0.0.1 into ffmpeg, no re-encode. */
 export const sfuTrackTaps: TrackTaps = {
-  start: (media, producer) => media.recordTrack(producer.id),
-  attach: (recorder, media, producer) => recorder.attach(media.tapPoint(producer.id)),
+  start: (media, track) => media.recordTrack(track.id),
+  attach: async (recorder, media, track) => recorder.attach(await media.tap(track.id)),
 };

@@ -3,23 +3,14 @@
 // (or, as in the story this project answers, spilled to servers elsewhere). Instructors and
 // presenters keep a reserve: a full lecture still gets its lecturer. The capacity is the media
 // plane's (Sfu.load(): consumers due per worker against media.capacity, and the measured CPU).
-import type { Sfu } from '../../sfu/index.js';
+import type { CapacityRefusal, Sfu } from '../../sfu/index.js';
 import type { Role, RolesConfig } from '../../config/index.js';
 
 /** What the client shows on the page (client/src/main.ts shows it full-page). */
 export const AT_CAPACITY_MESSAGE = "This class has reached the capacity of the university's servers";
 
 /** Why a join was refused, for the audit log and the structured log: counts only, nobody's data. */
-export interface AdmissionRefusal {
-  /** Consumers the workers carry or are due to, before this join. */
-  projectedConsumers: number;
-  /** Consumers this join would add (the tracks in the room). */
-  joinConsumers: number;
-  /** The limit that applied to this participant. */
-  limitConsumers: number;
-  /** Whether every worker measured past its CPU ceiling. */
-  cpuFull: boolean;
-}
+export type AdmissionRefusal = CapacityRefusal;
 
 /** Decides whether the media workers can take one more participant. */
 export class Admission {
@@ -39,14 +30,8 @@ export class Admission {
    * the refusal's numbers when not. Roles that may moderate or share a screen use the reserve.
    */
   refusal(role: Role, joinConsumers: number): AdmissionRefusal | undefined {
-    const load = this.#sfu.load();
     const privileged = this.#roles[role].some((p) => p === 'moderate' || p === 'shareScreen');
-    const limitConsumers = Math.floor(load.capacityConsumers * (privileged ? 1 : 1 - this.#reserved));
-    const ceiling = this.#sfu.capacity.cpuCeiling;
-    // Measured, not projected: a worker past its ceiling already queues packets. The reserve holds here too.
-    const cpuFull = load.workers.length > 0 && load.workers.every((w) => w.cpu >= ceiling);
-    const over = load.projectedConsumers + joinConsumers > limitConsumers;
-    if (!over && !(cpuFull && !privileged) && load.workers.length > 0) return undefined;
-    return { projectedConsumers: load.projectedConsumers, joinConsumers, limitConsumers, cpuFull };
+    // The arithmetic is the media plane's (capacityRefusal), shared with its non-browser subscribers.
+    return this.#sfu.refusal(joinConsumers, privileged, this.#reserved);
   }
 }

@@ -40,7 +40,7 @@ export class RoomRegistry {
   readonly #perAddress: CreationQuota;
   readonly #admission: Admission;
   #closed = false;
-  /** Edge nodes for rooms bigger than this node (cluster.edge), set by the app. */
+  /** Edge nodes for rooms bigger than this node (cluster.internal), set by the app. */
   edges: EdgeNode | undefined;
 
   constructor(sfu: Sfu, config: LecternConfig, log: FastifyBaseLogger, recorder: ClassRecorder, recordings?: RecordingBackend) {

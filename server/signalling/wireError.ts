@@ -14,6 +14,7 @@ const SFU_REASON_TO_CODE: Record<SfuErrorReason, ErrorCode> = {
   cannot_consume: 'media_rejected',
   no_recv_transport: 'not_ready',
   unavailable: 'unavailable',
+  at_capacity: 'at_capacity',
   closed: 'not_joined',
 };
 

@@ -60,14 +60,17 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   #stopping: Promise<void> | undefined;
   #lastLossRequest = 0;
 
-  /** Start recording the producer at `tap`. Rejects if the tap or the muxer cannot start. */
-  static async start(tap: TapPoint, options: TrackRecorderOptions = {}): Promise<TrackRecorder> {
+  /**
+   * Start recording from `tap`: a subscription of the room's recorder (RoomMedia.tap), or a producer
+   * on a router outside any room (tests, the bench). Rejects if the tap or the muxer cannot start.
+   */
+  static async start(tap: PlainTap | TapPoint, options: TrackRecorderOptions = {}): Promise<TrackRecorder> {
     const recorder = new TrackRecorder(tap, options);
     await recorder.#open(tap);
     return recorder;
   }
 
-  private constructor(tap: TapPoint, options: TrackRecorderOptions) {
+  private constructor(tap: PlainTap | TapPoint, options: TrackRecorderOptions) {
     super();
     this.peerId = tap.producer.appData.peerId;
     this.source = tap.producer.appData.source;
@@ -95,7 +98,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
    * Continue recording from a new producer of the same participant and source (the room's media
    * moved to a live worker after the old one died): a new segment begins.
    */
-  async attach(tap: TapPoint): Promise<void> {
+  async attach(tap: PlainTap | TapPoint): Promise<void> {
     if (this.#stopping) throw new Error(`recorder of ${this.trackId} is stopped`);
     const { peerId, source } = tap.producer.appData;
     if (peerId !== this.peerId || source !== this.source) throw new Error(`producer is ${peerId}:${source}, not ${this.trackId}`);
@@ -118,13 +121,14 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
     return this.#stopping;
   }
 
-  async #open(point: TapPoint): Promise<void> {
+  async #open(point: PlainTap | TapPoint): Promise<void> {
     let tap: PlainTap;
     try {
-      tap = await PlainTap.create(point.router, point.producer);
+      tap = point instanceof PlainTap ? point : await PlainTap.create(point.router, point.producer);
     } catch (error) {
       throw new RecorderError('tap-failed', this.trackId, `cannot tap producer ${point.producer.id}: ${(error as Error).message}`, { cause: error });
     }
+    if (tap.closed) throw new RecorderError('tap-failed', this.trackId, `the tap on producer ${point.producer.id} closed before recording began`);
     this.#tap = tap;
     tap.on('close', (reason) => {
       if (reason === 'closed' || this.#stopping) return;

@@ -1,5 +1,7 @@
 // The recorder: one more subscriber of the media plane, capturing tracks without re-encoding.
 export { TrackRecorder } from './TrackRecorder.js';
+/** A recorder's subscription to one track (RoomMedia.tap): opaque outside sfu/. */
+export type { PlainTap as RecorderTap } from './PlainTap.js';
 export {
   RecorderError,
   type RecorderErrorReason,

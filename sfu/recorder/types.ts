@@ -9,8 +9,9 @@ import type { TrackProducer, TrackSource } from '../Track.js';
 export type RecordedContainer = 'webm' | 'mkv';
 
 /**
- * Where a recorder taps a track: the router holding the producer. RoomMedia.tapPoint() gives one;
- * after a worker restart the new producer of the same participant and source gives the next.
+ * A producer on a router outside any room, for a recorder to tap directly (tests, the bench). In a
+ * room the recorder is one more subscriber instead: RoomMedia.tap() gives its PlainTap, and after a
+ * worker restart the new producer of the same participant and source gives the next.
  */
 export interface TapPoint {
   /** Router the producer lives on. */

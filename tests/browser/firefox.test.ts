@@ -193,6 +193,7 @@ function declaredTemporalLayers(consumer: types.Consumer): number {
 }
 
 const decoded: Record<string, number> = {};
+let fionaJoinedAt = 0;
 
 describe('Firefox in a class', () => {
   let fiona: Participant & { page: FirefoxPage };
@@ -200,6 +201,7 @@ describe('Firefox in a class', () => {
 
   it('a Firefox participant and a Chromium participant see and hear each other', async () => {
     const room = 'ff-call';
+    fionaJoinedAt = Date.now();
     fiona = await joinFirefox('Fiona', { room, role: 'instructor', tabCapture: true });
     chris = await joinChromium('Chris', { room });
     decoded['Chris<-Fiona'] = await expectSeesAndHears(chris, 'Fiona');
@@ -235,6 +237,19 @@ describe('Firefox in a class', () => {
     expect(declaredTemporalLayers(fromFirefox)).toBe(2);
     expect(declaredTemporalLayers(fromChromium)).toBe(3);
   }, 120_000);
+
+  it("a viewer of Firefox's camera is moved up to its top simulcast layer once Firefox sends it", async () => {
+    // Firefox's encoder adds its top layer only when its own bandwidth estimate allows, sometimes
+    // 10-20 s after it starts sending (nothing a page or the SFU can set); the SFU must then move
+    // the viewer up by itself, and not leave it on the layer it started with.
+    const consumer = cameraConsumer((await tile(chris, 'Fiona')).peerId);
+    // A consumer's preferred layer starts at its producer's highest: the client sends three.
+    const top = consumer.preferredLayers?.spatialLayer;
+    expect(consumer.type).toBe('simulcast');
+    expect(top, 'three simulcast layers declared').toBe(2);
+    await expect.poll(() => consumer.currentLayers?.spatialLayer, { timeout: 60_000, interval: 250, message: 'spatial layer forwarded' }).toBe(top);
+    console.log(`Firefox's top simulcast layer forwarded ${((Date.now() - fionaJoinedAt) / 1000).toFixed(1)} s after Fiona joined`);
+  }, 90_000);
 
   it('a screen shared from Firefox is received in Chromium as its own tile', async () => {
     await fiona.click('#toggle-screen');

@@ -86,11 +86,11 @@ describe('the cluster section', () => {
   });
 });
 
-describe('the cluster.edge section (rooms bigger than a node)', () => {
+describe('the cluster.internal section (rooms bigger than a node)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lectern-edge-secret-'));
-  const edgeProblems = (edge: Record<string, unknown>, advertise: Record<string, unknown> = { privateAddress: '10.0.1.21' }): string[] => {
+  const edgeProblems = (internal: Record<string, unknown>, media: Record<string, unknown> = {}): string[] => {
     try {
-      edgeSettings(parseConfig({ deployment: DEPLOYMENT_DE, cluster: cluster({ advertise, edge }) }));
+      edgeSettings(parseConfig({ deployment: DEPLOYMENT_DE, media, cluster: cluster({ internal: { host: '10.0.1.21', ...internal } }) }));
     } catch (error) {
       if (error instanceof ConfigError) return error.problems;
       throw error;
@@ -98,15 +98,15 @@ describe('the cluster.edge section (rooms bigger than a node)', () => {
     return [];
   };
 
-  it('binds the private address only, and needs a readable cluster secret of at least 32 characters', () => {
+  it('binds the private address, and needs a readable cluster secret of at least 32 characters', () => {
     writeFileSync(join(dir, 'short'), 'too-short\n');
     writeFileSync(join(dir, 'good'), `${'s'.repeat(40)}\n`);
-    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'good') }, {})[0]).toMatch(/^cluster.advertise.privateAddress: required/);
-    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'short') })[0]).toMatch(/^cluster.edge.secretFile: the secret .* at least 32/);
-    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'missing') })[0]).toMatch(/^cluster.edge.secretFile: cannot read/);
-    expect(edgeProblems({ rpcPort: 7443, secretFile: join(dir, 'good'), pipePortMin: 41000, pipePortMax: 40000 })[0]).toMatch(/^cluster.edge.pipePortMax/);
-    expect(() => parseConfig({ cluster: cluster({ edge: { rpcPort: 7443, secretFile: 'x', secret: 'inline' } }) })).toThrow(/cluster\.edge\.secret: unknown key/);
-    const settings = edgeSettings(parseConfig({ deployment: DEPLOYMENT_DE, cluster: cluster({ advertise: { privateAddress: '10.0.1.21' }, edge: { rpcPort: 7443, secretFile: join(dir, 'good') } }) }));
-    expect(settings).toEqual({ listen: { host: '10.0.1.21', port: 7443 }, pipeListen: { ip: '10.0.1.21', portMin: 40000, portMax: 40999 }, secret: 's'.repeat(40), capacitySubscribers: 500 });
+    expect(edgeProblems({})[0]).toMatch(/^cluster.internal.secretFile: required/);
+    expect(edgeProblems({ secretFile: join(dir, 'short') })[0]).toMatch(/^cluster.internal.secretFile: the secret .* at least 32/);
+    expect(edgeProblems({ secretFile: join(dir, 'missing') })[0]).toMatch(/^cluster.internal.secretFile: cannot read/);
+    expect(edgeProblems({ secretFile: join(dir, 'good') }, { pipe: { portMin: 41000, portMax: 40000 } })[0]).toMatch(/^media.pipe.portMax/);
+    expect(() => parseConfig({ cluster: cluster({ internal: { host: '10.0.1.21', secret: 'inline' } }) })).toThrow(/cluster\.internal\.secret: unknown key/);
+    const settings = edgeSettings(parseConfig({ deployment: DEPLOYMENT_DE, cluster: cluster({ internal: { host: '10.0.1.21', secretFile: join(dir, 'good') } }) }));
+    expect(settings).toEqual({ listen: { host: '10.0.1.21', port: 7443 }, pipeListen: { ip: '10.0.1.21', portMin: 44000, portMax: 44099 }, secret: 's'.repeat(40), capacitySubscribers: 500 });
   });
 });

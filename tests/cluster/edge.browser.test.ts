@@ -33,9 +33,9 @@ beforeAll(async () => {
       address,
       redisPort: redis.port,
       placement: { country: 'DE', region: 'eu-central-1', zone },
-      media,
+      media: { ...media, pipe: { portMin: 42000, portMax: 42999 } },
       config: { auth },
-      cluster: { advertise: { privateAddress: address }, edge: { rpcPort: await freePort(address), secretFile, pipePortMin: 42000, pipePortMax: 42999 } },
+      cluster: { internal: { host: address, port: await freePort(address), secretFile } },
     });
   // Home share: 4 consumers. The teacher (camera + microphone) and one student fill it.
   [home, edge] = await Promise.all([

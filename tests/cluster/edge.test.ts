@@ -64,10 +64,10 @@ beforeAll(async () => {
       address,
       redisPort: redis.port,
       placement: { country: 'DE', region: 'eu-central-1', zone },
-      media,
+      media: { ...media, pipe: { portMin: 41000, portMax: 41999 } },
       // A bot's socket closing is a dropped connection: it has left once the (short) resume grace is over.
       config: { auth, signalling: { resumeGraceSeconds: 1 } },
-      cluster: { advertise: { privateAddress: address }, edge: { rpcPort, secretFile, pipePortMin: 41000, pipePortMax: 41999, capacitySubscribers } },
+      cluster: { internal: { host: address, port: rpcPort, secretFile, edgeSubscribers: capacitySubscribers } },
     });
     return { started, rpc: `http://${address}:${rpcPort}` };
   };

@@ -4,19 +4,19 @@
 // other participant's video. The page navigates only within its own origin (/moved/<room>); the
 // wrong node redirects the browser to the home node it reads from the registry.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startRedis, type TestRedis } from '../helpers/redisServer.js';
 import { startNode, type ClusterNodeProcess } from '../helpers/clusterNode.js';
-import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
+import { launchChromium, nonLoopbackInterfaces } from '../helpers/chromium.js';
+import { ClassPages, framesDecoded } from '../helpers/classPages.js';
 import { parsePrometheusText } from '../helpers/prometheusText.js';
 
 let redis: TestRedis;
 let a: ClusterNodeProcess;
 let b: ClusterNodeProcess;
 let browser: Browser;
-const pageErrors = new PageErrors();
-// Each test closes its pages: a page left open would follow the class when a node dies.
-const contexts: BrowserContext[] = [];
+const pages = new ClassPages();
+const pageErrors = pages.errors;
 
 beforeAll(async () => {
   expect(nonLoopbackInterfaces(), 'run through scripts/in-netns.sh').toEqual([]);
@@ -26,11 +26,10 @@ beforeAll(async () => {
     startNode({ nodeId: 'node-b', address: '127.0.0.3', redisPort: redis.port, placement: { country: 'DE', region: 'eu-central-1', zone: 'eu-central-1b' } }),
   ]);
   browser = await launchChromium();
+  pages.use(browser);
 }, 90_000);
 
-afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
-});
+afterEach(() => pages.closeAll());
 
 afterAll(async () => {
   await browser?.close();
@@ -38,25 +37,11 @@ afterAll(async () => {
   await redis?.kill();
 });
 
-async function open(url: string, name: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 720 } });
-  contexts.push(context);
-  const page = pageErrors.watch(await context.newPage(), name);
-  await page.goto(url);
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-  return page;
-}
-
-async function framesDecoded(page: Page, name: string): Promise<number> {
-  return page.locator(`.tile[aria-label="${name}"]`).evaluate((el: HTMLElement) => Number(el.dataset.framesDecoded ?? 0));
-}
-
 describe('a participant who reaches the wrong node', () => {
   it('is sent to the home node by her browser and joins the class there, seeing the others', async () => {
-    const teacher = await open(`${a.url}/r/cluster-class`, 'Teacher');
+    const teacher = await pages.open(`${a.url}/r/cluster-class`, 'Teacher');
     await teacher.locator('#call').waitFor({ state: 'visible' });
-    const student = await open(`${b.url}/r/cluster-class`, 'Student');
+    const student = await pages.open(`${b.url}/r/cluster-class`, 'Student');
     // No second click: the page on the home node joins by itself.
     await student.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
     expect(new URL(student.url()).origin).toBe(a.url);

@@ -10,7 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vp8Parameters } from '../helpers/media.js';
-import { Sfu, SfuError, roomMediaCodecs, type SfuOptions, type mediasoupTypes as types } from '../../sfu/index.js';
+import { Sfu, SfuError, roomMediaCodecs, type RoomMedia, type SfuOptions, type Track, type mediasoupTypes as types } from '../../sfu/index.js';
 import { trackProducer, type TrackProducer } from '../../sfu/Track.js';
 import { TrackRecorder, type RecordedSegment, type SegmentEnd, type SegmentMeta, type RecorderError, type DetachReason } from '../../sfu/recorder/index.js';
 import { RecordingStore, type StoredSegment } from '../../server/recording/RecordingStore.js';
@@ -111,6 +111,38 @@ async function startSender(router: types.Router, peerId: string, videoCodec: 'vp
     await exited;
   });
   return { video, audio, process };
+}
+
+/** ffmpeg sending a VP8 test picture (~1 Mbit/s, a keyframe each second) as RTP to a plain publisher's RTP and RTCP ports. */
+function sendVp8To(port: number, rtcpPort: number): ChildProcess {
+  const args = [
+    '-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30',
+    '-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', '-cpu-used', '8', '-g', '30',
+    '-payload_type', '96', '-ssrc', String(VIDEO_SSRC), '-f', 'rtp', `rtp://127.0.0.1:${port}?rtcpport=${rtcpPort}&pkt_size=1200`,
+  ];
+  const sender = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<void>((resolve) => sender.once('close', () => resolve()));
+  cleanups.push(async () => {
+    sender.kill('SIGKILL');
+    await exited;
+  });
+  return sender;
+}
+
+/** A room's plain publisher fed by sendVp8To: the camera track, fanned out. */
+async function publishCamera(room: RoomMedia, peerId: string): Promise<{ track: Track; sender: ChildProcess }> {
+  const publisher = room.addPlainPublisher(peerId);
+  // ffmpeg sends RTCP from a second socket: RTCP gets a port of its own, so comedia latches each right.
+  const { port, rtcpPort } = await publisher.open({ rtcpMux: false });
+  if (rtcpPort === undefined) throw new Error('no RTCP port without rtcp-mux');
+  const track = await publisher.publish(
+    'video',
+    { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }] }], encodings: [{ ssrc: VIDEO_SSRC }] },
+    'camera',
+  );
+  await room.distribute(track);
+  return { track, sender: sendVp8To(port, rtcpPort) };
 }
 
 /** Everything one recorder produced, its segments written into the store as they come. */
@@ -400,19 +432,23 @@ describe('TrackRecorder', () => {
     expect(audio.errors).toEqual([]);
   }, 60_000);
 
-  it('taps a room participant\'s producer through RoomMedia (the hook), and refuses unknown ids', async () => {
+  it('records a room participant\'s track through the room\'s recorder subscriber (placed and counted like any), and refuses unknown ids', async () => {
     const sfu = await startSfu();
     const room = await sfu.createRoomMedia('physics');
     const ada = room.addPeer('ada');
     const send = await ada.createTransport('send');
     const track = await ada.publish(send.id, 'video', vp8Parameters(), 'camera');
     const producer = trackProducer(track);
-    expect(room.tapPoint(producer.id).producer).toBe(producer);
-    expect(() => room.tapPoint('no-such-producer')).toThrow(SfuError);
+    await expect(room.tap('no-such-producer')).rejects.toMatchObject({ name: 'SfuError', reason: 'not_found' });
+    const consumersBefore = sfu.load().workers.reduce((n, w) => n + w.consumers, 0);
     // No browser sends here, so no frame arrives: the recorder waits (asking for keyframes) and
     // stops cleanly without a segment.
     const recorder = await room.recordTrack(producer.id);
     expect(recorder.trackId).toBe('ada:camera');
+    // The recorder's tap is a consumer on a worker like a browser's, counted where placement sees it.
+    expect(sfu.load().workers.reduce((n, w) => n + w.consumers, 0)).toBe(consumersBefore + 1);
+    // One recorder per track at a time.
+    await expect(room.tap(producer.id)).rejects.toBeInstanceOf(SfuError);
     const segments: SegmentMeta[] = [];
     recorder.on('segment', (segment) => segments.push(segment.meta));
     const ended = new Promise<void>((resolve) => recorder.once('end', () => resolve()));
@@ -420,6 +456,8 @@ describe('TrackRecorder', () => {
     await recorder.stop();
     await ended;
     expect(segments).toEqual([]);
+    // Stopped: its consumer is gone, and uncounted.
+    expect(sfu.load().workers.reduce((n, w) => n + w.consumers, 0)).toBe(consumersBefore);
     // The room closing is what a recorder sees when the class ends.
     const second = await room.recordTrack(producer.id);
     const detached = new Promise<string>((resolve) => second.once('detached', (reason) => resolve(reason)));
@@ -427,4 +465,51 @@ describe('TrackRecorder', () => {
     expect(await detached).toBe('room-closed');
     await second.stop();
   }, 60_000);
+
+  it('through the room\'s recorder subscriber: asks for a keyframe at start, and after its worker is SIGKILLed continues in a new segment on the room\'s new media', async () => {
+    const sfu = await startSfu();
+    const room = await sfu.createRoomMedia('physics');
+    const first = await publishCamera(room, 'ada');
+    const { store, dir } = await openStore();
+    const video = capture(await room.recordTrack(first.track.id), store, 'rec1');
+    await waitFor('the first segment', () => video.segments.length === 1);
+    await sleep(2000);
+    await waitFor('muxed output of the first segment', () => video.segments[0]!.bytes() > 64 * 1024, 30_000);
+    const dead = sfu.pool.workers.find((w) => w.index === room.workerIndex)!;
+    const roomClosed = new Promise<string>((resolve) => room.once('close', (reason) => resolve(reason)));
+    process.kill(dead.worker.pid, 'SIGKILL');
+    expect(await roomClosed).toBe('worker-died');
+    await waitFor('detached', () => video.detached.length === 1);
+    expect(video.detached).toEqual(['worker-died']);
+    await waitFor('the first segment to end', () => video.ends.length === 1);
+
+    // What server/rooms does on 'worker-died': new media for the room on a live worker, the
+    // participant publishes again, and the recorder is handed the room recorder's tap on the new track.
+    first.sender.kill('SIGKILL');
+    const moved = await sfu.createRoomMedia('physics');
+    expect(moved.workerIndex).not.toBe(dead.index);
+    const second = await publishCamera(moved, 'ada');
+    await video.recorder.attach(await moved.tap(second.track.id));
+    await waitFor('the second segment', () => video.segments.length === 2);
+    await sleep(2000);
+    await waitFor('muxed output of the second segment', () => video.segments[1]!.bytes() > 64 * 1024, 30_000);
+    await video.recorder.stop();
+
+    expect(video.errors).toEqual([]);
+    expect(video.segments.map((s) => [s.meta.index, s.meta.trackId, s.meta.producerId])).toEqual([
+      [0, 'ada:camera', first.track.id],
+      [1, 'ada:camera', second.track.id],
+    ]);
+    expect(video.ends.map((e) => e.reason)).toEqual(['source-lost', 'stopped']);
+    // Each segment began with a keyframe request (PLI to the publisher), the recorder's first move.
+    for (const end of video.ends) expect(end.keyFrameRequests).toBeGreaterThanOrEqual(1);
+    for (const segment of video.segments) {
+      const { path } = await decryptToFile(store, dir, await segment.stored);
+      const probed = await probe(path);
+      expect(probed).toMatchObject({ formatName: 'matroska,webm', codec: 'vp8' });
+      expect(probed.frames).toBeGreaterThan(30);
+    }
+    // The recorder's tap was counted on the live worker; stopped, nothing is left there.
+    expect(sfu.load().workers.reduce((n, w) => n + w.consumers, 0)).toBe(0);
+  }, 90_000);
 });

@@ -42,5 +42,6 @@ const enter: Handler<'join'> = async (ctx, data) => {
     // A TURN credential of this participant's own, expiring (server/ice).
     ...ctx.ice.iceServersFor(peer.id),
     resumeSecret: peer.resumeSecret.issue(),
+    ...(ctx.cluster.failoverAfterSeconds !== undefined ? { failoverAfterSeconds: ctx.cluster.failoverAfterSeconds } : {}),
   };
 };

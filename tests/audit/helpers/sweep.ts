@@ -190,6 +190,14 @@ function copyOf(r: Recorded, at: { home: string; foreign: string; providerRef: s
         how: `imaged and the image copied to ${at.foreign} (AmiFromInstance + AmiCopy)`,
         added: [mk('aws:ec2/amiFromInstance:AmiFromInstance', `${r.name}-image`, { sourceInstanceId: r.id, name: 'image' }), mk('aws:ec2/amiCopy:AmiCopy', `${r.name}-image-copy`, { sourceAmiId: `${r.name}-image-id`, sourceAmiRegion: at.home, region: at.foreign, name: 'copy' })],
       };
+    case 'aws:elasticache/replicationGroup:ReplicationGroup':
+      return {
+        how: `made the primary of an ElastiCache global datastore with a secondary group in ${at.foreign}`,
+        added: [
+          mk('aws:elasticache/globalReplicationGroup:GlobalReplicationGroup', `${r.name}-global`, { globalReplicationGroupIdSuffix: 'lectern', primaryReplicationGroupId: r.id }),
+          mk('aws:elasticache/replicationGroup:ReplicationGroup', `${r.name}-secondary`, { description: 'secondary', globalReplicationGroupId: `ldgnf-${r.name}-global`, numCacheClusters: 1, region: at.foreign }),
+        ],
+      };
     default: {
       const clone = mk(r.type, `${r.name}-copy`, { ...structuredClone(r.inputs) });
       moveTo(clone, at.foreign);
@@ -225,6 +233,9 @@ function mechanisms(at: { home: string; foreign: string; providerRef: string; pr
     { how: 'S3 bucket with an inline replication configuration', added: [mk('aws:s3/bucket:Bucket', 'inline-replicated', { bucket: 'inline-replicated', replicationConfiguration: { role: 'arn:aws:iam::123456789012:role/r', rules: [{ status: 'Enabled', destination: { bucket: 'arn:aws:s3:::somewhere' } }] } })] },
     { how: 'EFS replication to another region', added: [mk('aws:efs/replicationConfiguration:ReplicationConfiguration', 'efs-replication', { sourceFileSystemId: 'fs-1', destination: { region: foreign } })] },
     { how: 'ElastiCache global datastore', added: [mk('aws:elasticache/globalReplicationGroup:GlobalReplicationGroup', 'cache-global', { globalReplicationGroupIdSuffix: 'x', primaryReplicationGroupId: 'primary' })] },
+    { how: 'ElastiCache group joined to a global datastore (globalReplicationGroupId)', added: [mk('aws:elasticache/replicationGroup:ReplicationGroup', 'cache-member', { description: 'member', globalReplicationGroupId: 'ldgnf-lectern-global' })] },
+    { how: 'ElastiCache group seeded from RDB snapshot files in S3 (snapshotArns)', added: [mk('aws:elasticache/replicationGroup:ReplicationGroup', 'cache-seeded', { description: 'seeded', snapshotArns: ['arn:aws:s3:::exports-elsewhere/registry.rdb'] })] },
+    { how: 'ElastiCache cluster abroad', added: [mk('aws:elasticache/cluster:Cluster', 'cache-abroad', { engine: 'redis', nodeType: 'cache.t4g.small', numCacheNodes: 1, region: foreign })] },
     { how: 'Redshift snapshot copy abroad', added: [mk('aws:redshift/snapshotCopy:SnapshotCopy', 'redshift-copy', { clusterIdentifier: 'c', destinationRegion: foreign })] },
     { how: 'CloudFront distribution', added: [mk('aws:cloudfront/distribution:Distribution', 'cdn', { enabled: true })] },
     { how: 'Route 53 hosted zone', added: [mk('aws:route53/zone:Zone', 'zone', { name: 'example.org' })] },

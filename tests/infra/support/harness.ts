@@ -29,6 +29,8 @@ export interface Invoked {
 
 /** The TURN credential the tests configure; it must never appear in plain text anywhere. */
 export const TURN_SECRET = 'turn-secret-7f3a9c41d2e8b6055e1c';
+/** The Redis AUTH token the tests configure (a cluster stack); it must never appear in plain text either. */
+export const REDIS_TOKEN = 'redis-token-4b9e2d71c0a8f3356e12';
 
 /** Flatten a Pulumi.<stack>.yaml `config:` block into the runtime's map ("ns:key" -> string/JSON). */
 export function stackConfig(file: string, extra: Record<string, unknown> = {}): Record<string, string> {
@@ -48,6 +50,9 @@ export function stackConfig(file: string, extra: Record<string, unknown> = {}): 
  */
 export const INSTANCE_TYPE_OFFERINGS: Readonly<Record<string, readonly string[]>> = {
   'eu-central-1a': ['t3.small', 't3.medium', 't3.large', 't3.xlarge', 'c5.large', 'c5.xlarge', 'c5.2xlarge', 'c5.4xlarge', 'c6i.large', 'c6i.xlarge', 'c6i.2xlarge', 'c6i.4xlarge', 'm5.xlarge', 'm6i.xlarge', 'r5.xlarge'],
+  // The German cluster stack spreads its nodes over Frankfurt's three zones.
+  'eu-central-1b': ['t3.small', 't3.medium', 't3.large', 'c5.large', 'c5.xlarge', 'c5.2xlarge', 'c6i.large', 'c6i.xlarge', 'c6i.2xlarge', 'm5.xlarge', 'm6i.xlarge'],
+  'eu-central-1c': ['t3.small', 't3.medium', 't3.large', 'c5.large', 'c5.xlarge', 'c5.2xlarge', 'c6i.large', 'c6i.xlarge', 'm5.xlarge'],
   'eu-central-1-ham-1a': ['t3.medium', 't3.xlarge', 'c5.2xlarge', 'c5.4xlarge', 'm5.2xlarge', 'r5.2xlarge'],
   'ca-west-1a': ['t3.micro', 't3.small', 't3.medium', 't3.large', 'c6i.large', 'c6i.xlarge', 'c6i.2xlarge', 'c6i.4xlarge', 'm6i.xlarge', 'r6i.xlarge'],
   'eu-north-1-cph-1a': ['t3.medium', 't3.xlarge', 'c5.xlarge', 'c5.2xlarge', 'c5.4xlarge', 'm5.2xlarge', 'r5.2xlarge'],
@@ -75,7 +80,8 @@ export class ProgramError extends Error {
 }
 
 let counter = 0;
-const ipFor = (name: string): string => `203.0.113.${10 + (name.length + counter++) % 200}`;
+// Distinct per address in a run (a cluster has four; two hosts sharing one would hide a wrong peer).
+const ipFor = (_name: string): string => `203.0.113.${10 + (counter++ % 240)}`;
 
 /** Install mocks and config, import the program, wait for every registration. */
 export async function runProgram(config: Record<string, string>, project = 'lectern', stack = 'example'): Promise<{
@@ -85,7 +91,8 @@ export async function runProgram(config: Record<string, string>, project = 'lect
 }> {
   const resources: Recorded[] = [];
   const invokes: Invoked[] = [];
-  pulumi.runtime.setAllConfig({ ...config, 'lectern:turnCredential': TURN_SECRET }, ['lectern:turnCredential']);
+  // A test may give its own Redis token (to see a bad one refused); the TURN secret is always this one.
+  pulumi.runtime.setAllConfig({ 'lectern:redisAuthToken': REDIS_TOKEN, ...config, 'lectern:turnCredential': TURN_SECRET }, ['lectern:turnCredential', 'lectern:redisAuthToken']);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -96,6 +103,7 @@ export async function runProgram(config: Record<string, string>, project = 'lect
         if (args.type === 'aws:ec2/eip:Eip') Object.assign(state, { publicIp: ipFor(args.name), allocationId: `eipalloc-${args.name}` });
         if (args.type === 'aws:s3/bucket:Bucket') state.bucket = `${args.name}-bucket`;
         if (args.type === 'aws:kms/key:Key') state.keyId = `${args.name}-key-id`;
+        if (args.type === 'aws:elasticache/replicationGroup:ReplicationGroup') state.primaryEndpointAddress = `master.${args.name}.abc123.euc1.cache.amazonaws.com`;
         if (args.type === 'aws:ebs/volume:Volume') return { id: 'vol-0123456789abcdef0', state };
         if (state.name === undefined) state.name = `${args.name}-name`;
         return { id, state };

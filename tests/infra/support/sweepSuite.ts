@@ -23,6 +23,8 @@ export interface SweepSuite {
   parent?: string;
   /** The policy pack's config; from the stack's outputs where the stack sets more than the country. */
   packConfig: (outputs: Record<string, unknown>) => SweepBase['packConfig'];
+  /** The media instance whose written config is audited (default: the single host's). */
+  mediaInstance?: string;
   /** What the audit of the host's written config (with and without the inline credential) must show. */
   hostConfigAudit: (code: number, out: string) => void;
 }
@@ -45,7 +47,7 @@ export function sweepSuite(s: SweepSuite): void {
     itPassesClean(() => base);
 
     it('the server config the program writes onto the host audits clean with the stack, before and after the credential is added', async () => {
-      const doc = cloudConfig(userDataOf(base.graph, 'lectern-media-instance'));
+      const doc = cloudConfig(userDataOf(base.graph, s.mediaInstance ?? 'lectern-media-instance'));
       const written = doc.write_files.find((f) => f.path === '/etc/lectern/config.base.json')!.content;
       const dir = mkdtempSync(join(tmpdir(), 'lectern-host-config-'));
       // The host reads the TURN secret from a file its boot script writes; an operator may also put it inline.
