@@ -88,8 +88,8 @@ export const ClusterSchema = Type.Object(
           port: Type.Integer({ minimum: 1, maximum: 65535, default: DEFAULT_INTERNAL_PORT }),
           /** File holding the cluster secret (first line, at least 32 characters), the same on every node; required at start-up. */
           secretFile: Type.Optional(Type.String({ minLength: 1 })),
-          /** Edge subscribers this node takes for other nodes' rooms (0: it is never an edge). */
-          edgeSubscribers: Type.Integer({ minimum: 0, default: 500 }),
+          /** Edge subscribers this node takes for other nodes' rooms (0: it is never an edge). Default 500. */
+          edgeSubscribers: Type.Optional(Type.Integer({ minimum: 0 })),
         },
         { additionalProperties: false },
       ),

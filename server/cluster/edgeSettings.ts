@@ -7,6 +7,9 @@ import { DEFAULT_PIPE_PORTS } from '../../config/cluster.js';
 import type { PipeListen } from '../../sfu/index.js';
 import { readClusterSecret } from './nodeSignature.js';
 
+/** Edge subscribers a node takes for other nodes' rooms when cluster.internal.edgeSubscribers is absent. */
+const DEFAULT_EDGE_SUBSCRIBERS = 500;
+
 /** What the edge part of a node runs with. */
 export interface EdgeSettings {
   /** The internal listener: the private address only. */
@@ -43,6 +46,6 @@ export function edgeSettings(config: LecternConfig): EdgeSettings | undefined {
     listen: { host: internal.host, port: internal.port },
     pipeListen: { ip: internal.host, portMin: pipe.portMin, portMax: pipe.portMax },
     secret,
-    capacitySubscribers: internal.edgeSubscribers,
+    capacitySubscribers: internal.edgeSubscribers ?? DEFAULT_EDGE_SUBSCRIBERS,
   };
 }
