@@ -30,6 +30,7 @@ let edgeRpc: string;
 const bots: BotParticipant[] = [];
 const clients: SignallingClient[] = [];
 const cleanups: (() => void)[] = [];
+const extraNodes: ClusterNodeProcess[] = [];
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -51,26 +52,30 @@ async function registry(node: ClusterNodeProcess): Promise<Registry> {
   return (await response.json()) as Registry;
 }
 
+let secretFile: string;
+const auth = { adminTokens: [createHash('sha256').update(ADMIN_TOKEN).digest('hex')] };
+
+/** A node with the control channel on its (private) address; `capacitySubscribers` as an edge. */
+const node = async (nodeId: string, address: string, zone: string, media: Record<string, unknown>, capacitySubscribers: number) => {
+  const rpcPort = await freePort(address);
+  const started = await startNode({
+    nodeId,
+    address,
+    redisPort: redis.port,
+    placement: { country: 'DE', region: 'eu-central-1', zone },
+    media: { ...media, pipe: { portMin: 41000, portMax: 41999 } },
+    // A bot's socket closing is a dropped connection: it has left once the (short) resume grace is over.
+    config: { auth, signalling: { resumeGraceSeconds: 1 } },
+    cluster: { internal: { host: address, port: rpcPort, secretFile, edgeSubscribers: capacitySubscribers } },
+  });
+  return { started, rpc: `http://${address}:${rpcPort}` };
+};
+
 beforeAll(async () => {
   redis = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), 'lectern-edge-'));
-  const secretFile = join(dir, 'cluster-secret');
+  secretFile = join(dir, 'cluster-secret');
   writeFileSync(secretFile, `${SECRET}\n`);
-  const auth = { adminTokens: [createHash('sha256').update(ADMIN_TOKEN).digest('hex')] };
-  const node = async (nodeId: string, address: string, zone: string, media: Record<string, unknown>, capacitySubscribers: number) => {
-    const rpcPort = await freePort(address);
-    const started = await startNode({
-      nodeId,
-      address,
-      redisPort: redis.port,
-      placement: { country: 'DE', region: 'eu-central-1', zone },
-      media: { ...media, pipe: { portMin: 41000, portMax: 41999 } },
-      // A bot's socket closing is a dropped connection: it has left once the (short) resume grace is over.
-      config: { auth, signalling: { resumeGraceSeconds: 1 } },
-      cluster: { internal: { host: address, port: rpcPort, secretFile, edgeSubscribers: capacitySubscribers } },
-    });
-    return { started, rpc: `http://${address}:${rpcPort}` };
-  };
   // The home's share: 4 consumers (a publisher's 2 tracks to one student, and the publisher's own
   // due count); nothing reserved, so the third participant is past it.
   const [a, b] = await Promise.all([
@@ -86,7 +91,7 @@ afterAll(async () => {
   for (const cleanup of cleanups) cleanup();
   await Promise.all(bots.map((b) => b.close().catch(() => undefined)));
   for (const client of clients) client.socket.terminate();
-  await Promise.all([home, edge].filter(Boolean).map((n) => n.kill('SIGKILL')));
+  await Promise.all([home, edge, ...extraNodes].filter(Boolean).map((n) => n.kill('SIGKILL')));
   await redis?.kill();
 });
 
@@ -236,4 +241,31 @@ describe('a room bigger than its home node', () => {
     const again = (await frank.ok('createTransport', { direction: 'recv' })) as { iceCandidates: { address: string }[] };
     expect(new Set(again.iceCandidates.map((c) => c.address))).toEqual(new Set(['127.0.0.2']));
   }, 60_000);
+
+  it('drains an edge on SIGTERM: its subscriber is moved to another edge while it still answers, then it exits', async () => {
+    const [c, d] = await Promise.all([node('node-c', '127.0.0.4', 'eu-central-1c', {}, 2), node('node-d', '127.0.0.5', 'eu-central-1a', {}, 2)]);
+    extraNodes.push(c.started, d.started);
+    const raw = redis.client();
+    cleanups.push(() => raw.disconnect());
+    const room = async (id: string) => (JSON.parse((await raw.get(`lectern:node:${id}`)) ?? '{}') as { edgeRoom?: number }).edgeRoom;
+    await until('both new edges to offer room', async () => (await room('node-c')) === 2 && (await room('node-d')) === 2);
+    const grace = await SignallingClient.connect(home.wsUrl);
+    clients.push(grace);
+    const joined = await grace.ok('join', { room: ROOM, displayName: 'Grace' });
+    const first = (await grace.ok('createTransport', { direction: 'recv' })) as { iceCandidates: { address: string }[] };
+    const at = first.iceCandidates[0]!.address;
+    expect(['127.0.0.4', '127.0.0.5']).toContain(at);
+    const [draining, other] = at === '127.0.0.4' ? [c.started, '127.0.0.5'] : [d.started, '127.0.0.4'];
+    const reset = new Promise<{ reason: string }>((resolve) => grace.onNotification('mediaReset', resolve));
+    await grace.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
+    const signalled = Date.now();
+    void draining.kill('SIGTERM');
+    await Promise.race([reset, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no mediaReset within 10 s')), 10_000))]);
+    // Told before the draining edge exits (it waits for its subscribers to go, up to drainSeconds).
+    expect(draining.process.exitCode).toBeNull();
+    const again = (await grace.ok('createTransport', { direction: 'recv' })) as { iceCandidates: { address: string }[] };
+    expect(new Set(again.iceCandidates.map((x) => x.address))).toEqual(new Set([other]));
+    expect((await draining.exited).code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+  }, 90_000);
 });
