@@ -7,6 +7,7 @@
 // token) may list and delete. Opening a recording for playback is an audit entry.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { decodeJwt } from 'jose';
 import type { LecternConfig } from '../../config/index.js';
 import type { AuditActor, AuditLog } from '../../audit/log/index.js';
 import { RecordingEvent, RecordingId, RecordingSummary, httpErrorBody } from '../../protocol/index.js';
@@ -14,6 +15,7 @@ import { AuthError, type Authenticator, type Identity } from '../auth/index.js';
 import type { RecordingInfo, RecordingService } from '../recording/RecordingService.js';
 import { RecordingStoreError } from '../recording/RecordingStoreError.js';
 import { PlaybackLinks } from '../recording/PlaybackLinks.js';
+import { PlaybackAccess, type RecordingCaller, type RecordingRights } from '../recording/PlaybackAccess.js';
 import { parseRange } from '../recording/byteRange.js';
 import { EVENTS_TRACK } from '../recording/EventsFile.js';
 
@@ -45,15 +47,24 @@ interface Access {
   actor: AuditActor;
   /** For links: the pseudonym the link was issued to. */
   pseudonym: string;
-  canPlay: boolean;
-  canDelete: boolean;
+  rights: RecordingRights;
   via: 'admin' | 'link' | 'token' | 'oidc' | 'guest';
 }
+
+/** What an action needs of the caller's rights. */
+type Need = 'play' | 'export' | 'delete';
+
+/**
+ * The one refusal body: the same whatever the reason (another room, students not allowed, a guest,
+ * no `record`), so a refusal tells nobody anything about the recording. The reason is in the audit log.
+ */
+export const PLAYBACK_REFUSED = "only the room's instructors, and its students where the room allows it, may open this recording";
 
 /** Register the recording routes. */
 export async function recordingRoutes(app: FastifyInstance, options: RecordingRoutesOptions): Promise<void> {
   const { config, authenticator, recordings, auditLog } = options;
   const links = new PlaybackLinks(config.recording.playbackLinkTtlSeconds);
+  const rules = new PlaybackAccess(config.roles);
 
   const recordingOr404 = async (id: string): Promise<RecordingInfo> => {
     try {
@@ -66,26 +77,56 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     }
   };
 
-  /** The caller's rights on `info`; anonymous and foreign callers are refused here. */
-  const access = async (request: FastifyRequest, info: RecordingInfo, link: string | undefined): Promise<Access> => {
-    if (authenticator.isAdmin(request)) return { actor: { kind: 'system', name: 'admin' }, pseudonym: 'admin', canPlay: true, canDelete: true, via: 'admin' };
-    if (link !== undefined) {
+  /**
+   * The caller's rights on `info` for `need`. No credential, or one that does not verify: 401. A
+   * verified caller the rule refuses: 403 with the one body, and an audit entry naming who and why.
+   */
+  const access = async (request: FastifyRequest, info: RecordingInfo, link: string | undefined, need: Need): Promise<Access> => {
+    let caller: RecordingCaller;
+    let who: Omit<Access, 'rights'>;
+    if (authenticator.isAdmin(request)) {
+      caller = { kind: 'admin' };
+      who = { actor: { kind: 'system', name: 'admin' }, pseudonym: 'admin', via: 'admin' };
+    } else if (link !== undefined) {
       const grant = links.verify(link, info.id);
       if (!grant) throw new AuthError('unauthorized', 'this playback link is invalid or has expired');
-      return { actor: { kind: 'system', name: `playback-link:${grant.pseudonym}` }, pseudonym: grant.pseudonym, canPlay: true, canDelete: false, via: 'link' };
+      caller = { kind: 'link', grant };
+      who = { actor: { kind: 'system', name: `playback-link:${grant.pseudonym}` }, pseudonym: grant.pseudonym, via: 'link' };
+    } else {
+      const identity = await identityOf(request, info.room);
+      if (!identity) throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to open this recording');
+      caller = { kind: 'person', identity };
+      who = { actor: { kind: 'user', id: identity.subject }, pseudonym: auditLog.pseudonym(identity.subject), via: identity.via };
     }
-    const identity = await identityOf(request, info.room);
-    if (!identity) throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to play this recording');
-    const instructor = config.roles[identity.role].includes('record');
-    const student = identity.role === 'student' && info.studentPlayback;
-    if (!instructor && !student) throw new AuthError('forbidden', `your role (${identity.role}) may not play recordings of this room`);
-    return { actor: { kind: 'user', id: identity.subject }, pseudonym: auditLog.pseudonym(identity.subject), canPlay: true, canDelete: instructor, via: identity.via };
+    const decision = rules.decide(caller, info);
+    const reason = !decision.allowed ? decision.reason : need === 'play' || decision.rights[need] ? undefined : 'role-lacks-record';
+    if (reason === undefined && decision.allowed) return { ...who, rights: decision.rights };
+    await auditLog.append({
+      actor: who.actor,
+      action: 'recording.playbackRefused',
+      subject: `recording:${info.id}`,
+      details: { room: info.room, via: who.via, wanted: need, reason: reason ?? 'refused', ...(caller.kind === 'person' ? { role: caller.identity.role } : {}) },
+    });
+    throw new AuthError('forbidden', PLAYBACK_REFUSED);
   };
 
-  /** A room link for the recording's room (Bearer) or a sign-in; undefined when neither. */
+  /**
+   * A room link (Bearer) or a sign-in; undefined when neither. A link is verified for the room it
+   * claims (read unverified only to choose; the signature and every claim are then checked), so a
+   * link for another room is a known person refused by the rule, not an anonymous failure.
+   */
   const identityOf = async (request: FastifyRequest, room: string): Promise<Identity | undefined> => {
     const header = request.headers.authorization;
-    if (header?.startsWith('Bearer ')) return authenticator.verifyRoomToken(header.slice('Bearer '.length).trim(), room);
+    if (header?.startsWith('Bearer ')) {
+      const token = header.slice('Bearer '.length).trim();
+      let claimed: unknown;
+      try {
+        claimed = decodeJwt(token).room;
+      } catch {
+        throw new AuthError('unauthorized', 'the token is malformed');
+      }
+      return authenticator.verifyRoomToken(token, typeof claimed === 'string' && claimed !== '*' ? claimed : room);
+    }
     return authenticator.identityFromRequest(request, room);
   };
 
@@ -94,7 +135,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     { schema: { params: Params, querystring: LinkQuery, response: { 200: Playback } } },
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
-      const who = await access(request, info, request.query.link);
+      const who = await access(request, info, request.query.link, 'play');
       const [recording, events] = await Promise.all([recordings.summary(info.id), recordings.events.read(info.id)]);
       await auditLog.append({ actor: who.actor, action: 'recording.played', subject: `recording:${info.id}`, details: { room: info.room, via: who.via } });
       void reply.header('cache-control', 'no-store');
@@ -107,7 +148,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     { schema: { params: TrackParams, querystring: LinkQuery } },
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
-      await access(request, info, request.query.link);
+      await access(request, info, request.query.link, 'play');
       const segment = info.manifest.segments.find((s) => s.segmentId === request.params.track && s.complete && s.trackId !== EVENTS_TRACK);
       if (!segment) return reply.code(404).send(httpErrorBody('not_found', `no track ${request.params.track} in this recording`));
       const size = segment.plaintextSize;
@@ -136,7 +177,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
         throw Object.assign(new Error('body: this request takes no body'), { statusCode: 400, code: 'invalid_request' });
       }
       const info = await recordingOr404(request.params.id);
-      const who = await access(request, info, undefined);
+      const who = await access(request, info, undefined, 'play');
       const { token, expiresAt } = links.issue(info.id, who.pseudonym);
       await auditLog.append({ actor: who.actor, action: 'recording.linkIssued', subject: `recording:${info.id}`, details: { expiresAt: new Date(expiresAt).toISOString() } });
       return { url: `/play/${info.id}#link=${token}`, token, expiresAt };
@@ -148,8 +189,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     { schema: { params: Params, response: { 200: Receipt } } },
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
-      const who = await access(request, info, undefined);
-      if (!who.canDelete) throw new AuthError('forbidden', 'only an instructor of the room or an admin may delete a recording');
+      const who = await access(request, info, undefined, 'delete');
       let receipt;
       try {
         receipt = await recordings.delete(info.id, who.via === 'admin' ? 'requested by an admin' : 'requested by an instructor', who.actor);
