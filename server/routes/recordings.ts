@@ -1,10 +1,12 @@
 // Recordings over HTTP: the playback API (summary and events, media with range requests, decrypted
-// on the fly), short-lived signed links, and deletion with a receipt.
+// on the fly), short-lived signed links, a single-file export, and deletion with a receipt.
 //
-// Who may: the room's instructors (a role with `record`) and, where the recording allows it, its
-// students — by a room link for that room (Authorization: Bearer), a sign-in (cookie), or a signed
-// playback link (?link=, what <video> elements use since they cannot send headers). Admins (admin
-// token) may list and delete. Opening a recording for playback is an audit entry.
+// Who may is decided by PlaybackAccess (the one rule): the room's instructors (a role with
+// `record`) and, where the recording allows it, the students of its room — by a room link for that
+// room (Authorization: Bearer; an LTI launch ends in one), a sign-in (cookie), or a signed playback
+// link (?link=, what <video> elements use since they cannot send headers). Admins (admin token) may
+// do everything. Export and deletion need `record` or admin. Every playback, export and refusal is
+// an audit entry.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { decodeJwt } from 'jose';
@@ -17,6 +19,7 @@ import { RecordingStoreError } from '../recording/RecordingStoreError.js';
 import { PlaybackLinks } from '../recording/PlaybackLinks.js';
 import { PlaybackAccess, type RecordingCaller, type RecordingRights } from '../recording/PlaybackAccess.js';
 import { parseRange } from '../recording/byteRange.js';
+import { RecordingExportError, startExport, type ExportResult } from '../recording/RecordingExport.js';
 import { EVENTS_TRACK } from '../recording/EventsFile.js';
 
 /** What the routes need. */
@@ -29,6 +32,7 @@ export interface RecordingRoutesOptions {
 
 const Params = Type.Object({ id: RecordingId }, { additionalProperties: false });
 const TrackParams = Type.Object({ id: RecordingId, track: Type.String({ pattern: '^seg-[0-9]{4,9}$' }) }, { additionalProperties: false });
+const NoQuery = Type.Object({}, { additionalProperties: false });
 const LinkQuery = Type.Object({ link: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })) }, { additionalProperties: false });
 const Receipt = Type.Object({
   recordingId: RecordingId,
@@ -181,6 +185,45 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       const { token, expiresAt } = links.issue(info.id, who.pseudonym);
       await auditLog.append({ actor: who.actor, action: 'recording.linkIssued', subject: `recording:${info.id}`, details: { expiresAt: new Date(expiresAt).toISOString() } });
       return { url: `/play/${info.id}#link=${token}`, token, expiresAt };
+    },
+  );
+
+  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof NoQuery> }>(
+    '/recordings/:id/export',
+    { schema: { params: Params, querystring: NoQuery } },
+    async (request, reply) => {
+      const info = await recordingOr404(request.params.id);
+      const who = await access(request, info, undefined, 'export');
+      if (info.active) return reply.code(409).send(httpErrorBody('conflict', 'this recording is still being recorded; stop it first'));
+      const subject = `recording:${info.id}`;
+      const details = (r: ExportResult) => ({ room: info.room, via: who.via, size: r.size, contentHash: r.contentHash, tracks: r.tracks, complete: r.complete, format: 'matroska' });
+      let running;
+      try {
+        running = await startExport({
+          store: recordings.store,
+          recordingId: info.id,
+          segments: info.manifest.segments,
+          log: request.log,
+          // Appended before the download's last byte: every whole export is in the audit log.
+          seal: async (result) => {
+            await auditLog.append({ actor: who.actor, action: 'recording.exported', subject, details: details(result) });
+          },
+        });
+      } catch (error) {
+        if (error instanceof RecordingExportError) return reply.code(409).send(httpErrorBody('conflict', error.message));
+        throw error;
+      }
+      // One cut short (the download stopped, ffmpeg failed) has left the server in part: recorded too.
+      void running.result
+        .then(async (result) => {
+          if (!result.complete) await auditLog.append({ actor: who.actor, action: 'recording.exported', subject, details: details(result) });
+        })
+        .catch((error: unknown) => request.log.error({ err: error, recording: info.id }, 'export audit entry failed'));
+      void reply
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="recording-${info.id}.mkv"`)
+        .type('video/x-matroska');
+      return reply.send(running.stream);
     },
   );
 
