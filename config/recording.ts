@@ -32,6 +32,13 @@ export const KmsKeyWrappingSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The encryption-context keys a recording's data key is wrapped under in KMS: the server sends them,
+ * and the deployment's IAM condition admits calls with exactly these (infra/components/RecordingKey.ts).
+ */
+export const KMS_CONTEXT_RECORDING = 'lectern:recording';
+export const KMS_CONTEXT_ROOM = 'lectern:room';
+
 export type KmsKeyWrappingConfig = Static<typeof KmsKeyWrappingSchema>;
 export type KeyWrappingConfig = Static<typeof LocalKeyWrappingSchema> | KmsKeyWrappingConfig;
 

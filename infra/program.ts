@@ -18,6 +18,7 @@ import { TurnCredential } from './components/TurnCredential.js';
 import { RegionalStore } from './components/RegionalStore.js';
 import { ZoneStore } from './components/ZoneStore.js';
 import { HostRole } from './components/HostRole.js';
+import { RecordingKey } from './components/RecordingKey.js';
 import { Host } from './components/Host.js';
 
 /** A data location with the concrete resource holding it, for the audit. */
@@ -71,10 +72,16 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
       : undefined;
   const zoneStore =
     placement.dataStore === 'zone-volume' ? new ZoneStore('lectern-store', { placement, sizeGb: deployment.storage.dataVolumeGb, provider }) : undefined;
+  // Recordings' data keys: wrapped by the key the stack config names (checked in-country by the
+  // plan), else by a single-Region key made here in a region placement; a Local Zone keeps the
+  // host's key file (KMS there would be the parent region's, abroad).
+  const givenKey = plan.config.recording.keyWrapping.kind === 'aws-kms' ? plan.config.recording.keyWrapping.keyArn : undefined;
+  const madeKeyArn = givenKey === undefined && regional ? new RecordingKey('lectern-recording-key', { provider }).keyArn : undefined;
   const credential = new TurnCredential('lectern-turn-credential', { value: turnSecret, kmsKeyId: regional?.kmsKeyArn, provider });
   const role = new HostRole('lectern-host', {
     parameterArn: credential.parameterArn,
     regional: regional && { bucketArn: regional.bucketArn, kmsKeyArn: regional.kmsKeyArn, logGroupArn: regional.logGroupArn },
+    recordingKeyArn: givenKey ?? madeKeyArn,
     provider,
   });
   const sfuIp = addresses.media.publicIp;
@@ -107,15 +114,15 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
         recordingsRetentionDays: deployment.storage.recordingsRetentionDays,
       }));
   // Where each host may open connections: one list for the security group, the host and the audit.
-  const egressInputs = pulumi.all([sfuIp, regional?.bucketName ?? '']).apply(
-    ([ip, bucket]): EgressInputs => ({ serverConfig: deployedServerConfig(plan, { announcedAddress: ip }), deployment, region: placement.providerRegion, sfuAddress: ip, bucket: bucket || undefined }),
+  const egressInputs = pulumi.all([sfuIp, regional?.bucketName ?? '', madeKeyArn ?? '']).apply(
+    ([ip, bucket, keyArn]): EgressInputs => ({ serverConfig: deployedServerConfig(plan, { announcedAddress: ip, recordingKeyArn: keyArn || undefined }), deployment, region: placement.providerRegion, sfuAddress: ip, bucket: bucket || undefined }),
   );
   const mediaEgress = egressInputs.apply((inputs) => egressDestinations('media', inputs));
   const turnEgress = egressInputs.apply((inputs) => egressDestinations('turn', inputs));
-  const mediaUserData = pulumi.all([sfuIp, secret, dataStore, mediaEgress]).apply(([ip, source, store, egress]) =>
+  const mediaUserData = pulumi.all([sfuIp, secret, dataStore, mediaEgress, madeKeyArn ?? '']).apply(([ip, source, store, egress, keyArn]) =>
     mediaHostUserData({
       deployment,
-      serverConfig: deployedServerConfig(plan, { announcedAddress: ip }),
+      serverConfig: deployedServerConfig(plan, { announcedAddress: ip, recordingKeyArn: keyArn || undefined }),
       secret: source,
       dataStore: store,
       coturn: separateTurn ? undefined : coturn(ip, ip),

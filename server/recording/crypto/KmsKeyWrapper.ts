@@ -6,15 +6,13 @@
 // is sent to KMS over TLS and never written anywhere in the clear; the KEK never leaves KMS.
 // Credentials are the instance role's, through the SDK's default provider chain.
 import { DecryptCommand, EncryptCommand, KMSClient, KMSServiceException } from '@aws-sdk/client-kms';
-import type { KmsKeyWrappingConfig } from '../../../config/index.js';
+import { KMS_CONTEXT_RECORDING as CONTEXT_RECORDING, KMS_CONTEXT_ROOM as CONTEXT_ROOM, type KmsKeyWrappingConfig } from '../../../config/index.js';
 import type { KeyBinding, KeyWrapper, WrappedKey } from './KeyWrapper.js';
 import { DATA_KEY_BYTES, IntegrityError } from './chunkFormat.js';
 import { KeyServiceError } from './KeyServiceError.js';
 
+
 const SCHEME = 'kms';
-/** Encryption-context keys; the host role's IAM condition names exactly these (infra/components/RecordingKey.ts). */
-export const CONTEXT_RECORDING = 'lectern:recording';
-export const CONTEXT_ROOM = 'lectern:room';
 
 /** KMS errors that mean "this ciphertext is not for this key and context", not "KMS is unavailable". */
 const NOT_THIS_KEY = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
