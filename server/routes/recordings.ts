@@ -17,7 +17,7 @@ import { AuthError, type Authenticator, type Identity } from '../auth/index.js';
 import type { RecordingInfo, RecordingService } from '../recording/RecordingService.js';
 import { RecordingStoreError } from '../recording/RecordingStoreError.js';
 import { PlaybackLinks } from '../recording/PlaybackLinks.js';
-import { PlaybackAccess, type RecordingCaller, type RecordingRights } from '../recording/PlaybackAccess.js';
+import { PlaybackAccess, type RecordingCaller, type RecordingRights, type RefusalReason } from '../recording/PlaybackAccess.js';
 import { parseRange } from '../recording/byteRange.js';
 import { RecordingExportError, startExport, type ExportResult } from '../recording/RecordingExport.js';
 import { EVENTS_TRACK } from '../recording/EventsFile.js';
@@ -103,13 +103,13 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       who = { actor: { kind: 'user', id: identity.subject }, pseudonym: auditLog.pseudonym(identity.subject), via: identity.via };
     }
     const decision = rules.decide(caller, info);
-    const reason = !decision.allowed ? decision.reason : need === 'play' || decision.rights[need] ? undefined : 'role-lacks-record';
-    if (reason === undefined && decision.allowed) return { ...who, rights: decision.rights };
+    if (decision.allowed && decision.rights[need]) return { ...who, rights: decision.rights };
+    const reason: RefusalReason = decision.allowed ? 'role-lacks-record' : decision.reason;
     await auditLog.append({
       actor: who.actor,
       action: 'recording.playbackRefused',
       subject: `recording:${info.id}`,
-      details: { room: info.room, via: who.via, wanted: need, reason: reason ?? 'refused', ...(caller.kind === 'person' ? { role: caller.identity.role } : {}) },
+      details: { room: info.room, via: who.via, wanted: need, reason, ...(caller.kind === 'person' ? { role: caller.identity.role } : {}) },
     });
     throw new AuthError('forbidden', PLAYBACK_REFUSED);
   };
