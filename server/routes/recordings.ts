@@ -16,6 +16,7 @@ import { RecordingEvent, RecordingId, RecordingSummary, httpErrorBody } from '..
 import { AuthError, type Authenticator, type Identity } from '../auth/index.js';
 import type { RecordingInfo, RecordingService } from '../recording/RecordingService.js';
 import { RecordingStoreError } from '../recording/RecordingStoreError.js';
+import { KeyServiceError } from '../recording/crypto/KeyServiceError.js';
 import { PlaybackLinks } from '../recording/PlaybackLinks.js';
 import { PlaybackAccess, type RecordingCaller, type RecordingRights, type RefusalReason } from '../recording/PlaybackAccess.js';
 import { parseRange } from '../recording/byteRange.js';
@@ -63,6 +64,18 @@ type Need = 'play' | 'export' | 'delete';
  * no `record`), so a refusal tells nobody anything about the recording. The reason is in the audit log.
  */
 export const PLAYBACK_REFUSED = "only the room's instructors, and its students where the room allows it, may open this recording";
+
+/**
+ * The key service's name when `error` is a data key that could not be unwrapped because KMS did not
+ * answer (503: try again), as opposed to one that does not authenticate (a 500, logged).
+ */
+function keyServiceDown(error: unknown): string | undefined {
+  const cause = error instanceof RecordingStoreError ? error.cause : error;
+  return cause instanceof KeyServiceError ? cause.service : undefined;
+}
+
+/** The 503 body when the key service is down. */
+const keyServiceBody = (service: string) => httpErrorBody('unavailable', `the recording's key could not be unwrapped: ${service} did not answer; try again later`);
 
 /** Register the recording routes. */
 export async function recordingRoutes(app: FastifyInstance, options: RecordingRoutesOptions): Promise<void> {
@@ -140,7 +153,14 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
       const who = await access(request, info, request.query.link, 'play');
-      const [recording, events] = await Promise.all([recordings.summary(info.id), recordings.events.read(info.id)]);
+      let recording, events;
+      try {
+        [recording, events] = await Promise.all([recordings.summary(info.id), recordings.events.read(info.id)]);
+      } catch (error) {
+        const service = keyServiceDown(error);
+        if (service) return reply.code(503).send(keyServiceBody(service));
+        throw error;
+      }
       await auditLog.append({ actor: who.actor, action: 'recording.played', subject: `recording:${info.id}`, details: { room: info.room, via: who.via } });
       void reply.header('cache-control', 'no-store');
       return { recording, events };
@@ -160,7 +180,14 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       if (range === 'unsatisfiable') {
         return reply.code(416).header('content-range', `bytes */${size}`).send(httpErrorBody('range_not_satisfiable', `range ${request.headers.range} is outside 0-${size - 1}`));
       }
-      const opened = await recordings.store.openSegment(info.id, segment.segmentId, range ?? undefined);
+      let opened;
+      try {
+        opened = await recordings.store.openSegment(info.id, segment.segmentId, range ?? undefined);
+      } catch (error) {
+        const service = keyServiceDown(error);
+        if (service) return reply.code(503).send(keyServiceBody(service));
+        throw error;
+      }
       void reply
         .header('accept-ranges', 'bytes')
         .header('cache-control', 'no-store')
@@ -211,6 +238,8 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
         });
       } catch (error) {
         if (error instanceof RecordingExportError) return reply.code(409).send(httpErrorBody('conflict', error.message));
+        const service = keyServiceDown(error);
+        if (service) return reply.code(503).send(keyServiceBody(service));
         throw error;
       }
       // One cut short (the download stopped, ffmpeg failed) has left the server in part: recorded too.

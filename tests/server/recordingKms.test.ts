@@ -196,6 +196,24 @@ describe('a server recording under the KMS key', () => {
     expect(kms.calls.slice(before).every((c) => c.error === undefined && c.context?.['lectern:recording'] === id)).toBe(true);
   });
 
+  it('KMS gone after recording: playback and export answer 503 naming the key service (not a 500)', async () => {
+    const own = await startKmsEndpoint(REGION);
+    cleanups.push(() => own.close());
+    lectern = await startLectern({ auth: { tokenSecret: SECRET }, recording: { keyWrapping: { kind: 'aws-kms', keyArn: own.keyArn, region: REGION, country: 'CA', endpoint: own.url } } });
+    const { client, token, peerId } = await instructor(lectern, 'kms-later');
+    const id = (await client.ok('startRecording', {})).recordingId as string;
+    const stored = await lectern.recordings.store.writeSegment(id, { ...meta, trackId: `${peerId}:camera`, peerId }, Readable.from([randomBytes(5000)]));
+    await client.ok('stopRecording', {});
+    await lectern.recordings.settled(id);
+    await own.close();
+    const auth = { authorization: `Bearer ${token}` };
+    for (const url of [`/recordings/${id}/tracks/${stored.segmentId}`, `/recordings/${id}`, `/recordings/${id}/export`]) {
+      const refused = await lectern.app.inject({ method: 'GET', url, headers: auth });
+      expect(refused.statusCode, url).toBe(503);
+      expect(refused.json(), url).toMatchObject({ error: { code: 'unavailable', message: expect.stringContaining('AWS KMS in ca-central-1 did not answer') } });
+    }
+  });
+
   it('KMS unreachable: starting a recording fails with a clear error, and nothing is written', async () => {
     const gone = await startKmsEndpoint(REGION);
     await gone.close(); // its port now refuses connections
