@@ -3,7 +3,7 @@
 // IAM is global; names carry the stack only, no personal data.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { recordingKeyStatement } from './RecordingKey.js';
+import { recordingKeyStatement } from './recordingKeyPolicy.js';
 
 /** Inputs of a HostRole. */
 export interface HostRoleArgs {

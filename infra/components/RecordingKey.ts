@@ -2,11 +2,10 @@
 // (not the store's key, whose grants serve S3, CloudWatch Logs and SSM). The media hosts wrap each
 // recording's data key with it (server recording.keyWrapping, written by infra/server-config.ts),
 // and the host role may use it only for Encrypt/Decrypt/GenerateDataKey under an encryption context
-// naming a recording and its room, nothing else (hostStatement). A Local Zone never gets one: KMS
+// naming a recording and its room, nothing else (recordingKeyPolicy.ts). A Local Zone never gets one: KMS
 // there is the parent region's, in another country, so its recordings keep the local key file.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { KMS_CONTEXT_RECORDING as CONTEXT_RECORDING, KMS_CONTEXT_ROOM as CONTEXT_ROOM } from '../../config/index.js';
 
 /** Inputs of a RecordingKey. */
 export interface RecordingKeyArgs {
@@ -46,21 +45,4 @@ export class RecordingKey extends pulumi.ComponentResource {
     this.keyArn = key.arn;
     this.registerOutputs({ keyArn: this.keyArn });
   }
-}
-
-/**
- * The host role's one grant on a recording key: wrap and unwrap data keys, only with an encryption
- * context that names a recording and a room and nothing else (KMS evaluates it on every call).
- */
-export function recordingKeyStatement(keyArn: pulumi.Input<string>): pulumi.Input<Record<string, unknown>> {
-  return {
-    Sid: 'RecordingDataKeys',
-    Effect: 'Allow',
-    Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-    Resource: keyArn,
-    Condition: {
-      Null: { [`kms:EncryptionContext:${CONTEXT_RECORDING}`]: 'false', [`kms:EncryptionContext:${CONTEXT_ROOM}`]: 'false' },
-      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [CONTEXT_RECORDING, CONTEXT_ROOM] },
-    },
-  };
 }

@@ -38,9 +38,23 @@ export interface KmsEndpoint {
 
 const VERSION = 1;
 
+/** An IAM policy statement on the key, as the Pulumi program writes the host role's (Action, Resource, Condition). */
+export interface KeyStatement {
+  Action: string[];
+  Resource: string;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Options of an endpoint. */
+export interface KmsEndpointOptions {
+  /** Evaluate every call as the caller's IAM would: allowed only by this statement (built for the key's ARN). */
+  policy?: (keyArn: string) => KeyStatement;
+}
+
 /** Start an endpoint with one symmetric key in `region`. */
-export async function startKmsEndpoint(region: string, account = '111122223333'): Promise<KmsEndpoint> {
+export async function startKmsEndpoint(region: string, options: KmsEndpointOptions = {}, account = '111122223333'): Promise<KmsEndpoint> {
   const keyArn = `arn:aws:kms:${region}:${account}:key/${randomUUID()}`;
+  const statement = options.policy?.(keyArn);
   const master = randomBytes(32);
   const keyTag = createHash('sha256').update(keyArn).digest().subarray(0, 16);
   const calls: KmsCall[] = [];
@@ -49,8 +63,11 @@ export async function startKmsEndpoint(region: string, account = '111122223333')
   const aad = (context: Record<string, string> | undefined): Buffer =>
     Buffer.from(JSON.stringify(Object.entries(context ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 
-  const handle = (operation: string, body: Record<string, unknown>, call: KmsCall): Record<string, unknown> => {
+  const handle = (operation: string, body: Record<string, unknown>): Record<string, unknown> => {
     const context = body.EncryptionContext as Record<string, string> | undefined;
+    if (statement && !allows(statement, `kms:${operation}`, keyArn, context)) {
+      throw new KmsFault('AccessDeniedException', `User is not authorized to perform: kms:${operation} on resource: ${keyArn} because no identity-based policy allows it`);
+    }
     if (operation === 'Encrypt') {
       if (body.KeyId !== keyArn) throw new KmsFault('NotFoundException', `Key '${String(body.KeyId)}' does not exist`);
       const plain = Buffer.from(String(body.Plaintext ?? ''), 'base64');
@@ -94,7 +111,7 @@ export async function startKmsEndpoint(region: string, account = '111122223333')
         call.keyId = typeof body.KeyId === 'string' ? body.KeyId : undefined;
         call.context = body.EncryptionContext as Record<string, string> | undefined;
         calls.push(call);
-        send(response, 200, handle(operation, body, call));
+        send(response, 200, handle(operation, body));
       } catch (error) {
         if (!calls.includes(call)) calls.push(call);
         const fault = error instanceof KmsFault ? error : new KmsFault('KMSInternalException', (error as Error).message);
@@ -158,4 +175,26 @@ function verifySignature(request: IncomingMessage, body: Buffer, region: string)
   const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'));
   if (!timingSafeEqual(expected, Buffer.from(signature))) throw new KmsFault('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
   return signedRegion;
+}
+
+/**
+ * The subset of IAM evaluation the recording key's statement uses: the action and resource, the
+ * `Null` condition on encryption-context keys, and `ForAllValues:StringEquals` on
+ * kms:EncryptionContextKeys. Any other condition operator denies (default deny).
+ */
+function allows(statement: KeyStatement, action: string, resource: string, context: Record<string, string> | undefined): boolean {
+  if (!statement.Action.includes(action) || statement.Resource !== resource) return false;
+  const keys = Object.keys(context ?? {});
+  for (const [operator, tests] of Object.entries(statement.Condition ?? {})) {
+    for (const [name, expected] of Object.entries(tests)) {
+      if (operator === 'Null' && name.startsWith('kms:EncryptionContext:')) {
+        const present = keys.includes(name.slice('kms:EncryptionContext:'.length));
+        if ((expected === 'false') !== present) return false;
+      } else if (operator === 'ForAllValues:StringEquals' && name === 'kms:EncryptionContextKeys') {
+        const allowed = [expected].flat() as string[];
+        if (!keys.every((k) => allowed.includes(k))) return false;
+      } else return false;
+    }
+  }
+  return true;
 }

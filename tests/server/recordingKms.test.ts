@@ -21,6 +21,7 @@ import { KmsKeyWrapper } from '../../server/recording/crypto/KmsKeyWrapper.js';
 import type { WrappedKey } from '../../server/recording/crypto/KeyWrapper.js';
 import { AuditLog } from '../../audit/log/index.js';
 import { startKmsEndpoint, TEST_CREDENTIALS, type KmsEndpoint } from '../helpers/kmsEndpoint.js';
+import { recordingKeyStatement } from '../../infra/components/recordingKeyPolicy.js';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 import type { SegmentMeta } from '../../sfu/recorder/types.js';
@@ -43,7 +44,9 @@ const CONTEXT = (recording: string, room: string) => ({ 'lectern:recording': rec
 let kms: KmsEndpoint;
 const wrapping = (endpoint = kms.url): KmsKeyWrappingConfig => ({ kind: 'aws-kms', keyArn: kms.keyArn, region: REGION, country: 'CA', endpoint });
 beforeAll(async () => {
-  kms = await startKmsEndpoint(REGION);
+  // The endpoint also evaluates each call against the host role's statement the Pulumi program
+  // writes, so what the server sends is shown to be what the deployment's IAM admits.
+  kms = await startKmsEndpoint(REGION, { policy: (keyArn) => recordingKeyStatement(keyArn) });
 });
 afterAll(async () => {
   await kms.close();
@@ -120,6 +123,18 @@ describe('the KMS key wrapper', () => {
     await expect(client.send(new EncryptCommand({ KeyId: kms.keyArn, Plaintext: randomBytes(32), EncryptionContext: CONTEXT('x', 'y') }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
     const other = new KMSClient({ region: 'us-east-1', endpoint: kms.url, maxAttempts: 1 });
     await expect(other.send(new EncryptCommand({ KeyId: kms.keyArn, Plaintext: randomBytes(32) }))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+  });
+
+  it('the host role\'s statement admits what the wrapper sends and nothing else: no context, a missing room or an extra key is denied', async () => {
+    const { KMSClient, EncryptCommand, DecryptCommand } = await import('@aws-sdk/client-kms');
+    const client = new KMSClient({ region: REGION, endpoint: kms.url, maxAttempts: 1 });
+    const encrypt = (context?: Record<string, string>) => client.send(new EncryptCommand({ KeyId: kms.keyArn, Plaintext: randomBytes(32), ...(context ? { EncryptionContext: context } : {}) }));
+    await expect(encrypt()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(encrypt({ 'lectern:recording': 'r1' })).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(encrypt({ ...CONTEXT('r1', 'physics'), purpose: 'other' })).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    const { CiphertextBlob } = await encrypt(CONTEXT('r1', 'physics'));
+    await expect(client.send(new DecryptCommand({ KeyId: kms.keyArn, CiphertextBlob }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(client.send(new DecryptCommand({ KeyId: kms.keyArn, CiphertextBlob, EncryptionContext: CONTEXT('r1', 'physics') }))).resolves.toHaveProperty('KeyId', kms.keyArn);
   });
 });
 
