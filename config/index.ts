@@ -6,4 +6,4 @@ export { LtiSchema, type LtiConfig, type LtiPlatformConfig, type LtiRolesConfig 
 export { RolesSchema, PERMISSIONS, ROLES, type Permission, type Role, type RolesConfig } from './roles.js';
 export { loadConfig, parseConfig, ConfigError, type LoadOptions } from './load.js';
 export { ClusterSchema, MetricsSchema, NodePlacementSchema, type ClusterConfig, type MetricsConfig, type NodePlacement, type RedisConfig } from './cluster.js';
-export { RecordingSchema, RecordingConsentPolicySchema, type RecordingConfig, type RecordingConsentPolicy } from './recording.js';
+export { RecordingSchema, RecordingConsentPolicySchema, KmsKeyWrappingSchema, KMS_CONTEXT_RECORDING, KMS_CONTEXT_ROOM, type RecordingConfig, type RecordingConsentPolicy, type KeyWrappingConfig, type KmsKeyWrappingConfig } from './recording.js';

@@ -1,10 +1,46 @@
 // Recording a class: off until someone with the `record` permission starts it, and then only the
 // participants who agreed. What "agreed" means is the university's rule, so it is config.
 import { Type, type Static } from '@sinclair/typebox';
+import { CountryCodeSchema } from './deployment.js';
 
 export const RecordingConsentPolicySchema = Type.Union([Type.Literal('ask'), Type.Literal('inform')]);
 /** `ask`: nobody is recorded until they consent. `inform`: everyone is told and recorded unless they decline. */
 export type RecordingConsentPolicy = Static<typeof RecordingConsentPolicySchema>;
+
+/** The embedded default: a key file beside the recordings (recording-kek.key, 0600, made on first start). */
+export const LocalKeyWrappingSchema = Type.Object({ kind: Type.Literal('local-file') }, { additionalProperties: false });
+
+/**
+ * A deployment's KEK: a single-Region AWS KMS key in the deployment's country. Data keys are wrapped
+ * with KMS Encrypt/Decrypt under an encryption context naming the recording and its room, with the
+ * host's instance-role credentials (the SDK's default provider chain). Checked at start-up
+ * (config/residency/recordingKey.ts): a key outside `country`, a multi-Region key, an alias or a key
+ * ARN that disagrees with `region` stops the server.
+ */
+export const KmsKeyWrappingSchema = Type.Object(
+  {
+    kind: Type.Literal('aws-kms'),
+    /** The key's ARN, arn:aws:kms:<region>:<account>:key/<id>: only an ARN proves which region holds the key. */
+    keyArn: Type.String({ pattern: '^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:[a-z]+/[A-Za-z0-9/_-]+$' }),
+    /** Region of the KMS endpoint; must be the key's own. */
+    region: Type.String({ pattern: '^[a-z]{2,4}(-[a-z]+)+-[0-9]+$' }),
+    /** The deployment's country: the key's region must be in it. */
+    country: CountryCodeSchema,
+    /** A VPC interface endpoint of KMS in that region (https://vpce-....kms.<region>.vpce.amazonaws.com); default the regional endpoint. */
+    endpoint: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+/?$' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The encryption-context keys a recording's data key is wrapped under in KMS: the server sends them,
+ * and the deployment's IAM condition admits calls with exactly these (infra/components/RecordingKey.ts).
+ */
+export const KMS_CONTEXT_RECORDING = 'lectern:recording';
+export const KMS_CONTEXT_ROOM = 'lectern:room';
+
+export type KmsKeyWrappingConfig = Static<typeof KmsKeyWrappingSchema>;
+export type KeyWrappingConfig = Static<typeof LocalKeyWrappingSchema> | KmsKeyWrappingConfig;
 
 export const RecordingSchema = Type.Object(
   {
@@ -24,6 +60,8 @@ export const RecordingSchema = Type.Object(
     studentPlayback: Type.Boolean({ default: false }),
     /** Lifetime of a signed playback link. Short: a link that leaks stops working soon. */
     playbackLinkTtlSeconds: Type.Integer({ minimum: 30, maximum: 86_400, default: 900 }),
+    /** Which key-encryption key wraps each recording's data key: the local key file, or an in-country KMS key. */
+    keyWrapping: Type.Union([LocalKeyWrappingSchema, KmsKeyWrappingSchema], { default: { kind: 'local-file' } }),
   },
   { additionalProperties: false, default: {} },
 );

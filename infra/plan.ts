@@ -1,7 +1,7 @@
 // Layer one of the residency guarantee: the program refuses to build anything from a stack whose
 // config would place hosts or data outside the country. Pure: tests call it without a Pulumi runtime.
 import { ConfigError } from '../config/index.js';
-import { decidePlacement, findRegion, regionPlace, zonePlace, ResidencyError, type Placement } from '../config/residency/index.js';
+import { decidePlacement, findRegion, recordingKeyProblems, regionPlace, zonePlace, ResidencyError, type Placement } from '../config/residency/index.js';
 import { DEFAULT_INTERNAL_PORT, DEFAULT_PIPE_PORTS } from '../config/cluster.js';
 import { readStackConfig, type StackConfig } from './stack-config.js';
 
@@ -63,6 +63,12 @@ export function planDeployment(all: Readonly<Record<string, string>>): Deploymen
     throw new ConfigError('stack config', [
       `lectern:deployment.storage.logRetentionDays: CloudWatch accepts only ${CLOUDWATCH_RETENTION_DAYS.join(', ')}`,
     ]);
+  }
+  // A recording key the stack names must be in the country, single-Region (as the server checks at start-up).
+  const key = stack.config.recording.keyWrapping;
+  if (key.kind === 'aws-kms') {
+    const problems = recordingKeyProblems(key, deployment.country).map((p) => `lectern:${p}`);
+    if (problems.length > 0) throw new ConfigError('stack config', problems);
   }
   const turnDomain = deployment.turn.domain ?? (deployment.turn.mode === 'colocated' ? deployment.domain : `turn.${deployment.domain}`);
   if (deployment.sfu.count === 1 && deployment.sfu.zones !== undefined) {

@@ -19,6 +19,7 @@ import { TurnCredential } from './components/TurnCredential.js';
 import { RegionalStore } from './components/RegionalStore.js';
 import { ZoneStore } from './components/ZoneStore.js';
 import { HostRole } from './components/HostRole.js';
+import { RecordingKey } from './components/RecordingKey.js';
 import { Host } from './components/Host.js';
 
 /** A data location with the concrete resource holding it, for the audit. */
@@ -75,6 +76,11 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
       : undefined;
   const zoneStore =
     placement.dataStore === 'zone-volume' ? new ZoneStore('lectern-store', { placement, sizeGb: deployment.storage.dataVolumeGb, provider }) : undefined;
+  // Recordings' data keys: wrapped by the key the stack config names (checked in-country by the
+  // plan), else by a single-Region key made here in a region placement; a Local Zone keeps the
+  // host's key file (KMS there would be the parent region's, abroad).
+  const givenKey = plan.config.recording.keyWrapping.kind === 'aws-kms' ? plan.config.recording.keyWrapping.keyArn : undefined;
+  const madeKeyArn = givenKey === undefined && regional ? new RecordingKey('lectern-recording-key', { provider }).keyArn : undefined;
   const credential = new TurnCredential('lectern-turn-credential', { value: turnSecret, kmsKeyId: regional?.kmsKeyArn, provider });
   const redisCredential = plan.cluster && redisToken
     ? new TurnCredential('lectern-redis-token', { value: redisToken, kmsKeyId: regional?.kmsKeyArn, parameter: { suffix: 'redis-auth-token', description: 'Lectern cluster: the Redis AUTH token, read by the media nodes at boot' }, provider })
@@ -82,6 +88,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
   const role = new HostRole('lectern-host', {
     parameterArn: redisCredential ? [credential.parameterArn, redisCredential.parameterArn] : credential.parameterArn,
     regional: regional && { bucketArn: regional.bucketArn, kmsKeyArn: regional.kmsKeyArn, logGroupArn: regional.logGroupArn },
+    recordingKeyArn: givenKey ?? madeKeyArn,
     provider,
   });
   const sfuIp = addresses.media.publicIp;
@@ -117,9 +124,9 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
   const coordination = plan.cluster && redisCredential ? clusterPieces(plan, plan.cluster, { network, provider, redisToken: redisToken!, kmsKeyArn: regional?.kmsKeyArn, parameterName: redisCredential.parameterName }) : undefined;
   // Where each host may open connections: one list for the security group, the host and the audit.
   const egressFor = (host: 'media' | 'turn', node: NodePlan | undefined, ip: pulumi.Output<string>): pulumi.Output<EgressDestination[]> =>
-    pulumi.all([ip, pulumi.all(nodeIps), regional?.bucketName ?? '', coordination?.store.endpoint ?? '']).apply(([own, all, bucket, endpoint]) =>
+    pulumi.all([ip, pulumi.all(nodeIps), regional?.bucketName ?? '', coordination?.store.endpoint ?? '', madeKeyArn ?? '']).apply(([own, all, bucket, endpoint, keyArn]) =>
       egressDestinations(host, {
-        serverConfig: deployedServerConfig(plan, { announcedAddress: own, ...(node && endpoint ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
+        serverConfig: deployedServerConfig(plan, { announcedAddress: own, recordingKeyArn: keyArn || undefined, ...(node && endpoint ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
         deployment,
         region: placement.providerRegion,
         sfuAddress: all[0]!,
@@ -145,10 +152,10 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     const name = node ? `lectern-${node.id}` : 'lectern-media';
     const egress = egressFor('media', node, ip);
     mediaEgressByNode.push([node?.id ?? 'media', egress]);
-    const userData = pulumi.all([ip, secret, dataStore, egress, coordination?.store.endpoint ?? '', coordination?.secret ?? secret]).apply(([own, source, store, list, endpoint, redisSecret]) =>
+    const userData = pulumi.all([ip, secret, dataStore, egress, coordination?.store.endpoint ?? '', coordination?.secret ?? secret, madeKeyArn ?? '']).apply(([own, source, store, list, endpoint, redisSecret, keyArn]) =>
       mediaHostUserData({
         deployment,
-        serverConfig: deployedServerConfig(plan, { announcedAddress: own, ...(node ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
+        serverConfig: deployedServerConfig(plan, { announcedAddress: own, recordingKeyArn: keyArn || undefined, ...(node ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
         secret: source,
         dataStore: store,
         coturn: separateTurn ? undefined : coturn(own, [own]),

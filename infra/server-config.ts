@@ -4,12 +4,14 @@
 import { parseConfig, type LecternConfig } from '../config/index.js';
 import type { ClusterPlan, DeploymentPlan, NodePlan } from './plan.js';
 
-/** Values known once the addresses exist. */
+/** Values known once the addresses (and keys) exist. */
 export interface DeployedAddresses {
   /** The SFU host's Elastic IP, announced in ICE candidates. */
   readonly announcedAddress: string;
   /** This host is a node of a cluster: which one, and where its coordination store is. */
   readonly clusterNode?: { readonly node: NodePlan; readonly redisEndpoint: string } | undefined;
+  /** ARN of the KMS key the program made in the region for recordings; absent: the stack's own choice (local key file unless it names a key). */
+  readonly recordingKeyArn?: string | undefined;
 }
 
 /** The file the host writes the Redis AUTH token into at boot (userdata/media-host.ts REDIS_AUTH_FILE). */
@@ -54,6 +56,13 @@ export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAd
         ...config.recording,
         dir: RECORDINGS_DIR,
         retentionDays: Math.min(config.recording.retentionDays, deployment.storage.recordingsRetentionDays),
+        // In a region, each data key is wrapped by the stack's single-Region recording key there
+        // (the server checks it is in the country before it starts); in a Local Zone, KMS would be
+        // the parent region's, abroad, so the local key file on the encrypted volume stays.
+        keyWrapping:
+          addresses.recordingKeyArn && config.recording.keyWrapping.kind !== 'aws-kms'
+            ? { kind: 'aws-kms', keyArn: addresses.recordingKeyArn, region: plan.placement.providerRegion, country: deployment.country }
+            : config.recording.keyWrapping,
       },
       ice: {
         ...config.ice,

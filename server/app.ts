@@ -74,7 +74,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   const auditLog = await AuditLog.open(resolve(config.audit.dir));
   const authenticator = await Authenticator.create(config.auth, app.log);
   const recorder = new AuditRecorder(auditLog, app.log);
-  const recordings = await RecordingService.open({ config: config.recording, auditLog, log: app.log });
+  const recordings = await RecordingService.open({ config: config.recording, auditLog, log: app.log, deploymentCountry: config.deployment?.country });
   const rooms = new RoomRegistry(sfu, config, app.log, recorder, recordings);
   const coordinator = createCoordinator(config);
   // Rooms bigger than a node (cluster.internal): this node's internal listener, pipes and edge placement.

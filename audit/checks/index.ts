@@ -19,7 +19,7 @@ import { checkSecrets } from './secrets.js';
 import { checkCsp, checkTls } from './web.js';
 import { checkTurnCredentials } from './turn.js';
 import { checkClusterRegistry } from './cluster.js';
-import { checkDeletionReceipts, checkRecordingConsent, checkRecordingRetention } from './recordings.js';
+import { checkDeletionReceipts, checkRecordingConsent, checkRecordingKeys, checkRecordingRetention } from './recordings.js';
 
 /** A check: reads the inputs and the model, returns what it found. */
 export type Check = (inputs: AuditInputs, model: DataFlowModel) => Finding[];
@@ -45,6 +45,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   recordingRetention: checkRecordingRetention,
   recordingConsent: checkRecordingConsent,
   deletionReceipts: checkDeletionReceipts,
+  recordingKeys: checkRecordingKeys,
   logs: checkLogs,
   volumes: checkVolumes,
   secrets: checkSecrets,

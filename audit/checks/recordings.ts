@@ -3,6 +3,7 @@
 // recording that is gone deleted with a receipt. Default deny: what cannot be shown is reported.
 import type { AuditInputs, Finding } from '../model/types.js';
 import type { AuditRecord } from '../log/index.js';
+import { recordingKeyFacts } from '../model/recordingKeys.js';
 
 const RECORDED = new Set(['consented', 'informed']);
 
@@ -78,4 +79,21 @@ export function checkDeletionReceipts(inputs: AuditInputs): Finding[] {
 
 function entries(records: AuditRecord[], action: string, recordingId: string): AuditRecord[] {
   return records.filter((r) => r.action === action && r.details.recordingId === recordingId);
+}
+
+/**
+ * Recording keys whose residency cannot be shown by their region alone: a multi-Region KMS key (or
+ * a replica) can have copies in other regions and countries, made at any time. Where a key is (in
+ * or outside the country, or unknown) is judged with every other flow.
+ */
+export function checkRecordingKeys(inputs: AuditInputs): Finding[] {
+  return recordingKeyFacts(inputs)
+    .filter((key) => key.kind === 'kms' && key.multiRegion === true)
+    .map((key) => ({
+      rule: 'recording-key-multi-region',
+      severity: 'high' as const,
+      title: `Recordings are wrapped by a multi-Region KMS key (${key.id})`,
+      evidence: `${key.basis}; replicas of a multi-Region key may be created in any region: use a single-Region key in the country`,
+      where: key.urn ?? key.seenIn,
+    }));
 }

@@ -53,6 +53,8 @@ export const AUDIT_ACTIONS = [
   'recording.linkIssued',
   'recording.deleted',
   'recording.recorderFailed',
+  'recording.playbackRefused',
+  'recording.exported',
 ] as const;
 
 /** One of AUDIT_ACTIONS. */

@@ -9,6 +9,7 @@ import { resourceFacts } from './resources.js';
 import { jurisdictionNote } from './jurisdiction.js';
 import { ltiFlows } from './lti.js';
 import { clusterFlows } from './cluster.js';
+import { recordingKeyFacts, recordingKeyFlows } from './recordingKeys.js';
 
 /** The global AWS service a resource type belongs to, if any (the one list in config/residency). */
 export function globalServiceOf(type: string): string | undefined {
@@ -152,6 +153,10 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
   }
 
   addStorageFlows('recordings', 'Recordings');
+  // The keys wrapping recordings' data keys, each at its place (the stack's are not drawn twice).
+  const keyFacts = recordingKeyFacts(inputs);
+  for (const fact of keyFacts) if (fact.urn) shownUrns.add(fact.urn);
+  for (const flow of recordingKeyFlows(keyFacts, sfu.location)) add(flow);
   addStorageFlows('logs', 'Logs');
   addStorageFlows('audit-log', 'Audit log');
 

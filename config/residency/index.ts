@@ -3,3 +3,4 @@ export * from './catalogue.js';
 export * from './placement.js';
 export * from './resource-classes.js';
 export * from './classify.js';
+export * from './recordingKey.js';

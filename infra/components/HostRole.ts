@@ -1,7 +1,9 @@
-// The hosts' IAM role: read the one TURN parameter, and (in a region) write recordings and logs.
+// The hosts' IAM role: read the one TURN parameter, and (in a region) write recordings and logs and
+// wrap recordings' data keys with the recording key (under its encryption-context condition).
 // IAM is global; names carry the stack only, no personal data.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
+import { recordingKeyStatement } from './recordingKeyPolicy.js';
 
 /** Inputs of a HostRole. */
 export interface HostRoleArgs {
@@ -13,6 +15,8 @@ export interface HostRoleArgs {
     readonly kmsKeyArn: pulumi.Input<string>;
     readonly logGroupArn: pulumi.Input<string>;
   } | undefined;
+  /** The KMS key wrapping recordings' data keys, when there is one (a region placement). */
+  readonly recordingKeyArn?: pulumi.Input<string> | undefined;
   readonly provider: aws.Provider;
 }
 
@@ -43,6 +47,7 @@ export class HostRole extends pulumi.ComponentResource {
         { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], Resource: pulumi.interpolate`${r.logGroupArn}:*` },
       );
     }
+    if (args.recordingKeyArn) statements.push(recordingKeyStatement(args.recordingKeyArn));
     new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: pulumi.jsonStringify({ Version: '2012-10-17', Statement: statements }) }, child);
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, child);
     this.instanceProfileName = profile.name;

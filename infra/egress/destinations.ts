@@ -108,6 +108,12 @@ export function egressDestinations(host: HostKind, inputs: EgressInputs): Egress
       { id: 'release', purpose: `the pinned Lectern release (git ${repo.hostname})`, target: targetOf(repo.hostname), protocol: 'tcp', ports: [Number(repo.port || 443)], users: ['root'], phase: 'install', country: null, operator: `the operator of ${repo.hostname}` },
       { id: 'npm-registry', purpose: "the release's npm dependencies (npm ci)", target: { kind: 'name', name: 'registry.npmjs.org' }, protocol: 'tcp', ports: [443], users: ['root'], phase: 'install', country: 'US', operator: 'npm, Inc. (GitHub, Microsoft)' },
     );
+    const recordingKey = serverConfig.recording.keyWrapping;
+    if (recordingKey.kind === 'aws-kms') {
+      // The server itself (user lectern) wraps each recording's data key with the in-region key.
+      const host = recordingKey.endpoint ? new URL(recordingKey.endpoint).hostname : `kms.${recordingKey.region}.amazonaws.com`;
+      out.push({ ...aws('aws-kms', host, "recordings' data keys wrapped by the in-region KMS key"), users: ['lectern'] });
+    }
     if (inputs.bucket) {
       out.push(
         aws('aws-s3', `${inputs.bucket}.s3.${region}.amazonaws.com`, 'recordings upload to the in-region bucket'),

@@ -14,7 +14,8 @@ import type { RoomMedia } from '../../sfu/index.js';
 import { SignallingError } from '../signalling/SignallingError.js';
 import { RecordingStore, type RecordingManifest } from './RecordingStore.js';
 import { RecordingStoreError } from './RecordingStoreError.js';
-import { LocalKeyFile } from './crypto/LocalKeyFile.js';
+import { keyWrapperFor } from './crypto/keyWrapperFor.js';
+import { KeyServiceError } from './crypto/KeyServiceError.js';
 import { RecordingSession } from './RecordingSession.js';
 import { EventsFile, EVENTS_TRACK } from './EventsFile.js';
 import { sfuTrackTaps, type TrackTaps } from './trackRecorders.js';
@@ -50,6 +51,8 @@ export interface RecordingServiceOptions {
   log: FastifyBaseLogger;
   /** How recorders tap the SFU; the SFU's own by default. */
   taps?: TrackTaps;
+  /** The config's deployment.country, when it has one: a KMS key must be in it. */
+  deploymentCountry?: string | undefined;
 }
 
 /** Recordings: the backend of rooms, the source of playback, and the sweeper's subject. */
@@ -65,10 +68,14 @@ export class RecordingService implements RecordingBackend {
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<unknown> | undefined;
 
-  /** Open the store in `config.dir` (its key-encryption key beside it, made on first start). */
+  /**
+   * Open the store in `config.dir`, data keys wrapped by the KEK `config.keyWrapping` selects (the
+   * local key file beside the store, made on first start, or an in-country KMS key). Throws
+   * ConfigError when the KMS key cannot be shown to be in the country.
+   */
   static async open(options: RecordingServiceOptions): Promise<RecordingService> {
     const dir = resolve(options.config.dir);
-    const store = await RecordingStore.open(dir, await LocalKeyFile.open(dir));
+    const store = await RecordingStore.open(dir, await keyWrapperFor(options.config, dir, options.deploymentCountry));
     return new RecordingService(options, store);
   }
 
@@ -101,7 +108,14 @@ export class RecordingService implements RecordingBackend {
     const id = randomUUID();
     const startedAt = Date.now();
     const expiresAt = startedAt + retentionDays * DAY_MS;
-    await this.#store.create(id, { room: request.room, startedAt, expiresAt, retentionDays, policy: this.policy, studentPlayback: request.studentPlayback ?? this.#config.studentPlayback }, startedAt);
+    try {
+      await this.#store.create(id, { room: request.room, startedAt, expiresAt, retentionDays, policy: this.policy, studentPlayback: request.studentPlayback ?? this.#config.studentPlayback }, startedAt);
+    } catch (error) {
+      if (!(error instanceof KeyServiceError)) throw error;
+      // Nothing is recorded without a wrapped data key; the instructor is told why, the log has the details.
+      this.#log.error({ err: error, room: request.room }, 'recording could not start: the key service failed');
+      throw new SignallingError('unavailable', `the recording could not start: its encryption key could not be made (${error.service} did not answer); nothing was recorded`);
+    }
     const session = new RecordingSession({
       id,
       startedAt,

@@ -104,6 +104,14 @@ export class RecordingStore {
   /** Start a recording: a fresh data key, wrapped, and an empty manifest. */
   async create(recordingId: string, info: Record<string, unknown> = {}, now = Date.now()): Promise<RecordingManifest> {
     const dir = this.#recordingDir(recordingId);
+    // Wrapped before anything is written: a KEK that cannot be used (KMS unreachable) leaves no trace.
+    const dataKey = randomBytes(DATA_KEY_BYTES);
+    let wrapped: WrappedKey;
+    try {
+      wrapped = await this.#wrapper.wrap(dataKey, { recordingId, room: typeof info.room === 'string' ? info.room : '' });
+    } finally {
+      dataKey.fill(0);
+    }
     try {
       await mkdir(dir, { mode: 0o700 });
     } catch (error) {
@@ -111,9 +119,6 @@ export class RecordingStore {
       throw error;
     }
     await mkdir(join(dir, SEGMENTS), { mode: 0o700 });
-    const dataKey = randomBytes(DATA_KEY_BYTES);
-    const wrapped = await this.#wrapper.wrap(dataKey, recordingId);
-    dataKey.fill(0);
     await writeAtomic(join(dir, DATA_KEY), JSON.stringify(wrapped));
     const manifest: RecordingManifest = {
       version: 1,

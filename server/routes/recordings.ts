@@ -1,20 +1,26 @@
 // Recordings over HTTP: the playback API (summary and events, media with range requests, decrypted
-// on the fly), short-lived signed links, and deletion with a receipt.
+// on the fly), short-lived signed links, a single-file export, and deletion with a receipt.
 //
-// Who may: the room's instructors (a role with `record`) and, where the recording allows it, its
-// students — by a room link for that room (Authorization: Bearer), a sign-in (cookie), or a signed
-// playback link (?link=, what <video> elements use since they cannot send headers). Admins (admin
-// token) may list and delete. Opening a recording for playback is an audit entry.
+// Who may is decided by PlaybackAccess (the one rule): the room's instructors (a role with
+// `record`) and, where the recording allows it, the students of its room — by a room link for that
+// room (Authorization: Bearer; an LTI launch ends in one), a sign-in (cookie), or a signed playback
+// link (?link=, what <video> elements use since they cannot send headers). Admins (admin token) may
+// do everything. Export and deletion need `record` or admin. Every playback, export and refusal is
+// an audit entry.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { decodeJwt } from 'jose';
 import type { LecternConfig } from '../../config/index.js';
 import type { AuditActor, AuditLog } from '../../audit/log/index.js';
 import { RecordingEvent, RecordingId, RecordingSummary, httpErrorBody } from '../../protocol/index.js';
 import { AuthError, type Authenticator, type Identity } from '../auth/index.js';
 import type { RecordingInfo, RecordingService } from '../recording/RecordingService.js';
 import { RecordingStoreError } from '../recording/RecordingStoreError.js';
+import { KeyServiceError } from '../recording/crypto/KeyServiceError.js';
 import { PlaybackLinks } from '../recording/PlaybackLinks.js';
+import { PlaybackAccess, type RecordingCaller, type RecordingRights, type RefusalReason } from '../recording/PlaybackAccess.js';
 import { parseRange } from '../recording/byteRange.js';
+import { RecordingExportError, startExport, type ExportResult } from '../recording/RecordingExport.js';
 import { EVENTS_TRACK } from '../recording/EventsFile.js';
 
 /** What the routes need. */
@@ -27,6 +33,7 @@ export interface RecordingRoutesOptions {
 
 const Params = Type.Object({ id: RecordingId }, { additionalProperties: false });
 const TrackParams = Type.Object({ id: RecordingId, track: Type.String({ pattern: '^seg-[0-9]{4,9}$' }) }, { additionalProperties: false });
+const NoQuery = Type.Object({}, { additionalProperties: false });
 const LinkQuery = Type.Object({ link: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })) }, { additionalProperties: false });
 const Receipt = Type.Object({
   recordingId: RecordingId,
@@ -45,15 +52,36 @@ interface Access {
   actor: AuditActor;
   /** For links: the pseudonym the link was issued to. */
   pseudonym: string;
-  canPlay: boolean;
-  canDelete: boolean;
+  rights: RecordingRights;
   via: 'admin' | 'link' | 'token' | 'oidc' | 'guest';
 }
+
+/** What an action needs of the caller's rights. */
+type Need = 'play' | 'export' | 'delete';
+
+/**
+ * The one refusal body: the same whatever the reason (another room, students not allowed, a guest,
+ * no `record`), so a refusal tells nobody anything about the recording. The reason is in the audit log.
+ */
+export const PLAYBACK_REFUSED = "only the room's instructors, and its students where the room allows it, may open this recording";
+
+/**
+ * The key service's name when `error` is a data key that could not be unwrapped because KMS did not
+ * answer (503: try again), as opposed to one that does not authenticate (a 500, logged).
+ */
+function keyServiceDown(error: unknown): string | undefined {
+  const cause = error instanceof RecordingStoreError ? error.cause : error;
+  return cause instanceof KeyServiceError ? cause.service : undefined;
+}
+
+/** The 503 body when the key service is down. */
+const keyServiceBody = (service: string) => httpErrorBody('unavailable', `the recording's key could not be unwrapped: ${service} did not answer; try again later`);
 
 /** Register the recording routes. */
 export async function recordingRoutes(app: FastifyInstance, options: RecordingRoutesOptions): Promise<void> {
   const { config, authenticator, recordings, auditLog } = options;
   const links = new PlaybackLinks(config.recording.playbackLinkTtlSeconds);
+  const rules = new PlaybackAccess(config.roles);
 
   const recordingOr404 = async (id: string): Promise<RecordingInfo> => {
     try {
@@ -66,26 +94,56 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     }
   };
 
-  /** The caller's rights on `info`; anonymous and foreign callers are refused here. */
-  const access = async (request: FastifyRequest, info: RecordingInfo, link: string | undefined): Promise<Access> => {
-    if (authenticator.isAdmin(request)) return { actor: { kind: 'system', name: 'admin' }, pseudonym: 'admin', canPlay: true, canDelete: true, via: 'admin' };
-    if (link !== undefined) {
+  /**
+   * The caller's rights on `info` for `need`. No credential, or one that does not verify: 401. A
+   * verified caller the rule refuses: 403 with the one body, and an audit entry naming who and why.
+   */
+  const access = async (request: FastifyRequest, info: RecordingInfo, link: string | undefined, need: Need): Promise<Access> => {
+    let caller: RecordingCaller;
+    let who: Omit<Access, 'rights'>;
+    if (authenticator.isAdmin(request)) {
+      caller = { kind: 'admin' };
+      who = { actor: { kind: 'system', name: 'admin' }, pseudonym: 'admin', via: 'admin' };
+    } else if (link !== undefined) {
       const grant = links.verify(link, info.id);
       if (!grant) throw new AuthError('unauthorized', 'this playback link is invalid or has expired');
-      return { actor: { kind: 'system', name: `playback-link:${grant.pseudonym}` }, pseudonym: grant.pseudonym, canPlay: true, canDelete: false, via: 'link' };
+      caller = { kind: 'link', grant };
+      who = { actor: { kind: 'system', name: `playback-link:${grant.pseudonym}` }, pseudonym: grant.pseudonym, via: 'link' };
+    } else {
+      const identity = await identityOf(request, info.room);
+      if (!identity) throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to open this recording');
+      caller = { kind: 'person', identity };
+      who = { actor: { kind: 'user', id: identity.subject }, pseudonym: auditLog.pseudonym(identity.subject), via: identity.via };
     }
-    const identity = await identityOf(request, info.room);
-    if (!identity) throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to play this recording');
-    const instructor = config.roles[identity.role].includes('record');
-    const student = identity.role === 'student' && info.studentPlayback;
-    if (!instructor && !student) throw new AuthError('forbidden', `your role (${identity.role}) may not play recordings of this room`);
-    return { actor: { kind: 'user', id: identity.subject }, pseudonym: auditLog.pseudonym(identity.subject), canPlay: true, canDelete: instructor, via: identity.via };
+    const decision = rules.decide(caller, info);
+    if (decision.allowed && decision.rights[need]) return { ...who, rights: decision.rights };
+    const reason: RefusalReason = decision.allowed ? 'role-lacks-record' : decision.reason;
+    await auditLog.append({
+      actor: who.actor,
+      action: 'recording.playbackRefused',
+      subject: `recording:${info.id}`,
+      details: { room: info.room, via: who.via, wanted: need, reason, ...(caller.kind === 'person' ? { role: caller.identity.role } : {}) },
+    });
+    throw new AuthError('forbidden', PLAYBACK_REFUSED);
   };
 
-  /** A room link for the recording's room (Bearer) or a sign-in; undefined when neither. */
+  /**
+   * A room link (Bearer) or a sign-in; undefined when neither. A link is verified for the room it
+   * claims (read unverified only to choose; the signature and every claim are then checked), so a
+   * link for another room is a known person refused by the rule, not an anonymous failure.
+   */
   const identityOf = async (request: FastifyRequest, room: string): Promise<Identity | undefined> => {
     const header = request.headers.authorization;
-    if (header?.startsWith('Bearer ')) return authenticator.verifyRoomToken(header.slice('Bearer '.length).trim(), room);
+    if (header?.startsWith('Bearer ')) {
+      const token = header.slice('Bearer '.length).trim();
+      let claimed: unknown;
+      try {
+        claimed = decodeJwt(token).room;
+      } catch {
+        throw new AuthError('unauthorized', 'the token is malformed');
+      }
+      return authenticator.verifyRoomToken(token, typeof claimed === 'string' && claimed !== '*' ? claimed : room);
+    }
     return authenticator.identityFromRequest(request, room);
   };
 
@@ -94,8 +152,15 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     { schema: { params: Params, querystring: LinkQuery, response: { 200: Playback } } },
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
-      const who = await access(request, info, request.query.link);
-      const [recording, events] = await Promise.all([recordings.summary(info.id), recordings.events.read(info.id)]);
+      const who = await access(request, info, request.query.link, 'play');
+      let recording, events;
+      try {
+        [recording, events] = await Promise.all([recordings.summary(info.id), recordings.events.read(info.id)]);
+      } catch (error) {
+        const service = keyServiceDown(error);
+        if (service) return reply.code(503).send(keyServiceBody(service));
+        throw error;
+      }
       await auditLog.append({ actor: who.actor, action: 'recording.played', subject: `recording:${info.id}`, details: { room: info.room, via: who.via } });
       void reply.header('cache-control', 'no-store');
       return { recording, events };
@@ -107,7 +172,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     { schema: { params: TrackParams, querystring: LinkQuery } },
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
-      await access(request, info, request.query.link);
+      await access(request, info, request.query.link, 'play');
       const segment = info.manifest.segments.find((s) => s.segmentId === request.params.track && s.complete && s.trackId !== EVENTS_TRACK);
       if (!segment) return reply.code(404).send(httpErrorBody('not_found', `no track ${request.params.track} in this recording`));
       const size = segment.plaintextSize;
@@ -115,7 +180,14 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       if (range === 'unsatisfiable') {
         return reply.code(416).header('content-range', `bytes */${size}`).send(httpErrorBody('range_not_satisfiable', `range ${request.headers.range} is outside 0-${size - 1}`));
       }
-      const opened = await recordings.store.openSegment(info.id, segment.segmentId, range ?? undefined);
+      let opened;
+      try {
+        opened = await recordings.store.openSegment(info.id, segment.segmentId, range ?? undefined);
+      } catch (error) {
+        const service = keyServiceDown(error);
+        if (service) return reply.code(503).send(keyServiceBody(service));
+        throw error;
+      }
       void reply
         .header('accept-ranges', 'bytes')
         .header('cache-control', 'no-store')
@@ -136,10 +208,51 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
         throw Object.assign(new Error('body: this request takes no body'), { statusCode: 400, code: 'invalid_request' });
       }
       const info = await recordingOr404(request.params.id);
-      const who = await access(request, info, undefined);
+      const who = await access(request, info, undefined, 'play');
       const { token, expiresAt } = links.issue(info.id, who.pseudonym);
       await auditLog.append({ actor: who.actor, action: 'recording.linkIssued', subject: `recording:${info.id}`, details: { expiresAt: new Date(expiresAt).toISOString() } });
       return { url: `/play/${info.id}#link=${token}`, token, expiresAt };
+    },
+  );
+
+  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof NoQuery> }>(
+    '/recordings/:id/export',
+    { schema: { params: Params, querystring: NoQuery } },
+    async (request, reply) => {
+      const info = await recordingOr404(request.params.id);
+      const who = await access(request, info, undefined, 'export');
+      if (info.active) return reply.code(409).send(httpErrorBody('conflict', 'this recording is still being recorded; stop it first'));
+      const subject = `recording:${info.id}`;
+      const details = (r: ExportResult) => ({ room: info.room, via: who.via, size: r.size, contentHash: r.contentHash, tracks: r.tracks, complete: r.complete, format: 'matroska' });
+      let running;
+      try {
+        running = await startExport({
+          store: recordings.store,
+          recordingId: info.id,
+          segments: info.manifest.segments,
+          log: request.log,
+          // Appended before the download's last byte: every whole export is in the audit log.
+          seal: async (result) => {
+            await auditLog.append({ actor: who.actor, action: 'recording.exported', subject, details: details(result) });
+          },
+        });
+      } catch (error) {
+        if (error instanceof RecordingExportError) return reply.code(409).send(httpErrorBody('conflict', error.message));
+        const service = keyServiceDown(error);
+        if (service) return reply.code(503).send(keyServiceBody(service));
+        throw error;
+      }
+      // One cut short (the download stopped, ffmpeg failed) has left the server in part: recorded too.
+      void running.result
+        .then(async (result) => {
+          if (!result.complete) await auditLog.append({ actor: who.actor, action: 'recording.exported', subject, details: details(result) });
+        })
+        .catch((error: unknown) => request.log.error({ err: error, recording: info.id }, 'export audit entry failed'));
+      void reply
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="recording-${info.id}.mkv"`)
+        .type('video/x-matroska');
+      return reply.send(running.stream);
     },
   );
 
@@ -148,8 +261,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
     { schema: { params: Params, response: { 200: Receipt } } },
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
-      const who = await access(request, info, undefined);
-      if (!who.canDelete) throw new AuthError('forbidden', 'only an instructor of the room or an admin may delete a recording');
+      const who = await access(request, info, undefined, 'delete');
       let receipt;
       try {
         receipt = await recordings.delete(info.id, who.via === 'admin' ? 'requested by an admin' : 'requested by an instructor', who.actor);

@@ -165,6 +165,22 @@ describe('recording a class in the browser', () => {
     expect(events.at(-1)!.at).toBeGreaterThan(RECORD_MS);
   });
 
+  it('the instructor exports the recorded class as one file: every recorded track, copied, each ~15 s long', async () => {
+    const exported = await lectern.app.inject({ method: 'GET', url: `/recordings/${recordingId}/export`, headers: { authorization: `Bearer ${await token('instructor', 'teacher@uni')}` } });
+    expect(exported.statusCode).toBe(200);
+    const file = join(mkdtempSync(join(tmpdir(), 'lectern-e2e-export-')), 'class.mkv');
+    writeFileSync(file, exported.rawPayload);
+    const streams = probe(file).streams;
+    expect(streams.map((s) => `${s.codec_type} ${s.codec_name}`).sort()).toEqual(['audio opus', 'audio opus', 'video vp8', 'video vp8']);
+    const packets = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=stream_index,pts_time', '-of', 'csv=p=0', file]).toString().trim().split('\n').map((l) => l.split(',').map(Number));
+    const spans = streams.map((_s, index) => {
+      const times = packets.filter(([stream]) => stream === index).map(([, pts]) => pts!);
+      return Math.max(...times) - Math.min(...times);
+    });
+    console.log(`export: ${exported.rawPayload.length} bytes, stream spans ${spans.map((x) => x.toFixed(2)).join(', ')} s`);
+    for (const span of spans) expect(span).toBeGreaterThan(RECORD_MS / 1000 - 3);
+  }, 60_000);
+
   it('the playback page plays the recording in Chromium', async () => {
     const issued = await lectern.app.inject({ method: 'POST', url: `/recordings/${recordingId}/links`, headers: { authorization: `Bearer ${await token('instructor', 'teacher@uni')}` } });
     expect(issued.statusCode).toBe(200);

@@ -26,7 +26,7 @@ describe('example stack: Canada (ca-west-1, separate TURN)', () => {
       'aws:ec2/eipAssociation:EipAssociation': 2,
       'aws:ec2/securityGroup:SecurityGroup': 2,
       'aws:s3/bucket:Bucket': 1,
-      'aws:kms/key:Key': 1,
+      'aws:kms/key:Key': 2,
       'aws:cloudwatch/logGroup:LogGroup': 1,
     });
     const types = resources.filter((r) => r.type === 'aws:ec2/instance:Instance').map((r) => r.inputs.instanceType).sort();

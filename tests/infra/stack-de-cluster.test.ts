@@ -74,8 +74,10 @@ describe('example stack: Germany, three media nodes and Redis', () => {
       'lectern:infra:PublicAddresses': 1,
       'aws:ec2/eip:Eip': 4,
       'lectern:infra:RegionalStore': 1,
-      'aws:kms/key:Key': 1,
-      'aws:kms/alias:Alias': 1,
+      // The store's key, and the single-Region key that wraps recordings' data keys.
+      'lectern:infra:RecordingKey': 1,
+      'aws:kms/key:Key': 2,
+      'aws:kms/alias:Alias': 2,
       'aws:s3/bucket:Bucket': 1,
       'aws:s3/bucketOwnershipControls:BucketOwnershipControls': 1,
       'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': 1,
@@ -105,7 +107,7 @@ describe('example stack: Germany, three media nodes and Redis', () => {
     expect(redis.inputs.transitEncryptionEnabled).toBe(true);
     expect(redis.inputs.transitEncryptionMode).toBe('required');
     expect(redis.inputs.atRestEncryptionEnabled).toBe(true);
-    expect(redis.inputs.kmsKeyId).toBe(`arn:aws:mock:::${resources.find((r) => r.type === 'aws:kms/key:Key')!.name}`);
+    expect(redis.inputs.kmsKeyId).toBe(resources.find((r) => r.type === 'aws:kms/key:Key' && r.name === 'lectern-store-key')!.arn);
     expect(redis.inputs.authToken).toEqual({ [SECRET_SIG_KEY]: '1b47061264138c4ac30d75fd1eb44270', value: REDIS_TOKEN });
     expect(redis.inputs.globalReplicationGroupId).toBeUndefined();
     expect(redis.inputs.snapshotArns).toBeUndefined();

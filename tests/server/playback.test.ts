@@ -133,17 +133,78 @@ describe('playback', () => {
   });
 });
 
+/** A recording of `room` whose students may play it, with one video track. */
+async function openRecording(room: string): Promise<{ id: string; track: string }> {
+  const client = await server.connect();
+  const token = (await bearer(room, 'instructor')).slice(7);
+  const joined = await client.ok('join', { room, displayName: 'Teacher', token });
+  await client.ok('createTransport', { direction: 'recv' });
+  await client.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
+  const id = (await client.ok('startRecording', { studentPlayback: true })).recordingId as string;
+  const stored = await server.lectern.recordings.store.writeSegment(
+    id,
+    { trackId: `${joined.peerId}:camera`, peerId: joined.peerId as string, kind: 'video', source: 'camera', codec: 'video/VP8', container: 'webm', index: 0, producerId: 'p1', startedAt: Date.now() },
+    Readable.from([webm]),
+  );
+  await client.ok('stopRecording', {});
+  await server.lectern.recordings.settled(id);
+  return { id, track: stored.segmentId };
+}
+
+const auditOf = async (recording: string, action: string): Promise<AuditRecord[]> => {
+  await server.lectern.auditLog.durable();
+  return readFileSync(join(server.lectern.config.audit.dir, AUDIT_FILES.log), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditRecord)
+    .filter((r) => r.action === action && r.subject === `recording:${recording}`);
+};
+
 describe('where the room allows students to play', () => {
   it('a student of the room plays; a student of another room still may not', async () => {
-    const client = await server.connect();
-    const token = (await bearer('open-room', 'instructor')).slice(7);
-    const joined = await client.ok('join', { room: 'open-room', displayName: 'Teacher', token });
-    await client.ok('createTransport', { direction: 'recv' });
-    await client.ok('ready', { rtpCapabilities: joined.routerRtpCapabilities as Record<string, unknown> });
-    const id = (await client.ok('startRecording', { studentPlayback: true })).recordingId as string;
-    await client.ok('stopRecording', {});
-    await server.lectern.recordings.settled(id);
+    const { id } = await openRecording('open-room');
     expect((await get(`/recordings/${id}`, { authorization: await bearer('open-room', 'student') })).statusCode).toBe(200);
     expect((await get(`/recordings/${id}`, { authorization: await bearer('play-room', 'student') })).statusCode).toBe(403);
+  });
+
+  it('only students of the room: a sign-in or an all-rooms link names no room, so it is refused; a guest never plays', async () => {
+    const a = await openRecording('room-a');
+    const b = await openRecording('room-b');
+    const studentOfA = await bearer('room-a', 'student');
+    // A student of room A lists and plays A's recording (the room allows it) ...
+    expect((await get(`/recordings/${a.id}`, { authorization: studentOfA })).statusCode).toBe(200);
+    expect((await get(`/recordings/${a.id}/tracks/${a.track}`, { authorization: studentOfA, range: 'bytes=0-9' })).statusCode).toBe(206);
+    // ... but neither lists nor plays B's, nor gets a link to it.
+    const refusals = [
+      await get(`/recordings/${b.id}`, { authorization: studentOfA }),
+      await get(`/recordings/${b.id}/tracks/${b.track}`, { authorization: studentOfA }),
+      await server.lectern.app.inject({ method: 'POST', url: `/recordings/${b.id}/links`, headers: { authorization: studentOfA } }),
+    ];
+    // A student signed in (a session is good for every room) belongs to no room by it.
+    const session = await server.lectern.authenticator.sessions.sealSession({ subject: 'signed-in-student@uni.example', role: 'student', room: '*', via: 'oidc' });
+    refusals.push(await get(`/recordings/${b.id}`, { cookie: `lectern_session=${session}` }));
+    refusals.push(await get(`/recordings/${a.id}/tracks/${a.track}`, { cookie: `lectern_session=${session}` }));
+    // Nor does a student link for every room.
+    const everyRoom = `Bearer ${await server.lectern.authenticator.issueRoomToken({ room: '*', role: 'student', subject: 'all-rooms-student@uni.example' })}`;
+    refusals.push(await get(`/recordings/${b.id}`, { authorization: everyRoom }));
+    // A guest of the room, never.
+    const guest = `Bearer ${await server.lectern.authenticator.issueRoomToken({ room: 'room-b', role: 'guest', subject: 'guest@uni.example' })}`;
+    refusals.push(await get(`/recordings/${b.id}`, { authorization: guest }));
+    refusals.push(await get(`/recordings/${b.id}/tracks/${b.track}`, { authorization: guest }));
+    for (const refused of refusals) {
+      expect(refused.statusCode).toBe(403);
+      // One error body, whatever the reason.
+      expect(refused.json()).toEqual(refusals[0]!.json());
+    }
+    expect(refusals[0]!.json()).toMatchObject({ error: { code: 'forbidden' } });
+    // Each refusal is audited, with who (pseudonymised) and why.
+    const refusedB = await auditOf(b.id, 'recording.playbackRefused');
+    expect(refusedB.map((r) => r.details.reason).sort()).toEqual(['guest', 'guest', 'not-a-member', 'not-a-member', 'not-a-member', 'not-a-member', 'not-a-member'].sort());
+    expect(refusedB.every((r) => r.actor.startsWith('user:p:') && r.details.room === 'room-b')).toBe(true);
+    expect((await auditOf(a.id, 'recording.playbackRefused')).map((r) => r.details)).toEqual([expect.objectContaining({ reason: 'not-a-member', via: 'oidc', role: 'student', wanted: 'play' })]);
+    // The room's instructor still plays, as does a signed-in instructor.
+    expect((await get(`/recordings/${b.id}`, { authorization: await bearer('room-b', 'instructor') })).statusCode).toBe(200);
+    const teacher = await server.lectern.authenticator.sessions.sealSession({ subject: 'teacher@uni.example', role: 'instructor', room: '*', via: 'oidc' });
+    expect((await get(`/recordings/${b.id}`, { cookie: `lectern_session=${teacher}` })).statusCode).toBe(200);
   });
 });

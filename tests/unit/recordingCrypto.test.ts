@@ -8,7 +8,6 @@ import { buffer } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingStore } from '../../server/recording/RecordingStore.js';
 import { LocalKeyFile, KEK_FILE } from '../../server/recording/crypto/LocalKeyFile.js';
-import { KmsKeyWrapper, type KmsClient } from '../../server/recording/crypto/KmsKeyWrapper.js';
 import { CHUNK_OVERHEAD, HEADER_BYTES } from '../../server/recording/crypto/chunkFormat.js';
 import type { SegmentMeta } from '../../sfu/recorder/types.js';
 
@@ -177,40 +176,7 @@ describe('recording encryption at rest', () => {
     await expect(store.create('ok')).rejects.toMatchObject({ reason: 'exists' });
     await expect(store.openSegment('ok', '../../kek/recording-kek.key')).rejects.toMatchObject({ reason: 'invalid_id' });
   });
-
-  it('wraps data keys through a KMS client with the recording id as encryption context', async () => {
-    // An in-process stand-in for KMS (the only mock: no AWS call can run here); it enforces the context like KMS.
-    const master = randomBytes(32);
-    const calls: string[] = [];
-    const kms: KmsClient = {
-      async encrypt({ KeyId, Plaintext, EncryptionContext }) {
-        calls.push(`encrypt ${KeyId} ${EncryptionContext.recordingId}`);
-        const { createCipheriv } = await import('node:crypto');
-        const iv = randomBytes(12);
-        const c = createCipheriv('aes-256-gcm', master, iv);
-        c.setAAD(Buffer.from(JSON.stringify(EncryptionContext)));
-        return { KeyId, CiphertextBlob: Buffer.concat([iv, c.update(Plaintext), c.final(), c.getAuthTag()]) };
-      },
-      async decrypt({ KeyId, CiphertextBlob, EncryptionContext }) {
-        calls.push(`decrypt ${KeyId} ${EncryptionContext.recordingId}`);
-        const { createDecipheriv } = await import('node:crypto');
-        const blob = Buffer.from(CiphertextBlob);
-        const d = createDecipheriv('aes-256-gcm', master, blob.subarray(0, 12));
-        d.setAAD(Buffer.from(JSON.stringify(EncryptionContext)));
-        d.setAuthTag(blob.subarray(blob.length - 16));
-        return { KeyId, Plaintext: Buffer.concat([d.update(blob.subarray(12, blob.length - 16)), d.final()]) };
-      },
-    };
-    const arn = 'arn:aws:kms:ca-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    const dir = await tempDir();
-    const store = await RecordingStore.open(dir, new KmsKeyWrapper(kms, arn));
-    await store.create('rec1');
-    const plain = randomBytes(5000);
-    await store.writeSegment('rec1', meta, Readable.from([plain]));
-    expect((await buffer((await store.openSegment('rec1', 'seg-0001')).stream)).equals(plain)).toBe(true);
-    expect(calls).toEqual([`encrypt ${arn} rec1`, `decrypt ${arn} rec1`, `decrypt ${arn} rec1`]);
-    expect((await store.manifest('rec1')).kekId).toBe(arn);
-  });
+  // The KMS wrapper is tested against a KMS endpoint on 127.0.0.1 in tests/server/recordingKms.test.ts.
 });
 
 async function flipByte(path: string, offset: number): Promise<void> {

@@ -4,7 +4,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KeyWrapper, WrappedKey } from './KeyWrapper.js';
+import type { KeyBinding, KeyWrapper, WrappedKey } from './KeyWrapper.js';
 import { DATA_KEY_BYTES, IntegrityError } from './chunkFormat.js';
 
 /** Name of the KEK file in the data directory. */
@@ -45,8 +45,8 @@ export class LocalKeyFile implements KeyWrapper {
     this.kekId = `local:${createHash('sha256').update(kek).digest('hex').slice(0, 16)}`;
   }
 
-  /** Wrap a data key for `recordingId`. */
-  async wrap(dataKey: Buffer, recordingId: string): Promise<WrappedKey> {
+  /** Wrap a data key for a recording (its id is the AAD, as it always was; the room is not needed here). */
+  async wrap(dataKey: Buffer, { recordingId }: KeyBinding): Promise<WrappedKey> {
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#kek, nonce);
     cipher.setAAD(Buffer.from(recordingId, 'utf8'));

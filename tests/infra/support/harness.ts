@@ -18,6 +18,8 @@ export interface Recorded {
   provider: string;
   id: string;
   urn: string;
+  /** The ARN the mock answered with. */
+  arn?: string;
 }
 
 /** One provider function call. */
@@ -102,8 +104,15 @@ export async function runProgram(config: Record<string, string>, project = 'lect
         const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:::${args.name}` };
         if (args.type === 'aws:ec2/eip:Eip') Object.assign(state, { publicIp: ipFor(args.name), allocationId: `eipalloc-${args.name}` });
         if (args.type === 'aws:s3/bucket:Bucket') state.bucket = `${args.name}-bucket`;
-        if (args.type === 'aws:kms/key:Key') state.keyId = `${args.name}-key-id`;
+        if (args.type === 'aws:kms/key:Key') {
+          state.keyId = `${args.name}-key-id`;
+          // As KMS answers: an ARN in the region of the key's provider (the server config checks it).
+          const provider = resources.find((r) => r.type === 'pulumi:providers:aws' && args.provider?.startsWith(`${r.urn}::`));
+          const region = typeof provider?.inputs.region === 'string' ? provider.inputs.region : 'unknown-region-0';
+          state.arn = `arn:aws:kms:${region}:123456789012:key/${args.inputs.multiRegion === true ? 'mrk-' : ''}0000${String(counter++).padStart(4, '0')}-1111-4222-8333-444455556666`;
+        }
         if (args.type === 'aws:elasticache/replicationGroup:ReplicationGroup') state.primaryEndpointAddress = `master.${args.name}.abc123.euc1.cache.amazonaws.com`;
+        resources.at(-1)!.arn = String(state.arn);
         if (args.type === 'aws:ebs/volume:Volume') return { id: 'vol-0123456789abcdef0', state };
         if (state.name === undefined) state.name = `${args.name}-name`;
         return { id, state };
