@@ -35,6 +35,8 @@ export type RoomMediaCloseReason = 'closed' | 'worker-died';
 export type RoomMediaEvents = {
   /** Emitted once when the room's media is gone. */
   close: [reason: RoomMediaCloseReason];
+  /** Nobody receives on this edge node any more: the room's pipes to it closed. */
+  edgeIdle: [nodeId: string];
   /** The dominant speaker changed (peer id), or nobody is speaking (null). */
   activeSpeaker: [peerId: string | null];
   /** The fan-out gave a subscriber a track (paused until the subscriber resumes it). */
@@ -253,6 +255,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const byRouter = this.#remotePipes.get(nodeId);
     this.#remotePipes.delete(nodeId);
     for (const pending of byRouter?.values() ?? []) pending.then((pipe) => pipe.close(), () => undefined);
+    this.emit('edgeIdle', nodeId);
   }
 
   /**

@@ -37,6 +37,8 @@ export interface Coordinator {
   releaseHome(room: string, nodeId: string): Promise<void>;
   /** Record that `nodeId` forwards the room's media (an edge node). */
   addForwarder(room: string, nodeId: string): Promise<void>;
+  /** `nodeId` no longer forwards the room's media. */
+  removeForwarder(room: string, nodeId: string): Promise<void>;
   /** The nodes forwarding a room. */
   forwarders(room: string): Promise<string[]>;
   /** Take a named lock for `ttlMs` (it expires by itself if the holder dies); undefined if held. */

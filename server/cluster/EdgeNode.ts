@@ -129,6 +129,11 @@ export class EdgeNode {
     return undefined;
   }
 
+  /** Nobody of `room` receives on `nodeId` any more: it is no longer the room's forwarder in the directory. */
+  async dropForwarder(room: string, nodeId: string): Promise<void> {
+    await this.#coordinator.removeForwarder(room, nodeId).catch((error: unknown) => this.#log.warn({ err: error }, 'could not drop a forwarder from the directory'));
+  }
+
   /** Both ends' countries of the pipes of `pipes` (this node's rooms), for the audit. */
   async flows(pipes: { home: PipeState; edge: EdgePipeState | undefined }[]): Promise<PipeFlow[]> {
     const nodes = new Map((await this.#coordinator.nodes({ includeRefused: true })).map((n) => [n.id, n] as const));

@@ -87,6 +87,10 @@ export class LocalCoordinator implements Coordinator {
     set.add(nodeId);
   }
 
+  async removeForwarder(room: string, nodeId: string): Promise<void> {
+    this.#forwarders.get(room)?.delete(nodeId);
+  }
+
   async forwarders(room: string): Promise<string[]> {
     return [...(this.#forwarders.get(room) ?? [])];
   }

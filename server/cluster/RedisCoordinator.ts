@@ -146,6 +146,10 @@ export class RedisCoordinator implements Coordinator {
     await this.#run((r) => r.sadd(this.#key(`room:${room}:forwarders`), nodeId));
   }
 
+  async removeForwarder(room: string, nodeId: string): Promise<void> {
+    await this.#run((r) => r.srem(this.#key(`room:${room}:forwarders`), nodeId));
+  }
+
   async forwarders(room: string): Promise<string[]> {
     return this.#run((r) => r.smembers(this.#key(`room:${room}:forwarders`)));
   }

@@ -58,6 +58,8 @@ export interface RoomOptions {
   admission?: Admission;
   /** Where recordings of this room go; without one, recording is refused as unavailable. */
   recording?: RecordingBackend | undefined;
+  /** Nobody of this room receives on that edge node any more (the directory drops it as a forwarder). */
+  edgeIdle?: (room: string, nodeId: string) => void;
 }
 
 /** Media for this room on a live worker (the Sfu's createRoomMedia). */
@@ -535,6 +537,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       else this.close(reason === 'worker-died' ? 'media worker restarted' : 'closed');
     });
     media.on('activeSpeaker', (peerId) => this.#onActiveSpeaker(peerId));
+    media.on('edgeIdle', (nodeId) => this.#options.edgeIdle?.(this.name, nodeId));
     media.loudestSpeakers.setLimit(this.#options.forwardedSpeakers);
     for (const peer of this.#peers.values()) this.#syncSpeaker(peer);
   }

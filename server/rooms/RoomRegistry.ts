@@ -137,6 +137,7 @@ export class RoomRegistry {
       lectureMode: rooms.lectureMode,
       forwardedSpeakers: rooms.forwardedSpeakers,
       recording: this.#recordings,
+      edgeIdle: (room: string, nodeId: string) => void this.edges?.dropForwarder(room, nodeId),
     };
     // The last argument lets a room whose worker died move to a live one.
     const room = new Room(name, media, options, this.#log, this.#recorder, () => this.#sfu.createRoomMedia(name));

@@ -219,6 +219,8 @@ describe('a room bigger than its home node', () => {
     await carol.close();
     await dave.close();
     await until('pipes closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
+    // ...and the directory no longer names node-b as the room's forwarder.
+    await until('forwarder dropped', async () => (await raw.smembers(`lectern:room:${ROOM}:forwarders`)).length === 0);
   }, 120_000);
 
   it('moves the subscribers of an edge node that dies back to the home node, telling them to start media over', async () => {
