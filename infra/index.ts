@@ -9,7 +9,9 @@ const plan = planDeployment(pulumi.runtime.allConfig());
 const turnSecret = new pulumi.Config('lectern').requireSecret('turnCredential');
 // A cluster's Redis AUTH token: a stack secret, kept out of the config like the TURN secret.
 const redisToken = plan.cluster ? new pulumi.Config('lectern').requireSecret('redisAuthToken') : undefined;
-const outputs = buildLectern(plan, turnSecret, redisToken);
+// The key the nodes sign their control requests with (cluster.internal.secretFile), likewise.
+const clusterSecret = plan.cluster ? new pulumi.Config('lectern').requireSecret('clusterSecret') : undefined;
+const outputs = buildLectern(plan, turnSecret, redisToken, clusterSecret);
 
 export const url = outputs.url;
 export const domain = outputs.domain;

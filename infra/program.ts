@@ -53,8 +53,9 @@ export interface LecternOutputs {
 }
 
 /** Build every resource of a Lectern deployment from a validated plan. */
-export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<string>, redisToken?: pulumi.Output<string>): LecternOutputs {
+export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<string>, redisToken?: pulumi.Output<string>, clusterSecret?: pulumi.Output<string>): LecternOutputs {
   if (plan.cluster && !redisToken) throw new Error('a cluster needs the stack secret lectern:redisAuthToken (pulumi config set --secret lectern:redisAuthToken "$(openssl rand -hex 32)")');
+  if (plan.cluster && !clusterSecret) throw new Error('a cluster needs the stack secret lectern:clusterSecret (pulumi config set --secret lectern:clusterSecret "$(openssl rand -hex 32)")');
   const { placement, deployment } = plan;
   const stack = pulumi.getStack();
   const provider = new aws.Provider('lectern-aws', {
@@ -85,8 +86,20 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
   const redisCredential = plan.cluster && redisToken
     ? new TurnCredential('lectern-redis-token', { value: redisToken, kmsKeyId: regional?.kmsKeyArn, parameter: { suffix: 'redis-auth-token', description: 'Lectern cluster: the Redis AUTH token, read by the media nodes at boot' }, provider })
     : undefined;
+  // The nodes' control-channel key: the server refuses one shorter than 32 characters, so does the plan.
+  const clusterCredential = plan.cluster && clusterSecret
+    ? new TurnCredential('lectern-cluster-secret', {
+        value: clusterSecret.apply((value) => {
+          if (value.length < 32 || /\s/.test(value)) throw new Error('lectern:clusterSecret must be at least 32 characters without spaces (e.g. openssl rand -hex 32)');
+          return value;
+        }),
+        kmsKeyId: regional?.kmsKeyArn,
+        parameter: { suffix: 'cluster-secret', description: 'Lectern cluster: the key the media nodes sign their control requests with, read at boot' },
+        provider,
+      })
+    : undefined;
   const role = new HostRole('lectern-host', {
-    parameterArn: redisCredential ? [credential.parameterArn, redisCredential.parameterArn] : credential.parameterArn,
+    parameterArn: redisCredential && clusterCredential ? [credential.parameterArn, redisCredential.parameterArn, clusterCredential.parameterArn] : credential.parameterArn,
     regional: regional && { bucketArn: regional.bucketArn, kmsKeyArn: regional.kmsKeyArn, logGroupArn: regional.logGroupArn },
     recordingKeyArn: givenKey ?? madeKeyArn,
     provider,
@@ -152,7 +165,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     const name = node ? `lectern-${node.id}` : 'lectern-media';
     const egress = egressFor('media', node, ip);
     mediaEgressByNode.push([node?.id ?? 'media', egress]);
-    const userData = pulumi.all([ip, secret, dataStore, egress, coordination?.store.endpoint ?? '', coordination?.secret ?? secret, madeKeyArn ?? '']).apply(([own, source, store, list, endpoint, redisSecret, keyArn]) =>
+    const clusterSource = clusterCredential ? clusterCredential.parameterName.apply((parameterName): SecretSource => ({ parameterName, region: placement.providerRegion })) : secret;
+    const userData = pulumi.all([ip, secret, dataStore, egress, coordination?.store.endpoint ?? '', coordination?.secret ?? secret, madeKeyArn ?? '', clusterSource]).apply(([own, source, store, list, endpoint, redisSecret, keyArn, clusterKey]) =>
       mediaHostUserData({
         deployment,
         serverConfig: deployedServerConfig(plan, { announcedAddress: own, recordingKeyArn: keyArn || undefined, ...(node ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
@@ -160,7 +174,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
         dataStore: store,
         coturn: separateTurn ? undefined : coturn(own, [own]),
         egress: list,
-        ...(node ? { clusterNode: { domain: node.domain, redisSecret } } : {}),
+        ...(node ? { clusterNode: { domain: node.domain, redisSecret, clusterSecret: clusterKey } } : {}),
       }),
     );
     const firewall = new HostFirewall(name, { vpcId: network.vpcId, rules: mediaHostRules(plan.config, deployment), egress: egress.apply(egressRules), sfuAddress: ip, provider });

@@ -17,6 +17,9 @@ export interface DeployedAddresses {
 /** The file the host writes the Redis AUTH token into at boot (userdata/media-host.ts REDIS_AUTH_FILE). */
 export const REDIS_AUTH_FILE = '/run/lectern/redis-auth';
 
+/** The file the host writes the nodes' control-channel key into at boot (cluster.internal.secretFile). */
+export const CLUSTER_SECRET_FILE = '/run/lectern/cluster-secret';
+
 /** Where the host puts coturn's shared secret at boot (tmpfs), for the server to sign TURN credentials with. */
 export const TURN_SECRET_FILE = '/run/lectern/turn-secret';
 
@@ -94,6 +97,6 @@ function clusterSection(plan: DeploymentPlan, cluster: ClusterPlan, at: { node: 
     redis: { url: `rediss://${at.redisEndpoint}:${cluster.redisPort}`, tls: true, passwordFile: REDIS_AUTH_FILE },
     advertise: { signallingUrl: `https://${node.domain}`, privateAddress: node.privateAddress },
     placement: { country: plan.placement.country, region: plan.placement.providerRegion, zone: node.zone },
-    internal: { host: node.privateAddress, port: cluster.internalPort },
+    internal: { host: node.privateAddress, port: cluster.internalPort, secretFile: CLUSTER_SECRET_FILE },
   };
 }

@@ -8,7 +8,7 @@ import type { DeploymentConfig } from '../config/deployment.js';
 export const PROJECT = 'lectern';
 
 /** Stack keys that are not config-schema sections: secrets never written into the server's config file. */
-export const SECRET_KEYS: readonly string[] = ['turnCredential', 'redisAuthToken'];
+export const SECRET_KEYS: readonly string[] = ['turnCredential', 'redisAuthToken', 'clusterSecret'];
 
 /** Server keys the deployment sets itself; a stack that sets them is refused rather than overridden. */
 export const DEPLOYMENT_OWNED_KEYS: readonly string[] = [

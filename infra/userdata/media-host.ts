@@ -14,7 +14,7 @@ import {
   type CoturnSettings,
   type SecretSource,
 } from './cloud-config.js';
-import { REDIS_AUTH_FILE, TURN_SECRET_FILE } from '../server-config.js';
+import { CLUSTER_SECRET_FILE, REDIS_AUTH_FILE, TURN_SECRET_FILE } from '../server-config.js';
 import type { EgressDestination } from '../egress/destinations.js';
 import { COTURN_USER, EGRESS_COMMANDS, EGRESS_UNIT, egressFiles } from './egress.js';
 
@@ -34,8 +34,8 @@ export interface MediaHostUserDataArgs {
   readonly coturn?: CoturnSettings | undefined;
   /** Where this host may open connections (infra/egress/destinations.ts); everything else is refused. */
   readonly egress: readonly EgressDestination[];
-  /** A cluster node: its own name (the redirect target, on its certificate too) and the Redis AUTH token's parameter. */
-  readonly clusterNode?: { readonly domain: string; readonly redisSecret: SecretSource } | undefined;
+  /** A cluster node: its own name (the redirect target, on its certificate too), the Redis AUTH token's and the control key's parameters. */
+  readonly clusterNode?: { readonly domain: string; readonly redisSecret: SecretSource; readonly clusterSecret: SecretSource } | undefined;
 }
 
 
@@ -52,7 +52,9 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
   const files: CloudFile[] = [
     { path: '/etc/lectern/config.base.json', permissions: '0644', content: `${JSON.stringify(args.serverConfig, null, 2)}\n` },
     fetchSecretScript(args.secret),
-    ...(args.clusterNode ? [fetchParameterScript('/usr/local/sbin/lectern-redis-auth', args.clusterNode.redisSecret)] : []),
+    ...(args.clusterNode
+      ? [fetchParameterScript('/usr/local/sbin/lectern-redis-auth', args.clusterNode.redisSecret), fetchParameterScript('/usr/local/sbin/lectern-cluster-secret', args.clusterNode.clusterSecret)]
+      : []),
     {
       // Puts coturn's secret on tmpfs for the server (ice.turn.secretFile) just before it starts.
       path: '/usr/local/sbin/lectern-render-config',
@@ -64,9 +66,9 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
         'credential=$(/usr/local/sbin/lectern-turn-credential)',
         'umask 077',
         `printf '%s\\n' "$credential" > ${TURN_SECRET_FILE}`,
-        ...(args.clusterNode ? [`/usr/local/sbin/lectern-redis-auth > ${REDIS_AUTH_FILE}`] : []),
+        ...(args.clusterNode ? [`/usr/local/sbin/lectern-redis-auth > ${REDIS_AUTH_FILE}`, `/usr/local/sbin/lectern-cluster-secret > ${CLUSTER_SECRET_FILE}`] : []),
         'cp /etc/lectern/config.base.json /run/lectern/config.json',
-        `chown lectern:lectern /run/lectern/config.json ${TURN_SECRET_FILE}${args.clusterNode ? ` ${REDIS_AUTH_FILE}` : ''}`,
+        `chown lectern:lectern /run/lectern/config.json ${TURN_SECRET_FILE}${args.clusterNode ? ` ${REDIS_AUTH_FILE} ${CLUSTER_SECRET_FILE}` : ''}`,
         '',
       ].join('\n'),
     },

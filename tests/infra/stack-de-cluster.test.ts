@@ -10,7 +10,7 @@ import { main } from '../../audit/cli.js';
 import { auditGraph, exportOf } from '../audit/helpers/sweep.js';
 import { readAuditConfig } from '../../audit/sources/configFile.js';
 import type { EgressDestination } from '../../infra/egress/destinations.js';
-import { ProgramError, REDIS_TOKEN, TURN_SECRET, runProgram, stackConfig, violations, type Invoked, type Recorded } from './support/harness.js';
+import { CLUSTER_SECRET, ProgramError, REDIS_TOKEN, TURN_SECRET, runProgram, stackConfig, violations, type Invoked, type Recorded } from './support/harness.js';
 import { residencyResourcePolicies } from '../../infra/residency/policies.js';
 import { cloudConfig, expectPinnedProvider, expectPoliciesPass, ingressOf, inventory, userDataOf } from './support/checks.js';
 
@@ -85,8 +85,9 @@ describe('example stack: Germany, three media nodes and Redis', () => {
       'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration': 1,
       'aws:s3/bucketPolicy:BucketPolicy': 1,
       'aws:cloudwatch/logGroup:LogGroup': 1,
-      'lectern:infra:TurnCredential': 2,
-      'aws:ssm/parameter:Parameter': 2,
+      // Host secrets in SSM: the TURN secret, the Redis AUTH token, the nodes' control key.
+      'lectern:infra:TurnCredential': 3,
+      'aws:ssm/parameter:Parameter': 3,
       'lectern:infra:HostRole': 1,
       'aws:iam/role:Role': 1,
       'aws:iam/rolePolicy:RolePolicy': 1,
@@ -160,7 +161,7 @@ describe('example stack: Germany, three media nodes and Redis', () => {
         redis: { url: 'rediss://master.lectern-coordination-redis.abc123.euc1.cache.amazonaws.com:6379', tls: true, passwordFile: '/run/lectern/redis-auth', keyPrefix: 'lectern:' },
         advertise: { signallingUrl: node.signallingUrl, privateAddress: node.privateAddress },
         placement: { country: 'DE', region: 'eu-central-1', zone: node.zone },
-        internal: { host: node.privateAddress, port: 7443 },
+        internal: { host: node.privateAddress, port: 7443, secretFile: '/run/lectern/cluster-secret' },
         heartbeatSeconds: 2,
         ttlSeconds: 6,
         drainSeconds: 10,
@@ -170,6 +171,8 @@ describe('example stack: Germany, three media nodes and Redis', () => {
       const doc = cloudConfig(userDataOf(resources, `lectern-${node.id}-instance`));
       const render = doc.write_files.find((f) => f.path === '/usr/local/sbin/lectern-render-config')!.content;
       expect(render).toContain('/usr/local/sbin/lectern-redis-auth > /run/lectern/redis-auth');
+      expect(render).toContain('/usr/local/sbin/lectern-cluster-secret > /run/lectern/cluster-secret');
+      expect(doc.write_files.find((f) => f.path === '/usr/local/sbin/lectern-cluster-secret')!.content).toContain("--region 'eu-central-1' --name '/lectern/example-de-cluster/cluster-secret'");
       expect(doc.write_files.find((f) => f.path === '/usr/local/sbin/lectern-redis-auth')!.content).toContain("--region 'eu-central-1' --name '/lectern/example-de-cluster/redis-auth-token'");
       // Its certificate covers the site's name and its own (the redirect target).
       expect(JSON.stringify(doc)).toContain(`-d 'lehre.example-universitaet.de' -d '${new URL(node.signallingUrl).hostname}'`);
@@ -218,12 +221,19 @@ describe('example stack: Germany, three media nodes and Redis', () => {
       const text = JSON.stringify(r.inputs);
       expect(text.includes(TURN_SECRET), `${r.name} leaks the TURN secret`).toBe(false);
       if (r.type !== 'aws:elasticache/replicationGroup:ReplicationGroup') expect(text.includes(REDIS_TOKEN), `${r.name} leaks the Redis token`).toBe(false);
+      expect(text.includes(CLUSTER_SECRET), `${r.name} leaks the cluster secret`).toBe(false);
     }
+    expect(JSON.stringify(byName('lectern-cluster-secret-parameter').inputs.value)).toContain(CLUSTER_SECRET);
+    expect(byName('lectern-cluster-secret-parameter').inputs.type).toBe('SecureString');
     const token = byName('lectern-redis-token-parameter');
     expect(token.inputs.type).toBe('SecureString');
     expect(token.inputs.value).toEqual({ [SECRET_SIG_KEY]: '1b47061264138c4ac30d75fd1eb44270', value: REDIS_TOKEN });
     const policy = JSON.parse(String(byName('lectern-host-policy').inputs.policy)) as { Statement: Array<{ Action: string | string[]; Resource: unknown }> };
-    expect(policy.Statement.find((s) => s.Action === 'ssm:GetParameter')!.Resource).toEqual(['arn:aws:mock:::lectern-turn-credential-parameter', 'arn:aws:mock:::lectern-redis-token-parameter']);
+    expect(policy.Statement.find((s) => s.Action === 'ssm:GetParameter')!.Resource).toEqual([
+      'arn:aws:mock:::lectern-turn-credential-parameter',
+      'arn:aws:mock:::lectern-redis-token-parameter',
+      'arn:aws:mock:::lectern-cluster-secret-parameter',
+    ]);
   });
 
   it('reports the coordination store as a data location in Germany', () => {
@@ -244,6 +254,14 @@ describe('example stack: Germany, three media nodes and Redis', () => {
     const failure = await runProgram({ ...stackConfig('Pulumi.example-de-cluster.yaml'), 'lectern:redisAuthToken': bad }, 'lectern', 'example-de-cluster').then(() => undefined, (e: unknown) => e);
     expect(failure).toBeInstanceOf(ProgramError);
     expect((failure as ProgramError).errors).toEqual([expect.stringContaining('lectern:redisAuthToken must be 16-128 printable ASCII characters')]);
+    expect(String((failure as ProgramError).errors)).not.toContain(bad);
+  });
+
+  it('fails the program at preview on a control key the nodes would refuse (under 32 characters), without printing it', async () => {
+    const bad = 'too-short-cluster-key';
+    const failure = await runProgram({ ...stackConfig('Pulumi.example-de-cluster.yaml'), 'lectern:clusterSecret': bad }, 'lectern', 'example-de-cluster').then(() => undefined, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(ProgramError);
+    expect((failure as ProgramError).errors).toEqual([expect.stringContaining('lectern:clusterSecret must be at least 32 characters')]);
     expect(String((failure as ProgramError).errors)).not.toContain(bad);
   });
 

@@ -33,6 +33,7 @@ export interface Invoked {
 export const TURN_SECRET = 'turn-secret-7f3a9c41d2e8b6055e1c';
 /** The Redis AUTH token the tests configure (a cluster stack); it must never appear in plain text either. */
 export const REDIS_TOKEN = 'redis-token-4b9e2d71c0a8f3356e12';
+export const CLUSTER_SECRET = 'cluster-secret-7d1f0a93be62c45e8817aa09f3c2d6b5';
 
 /** Flatten a Pulumi.<stack>.yaml `config:` block into the runtime's map ("ns:key" -> string/JSON). */
 export function stackConfig(file: string, extra: Record<string, unknown> = {}): Record<string, string> {
@@ -94,7 +95,7 @@ export async function runProgram(config: Record<string, string>, project = 'lect
   const resources: Recorded[] = [];
   const invokes: Invoked[] = [];
   // A test may give its own Redis token (to see a bad one refused); the TURN secret is always this one.
-  pulumi.runtime.setAllConfig({ 'lectern:redisAuthToken': REDIS_TOKEN, ...config, 'lectern:turnCredential': TURN_SECRET }, ['lectern:turnCredential', 'lectern:redisAuthToken']);
+  pulumi.runtime.setAllConfig({ 'lectern:redisAuthToken': REDIS_TOKEN, 'lectern:clusterSecret': CLUSTER_SECRET, ...config, 'lectern:turnCredential': TURN_SECRET }, ['lectern:turnCredential', 'lectern:redisAuthToken', 'lectern:clusterSecret']);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
