@@ -187,7 +187,7 @@ export class RecordingService implements RecordingBackend {
             participant: start?.participant ?? 'participant',
             presenter: start?.presenter ?? false,
             contentType: `${s.kind}/${s.container === 'mkv' ? 'x-matroska' : 'webm'}`,
-            size: s.plaintextSize,
+            size: this.#store.playbackSize(s),
             offsetMs: Math.max(0, s.startedAt - info.startedAt),
           };
         }),
