@@ -30,6 +30,8 @@ export interface MuxerExit {
 // the machine may be loaded, and a slow start only costs a later first frame.
 const BIND_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
+/** Time for ffmpeg to take in what the relay sent before the stop; then the second SIGINT. */
+const SECOND_SIGINT_MS = 250;
 const STDERR_TAIL_BYTES = 4096;
 
 /** A running ffmpeg muxing one RTP stream. */
@@ -94,8 +96,15 @@ export class FfmpegMuxer {
     if (this.#child.exitCode === null && this.#child.signalCode === null && !this.#stopRequested) {
       this.#stopRequested = true;
       this.#child.kill('SIGINT');
+      // ffmpeg acts on a first SIGINT between two packets only: once the relay has stopped, none
+      // comes, and it would be SIGKILLed without its last cluster and trailer. A second SIGINT
+      // interrupts its blocking read, and it ends the file cleanly.
+      const again = setTimeout(() => this.#child.kill('SIGINT'), SECOND_SIGINT_MS);
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      void this.exited.finally(() => clearTimeout(timer));
+      void this.exited.finally(() => {
+        clearTimeout(again);
+        clearTimeout(timer);
+      });
     }
     return this.exited;
   }

@@ -242,11 +242,8 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   async #endSegment(live: LiveSegment, reason: SegmentEndReason): Promise<void> {
     if (!live.endReason) {
       live.endReason = reason;
-      // ffmpeg acts on SIGINT between two reads of its input: with the relay already detached it
-      // waits for a packet that never comes, is killed after the stop timeout, and the file loses
-      // its last cluster and its trailer. So the packets keep flowing until it has exited.
-      await live.muxer.stop();
       live.tap.detach();
+      await live.muxer.stop();
     }
     await this.#finishSegment(live);
   }
