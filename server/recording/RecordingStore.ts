@@ -274,6 +274,7 @@ export class RecordingStore {
       if (!entry) throw new RecordingStoreError('not_found', `no segment ${segmentId} in ${recordingId}`);
       entry.end = end;
       if (end.senderClockAt !== undefined) entry.senderClockAt = end.senderClockAt;
+      if (end.capture !== undefined) entry.capture = end.capture;
     });
   }
 

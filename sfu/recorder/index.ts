@@ -6,6 +6,7 @@ export {
   type TapPoint,
   type SegmentMeta,
   type SegmentEnd,
+  type SegmentCapture,
   type SegmentEndReason,
   type RecordedSegment,
   type RecordedContainer,
