@@ -267,8 +267,10 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   async #endSegment(live: LiveSegment, reason: SegmentEndReason): Promise<void> {
     if (!live.endReason) {
       live.endReason = reason;
-      live.tap.detach();
+      // The relay goes on until ffmpeg has exited: it acts on SIGINT between two packets only
+      // (see FfmpegMuxer.stop), so a detached relay would leave it waiting to be SIGKILLed.
       await live.muxer.stop();
+      live.tap.detach();
     }
     await this.#finishSegment(live);
   }

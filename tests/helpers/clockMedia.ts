@@ -36,8 +36,15 @@ export async function firstFrameClock(bytes: Buffer): Promise<number> {
   return barSeconds(stdout.subarray(0, 320));
 }
 
-/** File times (s) at which the sender's beeps start in a recorded audio file. */
-export async function beepOnsets(bytes: Buffer): Promise<number[]> {
-  const { stderr } = await withStdin('ffmpeg', ['-v', 'info', '-nostats', '-i', 'pipe:0', '-af', 'silencedetect=n=-30dB:d=0.5', '-f', 'null', '-'], bytes);
-  return [...stderr.matchAll(/silence_end: (-?[0-9.]+)/g)].map((m) => Number(m[1]));
+/** The beeps of a recorded audio file: when each starts (file time, s) and which beep of the sender's it is, mod 4. */
+export async function beeps(bytes: Buffer): Promise<{ at: number; index: number }[]> {
+  const { stderr } = await withStdin('ffmpeg', ['-v', 'info', '-nostats', '-i', 'pipe:0', '-af', 'silencedetect=n=-30dB:d=0.05', '-f', 'null', '-'], bytes);
+  const ends = [...stderr.matchAll(/silence_end: (-?[0-9.]+)/g)].map((m) => Number(m[1]));
+  const starts = [...stderr.matchAll(/silence_start: (-?[0-9.]+)/g)].map((m) => Number(m[1]));
+  // A beep runs from a silence's end to the next silence's start; its length (100 ms * (1 + k mod 4)) says which.
+  return ends.flatMap((at) => {
+    const next = starts.find((s) => s > at);
+    if (next === undefined) return [];
+    return [{ at, index: Math.round((next - at) / 0.1) - 1 }];
+  });
 }

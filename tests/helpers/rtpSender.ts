@@ -1,6 +1,6 @@
 // A sender whose media says what time it is: ffmpeg encodes a picture with a white bar growing
 // from the left (20 px/s on 320 px, so its width is the sender's clock mod 16 s) as VP8, and a
-// tone that beeps for 100 ms at every even second of the same clock as Opus, both as RTP (with
+// tone that beeps at every even second of the same clock (100 to 400 ms long, by the second) as Opus, both as RTP (with
 // ffmpeg's RTCP sender reports) into two PlainTransport producers on a router. A test can then read
 // from the recorded files themselves when each one starts on the sender's clock.
 //
@@ -22,6 +22,8 @@ export interface RtpSender {
   video: TrackProducer;
   audio: TrackProducer;
   process: ChildProcess;
+  /** The end of what ffmpeg wrote to stderr (for a test's failure message). */
+  stderr(): string;
   close(): Promise<void>;
 }
 
@@ -62,22 +64,29 @@ export async function startClockSender(router: types.Router, peerId: string, opt
   }
   const url = (rtp: number, t: types.PlainTransport) => `rtp://127.0.0.1:${rtp}?rtcpport=${t.rtcpTuple!.localPort}&pkt_size=1200`;
   const picture = `color=c=black:s=320x240:r=30[b];color=c=white:s=320x240:r=30[w];[b][w]overlay=x='-W+W*mod(t,${BAR_PERIOD_S})/${BAR_PERIOD_S}',format=yuv420p`;
-  const tone = `aevalsrc='if(lt(mod(t,${BEEP_PERIOD_S}),0.1),0.5*sin(2*PI*1000*t),0)':s=48000`;
+  // The k-th beep (at 2k s) lasts 100 ms * (1 + k mod 4), so a file's beeps give its clock mod 8 s.
+  const tone = `aevalsrc='if(lt(mod(t,${BEEP_PERIOD_S}),0.1*(1+mod(floor(t/${BEEP_PERIOD_S}),4))),0.5*sin(2*PI*1000*t),0)':s=48000`;
+  // Both streams' sender reports anchor pts 0 at one instant (ffmpeg's default: each stream's own
+  // first packet, which for the video waits for its encoder): one clock for both, as in a browser.
+  const anchor = ['-start_time_realtime', String(Date.now() * 1000)];
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
     '-re', '-f', 'lavfi', '-i', picture,
     '-re', '-f', 'lavfi', '-i', tone,
     '-map', '0:v', '-c:v', 'libvpx', '-b:v', '500k', '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-g', '60',
-    '-payload_type', '96', '-ssrc', String(VIDEO_SSRC), '-f', 'rtp', url(videoRtpPort, videoTransport),
+    ...anchor, '-payload_type', '96', '-ssrc', String(VIDEO_SSRC), '-f', 'rtp', url(videoRtpPort, videoTransport),
     '-map', '1:a', '-c:a', 'libopus', '-ac', '2', '-b:a', '64k',
-    '-payload_type', '100', '-ssrc', String(AUDIO_SSRC), '-f', 'rtp', url(audioTransport.tuple.localPort, audioTransport),
+    ...anchor, '-payload_type', '100', '-ssrc', String(AUDIO_SSRC), '-f', 'rtp', url(audioTransport.tuple.localPort, audioTransport),
   ];
   const process = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  process.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
   const exited = new Promise<void>((resolve) => process.once('close', () => resolve()));
   return {
     video,
     audio,
     process,
+    stderr: () => stderr,
     async close() {
       process.kill('SIGKILL');
       await exited;
