@@ -38,7 +38,7 @@ import { measureReconnect, type ReconnectResult } from './scenarios/reconnect.js
 import { measureFuzz, type FuzzResult } from './scenarios/fuzz.js';
 import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
 import { measureClass, type ClassResult } from './scenarios/class.js';
-import { measureRecording, type RecordingResult } from './scenarios/recording.js';
+import { classOptions, measureRecording, measureRecordingWithClass, type RecordingResult, type RecordingWithClassResult } from './scenarios/recording.js';
 import { measureCluster, type ClusterResult } from './scenarios/cluster.js';
 import { parseConfig } from '../config/index.js';
 import { DEFAULT_CAPACITY } from '../sfu/index.js';
@@ -56,6 +56,8 @@ const { values: args } = parseArgs({
     'fuzz-frames': { type: 'string', default: '100000' },
     'audit-entries': { type: 'string', default: '1000,100000,1000000' },
     'recording-tracks': { type: 'string', default: '1,8' },
+    // participants,cameras,tracks: record that many of a class's tracks alongside it ('' = skip).
+    'recording-class': { type: 'string', default: '' },
     subscribers: { type: 'string', default: '10,50,100,250,500' },
     'fanout-kind': { type: 'string', default: 'srtp' },
     'srtp-suite': { type: 'string', default: 'AEAD_AES_256_GCM' },
@@ -222,6 +224,7 @@ const output: {
   recording?: RecordingResult[];
   ramp?: RampResult;
   cluster?: ClusterResult;
+  recordingWithClass?: RecordingWithClassResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
 console.log(`Lectern bench — ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, mediasoup ${machine.mediasoup}, janus ${machine.janus ?? 'not installed'}, pion ${machine.pion ?? 'not installed'}`);
@@ -517,6 +520,22 @@ if (only.has('recording')) {
   } catch (error) {
     console.log(`recording failed: ${(error as Error).message}`);
     notes.push(`recording: failed: ${(error as Error).message}`);
+  }
+  if (args['recording-class']) {
+    const [participants = 60, cameras = 12, tracks = 8] = args['recording-class'].split(',').map(Number);
+    console.log(`recording alongside a class: 1 instructor + ${participants} bots (${cameras} cameras), unrecorded, then ${tracks} tracks recorded ...`);
+    try {
+      const r = await measureRecordingWithClass(classOptions(participants, cameras, Number(args['class-window'])), tracks);
+      output.recordingWithClass = r;
+      printTable(
+        'Recording alongside a class: the class unrecorded, then recorded (CPU in percent of one core)',
+        ['participants', 'tracks', 'muxer %/track', 'server +%/track', 'sfu +%/track', 'total %/track', 'sfu % without', 'sfu % with', 'class loss without', 'class loss with', 'recording loss', 'recorder errors', 'flagged without/with'],
+        [[String(r.participants), String(r.tracks), fmt(r.perTrack.muxer, 2), fmt(r.perTrack.server, 2), fmt(r.perTrack.sfu, 2), fmt(r.perTrack.total, 2), fmt(r.without.sfuCpuPercent), fmt(r.with.sfuCpuPercent), pct(r.without.loss), pct(r.with.loss), pct(r.recording?.loss ?? 0), String(r.recording?.errors.length ?? 0), `${r.without.flagged}/${r.with.flagged}`]],
+      );
+    } catch (error) {
+      console.log(`recording alongside a class failed: ${(error as Error).message}`);
+      notes.push(`recording alongside a class: failed: ${(error as Error).message}`);
+    }
   }
 }
 

@@ -36,8 +36,15 @@ export interface LecternProcess {
   /** A signed room link for `subject` as `role`, from the server's own key. */
   token(room: string, role: 'instructor' | 'student', subject: string): Promise<string>;
   transports(): Promise<TransportState[]>;
+  /** Record `tracks` of the participants' producers (cameras first) with the product's recorder, into the server's store. */
+  record(tracks: number): Promise<{ trackIds: string[]; muxerPids: number[]; errors: string[] }>;
+  /** Stop what record() started; how each recorded segment ended. */
+  stopRecording(): Promise<{ ends: RecordedTrackEnd[]; errors: string[] }>;
   close(): Promise<void>;
 }
+
+/** How one recorded segment ended (sfu/recorder SegmentEnd, in short). */
+export type RecordedTrackEnd = { trackId: string; lost: number; packets: number; bytes: number; keyFrameRequests: number };
 
 /** Fork a Lectern server and wait until it listens. */
 export async function startLecternProcess(profile: LecternProfile): Promise<LecternProcess> {
@@ -81,6 +88,8 @@ export async function startLecternProcess(profile: LecternProfile): Promise<Lect
       return reply.token;
     },
     transports: async () => (await request<{ transports: TransportState[] }>('transports')).transports,
+    record: (tracks) => request('record', { tracks }),
+    stopRecording: () => request('stopRecording'),
     async close() {
       if (child.exitCode === null && child.connected) await request('close').catch(() => undefined);
       if (child.exitCode === null) child.kill('SIGKILL');

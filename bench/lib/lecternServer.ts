@@ -3,12 +3,16 @@
 // its memory. Forked by lecternProcess.ts with a profile in argv[2]; prints nothing and answers over
 // IPC: { op: 'memory' } (after a full GC), { op: 'media' } (mediasoup packet counts), { op: 'close' },
 // { op: 'token', room, role, subject } (a signed room link, as an LMS or the room page would hand
-// out) and { op: 'transports' } (every WebRTC transport's ICE/DTLS state and its consumers).
+// out) and { op: 'transports' } (every WebRTC transport's ICE/DTLS state and its consumers);
+// { op: 'record', tracks } records that many of the room's producers (cameras first) with the
+// product's recorder into the server's own encrypted store, { op: 'stopRecording' } stops them.
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { rmSync } from 'node:fs';
 import { parseConfig } from '../../config/index.js';
 import { startLectern } from '../../tests/helpers/lectern.js';
+import { TrackRecorder } from '../../sfu/recorder/index.js';
+import type { TrackProducer } from '../../sfu/Track.js';
 import type { LecternProfile, MediaCounts, Memory, TransportState } from './lecternProcess.js';
 
 const profile = process.argv[2] as Exclude<LecternProfile, object> | 'class';
@@ -23,6 +27,7 @@ const producers = new Set<types.Producer>();
 const transports = new Set<types.Transport>();
 /** A transport has no public list of its consumers: each is noted as it is created. */
 const consumerTransport = new WeakMap<types.Consumer, string>();
+const producerRouter = new WeakMap<types.Producer, types.Router>();
 mediasoup.observer.on('newworker', (worker) =>
   worker.observer.on('newrouter', (router) =>
     router.observer.on('newtransport', (transport) => {
@@ -35,6 +40,7 @@ mediasoup.observer.on('newworker', (worker) =>
       });
       transport.observer.on('newproducer', (p) => {
         producers.add(p);
+        producerRouter.set(p, router);
         p.observer.once('close', () => producers.delete(p));
       });
     }),
@@ -105,8 +111,54 @@ async function transportStates(): Promise<TransportState[]> {
   return [...byTransport.values()];
 }
 
-process.on('message', (message: { op: string; id: number; room?: string; role?: 'instructor' | 'student'; subject?: string }) => {
+/** Recorders started by 'record': the muxer pids for CPU, and what each segment ended with. */
+interface BenchRecording {
+  recorders: TrackRecorder[];
+  writes: Promise<unknown>[];
+  ends: { trackId: string; lost: number; packets: number; bytes: number; keyFrameRequests: number }[];
+  errors: string[];
+}
+let recording: BenchRecording | undefined;
+
+/** Record `tracks` of the participants' producers (cameras, then microphones) into the server's store. */
+async function record(tracks: number): Promise<{ trackIds: string[]; muxerPids: number[]; errors: string[] }> {
+  const id = `bench-${Date.now()}`;
+  await lectern.recordings.store.create(id, { room: 'bench' });
+  const current: BenchRecording = { recorders: [], writes: [], ends: [], errors: [] };
+  recording = current;
+  // Only participants' producers (WebRTC transports): not the recorders' own plain transports.
+  const candidates = [...producers]
+    .filter((p) => !p.closed && typeof (p.appData as { peerId?: unknown }).peerId === 'string')
+    .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'video' ? -1 : 1))
+    .slice(0, tracks);
+  for (const producer of candidates) {
+    try {
+      const recorder = await TrackRecorder.start({ router: producerRouter.get(producer)!, producer: producer as TrackProducer });
+      recorder.on('segment', (segment) => current.writes.push(lectern.recordings.store.writeSegment(id, segment.meta, segment.stream).catch((error: Error) => current.errors.push(error.message))));
+      recorder.on('segmentEnd', (meta, end) => current.ends.push({ trackId: meta.trackId, lost: end.lost, packets: end.packets, bytes: end.bytes, keyFrameRequests: end.keyFrameRequests }));
+      recorder.on('error', (error) => current.errors.push(error.message));
+      current.recorders.push(recorder);
+    } catch (error) {
+      current.errors.push((error as Error).message);
+    }
+  }
+  // A muxer starts with its recorder; wait for each to have a pid (it has, once start resolved).
+  return { trackIds: current.recorders.map((r) => r.trackId), muxerPids: current.recorders.map((r) => r.muxerPid).filter((pid): pid is number => pid !== undefined), errors: current.errors };
+}
+
+async function stopRecording(): Promise<Omit<BenchRecording, 'recorders' | 'writes'>> {
+  const current = recording;
+  recording = undefined;
+  if (!current) return { ends: [], errors: ['no recording'] };
+  await Promise.all(current.recorders.map((r) => r.stop()));
+  await Promise.all(current.writes);
+  return { ends: current.ends, errors: current.errors };
+}
+
+process.on('message', (message: { op: string; id: number; room?: string; role?: 'instructor' | 'student'; subject?: string; tracks?: number }) => {
   const reply = (data: object) => send({ ...data, op: message.op, id: message.id });
+  if (message.op === 'record') void record(message.tracks ?? 1).then(reply, (error: Error) => reply({ trackIds: [], muxerPids: [], errors: [error.message] }));
+  if (message.op === 'stopRecording') void stopRecording().then(reply);
   if (message.op === 'memory') reply(memory());
   if (message.op === 'media') void media().then(reply);
   if (message.op === 'transports') void transportStates().then((list) => reply({ transports: list }));

@@ -34,6 +34,20 @@ export interface ClassOptions {
   windowSeconds: number;
   warmupSeconds: number;
   readyTimeoutSeconds: number;
+  /** Record this many of the class's tracks (cameras first) with the product's recorder during the window (bench/scenarios/recording.ts). */
+  record?: number;
+}
+
+/** What recording alongside the class cost and lost (ClassOptions.record). */
+export interface ClassRecording {
+  tracks: number;
+  /** The recorders' ffmpeg muxers, percent of one core per recorded track. */
+  muxerCpuPercentPerTrack: number;
+  /** Packets the recorders' relays received, per track, and the sequence gaps among them. */
+  packetsPerTrack: number;
+  loss: number;
+  bytes: number;
+  errors: string[];
 }
 
 type Spread = { max: number; mean: number };
@@ -80,6 +94,8 @@ export interface ClassResult {
   /** What the bots' counts span (reset -> report, midpoints of the requests): longer than the window on a loaded machine. */
   botWindowSeconds: number;
   loadAverage: number;
+  /** When the class was recorded (ClassOptions.record). */
+  recording?: ClassRecording;
   note: string;
 }
 
@@ -138,6 +154,9 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
       await sleep(1000);
     }
     const secondsToAllReceiving = (performance.now() - readyStart) / 1000;
+    // Recording starts before the warm-up, so its start (keyframes, muxers probing) is outside the window.
+    const recorders = options.record ? await lectern.record(options.record) : undefined;
+    for (const error of recorders?.errors ?? []) console.log(`class: recorder: ${error}`);
     await sleep(options.warmupSeconds * 1000);
 
     // Process CPU is read back to back around the window; server and bot state take time to
@@ -149,6 +168,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
     const tr0 = await lectern.transports();
     const p0 = await lectern.media();
     const tp0 = performance.now();
+    const m0 = cpuOf(recorders?.muxerPids ?? []);
     const w0 = cpuOf(workerPids);
     const n0 = cpuOf([lectern.pid]);
     const b0 = process.cpuUsage();
@@ -157,6 +177,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
     const t0 = performance.now();
     await sleep(windowSeconds * 1000);
     const w1 = cpuOf(workerPids);
+    const m1 = cpuOf(recorders?.muxerPids ?? []);
     const n1 = cpuOf([lectern.pid]);
     const b1 = process.cpuUsage(b0);
     const r1 = udpRcvbufErrors();
@@ -169,6 +190,21 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
     const tb1Done = performance.now();
     const tr1 = await lectern.transports();
     const seconds = (t1 - t0) / 1000;
+    let recording: ClassRecording | undefined;
+    if (recorders) {
+      const stopped = await lectern.stopRecording();
+      const tracks = Math.max(1, recorders.trackIds.length);
+      const packets = stopped.ends.reduce((a, e) => a + e.packets, 0);
+      const gaps = stopped.ends.reduce((a, e) => a + e.lost, 0);
+      recording = {
+        tracks: recorders.trackIds.length,
+        muxerCpuPercentPerTrack: (cpuDelta(m0, m1) / seconds / tracks) * 100,
+        packetsPerTrack: Math.round(packets / tracks),
+        loss: gaps / Math.max(1, packets + gaps),
+        bytes: stopped.ends.reduce((a, e) => a + e.bytes, 0),
+        errors: [...recorders.errors, ...stopped.errors],
+      };
+    }
     const packetSeconds = (tp1 - tp0) / 1000;
 
     const all = receptions(details, tr0, tr1);
@@ -214,6 +250,7 @@ export async function measureClass(options: ClassOptions): Promise<ClassResult> 
       windowSeconds: Number(seconds.toFixed(2)),
       botWindowSeconds: Number(((tb1 + tb1Done - tb0 - tb0Done) / 2000).toFixed(2)),
       loadAverage: os.loadavg()[0]!,
+      ...(recording ? { recording } : {}),
       note:
         `${joined}/${n + 1} bots (on ${options.botThreads} threads) joined` +
         (failures.length ? ` (${failures.length} could not: ${failures.slice(0, 2).join('; ')})` : '') +

@@ -6,6 +6,15 @@
 // UDP relays and AES-256-GCM) and of the worker (the extra consumers), per recorded track.
 // `npm run bench -- --only=recording --recording-tracks=1,8`; alone, `npx tsx bench/scenarios/recording.ts
 // [tracks] [seconds] [warmup]` inside bench/in-netns.sh prints the result as JSON.
+//
+// Alongside a class (measureRecordingWithClass): the class scenario (bench/scenarios/class.ts: a
+// real Lectern process, every participant a WebRTC bot) runs twice with the same size, first
+// unrecorded, then with `tracks` of its own tracks (cameras first) recorded by the product's
+// recorder into the server's encrypted store. Per recorded track: the muxers' CPU, and what the
+// server process (relays, AES-256-GCM, seek index) and the SFU workers spent more than without;
+// loss at the class's bots both times, and at the recorders' relays.
+// `npm run bench -- --only=recording --recording-class=60,12,8` (participants, cameras, tracks);
+// alone, `npx tsx bench/scenarios/recording.ts class <participants> <cameras> <tracks> [window]`.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +26,7 @@ import { TrackRecorder } from '../../sfu/recorder/index.js';
 import { RecordingStore } from '../../server/recording/RecordingStore.js';
 import { LocalKeyFile } from '../../server/recording/crypto/LocalKeyFile.js';
 import { cpuMicros } from '../lib/proc.js';
+import { measureClass, type ClassOptions, type ClassRecording, type ClassResult } from './class.js';
 
 export interface RecordingOptions {
   /** Recorders of the one producer. */
@@ -114,7 +124,84 @@ export async function measureRecording(options: RecordingOptions): Promise<Recor
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** One run of the class, as the comparison needs it. */
+export interface ClassRun {
+  joined: number;
+  sfuCpuPercent: number;
+  serverCpuPercent: number;
+  /** Loss at the class's bots. */
+  loss: number;
+  flagged: number;
+  allReceiving: boolean;
+  loadAverage: number;
+}
+
+export interface RecordingWithClassResult {
+  participants: number;
+  cameras: number;
+  tracks: number;
+  without: ClassRun;
+  with: ClassRun;
+  recording: ClassRecording | undefined;
+  /** Percent of one core per recorded track: the muxers, and the difference the recording made to the server process and the SFU. */
+  perTrack: { muxer: number; server: number; sfu: number; total: number };
+}
+
+function run(r: ClassResult): ClassRun {
+  return {
+    joined: r.joined,
+    sfuCpuPercent: r.sfuCpuPercentPerWorker.reduce((a, c) => a + c, 0),
+    serverCpuPercent: r.serverCpuPercent,
+    loss: r.loss,
+    flagged: r.flagged.length,
+    allReceiving: r.allReceiving,
+    loadAverage: r.loadAverage,
+  };
+}
+
+/** The class unrecorded, then with `tracks` of it recorded: what recording alongside a class costs. */
+export async function measureRecordingWithClass(options: ClassOptions, tracks: number): Promise<RecordingWithClassResult> {
+  const without = await measureClass({ ...options, record: 0 });
+  const recorded = await measureClass({ ...options, record: tracks });
+  const a = run(without);
+  const b = run(recorded);
+  const n = Math.max(1, recorded.recording?.tracks ?? 0);
+  const perTrack = {
+    muxer: recorded.recording?.muxerCpuPercentPerTrack ?? 0,
+    server: (b.serverCpuPercent - a.serverCpuPercent) / n,
+    sfu: (b.sfuCpuPercent - a.sfuCpuPercent) / n,
+    total: 0,
+  };
+  perTrack.total = perTrack.muxer + perTrack.server + perTrack.sfu;
+  return { participants: recorded.participants, cameras: recorded.cameras, tracks: recorded.recording?.tracks ?? 0, without: a, with: b, recording: recorded.recording, perTrack };
+}
+
+/** The class options the bench uses by default (bench/run.ts's class scenario), at a given size. */
+export function classOptions(participants: number, cameras: number, windowSeconds: number): ClassOptions {
+  return {
+    participants,
+    cameras,
+    microphones: Math.min(3, participants),
+    pageSize: 25,
+    maxVideoConsumers: 25,
+    clip: { width: 160, height: 90, fps: 15, kbps: 60 },
+    botThreads: 2,
+    windowSeconds,
+    warmupSeconds: 5,
+    readyTimeoutSeconds: 120,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === 'class') {
+  const [participants = 6, cameras = 2, tracks = 2, windowSeconds = 10] = process.argv.slice(3).map(Number);
+  measureRecordingWithClass(classOptions(participants, cameras, windowSeconds), tracks).then(
+    (result) => console.log(JSON.stringify(result, null, 2)),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const tracks = Number(process.argv[2] ?? 8);
   const windowSeconds = Number(process.argv[3] ?? 20);
   measureRecording({ tracks, windowSeconds, warmupSeconds: Number(process.argv[4] ?? 5) }).then(

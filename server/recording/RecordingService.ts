@@ -19,6 +19,7 @@ import { KeyServiceError } from './crypto/KeyServiceError.js';
 import { RecordingSession } from './RecordingSession.js';
 import { EventsFile, EVENTS_TRACK } from './EventsFile.js';
 import { sfuTrackTaps, type TrackTaps } from './trackRecorders.js';
+import { segmentStarts } from './trackAlignment.js';
 
 const DAY_MS = 86_400_000;
 
@@ -184,6 +185,7 @@ export class RecordingService implements RecordingBackend {
     const events = await this.#events.read(id).catch(() => []);
     const started = events.filter((e) => e.type === 'trackStarted');
     const stopped = events.find((e) => e.type === 'stopped');
+    const starts = segmentStarts(info.manifest.segments.filter((s) => s.trackId !== EVENTS_TRACK && s.complete), info.startedAt);
     return {
       id,
       room: info.room,
@@ -201,8 +203,9 @@ export class RecordingService implements RecordingBackend {
             participant: start?.participant ?? 'participant',
             presenter: start?.presenter ?? false,
             contentType: `${s.kind}/${s.container === 'mkv' ? 'x-matroska' : 'webm'}`,
-            size: s.plaintextSize,
-            offsetMs: Math.max(0, s.startedAt - info.startedAt),
+            size: this.#store.playbackSize(s),
+            // On the sender's clock where its reports allow: a participant's audio and video in step.
+            offsetMs: starts.get(s.segmentId)?.offsetMs ?? Math.round(s.startedAt - info.startedAt),
           };
         }),
     };

@@ -8,11 +8,16 @@
 //   <dir>/<recordingId>/manifest.json        tracks, segments, sizes, SHA-256 of each ciphertext
 //   <dir>/<recordingId>/data-key.json        the wrapped data key (gone after destroyKey)
 //   <dir>/<recordingId>/segments/<seg>.enc   encrypted segment files
+//   <dir>/<recordingId>/segments/<seg>.seek.enc  encrypted seek index head (SeekIndex.ts) of a media segment
+//
+// A player gets a segment's seekable view (openPlayback): the index's head (Duration, Cues) then
+// the segment's own clusters, decrypted on the fly from both files; openSegment gives the bytes the
+// muxer wrote, unchanged.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SegmentEnd, SegmentMeta } from '../../sfu/recorder/types.js';
 import type { KeyWrapper, WrappedKey } from './crypto/KeyWrapper.js';
@@ -20,6 +25,7 @@ import { DATA_KEY_BYTES, DEFAULT_CHUNK_SIZE } from './crypto/chunkFormat.js';
 import { EncryptStream } from './crypto/EncryptStream.js';
 import { DecryptReader, type ByteRange } from './crypto/DecryptReader.js';
 import { RecordingStoreError } from './RecordingStoreError.js';
+import { SeekIndexBuilder, type SeekIndexInfo } from './SeekIndex.js';
 
 /** Allowed recording ids: safe as a directory name. */
 export const RECORDING_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -46,6 +52,10 @@ export interface StoredSegment extends SegmentMeta {
   writeError?: string | undefined;
   /** How the capture ended, when the recorder told (recordSegmentEnd). */
   end?: SegmentEnd | undefined;
+  /** The seek index (Duration, Cues) built when the segment was finalised; its head is in `file`. */
+  seek?: (SeekIndexInfo & { file: string }) | undefined;
+  /** Why a media segment has no seek index (players then get the muxer's bytes as they are). */
+  seekError?: string | undefined;
 }
 
 /** A recording's manifest. */
@@ -170,6 +180,14 @@ export class RecordingStore {
         return entry;
       });
       const encrypt = new EncryptStream(key, this.#chunkSize);
+      // Media segments get a seek index, built from the plaintext on its way into the cipher.
+      const indexer = /^(audio|video)\//.test(meta.codec) ? new SeekIndexBuilder() : undefined;
+      const index = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          indexer?.push(chunk);
+          done(null, chunk);
+        },
+      });
       const hash = createHash('sha256');
       let ciphertextSize = 0;
       const measure = new Transform({
@@ -181,7 +199,7 @@ export class RecordingStore {
       });
       const file = createWriteStream(join(dir, SEGMENTS, segment.file), { flags: 'wx', mode: 0o600 });
       try {
-        await pipeline(stream, encrypt, measure, file);
+        await pipeline(stream, index, encrypt, measure, file);
       } catch (error) {
         await this.#update(recordingId, (m) => {
           const entry = m.segments.find((s) => s.segmentId === segment.segmentId);
@@ -189,9 +207,11 @@ export class RecordingStore {
         });
         throw error;
       }
+      const sha256 = hash.digest('hex');
+      const seek = indexer ? await this.#writeSeekIndex(dir, segment.segmentId, key, indexer) : {};
       return await this.#update(recordingId, (m) => {
         const entry = m.segments.find((s) => s.segmentId === segment.segmentId)!;
-        Object.assign(entry, { complete: true, plaintextSize: encrypt.plaintextBytes, ciphertextSize, sha256: hash.digest('hex') });
+        Object.assign(entry, { complete: true, plaintextSize: encrypt.plaintextBytes, ciphertextSize, sha256 }, seek);
         return { ...entry };
       });
     } finally {
@@ -202,6 +222,56 @@ export class RecordingStore {
     }
   }
 
+  /** Finish a segment's index and store its head encrypted; a segment that cannot be indexed says why. */
+  async #writeSeekIndex(dir: string, segmentId: string, key: Buffer, indexer: SeekIndexBuilder): Promise<Pick<StoredSegment, 'seek' | 'seekError'>> {
+    const built = indexer.finish();
+    if ('error' in built) return { seekError: built.error };
+    const file = `${segmentId}.seek.enc`;
+    try {
+      await pipeline(Readable.from([built.head]), new EncryptStream(key, this.#chunkSize), createWriteStream(join(dir, SEGMENTS, file), { flags: 'wx', mode: 0o600 }));
+    } catch (error) {
+      return { seekError: `seek index not stored: ${(error as Error).message}` };
+    }
+    return { seek: { ...built.info, file } };
+  }
+
+  /** Bytes a player gets for a segment: its seekable view when it has an index, else the segment. */
+  playbackSize(segment: StoredSegment): number {
+    return segment.seek?.size ?? segment.plaintextSize;
+  }
+
+  /**
+   * What a player gets, whole or the inclusive byte range given: the seekable view (the index's
+   * head, then the segment's clusters) when the segment has a seek index, else openSegment's bytes.
+   */
+  async openPlayback(recordingId: string, segmentId: string, range?: ByteRange): Promise<{ size: number; stream: Readable; seekable: boolean }> {
+    const manifest = await this.manifest(recordingId);
+    const seek = manifest.segments.find((s) => s.segmentId === segmentId)?.seek;
+    if (!seek) return { ...(await this.openSegment(recordingId, segmentId, range)), seekable: false };
+    const start = range?.start ?? 0;
+    const end = range?.end ?? seek.size - 1;
+    if (start < 0 || end < start || end >= seek.size) throw new RangeError(`range ${start}-${end} is outside 0-${seek.size - 1}`);
+    const key = await this.#dataKey(recordingId);
+    const dir = join(this.#recordingDir(recordingId), SEGMENTS);
+    let head: Buffer;
+    try {
+      const reader = await DecryptReader.open(join(dir, seek.file), key);
+      head = Buffer.concat(await reader.stream().toArray());
+    } catch (error) {
+      key.fill(0);
+      if ((error as Error).name === 'IntegrityError') throw new RecordingStoreError('integrity', (error as Error).message, { cause: error });
+      throw error;
+    }
+    if (head.length !== seek.headSize) throw new RecordingStoreError('integrity', `seek index of ${segmentId} is ${head.length} bytes, the manifest says ${seek.headSize}`);
+    const body = end >= seek.headSize ? await this.openSegment(recordingId, segmentId, { start: seek.bodyStart + Math.max(0, start - seek.headSize), end: seek.bodyStart + end - seek.headSize }) : undefined;
+    key.fill(0);
+    async function* bytes(): AsyncGenerator<Buffer> {
+      if (start < seek!.headSize) yield head.subarray(start, Math.min(end + 1, seek!.headSize));
+      if (body) yield* body.stream as AsyncIterable<Buffer>;
+    }
+    return { size: seek.size, stream: Readable.from(bytes(), { objectMode: false }), seekable: true };
+  }
+
   /** Note in the manifest how a segment's capture ended (the recorder's `segmentEnd`). */
   async recordSegmentEnd(recordingId: string, segmentId: string, end: SegmentEnd): Promise<void> {
     await this.#update(recordingId, (m) => {
@@ -209,6 +279,7 @@ export class RecordingStore {
       if (!entry) throw new RecordingStoreError('not_found', `no segment ${segmentId} in ${recordingId}`);
       entry.end = end;
       if (end.senderClockAt !== undefined) entry.senderClockAt = end.senderClockAt;
+      if (end.capture !== undefined) entry.capture = end.capture;
     });
   }
 
@@ -263,8 +334,7 @@ export class RecordingStore {
       const manifest = JSON.parse(manifestBytes.toString('utf8')) as RecordingManifest;
       const hash = createHash('sha256').update(manifestBytes);
       let size = manifestBytes.length;
-      for (const segment of manifest.segments) {
-        const path = join(dir, SEGMENTS, segment.file);
+      for (const path of manifest.segments.flatMap((s) => [s.file, ...(s.seek ? [s.seek.file] : [])]).map((f) => join(dir, SEGMENTS, f))) {
         try {
           await pipeline(createReadStream(path), async function* (source: AsyncIterable<Buffer>) {
             for await (const chunk of source) {

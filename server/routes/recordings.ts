@@ -175,14 +175,15 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       await access(request, info, request.query.link, 'play');
       const segment = info.manifest.segments.find((s) => s.segmentId === request.params.track && s.complete && s.trackId !== EVENTS_TRACK);
       if (!segment) return reply.code(404).send(httpErrorBody('not_found', `no track ${request.params.track} in this recording`));
-      const size = segment.plaintextSize;
+      // The seekable view (Duration and Cues ahead of the clusters) when the segment has an index.
+      const size = recordings.store.playbackSize(segment);
       const range = parseRange(request.headers.range, size);
       if (range === 'unsatisfiable') {
         return reply.code(416).header('content-range', `bytes */${size}`).send(httpErrorBody('range_not_satisfiable', `range ${request.headers.range} is outside 0-${size - 1}`));
       }
       let opened;
       try {
-        opened = await recordings.store.openSegment(info.id, segment.segmentId, range ?? undefined);
+        opened = await recordings.store.openPlayback(info.id, segment.segmentId, range ?? undefined);
       } catch (error) {
         const service = keyServiceDown(error);
         if (service) return reply.code(503).send(keyServiceBody(service));

@@ -30,6 +30,8 @@ export interface MuxerExit {
 // the machine may be loaded, and a slow start only costs a later first frame.
 const BIND_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
+/** How long a stop waits for ffmpeg to read what the relay sent before it (within STOP_TIMEOUT_MS). */
+const DRAIN_TIMEOUT_MS = 3_000;
 const STDERR_TAIL_BYTES = 4096;
 
 /** A running ffmpeg muxing one RTP stream. */
@@ -93,9 +95,15 @@ export class FfmpegMuxer {
   async stop(): Promise<MuxerExit> {
     if (this.#child.exitCode === null && this.#child.signalCode === null && !this.#stopRequested) {
       this.#stopRequested = true;
-      this.#child.kill('SIGINT');
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       void this.exited.finally(() => clearTimeout(timer));
+      // On SIGINT ffmpeg stops reading at the next packet: what is still queued on its sockets
+      // (it lags on a loaded machine) would be lost, so let it read them empty first. The caller
+      // keeps the packets coming until it has exited: ffmpeg acts on SIGINT only between two
+      // packets (a second SIGINT would interrupt a blocking read, but ffmpeg then exits at once,
+      // without its last cluster and trailer).
+      await waitForDrained(this.rtpPort, this.exited, DRAIN_TIMEOUT_MS);
+      this.#child.kill('SIGINT');
     }
     return this.exited;
   }
@@ -140,6 +148,21 @@ async function freePortPair(): Promise<number> {
     if (free) return port;
   }
   throw new Error('no free pair of UDP ports on 127.0.0.1');
+}
+
+/** Wait until nothing is queued on UDP `rtpPort` and the next port (127.0.0.1), the muxer exited, or `timeoutMs`. */
+async function waitForDrained(rtpPort: number, exited: Promise<MuxerExit>, timeoutMs: number): Promise<void> {
+  const wanted = new Set([rtpPort, rtpPort + 1].map((port) => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (!gone && Date.now() < deadline) {
+    const table = await readFile('/proc/net/udp', 'utf8');
+    // Columns: sl local_address rem_address st tx_queue:rx_queue ...
+    const queued = table.split('\n').map((line) => line.trim().split(/\s+/)).filter((row) => wanted.has(row[1] ?? '')).some((row) => Number.parseInt(row[4]?.split(':')[1] ?? '0', 16) > 0);
+    if (!queued) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Wait until some process has bound UDP `port` on 127.0.0.1 (Linux /proc/net/udp), or the muxer exited. */

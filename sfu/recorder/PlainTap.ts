@@ -24,6 +24,22 @@ export interface SenderReport {
   rtpTimestamp: number;
 }
 
+/**
+ * A sender report the producer received from its sender (mediasoup's 'sr' trace): the sender's
+ * own NTP clock against the RTP timestamps it stamped, i.e. when each frame was captured. (The
+ * reports the relay sees come from mediasoup's consumer: its clock and the arrival of packets.)
+ */
+export interface ProducerSenderReport {
+  /** SSRC of the producer's stream the report is about. */
+  ssrc: number;
+  /** The sender's NTP time of the report, ms. */
+  ntpMs: number;
+  /** The RTP timestamp at that instant. */
+  rtpTimestamp: number;
+  /** When the report reached this process (ms since the epoch). */
+  arrivedAt: number;
+}
+
 /** Events of a PlainTap. */
 export type PlainTapEvents = {
   /** The first keyframe of the current target started: forwarding began with this packet. */
@@ -32,6 +48,8 @@ export type PlainTapEvents = {
   loss: [missing: number];
   /** An RTCP sender report arrived. */
   senderReport: [report: SenderReport];
+  /** The producer received a sender report from its sender. */
+  producerSenderReport: [report: ProducerSenderReport];
   /** The tap's source went away. */
   close: [reason: 'worker-died' | 'producer-closed' | 'room-closed' | 'closed'];
 };
@@ -72,6 +90,8 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
         paused: true,
         appData: { ...producer.appData },
       });
+      // The producer's sender reports (its only trace type: nothing else enables traces on producers).
+      await producer.enableTraceEvent(['sr']);
       return new PlainTap(router, producer, transport, consumer, socket);
     } catch (error) {
       transport?.close();
@@ -88,6 +108,7 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
     this.#socket = socket;
     this.#needsKeyFrame = consumer.kind === 'video';
     socket.on('message', (packet) => this.#onPacket(packet));
+    producer.on('trace', this.#onTrace);
     socket.on('error', () => undefined); // ICMP unreachable while the muxer restarts: nothing to do
     // The router learns of a dead worker before its transports and consumers close.
     // mediasoup closes a dead worker's transports (and so this consumer) before the router emits
@@ -186,9 +207,17 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
     this.#socket.send(packet, target.rtpPort, '127.0.0.1');
   }
 
+  readonly #onTrace = (trace: types.ProducerTraceEventData): void => {
+    if (trace.type !== 'sr' || this.#closed) return;
+    const { ssrc, ntpSec, ntpFrac, rtpTs } = trace.info as { ssrc?: unknown; ntpSec?: unknown; ntpFrac?: unknown; rtpTs?: unknown };
+    if (typeof ssrc !== 'number' || typeof ntpSec !== 'number' || typeof ntpFrac !== 'number' || typeof rtpTs !== 'number') return;
+    this.emit('producerSenderReport', { ssrc, ntpMs: ntpSec * 1000 + (ntpFrac / 2 ** 32) * 1000, rtpTimestamp: rtpTs, arrivedAt: Date.now() });
+  };
+
   #close(reason: 'worker-died' | 'producer-closed' | 'room-closed' | 'closed'): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.producer.off('trace', this.#onTrace);
     this.#target = undefined;
     if (!this.#transport.closed) this.#transport.close();
     this.#socket.close();

@@ -9,11 +9,12 @@ import type { types } from 'mediasoup';
 import { TypedEmitter } from '../TypedEmitter.js';
 import type { TrackSource } from '../Track.js';
 import { FfmpegMuxer } from './FfmpegMuxer.js';
-import { PlainTap, type SenderReport } from './PlainTap.js';
+import { PlainTap, type ProducerSenderReport, type SenderReport } from './PlainTap.js';
 import {
   RecorderError,
   type DetachReason,
   type RecordedContainer,
+  type SegmentCapture,
   type SegmentEnd,
   type SegmentEndReason,
   type SegmentMeta,
@@ -24,6 +25,10 @@ import {
 
 // At most one keyframe request per this many ms after loss (Galène's disk writer uses the same).
 const LOSS_KEYFRAME_INTERVAL_MS = 500;
+// How far before its arrival a first frame may have been captured (encoder, pacer, network), and
+// after it (a report's one-way delay was longer than the frame's): beyond, a mapping is not its stream's.
+const CAPTURE_BEFORE_ARRIVAL_MS = 5_000;
+const CAPTURE_AFTER_ARRIVAL_MS = 500;
 
 /** The segment being captured now. */
 interface LiveSegment {
@@ -35,6 +40,10 @@ interface LiveSegment {
   keyFrameRequests: number;
   lastSenderReport: SenderReport | undefined;
   startTimestamp: number | undefined;
+  /** When the first frame reached the relay (ms since the epoch). */
+  startArrivedAt: number | undefined;
+  /** Per producer SSRC: the mapping nearest the segment's start, and the least arrival-minus-NTP seen. */
+  producerReports: Map<number, { mapping: ProducerSenderReport; afterStart: boolean; offsetMs: number }>;
   endReason: SegmentEndReason | undefined;
   finished: Promise<void>;
   timers: NodeJS.Timeout[];
@@ -149,10 +158,23 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       live.lastSenderReport = report;
       if (live.meta && live.meta.senderClockAt === undefined) live.meta.senderClockAt = this.#senderClock(live);
     });
+    tap.on('producerSenderReport', (report) => {
+      const live = this.#live;
+      if (live?.tap !== tap) return;
+      const seen = live.producerReports.get(report.ssrc);
+      // The first report after the first frame maps it with the least extrapolation (clock drift).
+      live.producerReports.set(report.ssrc, {
+        mapping: seen?.afterStart ? seen.mapping : report,
+        afterStart: seen?.afterStart === true || live.meta !== undefined,
+        offsetMs: Math.min(seen?.offsetMs ?? Number.POSITIVE_INFINITY, report.arrivedAt - report.ntpMs),
+      });
+      if (live.meta && !live.meta.capture) live.meta.capture = this.#capture(live);
+    });
     tap.on('started', ({ arrivedAt, rtpTimestamp }) => {
       const live = this.#live;
       if (live?.tap !== tap || live.meta) return;
       live.startTimestamp = rtpTimestamp;
+      live.startArrivedAt = arrivedAt;
       const codec = tap.consumer.rtpParameters.codecs[0]!;
       live.meta = {
         trackId: this.trackId,
@@ -167,6 +189,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
         senderClockAt: undefined,
       };
       live.meta.senderClockAt = this.#senderClock(live);
+      live.meta.capture = this.#capture(live);
       this.emit('segment', { meta: live.meta, stream: live.output, done: live.finished.then(() => this.#endOf(live)) });
     });
     await this.#startSegment(tap);
@@ -192,6 +215,8 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       keyFrameRequests: 0,
       lastSenderReport: undefined,
       startTimestamp: undefined,
+      startArrivedAt: undefined,
+      producerReports: new Map(),
       endReason: undefined,
       finished: Promise.resolve(),
       timers: [],
@@ -246,8 +271,10 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   async #endSegment(live: LiveSegment, reason: SegmentEndReason): Promise<void> {
     if (!live.endReason) {
       live.endReason = reason;
-      live.tap.detach();
+      // The relay goes on until ffmpeg has exited: it acts on SIGINT between two packets only
+      // (see FfmpegMuxer.stop), so a detached relay would leave it waiting to be SIGKILLed.
       await live.muxer.stop();
+      live.tap.detach();
     }
     await this.#finishSegment(live);
   }
@@ -272,7 +299,28 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       lost: live.tap.lost,
       keyFrameRequests: live.keyFrameRequests,
       senderClockAt: live.meta?.senderClockAt,
+      capture: this.#capture(live) ?? live.meta?.capture,
     };
+  }
+
+  /**
+   * When the segment's first frame was captured, on its sender's clock (the producer's sender
+   * reports). The consumer forwards the producer's RTP timestamps unchanged (a simulcast consumer:
+   * those of its reference stream), so one of the producer's streams maps them; its mapping puts
+   * the capture a little before the arrival, another stream's (another random RTP base) hours off.
+   */
+  #capture(live: LiveSegment): SegmentCapture | undefined {
+    if (live.startTimestamp === undefined || live.startArrivedAt === undefined) return undefined;
+    const clockRate = live.tap.consumer.rtpParameters.codecs[0]!.clockRate;
+    let best: { lead: number; capture: SegmentCapture } | undefined;
+    for (const [ssrc, { mapping, offsetMs }] of live.producerReports) {
+      const ticks = (live.startTimestamp - mapping.rtpTimestamp) | 0; // signed 32-bit difference
+      const senderNtpMs = mapping.ntpMs + (ticks / clockRate) * 1000;
+      const lead = live.startArrivedAt - (senderNtpMs + offsetMs);
+      if (lead < -CAPTURE_AFTER_ARRIVAL_MS || lead > CAPTURE_BEFORE_ARRIVAL_MS) continue;
+      if (!best || Math.abs(lead) < best.lead) best = { lead: Math.abs(lead), capture: { senderNtpMs, clockOffsetMs: offsetMs, ssrc } };
+    }
+    return best?.capture;
   }
 
   /** The sender-clock time of the segment's first frame, from the latest sender report. */

@@ -8,6 +8,7 @@ export {
   type TapPoint,
   type SegmentMeta,
   type SegmentEnd,
+  type SegmentCapture,
   type SegmentEndReason,
   type RecordedSegment,
   type RecordedContainer,

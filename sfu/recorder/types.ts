@@ -51,6 +51,24 @@ export interface SegmentMeta {
    * align files on startedAt (measured: the two differ by ~0.5 s for an ffmpeg sender).
    */
   senderClockAt?: number | undefined;
+  /** The capture time of the first frame on the sender's clock, once a producer sender report came (SegmentEnd repeats it). */
+  capture?: SegmentCapture | undefined;
+}
+
+/**
+ * When a segment's first frame was captured, from the producer's sender reports (RTCP SR: the
+ * sender's NTP clock against its RTP timestamps). Tracks of one sender share its clock, so their
+ * `senderNtpMs` differences are their true offsets, whatever each path's delay; `clockOffsetMs`
+ * (the least arrival-minus-NTP over the segment's reports: the sender's clock to this host's,
+ * plus the fastest one-way delay) puts different senders on this host's clock.
+ */
+export interface SegmentCapture {
+  /** The sender's NTP time (ms) at which the segment's first frame was captured. */
+  senderNtpMs: number;
+  /** This host's wall clock minus the sender's NTP clock, as the fastest report measured it, ms. */
+  clockOffsetMs: number;
+  /** The producer stream (SSRC) whose reports gave the mapping. */
+  ssrc: number;
 }
 
 /** Why a segment ended. */
@@ -72,6 +90,8 @@ export interface SegmentEnd {
   keyFrameRequests: number;
   /** Updated senderClockAt (a sender report may arrive after the segment started). */
   senderClockAt?: number | undefined;
+  /** The capture time of the first frame, from every producer sender report of the segment. */
+  capture?: SegmentCapture | undefined;
 }
 
 /** A segment in progress: its metadata, the muxed bytes, and how it ended. */

@@ -17,6 +17,8 @@ const server = lecternForFile({ auth: { tokenSecret: SECRET } });
 let recordingId: string;
 let webm: Buffer;
 let trackId: string;
+/** What a player is served: the seekable view of `webm` (its own bytes stay as they were: openSegment). */
+let seekable: Buffer;
 
 const bearer = async (room: string, role: 'instructor' | 'student') =>
   `Bearer ${await server.lectern.authenticator.issueRoomToken({ room, role, subject: `${role}-${room}@uni.example` })}`;
@@ -40,6 +42,8 @@ beforeAll(async () => {
     Readable.from([webm]),
   );
   trackId = stored.segmentId;
+  expect(stored.seek).toMatchObject({ cues: expect.any(Number) });
+  seekable = Buffer.concat(await (await store.openPlayback(recordingId, trackId)).stream.toArray());
   await client.ok('stopRecording', {});
   await server.lectern.recordings.settled(recordingId);
 });
@@ -51,7 +55,8 @@ describe('playback', () => {
     const response = await get(`/recordings/${recordingId}`, { authorization: await bearer('play-room', 'instructor') });
     expect(response.statusCode).toBe(200);
     const body = response.json() as { recording: { tracks: { id: string; kind: string; contentType: string; size: number }[] }; events: { type: string }[] };
-    expect(body.recording.tracks).toEqual([expect.objectContaining({ id: trackId, kind: 'video', contentType: 'video/webm', size: webm.length })]);
+    // The size of the seekable view (the seek index's head, then the file's clusters).
+    expect(body.recording.tracks).toEqual([expect.objectContaining({ id: trackId, kind: 'video', contentType: 'video/webm', size: seekable.length })]);
     expect(body.events.map((e) => e.type)).toEqual(expect.arrayContaining(['started', 'joined', 'consent', 'stopped']));
     await server.lectern.auditLog.durable();
     const played = readFileSync(join(server.lectern.config.audit.dir, AUDIT_FILES.log), 'utf8')
@@ -62,14 +67,19 @@ describe('playback', () => {
     expect(played).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^user:p:/), details: { room: 'play-room', via: 'token' } })]);
   });
 
-  it('plays a track with range requests, decrypted on the fly to the bytes that went in', async () => {
+  it('plays a track with range requests, decrypted on the fly: the seekable view of the bytes that went in', async () => {
     const auth = { authorization: await bearer('play-room', 'instructor') };
     const url = `/recordings/${recordingId}/tracks/${trackId}`;
     const whole = await get(url, auth);
     expect(whole.statusCode).toBe(200);
     expect(whole.headers['accept-ranges']).toBe('bytes');
     expect(whole.headers['content-type']).toBe('video/webm');
-    expect(whole.rawPayload.equals(webm)).toBe(true);
+    expect(whole.rawPayload.equals(seekable)).toBe(true);
+    // The segment itself decrypts to exactly the bytes that went in; the view ends on their clusters.
+    const { stream } = await server.lectern.recordings.store.openSegment(recordingId, trackId);
+    expect(Buffer.concat(await stream.toArray()).equals(webm)).toBe(true);
+    const webmCluster = webm.indexOf(Buffer.from('1f43b675', 'hex'));
+    expect(seekable.includes(webm.subarray(webmCluster, webmCluster + 4096))).toBe(true);
     // The decrypted bytes are a valid WebM with video frames.
     const dir = mkdtempSync(join(tmpdir(), 'lectern-played-'));
     writeFileSync(join(dir, 'played.webm'), whole.rawPayload);
@@ -79,17 +89,23 @@ describe('playback', () => {
 
     const first = await get(url, { ...auth, range: 'bytes=0-99' });
     expect(first.statusCode).toBe(206);
-    expect(first.headers['content-range']).toBe(`bytes 0-99/${webm.length}`);
-    expect(first.rawPayload.equals(webm.subarray(0, 100))).toBe(true);
+    expect(first.headers['content-range']).toBe(`bytes 0-99/${seekable.length}`);
+    expect(first.rawPayload.equals(seekable.subarray(0, 100))).toBe(true);
+    // A range across the end of the seek index's head into the segment's clusters.
+    const { seek } = (await server.lectern.recordings.store.manifest(recordingId)).segments.find((s) => s.segmentId === trackId)!;
+    const across = await get(url, { ...auth, range: `bytes=${seek!.headSize - 10}-${seek!.headSize + 9}` });
+    expect(across.statusCode).toBe(206);
+    expect(across.rawPayload.equals(seekable.subarray(seek!.headSize - 10, seek!.headSize + 10))).toBe(true);
+    expect(across.rawPayload.subarray(10, 14).toString('hex')).toBe('1f43b675'); // the first Cluster
     const middle = await get(url, { ...auth, range: `bytes=70000-` });
-    if (webm.length > 70000) expect(middle.rawPayload.equals(webm.subarray(70000))).toBe(true);
+    if (seekable.length > 70000) expect(middle.rawPayload.equals(seekable.subarray(70000))).toBe(true);
     else expect(middle.statusCode).toBe(416);
     const tail = await get(url, { ...auth, range: 'bytes=-50' });
     expect(tail.statusCode).toBe(206);
-    expect(tail.rawPayload.equals(webm.subarray(webm.length - 50))).toBe(true);
-    const beyond = await get(url, { ...auth, range: `bytes=${webm.length}-` });
+    expect(tail.rawPayload.equals(seekable.subarray(seekable.length - 50))).toBe(true);
+    const beyond = await get(url, { ...auth, range: `bytes=${seekable.length}-` });
     expect(beyond.statusCode).toBe(416);
-    expect(beyond.headers['content-range']).toBe(`bytes */${webm.length}`);
+    expect(beyond.headers['content-range']).toBe(`bytes */${seekable.length}`);
     // The events file is not a track.
     expect((await get(`/recordings/${recordingId}/tracks/seg-0001`, auth)).statusCode).toBe(trackId === 'seg-0001' ? 200 : 404);
   });
