@@ -85,12 +85,21 @@ describe('playback page seeking', () => {
     const seen = await page.evaluate(async ({ pxPerSecond }) => {
       const video = document.getElementById('play-video') as HTMLVideoElement;
       if (video.readyState < 1) await new Promise((resolve) => video.addEventListener('loadedmetadata', resolve, { once: true }));
-      const seek = (time: number) =>
-        new Promise<boolean>((resolve) => {
+      // `seeked` can fire before the new frame is painted (a black canvas read as clock 0 failed a
+      // full-suite run): wait for the frame to be presented too, or a second at most.
+      const seek = async (time: number) => {
+        const presented = new Promise<void>((resolve) => {
+          video.requestVideoFrameCallback(() => resolve());
+          setTimeout(resolve, 1000);
+        });
+        const seeked = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(false), 20_000);
           video.addEventListener('seeked', () => { clearTimeout(timer); resolve(true); }, { once: true });
           video.currentTime = time;
         });
+        await presented;
+        return seeked;
+      };
       /** The sender's clock in the frame shown: white columns of the middle row. */
       const clock = () => {
         const canvas = document.createElement('canvas');
