@@ -746,6 +746,6 @@ function finish(code: number): never {
   if (!existsSync(resultsDir)) mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${output.startedAt.replaceAll(':', '-').replace(/\..*/, '')}.json`);
   writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
-  console.log(`\nnotes:\n- ${notes.join('\n- ')}\nresults written to ${file}`);
+  console.log(`${notes.length > 0 ? `\nnotes:\n- ${notes.join('\n- ')}` : ''}\nresults written to ${file}`);
   process.exit(code);
 }

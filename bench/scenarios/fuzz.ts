@@ -5,12 +5,15 @@
 // room may outlive its last participant beyond the room timeout. The server runs in its own process
 // (profile 'fuzz': empty rooms close after 2 s, dropped connections are held 2 s). The canary,
 // each fuzzer and the flooder connect from addresses of their own in 127/8, so the per-address
-// connection budget limits the reconnecting flooder as it would a real one.
+// connection budget limits the reconnecting flooder as it would a real one. The canary runs on a
+// worker thread of its own, so its timings do not hold the fuzzers' own work.
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { startLecternProcess } from '../lib/lecternProcess.js';
 import { cpuDelta, cpuOf } from '../lib/proc.js';
 import { quantile } from '../lib/stats.js';
+import { BenchThread } from '../lib/thread.js';
+import type { CanaryRequest } from '../lib/canaryThread.js';
 
 /** What one fuzz run measured. */
 export interface FuzzResult {
@@ -111,35 +114,14 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
   refusedUpgrades = 0;
   const health = async () => (await (await fetch(`${server.url}/healthz`)).json()) as { rooms: number; peers: number };
   let stop = false;
+  let canary: BenchThread<CanaryRequest> | undefined;
   try {
-    // The canary: a joined participant raising and lowering a hand every 50 ms (20/s, under the limit).
-    const canary = await open(server.wsUrl);
-    const pending = new Map<number, number>();
-    let samples: number[] = [];
-    let failed = 0;
-    canary.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString()) as { kind: string; id?: number; ok?: boolean };
-      if (frame.kind !== 'response' || frame.id === undefined) return;
-      const sent = pending.get(frame.id);
-      if (sent === undefined) return;
-      pending.delete(frame.id);
-      if (frame.ok) samples.push(performance.now() - sent);
-      else failed++;
-    });
-    let nextId = 1;
-    const ask = (method: string, data: unknown) => {
-      const id = nextId++;
-      pending.set(id, performance.now());
-      canary.send(JSON.stringify({ kind: 'request', id, method, data }));
-    };
-    ask('join', { room: 'canary', displayName: 'Canary' });
-    await sleep(500);
-    samples = [];
-    let raised = false;
-    const canaryTimer = setInterval(() => ask('raiseHand', { raised: (raised = !raised) }), 50);
+    // The canary: a joined participant on a thread of its own (bench/lib/canaryThread.ts).
+    canary = await BenchThread.start<CanaryRequest>(new URL('../lib/canaryThread.ts', import.meta.url), 'canary');
+    await canary.call({ op: 'start', wsUrl: server.wsUrl });
+    await canary.call({ op: 'take' });
     await sleep(5000);
-    const baseline = samples;
-    samples = [];
+    const baseline = (await canary.call<{ samples: number[] }>({ op: 'take' })).samples;
 
     const before = cpuOf([server.pid]);
     const started = performance.now();
@@ -198,9 +180,9 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
     await flooder;
     const seconds = (performance.now() - started) / 1000;
     const serverCpuPercent = (cpuDelta(before, cpuOf([server.pid])) / seconds) * 100;
-    clearInterval(canaryTimer);
     await sleep(200);
-    const underLoad = samples;
+    const { samples: underLoad, failed } = await canary.call<{ samples: number[]; failed: number }>({ op: 'take' });
+    await canary.call({ op: 'stop' });
 
     // Every fuzz room must close: the room timeout after its last participant (held for the grace).
     const roomsAtEnd = (await health()).rooms;
@@ -213,7 +195,6 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
       }
       await sleep(100);
     }
-    canary.terminate();
     const stats = (xs: number[]) => ({ requests: xs.length, p50Ms: quantile(xs, 0.5), p99Ms: quantile(xs, 0.99) });
     return {
       fuzzFrames: fuzzSent,
@@ -237,6 +218,7 @@ export async function measureFuzz(frames = 100_000, connections = 20): Promise<F
     };
   } finally {
     stop = true;
+    await canary?.terminate();
     await server.close();
   }
 }
