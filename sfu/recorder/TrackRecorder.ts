@@ -14,6 +14,7 @@ import {
   RecorderError,
   type DetachReason,
   type RecordedContainer,
+  type RecordedSegment,
   type SegmentCapture,
   type SegmentEnd,
   type SegmentEndReason,
@@ -68,6 +69,12 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   #restarts = 0;
   #stopping: Promise<void> | undefined;
   #lastLossRequest = 0;
+  /**
+   * Segments that began while start() was still running (the first audio packet can arrive before
+   * the worker's answer to resuming the tap): nobody could be listening yet, and a `segment` nobody
+   * hears is a track lost from the recording. Announced once the caller has its recorder.
+   */
+  #held: RecordedSegment[] | undefined = [];
 
   /**
    * Start recording from `tap`: a subscription of the room's recorder (RoomMedia.tap), or a producer
@@ -76,6 +83,12 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   static async start(tap: PlainTap | TapPoint, options: TrackRecorderOptions = {}): Promise<TrackRecorder> {
     const recorder = new TrackRecorder(tap, options);
     await recorder.#open(tap);
+    // After the caller's `await` has resumed (microtasks) and it has attached its listeners.
+    setImmediate(() => {
+      const held = recorder.#held ?? [];
+      recorder.#held = undefined;
+      for (const segment of held) recorder.emit('segment', segment);
+    });
     return recorder;
   }
 
@@ -190,7 +203,9 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       };
       live.meta.senderClockAt = this.#senderClock(live);
       live.meta.capture = this.#capture(live);
-      this.emit('segment', { meta: live.meta, stream: live.output, done: live.finished.then(() => this.#endOf(live)) });
+      const segment: RecordedSegment = { meta: live.meta, stream: live.output, done: live.finished.then(() => this.#endOf(live)) };
+      if (this.#held) this.#held.push(segment);
+      else this.emit('segment', segment);
     });
     await this.#startSegment(tap);
   }

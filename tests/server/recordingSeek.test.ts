@@ -7,29 +7,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import ebml from 'ts-ebml';
-import { Sfu, roomMediaCodecs } from '../../sfu/index.js';
+import { roomMediaCodecs } from '../../sfu/index.js';
+import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
 import { TrackRecorder, type RecordedSegment } from '../../sfu/recorder/index.js';
 import { RecordingStore, type StoredSegment } from '../../server/recording/RecordingStore.js';
 import { LocalKeyFile } from '../../server/recording/crypto/LocalKeyFile.js';
 import { startClockSender } from '../helpers/rtpSender.js';
 import { firstFrameClock, probedDuration, withStdin } from '../helpers/clockMedia.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const cleanups = cleanupAfterEach();
 
 async function read(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -61,12 +49,7 @@ async function packetSpan(bytes: Buffer): Promise<number> {
 
 describe('seek index', () => {
   it('a recorded segment is served with its Duration (within 0.3 s of the time it recorded) and Cues at its keyframes', async () => {
-    const sfu = await Sfu.create({ workers: 1, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn', maxIncomingBitrate: 3_000_000, initialAvailableOutgoingBitrate: 1_000_000, respawn: false });
-    cleanups.push(async () => {
-      const exits = sfu.pool.workers.map((w) => new Promise<void>((r) => (w.worker.closed ? r() : w.worker.observer.once('close', () => r()))));
-      sfu.close();
-      await Promise.all(exits);
-    });
+    const sfu = await startTestSfu(cleanups);
     const router = await sfu.pool.workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs });
     const sender = await startClockSender(router, 'ada');
     cleanups.push(() => sender.close());
@@ -78,8 +61,8 @@ describe('seek index', () => {
     const stored: Promise<StoredSegment>[] = [];
     const metas: RecordedSegment['meta'][] = [];
     const raw: Promise<Buffer>[] = [];
-    const recorders = await Promise.all([sender.video, sender.audio].map((producer) => TrackRecorder.start({ router, producer })));
-    for (const recorder of recorders) {
+    // Each recorder is listened to as soon as it exists: the other may still be starting.
+    const listen = (recorder: TrackRecorder): TrackRecorder =>
       recorder.on('segment', (segment) => {
         metas.push(segment.meta);
         const tee = new PassThrough();
@@ -89,9 +72,11 @@ describe('seek index', () => {
         raw.push(read(tee));
         stored.push(store.writeSegment('rec1', segment.meta, toStore));
       });
-    }
-    await waitFor('both tracks to start', () => metas.length === 2, 60_000).catch((error: Error) => {
-      throw new Error(`${error.message}: started ${metas.map((m) => m.kind).join(', ') || 'none'}; sender ${sender.process.exitCode === null ? 'running' : `exited ${sender.process.exitCode}`} ${sender.stderr()}`);
+    const recorders = await Promise.all([sender.video, sender.audio].map(async (producer) => listen(await TrackRecorder.start({ router, producer }))));
+    await waitFor('both tracks to start', () => metas.length === 2, 60_000).catch(async (error: Error) => {
+      // Where the missing track stopped: at the sender (the producer's packet count) or after it.
+      const received = await Promise.all([sender.video, sender.audio].map(async (p) => `${p.kind} ${(await p.getStats()).map((s) => s.packetCount).join('/')} packets in`));
+      throw new Error(`${error.message}: started ${metas.map((m) => m.kind).join(', ') || 'none'}; ${received.join(', ')}; sender ${sender.process.exitCode === null ? 'running' : `exited ${sender.process.exitCode}`} ${sender.stderr()}`);
     });
     await sleep(8000);
     const stopAt = Date.now();

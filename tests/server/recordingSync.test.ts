@@ -8,8 +8,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Sfu, roomMediaCodecs } from '../../sfu/index.js';
+import { describe, expect, it } from 'vitest';
+import { roomMediaCodecs } from '../../sfu/index.js';
+import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
 import { TrackRecorder, type RecordedSegment } from '../../sfu/recorder/index.js';
 import { RecordingStore, type StoredSegment } from '../../server/recording/RecordingStore.js';
 import { LocalKeyFile } from '../../server/recording/crypto/LocalKeyFile.js';
@@ -18,29 +19,11 @@ import { BEEP_PERIOD_S, startClockSender } from '../helpers/rtpSender.js';
 import { beeps, firstFrameClock } from '../helpers/clockMedia.js';
 
 const VIDEO_DELAY_MS = 400;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const cleanups = cleanupAfterEach();
 
 describe('A/V alignment', () => {
   it('a track started later, on a slower path, is offset by its capture time (within 100 ms of the true offset)', async () => {
-    const sfu = await Sfu.create({ workers: 1, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn', maxIncomingBitrate: 3_000_000, initialAvailableOutgoingBitrate: 1_000_000, respawn: false });
-    cleanups.push(async () => {
-      const exits = sfu.pool.workers.map((w) => new Promise<void>((r) => (w.worker.closed ? r() : w.worker.observer.once('close', () => r()))));
-      sfu.close();
-      await Promise.all(exits);
-    });
+    const sfu = await startTestSfu(cleanups);
     const router = await sfu.pool.workers[0]!.worker.createRouter({ mediaCodecs: roomMediaCodecs });
     const sender = await startClockSender(router, 'ada', { videoDelayMs: VIDEO_DELAY_MS });
     cleanups.push(() => sender.close());
@@ -67,10 +50,10 @@ describe('A/V alignment', () => {
       return recorder;
     };
     const microphone = await record(sender.audio);
-    await waitFor('the microphone to start', () => metas.length === 1);
+    await waitFor('the microphone to start', () => metas.length === 1, 60_000);
     await sleep(2500);
     const camera = await record(sender.video);
-    await waitFor('the camera to start', () => metas.length === 2);
+    await waitFor('the camera to start', () => metas.length === 2, 60_000);
     await sleep(6000);
     await Promise.all([microphone.stop(), camera.stop()]);
     await Promise.all(written);

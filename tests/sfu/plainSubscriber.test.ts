@@ -5,39 +5,19 @@
 // (RoomMedia.addPlainSubscriber / addPlainPublisher), not a harness's.
 import '../helpers/mediasoupLookup.js';
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Sfu, SfuError, type PlainSubscriber, type PlainPublisher, type RoomMedia, type SfuOptions, type Track, type CapacityOptions } from '../../sfu/index.js';
+import { describe, expect, it } from 'vitest';
+import { SfuError, type Sfu, type PlainSubscriber, type PlainPublisher, type RoomMedia, type Track, type CapacityOptions } from '../../sfu/index.js';
+import { cleanupAfterEach, sleep, startTestSfu } from '../helpers/testSfu.js';
 import { RtpGenerator } from '../../bench/lib/RtpGenerator.js';
 import { AUDIO_SSRC, MARKER_MAGIC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../../bench/lib/rtpPackets.js';
 import { mediasoupConsumer } from '../helpers/mediasoupLookup.js';
 
-const base: SfuOptions = {
-  workers: 2,
-  listenIp: '127.0.0.1',
-  rtcPort: 0,
-  logLevel: 'warn',
-  maxIncomingBitrate: 3_000_000,
-  initialAvailableOutgoingBitrate: 1_000_000,
-  respawn: false,
-};
+const cleanups = cleanupAfterEach();
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startSfu(capacity: Partial<CapacityOptions>): Promise<Sfu> {
+function startSfu(capacity: Partial<CapacityOptions>): Promise<Sfu> {
   // Load samples far apart: placement here is decided by consumers, not by a CPU reading.
-  const sfu = await Sfu.create({ ...base, capacity: { loadSampleMs: 600_000, ...capacity } });
-  cleanups.push(async () => {
-    const exits = sfu.pool.workers.map((w) => new Promise<void>((r) => (w.worker.closed ? r() : w.worker.observer.once('close', () => r()))));
-    sfu.close();
-    await Promise.all(exits);
-  });
-  return sfu;
+  return startTestSfu(cleanups, { workers: 2, capacity: { loadSampleMs: 600_000, ...capacity } });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;

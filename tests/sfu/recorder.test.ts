@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buffer } from 'node:stream/consumers';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { vp8Parameters } from '../helpers/media.js';
-import { Sfu, SfuError, roomMediaCodecs, type RoomMedia, type SfuOptions, type Track, type mediasoupTypes as types } from '../../sfu/index.js';
+import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
+import { Sfu, SfuError, roomMediaCodecs, type RoomMedia, type Track, type mediasoupTypes as types } from '../../sfu/index.js';
 import { trackProducer, type TrackProducer } from '../../sfu/Track.js';
 import { TrackRecorder, type RecordedSegment, type SegmentEnd, type SegmentMeta, type RecorderError, type DetachReason } from '../../sfu/recorder/index.js';
 import { RecordingStore, type StoredSegment } from '../../server/recording/RecordingStore.js';
@@ -18,30 +19,8 @@ import { LocalKeyFile } from '../../server/recording/crypto/LocalKeyFile.js';
 
 const run = promisify(execFile);
 
-const options: SfuOptions = {
-  workers: 2,
-  listenIp: '127.0.0.1',
-  rtcPort: 0,
-  logLevel: 'warn',
-  maxIncomingBitrate: 3_000_000,
-  initialAvailableOutgoingBitrate: 1_000_000,
-  respawn: false,
-};
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startSfu(): Promise<Sfu> {
-  const sfu = await Sfu.create(options);
-  cleanups.push(async () => {
-    const exits = sfu.pool.workers.map((w) => new Promise<void>((r) => (w.worker.closed ? r() : w.worker.observer.once('close', () => r()))));
-    sfu.close();
-    await Promise.all(exits);
-  });
-  return sfu;
-}
+const cleanups = cleanupAfterEach();
+const startSfu = (): Promise<Sfu> => startTestSfu(cleanups, { workers: 2 });
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lectern-recorder-'));
@@ -238,16 +217,6 @@ async function udpAddressesOf(pid: number): Promise<string[]> {
   }
   const rows = (await readFile('/proc/net/udp', 'utf8')).split('\n').slice(1).map((line) => line.trim().split(/\s+/));
   return rows.filter((row) => inodes.has(row[9] ?? '')).map((row) => row[1]!);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 describe('TrackRecorder', () => {
