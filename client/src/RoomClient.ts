@@ -179,8 +179,11 @@ export class RoomClient {
   #resetAgain = false;
   /** Settles when the current receive transport exists: consumers announced before wait for it. */
   #recvReady: Promise<void> = Promise.resolve();
-  /** Consumers announced but not set up yet; a consumerClosed meanwhile cancels one. */
-  readonly #pendingConsumers = new Map<string, { cancelled: boolean }>();
+  /**
+   * Consumers announced but not set up yet (waiting for the receive transport, or being consumed):
+   * a consumerClosed meanwhile cancels one, a consumerPaused/Resumed meanwhile is kept for it.
+   */
+  readonly #pendingConsumers = new Map<string, { cancelled: boolean; paused?: boolean }>();
   /** ICE restarts tried per transport since it was last connected, and the timer of the next step. */
   readonly #iceRepair = new Map<types.Transport, { attempts: number; timer: ReturnType<typeof setTimeout> | undefined }>();
   #reconnectingShown = false;
@@ -653,30 +656,37 @@ export class RoomClient {
   }
 
   async #onConsumerAdded(data: NotificationData<'consumerAdded'>): Promise<void> {
-    const pending = { cancelled: false };
+    const pending: { cancelled: boolean; paused?: boolean } = { cancelled: false };
     this.#pendingConsumers.set(data.consumerId, pending);
+    let consumer: types.Consumer;
+    // Pending until the track is known: a mute or close that arrives while the consumer is being
+    // made must not be lost (an instructor's "mute all" then showed a student's mic as on).
     try {
       // During a media reset the new receive transport is still being made.
       await this.#recvReady;
+      const transport = this.#recvTransport;
+      if (!transport || pending.cancelled || transport.closed) return;
+      consumer = await transport.consume({
+        id: data.consumerId,
+        producerId: data.producerId,
+        kind: data.kind,
+        // Produced by mediasoup on our own server; the protocol carries it as an opaque object.
+        rtpParameters: data.rtpParameters as types.RtpParameters,
+      });
     } finally {
       this.#pendingConsumers.delete(data.consumerId);
     }
-    const transport = this.#recvTransport;
-    if (!transport || pending.cancelled || transport.closed) return;
-    const consumer = await transport.consume({
-      id: data.consumerId,
-      producerId: data.producerId,
-      kind: data.kind,
-      // Produced by mediasoup on our own server; the protocol carries it as an opaque object.
-      rtpParameters: data.rtpParameters as types.RtpParameters,
-    });
+    if (pending.cancelled) {
+      consumer.close();
+      return;
+    }
     const remote = {
       consumerId: consumer.id,
       producerId: data.producerId,
       peerId: data.peerId,
       source: data.source,
       track: consumer.track,
-      paused: data.producerPaused,
+      paused: pending.paused ?? data.producerPaused,
       consumer,
       // A stats tick can land just after the consumer closed (track removed, media reset): no
       // numbers then, instead of mediasoup-client's InvalidStateError.
@@ -703,7 +713,11 @@ export class RoomClient {
 
   #setPaused(consumerId: string, paused: boolean): void {
     const remote = this.#tracks.get(consumerId);
-    if (!remote) return;
+    if (!remote) {
+      const pending = this.#pendingConsumers.get(consumerId);
+      if (pending) pending.paused = paused;
+      return;
+    }
     remote.paused = paused;
     this.#events.trackPaused(remote, paused);
   }
