@@ -1,4 +1,5 @@
 // Main-thread handle on a sink thread (see sinkThread.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SinkReport, SinkRequest } from './sinkProtocol.js';
 import { BenchThread } from './thread.js';
 import { NativeUdpSink, nativeSinkBinary, nativeSinkSettings } from './NativeUdpSink.js';
@@ -62,6 +63,22 @@ export class Sink {
   /** Count only packets whose generator counter is in [start, end); resets the counts. */
   async setWindow(start: number, end: number): Promise<void> {
     await Promise.all([this.#call({ op: 'window', start, end }), ...this.#native.map((n) => n.setWindow(start, end))]);
+  }
+
+  /**
+   * Counts for the current window once the last packets have arrived: a sink that fell behind is
+   * slow, not lossy, so wait until the count stops growing, reaches `expected`, or 5 s have passed.
+   */
+  async settledReport(expected: number): Promise<SinkReport> {
+    let report = await this.report();
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      await sleep(300);
+      const next = await this.report();
+      const settled = next.received === report.received;
+      report = next;
+      if (settled || report.received >= expected || Date.now() > deadline) return report;
+    }
   }
 
   /** Counts for the current window, over the thread and the native sinks. */

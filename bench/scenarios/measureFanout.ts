@@ -107,17 +107,8 @@ export async function measureFanout(
     const cpu1 = sum(target.pids.map(cpuMicros));
     const t1 = process.hrtime.bigint();
     const rssAfter = sum(target.pids.map(rssBytes));
-    // Let the last packets of the window arrive: a sink that fell behind is slow, not lossy, so wait
-    // until the count stops growing (at most 5 s) before calling anything lost.
-    let report = await sink.report();
-    const drainDeadline = Date.now() + 5000;
-    for (;;) {
-      await sleep(300);
-      const next = await sink.report();
-      const settled = next.received === report.received;
-      report = next;
-      if (settled || report.received >= (end - start) * admitted || Date.now() > drainDeadline) break;
-    }
+    // Let the last packets of the window arrive before calling anything lost.
+    const report = await sink.settledReport((end - start) * admitted);
     const drops1 = udpRcvbufErrors();
     const sfuDrops = udpDropsOfProcesses(target.pids) - sfuDrops0;
     const otherDrops = Math.max(0, drops1 - drops0 - sfuDrops);

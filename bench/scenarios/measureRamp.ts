@@ -95,16 +95,7 @@ export async function measureRamp(
       const cpu1 = fanout.pids.map(cpuMicros);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const expected = (end - start) * admitted;
-      // A sink that fell behind is slow, not lossy: wait until the count stops growing (at most 5 s).
-      let report = await sink.report();
-      const drainDeadline = Date.now() + 5000;
-      for (;;) {
-        await sleep(300);
-        const next = await sink.report();
-        const settled = next.received === report.received;
-        report = next;
-        if (settled || report.received >= expected || Date.now() > drainDeadline) break;
-      }
+      const report = await sink.settledReport(expected);
       const sfuDrops = udpDropsOfProcesses(fanout.pids) - sfuDrops0;
       const otherDrops = Math.max(0, udpRcvbufErrors() - drops0 - sfuDrops);
       const load = fanout.sfu.load().workers;
