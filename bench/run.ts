@@ -765,7 +765,8 @@ if (only.has('cluster-fanout')) {
       role,
       String(s.subscribers),
       `${s.streamsSeen}/${s.expectedStreams}`,
-      String(s.minPerStream),
+      `${s.subscribersComplete}/${s.subscribers}`,
+      `${s.fewestPerSubscriber}/${s.windowPackets}${s.fewestSubscriber ? ` (${s.fewestSubscriber})` : ''}`,
       String(s.forwardedPerSecond),
       pct(s.loss),
       fmt(s.latencyP50Ms, 2),
@@ -774,7 +775,7 @@ if (only.has('cluster-fanout')) {
     ];
     printTable(
       `Cluster fan-out: 1 -> ${r.subscribers} across two nodes (${r.publisher} publisher, ${r.windowSeconds} s window${r.refused ? `, ${r.refused} refused at_capacity by every node` : ''})`,
-      ['node', 'receives', 'subs', 'streams seen', 'min pkts/stream', 'fwd pkt/s', 'loss', 'p50 ms', 'p99 ms', 'srtp fail'],
+      ['node', 'receives', 'subs', 'streams seen', 'subs with all', 'fewest on one sub', 'fwd pkt/s', 'loss', 'p50 ms', 'p99 ms', 'srtp fail'],
       [sideRow('on the home', r.home), sideRow('over the pipe', r.edge)],
     );
     const pipe = r.pipes.map((p) => `${p.edgeNodeId}: SRTP ${p.homeSrtp ? 'on' : 'OFF'}/${p.edgeSrtp ? 'on' : 'OFF'}, RTX ${p.homeRtx ? 'on' : 'OFF'}/${p.edgeRtx ? 'on' : 'OFF'} (home/edge), ${p.producers} tracks`).join('; ');
@@ -791,9 +792,12 @@ if (only.has('cluster-fanout')) {
       ['home node SIGKILL -> next join on a live node', failover ? `${fmt(failover.killToJoinMs, 0)} ms (the cluster scenario of this run, TTL ${failover.ttlSeconds} s)` : 'not measured in this run (--only=cluster,cluster-fanout)'],
       ['run', [r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops at receivers)` : 'ok', ...(r.sfuSocketDrops ? [`SFU overloaded: ${r.sfuSocketDrops} drops at its sockets`] : []), `load ${fmt(r.loadAverage, 1)}`].join(', ')],
     ]);
-    const silent = r.home.expectedStreams - r.home.streamsSeen + (r.edge.expectedStreams - r.edge.streamsSeen);
-    if (silent > 0) console.log(`cluster fan-out: ${silent} subscription(s) received nothing in the window: see the notes`);
-    if (silent > 0) notes.push(`cluster fan-out: ${r.home.expectedStreams - r.home.streamsSeen} streams on the home and ${r.edge.expectedStreams - r.edge.streamsSeen} on the edge received nothing in the window (a failure to explain)`);
+    for (const s of [r.home, r.edge]) {
+      if (s.silentCount === 0) continue;
+      const line = `cluster fan-out: ${s.silentCount} subscriber(s) on ${s.node} had a subscription that received nothing in the window (a failure to explain): ${s.silent.join(', ')}${s.silentCount > s.silent.length ? ', ...' : ''}`;
+      console.log(line);
+      notes.push(line);
+    }
   } catch (error) {
     console.log(`cluster fan-out failed: ${(error as Error).message}`);
     notes.push(`cluster fan-out: failed: ${(error as Error).message}`);

@@ -73,7 +73,7 @@ export class EdgeSide {
           for (const track of tracks) {
             if (!subscriber.wants(track)) continue;
             const subscription = await subscriber.subscribe(track);
-            added.streams.push({ port, ssrc: ssrcOf(subscription), keyBase64: info.srtp.keyBase64 });
+            added.streams.push({ subscriber: subscriber.id, port, ssrc: ssrcOf(subscription), keyBase64: info.srtp.keyBase64 });
           }
           added.here++;
         })(),

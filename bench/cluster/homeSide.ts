@@ -89,7 +89,7 @@ export class HomeSide {
     const info = await subscriber.open({ ip: '127.0.0.1', port });
     await this.#room.catchUp(subscriber.id);
     if (!info.srtp) throw new Error(`subscriber ${subscriber.id}: no SRTP key`);
-    return [...subscriber.subscriptions.values()].map((s) => ({ port, ssrc: ssrcOf(s), keyBase64: info.srtp!.keyBase64 }));
+    return [...subscriber.subscriptions.values()].map((s) => ({ subscriber: subscriber.id, port, ssrc: ssrcOf(s), keyBase64: info.srtp!.keyBase64 }));
   }
 
   /** The room's pipe to this edge, opened through an edge participant the first time. */

@@ -4,6 +4,8 @@ import type { SrtpSuite } from '../../sfu/index.js';
 
 /** One subscription's stream as the sink must know it to decrypt it. */
 export interface SinkStream {
+  /** The subscriber it is one of the subscriptions of. */
+  subscriber: string;
   port: number;
   ssrc: number;
   keyBase64: string;

@@ -62,6 +62,16 @@ export interface SideResult {
   streamsSeen: number;
   /** Fewest packets on one stream that was seen; streams never seen are expectedStreams - streamsSeen. */
   minPerStream: number;
+  /** Subscribers that received every packet of the window (audio and video). */
+  subscribersComplete: number;
+  /** The fewest window packets one subscriber received (of `windowPackets` each), and who. */
+  fewestPerSubscriber: number;
+  fewestSubscriber: string | undefined;
+  /** Subscribers with a subscription that received nothing in the window (first 20): each a failure to explain. */
+  silent: string[];
+  silentCount: number;
+  /** Packets of the window every subscriber should have received. */
+  windowPackets: number;
   expectedPackets: number;
   receivedPackets: number;
   loss: number;
@@ -115,15 +125,37 @@ async function keys(sink: Sink, streams: SinkStream[], suite: SrtpSuite): Promis
   for (const s of streams) await sink.addSrtpStream(s.port, s.ssrc, suite, s.keyBase64);
 }
 
-function side(node: string, subscribers: number, report: Awaited<ReturnType<Sink['report']>>, windowPackets: number, seconds: number): SideResult {
+/** Per subscriber: window packets over its streams, and whether one of them got nothing. */
+function perSubscriber(streams: SinkStream[], counts: Map<number, number>): Map<string, { received: number; silent: boolean }> {
+  const by = new Map<string, { received: number; silent: boolean }>();
+  for (const s of streams) {
+    const n = counts.get(s.ssrc) ?? 0;
+    const entry = by.get(s.subscriber) ?? { received: 0, silent: false };
+    entry.received += n;
+    entry.silent ||= n === 0;
+    by.set(s.subscriber, entry);
+  }
+  return by;
+}
+
+function side(node: string, subscribers: number, report: Awaited<ReturnType<Sink['report']>>, streams: SinkStream[], counts: Map<number, number>, windowPackets: number, seconds: number): SideResult {
   const expected = windowPackets * subscribers;
   const histogram = new LatencyHistogram(report.histogram);
+  const each = [...perSubscriber(streams, counts)];
+  const fewest = each.reduce<[string, { received: number }] | undefined>((a, b) => (a === undefined || b[1].received < a[1].received ? b : a), undefined);
+  const silent = each.filter(([, r]) => r.silent).map(([id]) => id);
   return {
     node,
     subscribers,
     expectedStreams: subscribers * 2,
     streamsSeen: report.streams,
     minPerStream: report.minPerStream,
+    subscribersComplete: each.filter(([, r]) => r.received >= windowPackets).length,
+    fewestPerSubscriber: fewest?.[1].received ?? 0,
+    fewestSubscriber: fewest?.[0],
+    silent: silent.slice(0, 20),
+    silentCount: silent.length,
+    windowPackets,
     expectedPackets: expected,
     receivedPackets: report.received,
     loss: expected > 0 ? Math.max(0, 1 - report.received / expected) : 0,
@@ -194,11 +226,12 @@ export async function measureClusterFanout(options: ClusterFanoutOptions): Promi
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const windowPackets = end - start;
     const [homeReport, edgeReport] = await Promise.all([homeSink.settledReport(windowPackets * atHome.here), edgeSink.settledReport(windowPackets * atEdge.here)]);
+    const [homeCounts, edgeCounts] = await Promise.all([homeSink.streamCounts(), edgeSink.streamCounts()]);
     const sfuDrops = udpDropsOfProcesses(pids) - sfuDrops0;
     const otherDrops = Math.max(0, udpRcvbufErrors() - drops0 - sfuDrops);
     const percent = (pid: number) => ((cpu1.get(pid)! - cpu0.get(pid)!) / 1e6 / seconds) * 100;
-    const homeSide = side(home.nodeId, atHome.here, homeReport, windowPackets, seconds);
-    const edgeSide = side(edge.nodeId, atEdge.here, edgeReport, windowPackets, seconds);
+    const homeSide = side(home.nodeId, atHome.here, homeReport, atHome.streams, homeCounts, windowPackets, seconds);
+    const edgeSide = side(edge.nodeId, atEdge.here, edgeReport, atEdge.streams, edgeCounts, windowPackets, seconds);
     return {
       subscribers: options.subscribers,
       refused: atHome.refused,
