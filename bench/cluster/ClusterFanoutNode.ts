@@ -21,8 +21,6 @@ export interface FanoutNodeOptions {
   consumersPerWorker?: number;
   /** cluster.internal.edgeSubscribers (default: the product's). */
   edgeSubscribers?: number;
-  heartbeatSeconds: number;
-  ttlSeconds: number;
   ioUring: boolean;
 }
 
@@ -56,8 +54,7 @@ export class ClusterFanoutNode {
       cluster: {
         nodeId: options.nodeId,
         redis: { host: '127.0.0.1', port: options.redisPort },
-        heartbeatSeconds: options.heartbeatSeconds,
-        ttlSeconds: options.ttlSeconds,
+        // Heartbeat and TTL are the product's defaults: nothing here measures failover (the cluster scenario does).
         placement: { country: 'DE', region: 'eu-central-1', zone: options.role === 'home' ? 'eu-central-1a' : 'eu-central-1b' },
         internal: {
           host: options.address,

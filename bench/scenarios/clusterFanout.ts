@@ -172,7 +172,7 @@ export async function measureClusterFanout(options: ClusterFanoutOptions): Promi
   const dir = mkdtempSync(join(tmpdir(), 'lectern-cluster-fanout-'));
   const secretFile = join(dir, 'cluster-secret');
   writeFileSync(secretFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  const timing = { heartbeatSeconds: 0.5, ttlSeconds: 2, ioUring: options.ioUring, redisPort: 0, secretFile };
+  const timing = { ioUring: options.ioUring, redisPort: 0, secretFile };
   let redis: TestRedis | undefined;
   const nodes: ClusterFanoutNode[] = [];
   const sinks: Sink[] = [];
