@@ -115,6 +115,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
         provider,
       })
     : undefined;
+  // The certificates are public (the CA's key is never kept): user-data carries them, not as a secret.
+  const redisCerts = redisTls && pulumi.unsecret(redisTls.apply((m) => ({ caCertPem: m.caCertPem, serverCertPem: m.serverCertPem })));
   const role = new HostRole('lectern-host', {
     parameterArn: redisCredential && clusterCredential ? [credential.parameterArn, redisCredential.parameterArn, clusterCredential.parameterArn, ...(redisTlsKey ? [redisTlsKey.parameterArn] : [])] : credential.parameterArn,
     regional: regional && { bucketArn: regional.bucketArn, kmsKeyArn: regional.kmsKeyArn, logGroupArn: regional.logGroupArn },
@@ -188,7 +190,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     mediaEgressByNode.push([node?.id ?? 'media', egress]);
     const clusterSource = clusterCredential ? clusterCredential.parameterName.apply((parameterName): SecretSource => ({ parameterName, region: placement.providerRegion })) : secret;
     const clusterNode: pulumi.Output<ClusterNodeUserData> | undefined = node && coordination
-      ? pulumi.all([coordination.secret, clusterSource, redisTls ?? undefined, redisTlsKey?.parameterName ?? '']).apply(([redisSecret, clusterKey, tls, tlsKeyName]) => ({
+      ? pulumi.all([coordination.secret, clusterSource, redisCerts ?? undefined, redisTlsKey?.parameterName ?? '']).apply(([redisSecret, clusterKey, tls, tlsKeyName]) => ({
           domain: node.domain,
           redisSecret,
           clusterSecret: clusterKey,
@@ -225,6 +227,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
       subnetId: node ? network.subnetIds[node.zoneIndex]! : network.subnetId,
       securityGroupId: firewall.securityGroupId,
       ...(node && coordination ? { extraSecurityGroupIds: [coordination.nodesSecurityGroupId], availabilityZone: node.zone, privateIp: node.privateAddress } : {}),
+      // The audit draws the registry where this host is.
+      ...(node && hostRedis?.nodeId === node.id ? { tags: { 'lectern:coordination': 'redis' } } : {}),
       instanceProfileName: role.instanceProfileName,
       address: addresses.medias[i]!,
       userData,
