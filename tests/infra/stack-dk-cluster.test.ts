@@ -15,6 +15,8 @@ import { auditGraph, exportOf, packGraph, type SweepBase } from '../audit/helper
 import { readAuditConfig } from '../../audit/sources/configFile.js';
 import type { EgressDestination } from '../../infra/egress/destinations.js';
 import { placementRefusal } from '../../server/cluster/residency.js';
+import { createCoordinator } from '../../server/cluster/createCoordinator.js';
+import { RedisCoordinator } from '../../server/cluster/RedisCoordinator.js';
 import { redisTlsMaterial } from '../../infra/tls/redisTls.js';
 import { CLUSTER_SECRET, ProgramError, REDIS_TOKEN, TURN_SECRET, runProgram, stackConfig, type Invoked, type Recorded } from './support/harness.js';
 import { cloudConfig, expectPinnedProvider, expectPoliciesPass, ingressOf, inventory, userDataOf } from './support/checks.js';
@@ -155,6 +157,23 @@ describe('example stack: Denmark, three media nodes in the Copenhagen Local Zone
       expect(JSON.stringify(docOf(node.id))).toContain(`-d '${DOMAIN}' -d '${node.id}.${DOMAIN}'`);
       const http = fileOf(node.id, '/etc/nginx/sites-available/lectern-http')!;
       expect(http.split('\n').filter((l) => l.includes('max_fails=0'))).toEqual(nodes.filter((n) => n.id !== node.id).map((n) => `  server ${n.privateAddress}:80 max_fails=0;`));
+    }
+  });
+
+  it("passes the server's own start-up checks with the CA file its user-data writes (createCoordinator); a non-CA file there is refused", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lectern-dk-node-'));
+    const password = join(dir, 'redis-auth');
+    writeFileSync(password, `${REDIS_TOKEN}\n`);
+    for (const node of nodes) {
+      const written = serverConfigOf(node.id);
+      // The host writes these at boot; files of our own stand in for /run/lectern/redis-auth and /etc/lectern/redis-ca.pem.
+      const ca = join(dir, `${node.id}-ca.pem`);
+      writeFileSync(ca, fileOf(node.id, '/etc/lectern/redis-ca.pem')!);
+      const config = { ...written, cluster: { ...written.cluster!, redis: { ...written.cluster!.redis!, passwordFile: password, caFile: ca } } };
+      expect(createCoordinator(config), node.id).toBeInstanceOf(RedisCoordinator);
+      // The Redis host's own certificate is no CA: naming it instead is refused at start-up.
+      writeFileSync(ca, fileOf('media-1', '/etc/lectern/redis/server.pem')!);
+      expect(() => createCoordinator(config)).toThrow(/cluster.redis.caFile: .* is not a CA certificate/);
     }
   });
 
