@@ -17,6 +17,7 @@ import { createCoordinator } from '../../server/cluster/createCoordinator.js';
 import { redisTlsMaterial } from '../../infra/tls/redisTls.js';
 import { redisAclLine, redisConf } from '../../infra/userdata/redis-host.js';
 import { freePort } from '../helpers/redisServer.js';
+import { startNode } from '../helpers/clusterNode.js';
 
 const SECRET = 'cluster-secret-7d1f0a93be62c45e8817aa09f3c2d6b5';
 const PASSWORD = 'redis-token-4b9e2d71c0a8f3356e12';
@@ -101,6 +102,20 @@ describe('Redis on a media host (Local Zone cluster)', () => {
       await coordinator.close();
     }
   });
+
+  it('two real Lectern node processes (server/main.ts) register through it over TLS, and each sees the other', async () => {
+    const redisSection = { url: `rediss://${ADDRESS}:${port}`, tls: true, passwordFile: join(dir, 'password'), caFile: join(dir, 'ca.pem') };
+    const started = await Promise.all(['127.0.0.6', '127.0.0.7'].map((address, i) => startNode({ nodeId: `media-${i + 1}`, address, redisPort: 0, placement: { country: 'DK', zone: 'eu-north-1-cph-1a' }, cluster: { redis: redisSection }, config: { deployment: DEPLOYMENT_DK } })));
+    const watcher = createCoordinator(nodeConfig(redisSection));
+    try {
+      for (const node of started) expect(node.process.exitCode, node.log()).toBeNull();
+      await watcher.start();
+      expect((await watcher.nodes()).map((n) => n.id).sort()).toEqual(['media-1', 'media-2']);
+    } finally {
+      await watcher.close();
+      await Promise.all(started.map((n) => n.kill('SIGTERM')));
+    }
+  }, 60_000);
 
   it('refuses a client that trusts only the system CAs, one that trusts another CA, and plain text', async () => {
     const handshake = (ca?: string) =>
