@@ -118,6 +118,7 @@ describe('example stack: Denmark, three media nodes in the Copenhagen Local Zone
     const render = fileOf('media-1', '/usr/local/sbin/lectern-redis-render')!;
     expect(render).toContain('/usr/local/sbin/lectern-redis-tls-key > /run/lectern-redis/server.key');
     expect(render).toContain("printf 'user default on >%s resetkeys ~lectern:* &* +@all -@dangerous +info\\n' \"$password\" > /run/lectern-redis/acl.conf");
+    execFileSync('bash', ['-n'], { input: render });
     const server = new X509Certificate(fileOf('media-1', '/etc/lectern/redis/server.pem')!);
     expect(server.subjectAltName).toBe('IP Address:10.42.1.10');
     // The certificates are the ones the cluster secret derives, and public: user-data is not a secret.
