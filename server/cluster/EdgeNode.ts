@@ -89,7 +89,7 @@ export class EdgeNode {
 
   /** Open the internal listener on the private address and start watching the nodes pipes go to. */
   async start(): Promise<void> {
-    this.#server = await InternalServer.start({ ...this.#listen, secret: this.#secret, handlers: this.service.handlers(), logger: this.#log });
+    this.#server = await InternalServer.start({ ...this.#listen, nodeId: this.#nodeId, secret: this.#secret, handlers: this.service.handlers(), logger: this.#log });
     this.#log.info({ internal: this.#server.url }, 'internal cluster listener up (private address)');
     this.#timer = setInterval(() => void this.#watch(), (this.#config.cluster?.heartbeatSeconds ?? 2) * 1000);
     this.#timer.unref();
@@ -118,7 +118,7 @@ export class EdgeNode {
     for (const node of candidates) {
       const link = this.#link(room, node);
       try {
-        await this.#client.call(this.#base(node), 'reserve', { room });
+        await this.#client.call(node.id, this.#base(node), 'reserve', { room });
       } catch (error) {
         if (!(error instanceof EdgeFull)) this.#log.warn({ err: error, edge: node.id }, 'edge node did not answer; trying another');
         continue;

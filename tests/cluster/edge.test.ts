@@ -16,7 +16,7 @@ import { SignallingClient } from '../helpers/SignallingClient.js';
 import { BotParticipant } from '../../bench/lib/BotParticipant.js';
 import { loadWerift } from '../../bench/lib/werift.js';
 import { vp8Clip } from '../../bench/lib/vp8Clip.js';
-import { sign } from '../../server/cluster/nodeSignature.js';
+import { newNonce, signedHeaders } from '../../server/cluster/nodeSignature.js';
 import { audit, gatherInputs } from '../../audit/audit.js';
 
 const ADMIN_TOKEN = 'edge-test-admin-token-long-enough-to-be-a-real-one';
@@ -97,10 +97,10 @@ afterAll(async () => {
 
 describe('the internal control channel', () => {
   const body = JSON.stringify({ room: ROOM });
-  const signed = (path: string, text: string, secret = SECRET, node = 'node-a') => {
-    const time = Date.now();
-    return { 'content-type': 'application/json', 'x-lectern-node': node, 'x-lectern-time': String(time), 'x-lectern-signature': sign(secret, path, node, time, text) };
-  };
+  const signed = (path: string, text: string, secret = SECRET, node = 'node-a') => ({
+    'content-type': 'application/json',
+    ...signedHeaders(secret, { path, from: node, to: 'node-b', time: Date.now(), nonce: newNonce() }, text),
+  });
 
   it('refuses a request without a signature, or signed with another secret (401 naming the header)', async () => {
     const bare = await fetch(`${edgeRpc}/internal/edge/reserve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
