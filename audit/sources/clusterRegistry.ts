@@ -57,6 +57,25 @@ export const ClusterRegistrySchema = Type.Object(
         ),
       ),
     ),
+    /**
+     * Routers the answering node runs as an edge for other nodes' rooms, each on one of its media
+     * workers: the first receives the home node's SRTP pipes (`home-pipe`); a big room's others get
+     * the tracks from it through a pipe inside the host (`worker-pipe`, loopback). No room names.
+     */
+    edgeRouters: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            home: Type.String(),
+            worker: Type.Integer({ minimum: 0 }),
+            via: Type.Union([Type.Literal('home-pipe'), Type.Literal('worker-pipe')]),
+            tracks: Type.Integer({ minimum: 0 }),
+            consumers: Type.Integer({ minimum: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     /** Pipes the node refused to open because the far node is not proven in-country. */
     refusedPipes: Type.Optional(
       Type.Array(Type.Object({ to: Type.String(), country: Type.String(), reason: Type.String() }, { additionalProperties: false })),

@@ -3,7 +3,7 @@
 // calling node, so one home cannot touch another's media. An edge room with no pipe and no
 // subscriber left is closed; so are the rooms of a home node that stopped heartbeating.
 import type { FastifyBaseLogger } from 'fastify';
-import { SfuError, type EdgeRoom, type PipeListen, type Sfu } from '../../sfu/index.js';
+import { SfuError, type EdgeRoom, type EdgeRouterState, type PipeListen, type Sfu } from '../../sfu/index.js';
 import type { EdgeHandlers } from './InternalServer.js';
 import { RpcRefusal } from './InternalServer.js';
 import type { Coordinator } from './Coordinator.js';
@@ -30,6 +30,25 @@ export class EdgeService {
     let n = 0;
     for (const pending of this.#rooms.values()) n += (await pending.catch(() => undefined))?.subscriberCount ?? 0;
     return n;
+  }
+
+  /** Consumers of the edge subscribers on this node, for every home. */
+  async consumerCount(): Promise<number> {
+    let n = 0;
+    for (const pending of this.#rooms.values()) n += (await pending.catch(() => undefined))?.consumerCount ?? 0;
+    return n;
+  }
+
+  /** Every router of the edge rooms here, with the home node it serves (no room names: the audit's view). */
+  async routers(): Promise<(EdgeRouterState & { home: string })[]> {
+    const all: (EdgeRouterState & { home: string })[] = [];
+    for (const [key, pending] of this.#rooms) {
+      const room = await pending.catch(() => undefined);
+      if (!room || room.closed) continue;
+      const home = key.split('\u0000')[0]!;
+      for (const router of await room.routers().catch(() => [])) all.push({ home, ...router });
+    }
+    return all;
   }
 
   /** Edge subscribers this node still takes. */
