@@ -51,9 +51,20 @@ export class EdgeService {
     return all;
   }
 
-  /** Edge subscribers this node still takes. */
+  /**
+   * Edge subscribers this node still takes (what it registers as `edgeRoom`, and homes pick edges
+   * by): counted in consumers, not subscribers, since a subscriber of a room with 40 cameras weighs
+   * 40 times one of a lecture with one. The consumers its workers still fit (their capacity less
+   * what they hold and are due, as placement counts it) over the consumers an edge subscriber holds
+   * here on average (one when there is none yet), and never more than cluster.internal.edgeSubscribers.
+   */
   async room(): Promise<number> {
-    return Math.max(0, this.#capacitySubscribers - (await this.subscriberCount()));
+    const subscribers = await this.subscriberCount();
+    const bySubscribers = this.#capacitySubscribers - subscribers;
+    const load = this.#sfu.load();
+    const perSubscriber = subscribers > 0 ? Math.max(1, (await this.consumerCount()) / subscribers) : 1;
+    const byConsumers = Math.floor((load.capacityConsumers - load.projectedConsumers) / perSubscriber);
+    return Math.max(0, Math.min(bySubscribers, byConsumers));
   }
 
   /** Home nodes with rooms here. */
