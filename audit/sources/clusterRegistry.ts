@@ -58,14 +58,16 @@ export const ClusterRegistrySchema = Type.Object(
       ),
     ),
     /**
-     * Routers the answering node runs as an edge for other nodes' rooms, each on one of its media
-     * workers: the first receives the home node's SRTP pipes (`home-pipe`); a big room's others get
-     * the tracks from it through a pipe inside the host (`worker-pipe`, loopback). No room names.
+     * Edge routers: those carrying the answering node's rooms on other nodes, and those it runs as
+     * an edge for other nodes' rooms. Each on one media worker of `node`: the first of a room's
+     * receives the home node's SRTP pipes (`home-pipe`); a big room's others get the tracks from it
+     * through a pipe inside that host (`worker-pipe`, loopback). No room names.
      */
     edgeRouters: Type.Optional(
       Type.Array(
         Type.Object(
           {
+            node: Type.String(),
             home: Type.String(),
             worker: Type.Integer({ minimum: 0 }),
             via: Type.Union([Type.Literal('home-pipe'), Type.Literal('worker-pipe')]),

@@ -114,6 +114,7 @@ export class EdgeService {
         return {};
       },
       pipes: async (from, body) => ({ pipes: await (await this.#room(from, body.room)).pipes() }),
+      routers: async (from, body) => ({ routers: await (await this.#room(from, body.room)).routers() }),
       createTransport: async (from, body) => {
         const info = await (await this.#room(from, body.room, true)).createTransport(body.subscriberId);
         return { id: info.id, iceParameters: { ...info.iceParameters }, iceCandidates: info.iceCandidates.map((c) => ({ ...c })), dtlsParameters: { ...info.dtlsParameters } };

@@ -1,6 +1,6 @@
 // One room on one edge node, driven over the control channel: the EdgeLink the media plane calls,
 // each call a signed request to the edge's internal listener naming the room.
-import type { EdgeConsumerInfo, EdgeLink, EdgePipeState, PipeEnd, PipedTrack, TransportInfo } from '../../sfu/index.js';
+import type { EdgeConsumerInfo, EdgeLink, EdgePipeState, EdgeRouterState, PipeEnd, PipedTrack, TransportInfo } from '../../sfu/index.js';
 import type { InternalClient } from './InternalClient.js';
 
 /** An EdgeLink over the internal RPC. */
@@ -37,6 +37,11 @@ export class RpcEdgeLink implements EdgeLink {
 
   async pipes(): Promise<EdgePipeState[]> {
     return (await this.#client.call(this.nodeId, this.#base, 'pipes', { room: this.#room })).pipes;
+  }
+
+  /** The room's routers on the edge node, as its mediasoup reports them (for the audit). */
+  async routers(): Promise<EdgeRouterState[]> {
+    return (await this.#client.call(this.nodeId, this.#base, 'routers', { room: this.#room })).routers;
   }
 
   async createTransport(subscriberId: string): Promise<TransportInfo> {

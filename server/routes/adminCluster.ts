@@ -41,8 +41,8 @@ export async function adminCluster(app: FastifyInstance, options: { cluster: Clu
         rtx: { home: p.home.rtx, edge: p.edge?.rtx ?? false },
         tracks: p.home.producers,
       }));
-      // Every router this node runs for other nodes' rooms, and how each gets its tracks.
-      const edgeRouters = await edges.service.routers();
+      // Every router on an edge node: those of this node's rooms elsewhere, and those it runs for others.
+      const edgeRouters = await edges.edgeRouters();
       return { nodeId: cluster.nodeId, coordination: 'redis', state: 'ok', nodes, pipes, edgeRouters, refusedPipes: [...edges.refusedPipes] };
     } catch (error) {
       request.log.warn({ err: error }, 'cluster registry unreadable for /admin/cluster');

@@ -3,8 +3,8 @@
 // threshold, coordinated through a real redis-server; werift WebRTC participants (real VP8 and
 // Opus). The first edge subscriber fills the edge room's first router; the second gets a router on
 // the edge's other worker, the home's tracks piped there from the first (pipeToRouter inside the
-// host), and receives them through both pipes. Read back from the edge's mediasoup through its
-// GET /admin/cluster (edgeRouters). A track that ends closes its consumers on both routers; the edge
+// host), and receives them through both pipes. Read back from the edge's mediasoup through
+// GET /admin/cluster (edgeRouters) on the edge and on the home, and in the audit of the home. A track that ends closes its consumers on both routers; the edge
 // room left empty closes both routers and the home drops the edge as the room's forwarder.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { startNode, type ClusterNodeProcess } from '../helpers/clusterNode.js';
 import { BotParticipant } from '../../bench/lib/BotParticipant.js';
 import { loadWerift } from '../../bench/lib/werift.js';
 import { vp8Clip } from '../../bench/lib/vp8Clip.js';
+import { audit, gatherInputs } from '../../audit/audit.js';
 
 const ADMIN_TOKEN = 'edge-spread-test-admin-token-long-enough-to-be-real';
 const SECRET = 'a-cluster-secret-shared-by-every-node-0123456789';
@@ -34,7 +35,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
-type EdgeRouter = { home: string; worker: number; via: 'home-pipe' | 'worker-pipe'; tracks: number; consumers: number };
+type EdgeRouter = { node: string; home: string; worker: number; via: 'home-pipe' | 'worker-pipe'; tracks: number; consumers: number };
 type Registry = { pipes?: { to: string; tracks: number }[]; edgeRouters?: EdgeRouter[] };
 
 async function registry(node: ClusterNodeProcess): Promise<Registry> {
@@ -43,7 +44,7 @@ async function registry(node: ClusterNodeProcess): Promise<Registry> {
   return (await response.json()) as Registry;
 }
 
-const edgeRouters = async () => ((await registry(edge)).edgeRouters ?? []).sort((a, b) => a.worker - b.worker);
+const edgeRouters = async (node = edge) => ((await registry(node)).edgeRouters ?? []).sort((a, b) => a.worker - b.worker);
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -103,10 +104,17 @@ describe('an edge node spreads a big room over its workers', () => {
       const routers = await edgeRouters();
       expect(routers).toHaveLength(2);
       expect(new Set(routers.map((r) => r.worker))).toEqual(new Set([0, 1]));
-      expect(routers.map((r) => [r.home, r.via, r.tracks, r.consumers]).sort()).toEqual([
-        ['node-a', 'home-pipe', 2, 2],
-        ['node-a', 'worker-pipe', 2, 2],
+      expect(routers.map((r) => [r.node, r.home, r.via, r.tracks, r.consumers]).sort()).toEqual([
+        ['node-b', 'node-a', 'home-pipe', 2, 2],
+        ['node-b', 'node-a', 'worker-pipe', 2, 2],
       ]);
+      // The home node lists them too (asked of the edge): the audit of the home sees every router of its room.
+      expect(await edgeRouters(home)).toEqual(routers);
+      const report = audit(await gatherInputs({ url: home.url, adminToken: ADMIN_TOKEN }));
+      expect(report.model.flows.filter((f) => f.label.startsWith('Worker pipe')).map((f) => [f.label, f.location.country])).toEqual([
+        [`Worker pipe on node node-b: 2 track(s) of a class of node-a to its media worker ${routers.find((r) => r.via === 'worker-pipe')!.worker}`, 'DE'],
+      ]);
+      expect(report.findings.filter((f) => f.title.startsWith('Worker pipe'))).toEqual([]);
       // One SRTP pipe from the home carries the tracks for both (the second worker gets them inside the host).
       expect((await registry(home)).pipes?.map((p) => [p.to, p.tracks])).toEqual([['node-b', 2]]);
       // Real VP8 and Opus from ada reach dave through the home's pipe and the edge's worker pipe, and carol as before.
@@ -125,7 +133,7 @@ describe('an edge node spreads a big room over its workers', () => {
       // The edge room is left empty: both its routers close, the home closes its pipe and drops the forwarder.
       await carol.close();
       await dave.close();
-      await until('edge routers closed', async () => (await edgeRouters()).length === 0, 20_000);
+      await until('edge routers closed', async () => (await edgeRouters()).length === 0 && (await edgeRouters(home)).length === 0, 20_000);
       expect(edge.log()).toContain('edge room closed: no pipe and no subscriber left');
       await until('home pipe closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
       await until('forwarder dropped', async () => (await raw.smembers(`lectern:room:${ROOM}:forwarders`)).length === 0, 20_000);
