@@ -47,13 +47,19 @@ export interface EdgeRouterState {
   consumers: number;
 }
 
-/** An edge subscriber as its router counts it: due every track piped here until it holds more. */
+/**
+ * An edge subscriber as its router counts it: due what the home says (the room's tracks under its
+ * caps, known at home before any is piped here), or every track piped here, until it holds more.
+ */
 class EdgeSubscriber implements PlacedSubscriber {
   consumers = 0;
-  constructor(readonly router: RoomRouter) {}
+  constructor(
+    readonly router: RoomRouter,
+    readonly due: number,
+  ) {}
 
   expectedSubscriptions(tracks: TrackCounts): number {
-    return Math.max(this.consumers, tracks.audio + tracks.video);
+    return Math.max(this.consumers, this.due, tracks.audio + tracks.video);
   }
 }
 
@@ -195,12 +201,15 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
     return n;
   }
 
-  /** A receive transport for an edge subscriber, on the WebRtcServer of the worker its router is on. */
-  async createTransport(subscriberId: string): Promise<TransportInfo> {
+  /**
+   * A receive transport for an edge subscriber due `due` consumers (the home's count), on the
+   * WebRtcServer of the worker its router is on; a subscriber's later transports stay on its router.
+   */
+  async createTransport(subscriberId: string, due: number): Promise<TransportInfo> {
     this.#assertOpen();
     let subscriber = this.#subscribers.get(subscriberId);
     if (!subscriber || subscriber.router.closed) {
-      subscriber = new EdgeSubscriber(this.#place());
+      subscriber = new EdgeSubscriber(this.#place(), due);
       subscriber.router.placed.add(subscriber);
       this.#subscribers.set(subscriberId, subscriber);
     }

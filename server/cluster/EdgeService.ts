@@ -116,7 +116,7 @@ export class EdgeService {
       pipes: async (from, body) => ({ pipes: await (await this.#room(from, body.room)).pipes() }),
       routers: async (from, body) => ({ routers: await (await this.#room(from, body.room)).routers() }),
       createTransport: async (from, body) => {
-        const info = await (await this.#room(from, body.room, true)).createTransport(body.subscriberId);
+        const info = await (await this.#room(from, body.room, true)).createTransport(body.subscriberId, body.due);
         return { id: info.id, iceParameters: { ...info.iceParameters }, iceCandidates: info.iceCandidates.map((c) => ({ ...c })), dtlsParameters: { ...info.dtlsParameters } };
       },
       connectTransport: async (from, body) => {

@@ -44,8 +44,8 @@ export class RpcEdgeLink implements EdgeLink {
     return (await this.#client.call(this.nodeId, this.#base, 'routers', { room: this.#room })).routers;
   }
 
-  async createTransport(subscriberId: string): Promise<TransportInfo> {
-    const info = await this.#client.call(this.nodeId, this.#base, 'createTransport', { room: this.#room, subscriberId });
+  async createTransport(subscriberId: string, due: number): Promise<TransportInfo> {
+    const info = await this.#client.call(this.nodeId, this.#base, 'createTransport', { room: this.#room, subscriberId, due });
     // Schema-checked as objects; the browser's mediasoup-client reads the content, as for a home transport.
     return info as unknown as TransportInfo;
   }

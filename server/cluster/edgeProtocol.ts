@@ -60,7 +60,7 @@ export const EdgeMethods = {
     Type.Object({ room: RoomName }, Strict),
     Type.Object({ routers: Type.Array(EdgeRouter) }, Strict),
   ),
-  createTransport: method(Type.Object({ room: RoomName, subscriberId: Id }, Strict), TransportInfo),
+  createTransport: method(Type.Object({ room: RoomName, subscriberId: Id, due: Type.Integer({ minimum: 0, maximum: 100_000 }) }, Strict), TransportInfo),
   connectTransport: method(Type.Object({ room: RoomName, transportId: Id, dtlsParameters: MediasoupObject }, Strict), Ok),
   restartIce: method(Type.Object({ room: RoomName, transportId: Id }, Strict), Type.Object({ iceParameters: MediasoupObject }, Strict)),
   consume: method(

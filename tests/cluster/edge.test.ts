@@ -115,7 +115,7 @@ describe('the internal control channel', () => {
   });
 
   it('refuses a signed request with an unknown key or a wrong type (400 naming the field)', async () => {
-    const unknownKey = JSON.stringify({ room: ROOM, subscriberId: 'x', extra: 1 });
+    const unknownKey = JSON.stringify({ room: ROOM, subscriberId: 'x', due: 2, extra: 1 });
     const a = await fetch(`${edgeRpc}/internal/edge/createTransport`, { method: 'POST', headers: signed('/internal/edge/createTransport', unknownKey), body: unknownKey });
     expect(a.status).toBe(400);
     expect(((await a.json()) as { error: { message: string } }).error.message).toContain('extra');
@@ -126,7 +126,7 @@ describe('the internal control channel', () => {
   });
 
   it('opens media only for a live node of the in-country registry, whoever holds the secret (403)', async () => {
-    const text = JSON.stringify({ room: ROOM, subscriberId: 'someone' });
+    const text = JSON.stringify({ room: ROOM, subscriberId: 'someone', due: 2 });
     const response = await fetch(`${edgeRpc}/internal/edge/createTransport`, { method: 'POST', headers: signed('/internal/edge/createTransport', text, SECRET, 'node-q'), body: text });
     expect(response.status).toBe(403);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain('node-q');

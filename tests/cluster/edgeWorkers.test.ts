@@ -70,7 +70,7 @@ async function edgeNode(cleanups: Cleanups, capacity: Record<string, number>) {
   const rtpCapabilities = await sfu.rtpCapabilities();
   /** A subscriber with a receive transport on the edge consuming every track. */
   const subscribe = async (id: string, tracks: Track[]) => {
-    const transport = await link.createTransport(id);
+    const transport = await link.createTransport(id, tracks.length);
     const consumers: string[] = [];
     for (const track of tracks) consumers.push((await link.consume(transport.id, track.id, rtpCapabilities)).id);
     return { transport: transport.id, consumers, port: transport.iceCandidates[0]!.port };
@@ -113,6 +113,25 @@ describe('an edge room spread over the edge node\'s workers', () => {
       [0, 0],
     ]);
     expect(await edge.service.routers()).toEqual([]);
+  });
+
+  it('spreads a class arriving together: transports asked before any track is piped are placed by what the home says they are due', async () => {
+    const home = await startTestSfu(cleanups);
+    const { router, tracks } = await homeTracks(home, 2);
+    const edge = await edgeNode(cleanups, { roomSpreadConsumers: 2 });
+    // Carol and Dave ask for their transports at once, before the first of them has subscribed.
+    const [carol, dave] = await Promise.all([edge.link.createTransport('carol', 2), edge.link.createTransport('dave', 2)]);
+    const [w0, w1] = edge.sfu.pool.live;
+    expect(new Set([carol.iceCandidates[0]!.port, dave.iceCandidates[0]!.port])).toEqual(new Set([w0!.port, w1!.port]));
+    // Then the tracks come, and each receives them on its own worker.
+    const pipe = await RemotePipe.open(router, edge.link, PIPES);
+    for (const track of tracks) await pipe.send(track);
+    const rtpCapabilities = await edge.sfu.rtpCapabilities();
+    for (const transport of [carol, dave]) for (const track of tracks) await edge.link.consume(transport.id, track.id, rtpCapabilities);
+    expect((await edge.service.routers()).map((r) => [r.via, r.consumers]).sort()).toEqual([
+      ['home-pipe', 2],
+      ['worker-pipe', 2],
+    ]);
   });
 
   it('registers its room in consumers: a subscriber of a three-track room takes three of the workers\' consumers', async () => {

@@ -53,7 +53,7 @@ const messageOf = async (response: Response) => ((await response.json()) as { er
 describe('the control channel refuses a replayed request', () => {
   it('accepts a signed "open subscriber" once; the same request sent again is a 401 naming x-lectern-nonce and opens nothing', async () => {
     const b = await edgeNode(cleanups, 'node-b');
-    const send = capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'carol' });
+    const send = capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'carol', due: 2 });
     const first = await send(b.server.url);
     expect(first.status).toBe(200);
     expect(b.transports()).toBe(1);
@@ -62,14 +62,14 @@ describe('the control channel refuses a replayed request', () => {
     expect(await messageOf(again)).toContain('x-lectern-nonce');
     expect(b.transports()).toBe(1);
     // A fresh request (new nonce) from the same node still works: only the copy is refused.
-    const fresh = await capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'dave' })(b.server.url);
+    const fresh = await capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'dave', due: 2 })(b.server.url);
     expect(fresh.status).toBe(200);
     expect(b.transports()).toBe(2);
   });
 
   it('refuses at another node a request signed for node-b (401 naming x-lectern-to), opening nothing there', async () => {
     const [b, c] = await Promise.all([edgeNode(cleanups, 'node-b'), edgeNode(cleanups, 'node-c')]);
-    const send = capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'carol' });
+    const send = capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'carol', due: 2 });
     expect((await send(b.server.url)).status).toBe(200);
     const elsewhere = await send(c.server.url);
     expect(elsewhere.status).toBe(401);
@@ -80,7 +80,7 @@ describe('the control channel refuses a replayed request', () => {
   it('refuses, after the receiver restarted inside the window, a request captured before (401 naming x-lectern-time)', async () => {
     const port = await freePort('127.0.0.1');
     const before = await edgeNode(cleanups, 'node-b', port);
-    const send = capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'carol' });
+    const send = capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'carol', due: 2 });
     expect((await send(before.server.url)).status).toBe(200);
     await before.close();
     // The new process has an empty ledger: the nonce is unknown to it, the timestamp is not.
@@ -91,7 +91,7 @@ describe('the control channel refuses a replayed request', () => {
     expect(await messageOf(replayed)).toContain('x-lectern-time');
     expect(after.transports()).toBe(0);
     // Requests signed after the restart are served.
-    expect((await capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'dave' })(after.server.url)).status).toBe(200);
+    expect((await capture('node-b', 'createTransport', { room: ROOM, subscriberId: 'dave', due: 2 })(after.server.url)).status).toBe(200);
   });
 
   it('refuses a signed flood past the limit (429 naming x-lectern-nonce) instead of remembering it', async () => {
