@@ -230,6 +230,11 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
       this.#forgetIfIdle(subscriberId, subscriber);
       throw error;
     }
+    // Closed meanwhile (closeSubscriber came first): a transport nobody can close any more is not kept.
+    if (this.#subscribers.get(subscriberId) !== subscriber) {
+      transport.close();
+      throw new SfuError('closed', `edge subscriber ${subscriberId} left while its transport was being made`);
+    }
     this.#transports.set(transport.id, { subscriber, transport });
     placedOn.host.senders.add(transport);
     transport.observer.once('close', () => {

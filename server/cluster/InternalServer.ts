@@ -55,6 +55,8 @@ export class InternalServer {
     // Taken before listening: whatever was sent to a former process of this node is older.
     const startedAt = Date.now();
     const ledger = new NonceLedger({ windowMs: SIGNATURE_WINDOW_MS, ...(options.nonceLimits ?? DEFAULT_NONCE_LIMITS) });
+    // A flood is logged once a second at most: the log must not become the next thing it fills.
+    let floodLoggedAt = 0;
     const app = Fastify({
       loggerInstance: options.logger,
       bodyLimit: 256 * 1024,
@@ -81,7 +83,10 @@ export class InternalServer {
       const refusal = ledger.admit(from, nonce, time);
       if (refusal === 'replayed') throw new RpcRefusal(401, 'unauthorized', `${NONCE_HEADER}: seen before (a replayed request is refused)`);
       if (refusal === 'flood') {
-        request.log.warn({ from, nonces: ledger.size }, 'control channel flood refused');
+        if (Date.now() - floodLoggedAt > 1000) {
+          floodLoggedAt = Date.now();
+          request.log.warn({ from, nonces: ledger.size }, 'control channel flood refused');
+        }
         throw new RpcRefusal(429, 'rate_limited', `${NONCE_HEADER}: too many requests from node ${from} in the last ${SIGNATURE_WINDOW_MS / 1000} s`);
       }
       request.lecternFrom = from;
