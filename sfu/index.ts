@@ -16,7 +16,7 @@ export { LoudestSpeakers, type ConsumerGate, type LoudestSpeakersEvents } from '
 export { SpeakerSelection, type SpeakerSelectionTuning, type Microphone } from './SpeakerSelection.js';
 export { WorkerPool, type PooledWorker, type WorkerPoolOptions } from './WorkerPool.js';
 export { DEFAULT_CAPACITY, capacityRefusal, type CapacityOptions, type CapacityRefusal, type WorkerLoad, type MediaLoad } from './Capacity.js';
-export { PlainSubscriber, type PlainSubscriberOptions, type PlainRemote, type PlainTransportInfo, type SrtpSuite } from './PlainSubscriber.js';
+export { PlainSubscriber, type PlainSubscriberOptions, type PlainRemote, type PlainTransportInfo, type PlainSubscriberHost, type SrtpSuite } from './PlainSubscriber.js';
 export { PlainPublisher, type PlainPublisherEvents } from './PlainPublisher.js';
 export { mediasoupVersion, type MediaListener } from './MediaListeners.js';
 export { SfuError, type SfuErrorReason } from './SfuError.js';
