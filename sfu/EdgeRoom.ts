@@ -22,6 +22,9 @@ import type { Placement } from './Placement.js';
 import { RoomRouter, type PlacedSubscriber } from './RoomRouter.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
+/** What an edge router carries in its appData: tools watching mediasoup (the cluster bench) tell it from a home room's. */
+const EDGE_ROUTER = { edge: true };
+
 /** Limits of the edge transports (the home's media settings). */
 export interface EdgeRoomOptions {
   initialAvailableOutgoingBitrate: number;
@@ -86,7 +89,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
 
   /** The room's first router on `host` (where the pipes from the home arrive). */
   static async create(roomName: string, host: PooledWorker, context: EdgeRoomContext, options: EdgeRoomOptions): Promise<EdgeRoom> {
-    const first = RoomRouter.start(host, roomName, context.mediaCodecs);
+    const first = RoomRouter.start(host, roomName, context.mediaCodecs, EDGE_ROUTER);
     await first.ready(); // a failure closes it (and uncounts it on its worker)
     return new EdgeRoom(roomName, first, context, options);
   }
@@ -339,7 +342,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
     if (chosen) return chosen;
     const fresh = placement.leastLoaded(new Set(live.map((r) => r.host)));
     if (fresh && placement.score(fresh) < 1) {
-      const router = RoomRouter.start(fresh, this.roomName, mediaCodecs);
+      const router = RoomRouter.start(fresh, this.roomName, mediaCodecs, EDGE_ROUTER);
       this.#routers.push(router);
       this.#watch(router);
       return router;
