@@ -5,7 +5,7 @@ export { RoomMedia, type RoomMediaCloseReason, type RoomMediaEvents } from './Ro
 export { PeerMedia, type PeerMediaEvents, type TransportInfo, type ClientParameters } from './PeerMedia.js';
 export { Track, type TrackSource, type TrackKind, type TrackCounts } from './Track.js';
 export { Subscription } from './Subscription.js';
-export { EdgeRoom } from './EdgeRoom.js';
+export { EdgeRoom, type EdgeRouterState } from './EdgeRoom.js';
 export { EdgePeerMedia } from './EdgePeerMedia.js';
 export type { EdgeLink, EdgePlace, EdgePipeState, EdgeConsumerInfo, PipeEnd, PipedTrack, PipeListen } from './EdgeLink.js';
 export type { PipeState } from './RemotePipe.js';

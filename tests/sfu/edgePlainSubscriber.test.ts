@@ -30,7 +30,7 @@ function inProcessLink(edgeSfu: Sfu, room: string): EdgeLink {
     trackState: async (trackId, state) => (await at()).trackState(trackId, state),
     closePipe: async (pipeId) => (await at()).closePipe(pipeId),
     pipes: async () => (await at()).pipes(),
-    createTransport: async (subscriberId) => (await at()).createTransport(subscriberId),
+    createTransport: async (subscriberId, due) => (await at()).createTransport(subscriberId, due),
     connectTransport: async (transportId, dtls) => (await at()).connectTransport(transportId, dtls),
     restartIce: async (transportId) => (await at()).restartIce(transportId),
     consume: async (transportId, trackId, caps) => (await at()).consume(transportId, trackId, caps),
