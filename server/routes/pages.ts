@@ -17,19 +17,22 @@ export async function pages(app: FastifyInstance, options: { clientDir: string; 
     allowedPath: (path) => options.sourceMaps || !path.endsWith('.map'),
   });
 
-  app.get('/', async (_request, reply) => reply.type('text/html').sendFile('index.html'));
+  // No reply.type() before sendFile: @fastify/static sets text/html from the file name, and a type set
+  // here would stay on its not-found reply too, whose JSON body then cannot be serialised: Fastify
+  // threw outside the request and the process died (a node with an unbuilt client, on GET /).
+  app.get('/', async (_request, reply) => reply.sendFile('index.html'));
 
   app.get(
     '/r/:room',
     // Frameable by the registered LMSes only (server/plugins/securityHeaders.ts): a course opens its class in the LMS page.
     { schema: { params: Type.Object({ room: RoomName }) }, config: { frameable: true } },
-    async (_request, reply) => reply.type('text/html').header('cache-control', 'no-store').sendFile('index.html'),
+    async (_request, reply) => reply.header('cache-control', 'no-store').sendFile('index.html'),
   );
 
   // The playback page; the recording API (server/routes/recordings.ts) decides who may see what.
   app.get(
     '/play/:id',
     { schema: { params: Type.Object({ id: RecordingId }) } },
-    async (_request, reply) => reply.type('text/html').header('cache-control', 'no-store').sendFile('playback.html'),
+    async (_request, reply) => reply.header('cache-control', 'no-store').sendFile('playback.html'),
   );
 }
