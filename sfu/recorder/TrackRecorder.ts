@@ -286,10 +286,10 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   async #endSegment(live: LiveSegment, reason: SegmentEndReason): Promise<void> {
     if (!live.endReason) {
       live.endReason = reason;
-      // The relay goes on until ffmpeg has exited: it acts on SIGINT between two packets only
-      // (see FfmpegMuxer.stop), so a detached relay would leave it waiting to be SIGKILLed.
-      await live.muxer.stop();
+      // The capture ends here: nothing is relayed after the muxer's BYE (FfmpegMuxer.stop), which
+      // ends its input whether or not the source still sends (a dead worker's tap sends nothing).
       live.tap.detach();
+      await live.muxer.stop();
     }
     await this.#finishSegment(live);
   }
@@ -311,6 +311,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       reason: live.endReason ?? 'stopped',
       bytes: live.bytes,
       packets: live.tap.packets,
+      frames: live.tap.frames,
       lost: live.tap.lost,
       keyFrameRequests: live.keyFrameRequests,
       senderClockAt: live.meta?.senderClockAt,

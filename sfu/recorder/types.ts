@@ -84,6 +84,8 @@ export interface SegmentEnd {
   bytes: number;
   /** RTP packets handed to the muxer. */
   packets: number;
+  /** Frames handed to the muxer (RTP timestamps relayed): what the segment's file should hold. */
+  frames: number;
   /** RTP packets missing by sequence number (gaps seen). */
   lost: number;
   /** Keyframe requests sent to the producer during the segment. */
