@@ -87,7 +87,7 @@ export class RecordingService implements RecordingBackend {
     this.#events = new EventsFile(store);
     this.#audit = options.auditLog;
     this.#log = options.log.child({ component: 'recordings' });
-    this.#taps = options.taps ?? sfuTrackTaps;
+    this.#taps = options.taps ?? sfuTrackTaps({ keyFrameIntervalMs: options.config.keyframeIntervalSeconds * 1000 });
   }
 
   /** The store (for playback). */
