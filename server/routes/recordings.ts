@@ -252,6 +252,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       void reply
         .header('cache-control', 'no-store')
         .header('content-disposition', `attachment; filename="recording-${info.id}.mkv"`)
+        .header('content-length', String(running.size))
         .type('video/x-matroska');
       return reply.send(running.stream);
     },

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import ebml from 'ts-ebml';
 import { lecternForFile } from '../helpers/lecternForFile.js';
 import { AUDIT_FILES, type AuditRecord } from '../../audit/log/index.js';
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lectern-export-src-'));
   const video = join(dir, 'camera.webm');
   const audio = join(dir, 'microphone.webm');
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=duration=${VIDEO_SECONDS}:size=160x120:rate=15`, '-c:v', 'libvpx', '-b:v', '200k', '-y', video]);
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=duration=${VIDEO_SECONDS}:size=160x120:rate=15`, '-c:v', 'libvpx', '-b:v', '200k', '-g', '15', '-y', video]);
   execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:duration=${AUDIO_SECONDS}:sample_rate=48000`, '-c:a', 'libopus', '-b:a', '32k', '-f', 'webm', '-y', audio]);
 
   const client = await server.connect();
@@ -63,6 +64,18 @@ async function storeListing(): Promise<string[]> {
   const root = server.lectern.config.recording.dir;
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return Promise.all(entries.filter((e) => e.isFile()).map(async (e) => `${join(e.parentPath, e.name)} ${(await stat(join(e.parentPath, e.name))).size}`)).then((l) => l.sort());
+}
+
+/** The CueTimes (ms) of a Matroska file: the seek points a player has (none: it cannot seek). */
+function cueTimesMs(file: Buffer): number[] {
+  let scale = 1_000_000;
+  const times: number[] = [];
+  for (const element of new ebml.Decoder().decode(new Uint8Array(file).buffer)) {
+    if (!('value' in element) || typeof element.value !== 'number') continue;
+    if (element.name === 'TimestampScale') scale = element.value;
+    if (element.name === 'CueTime') times.push((element.value * scale) / 1_000_000);
+  }
+  return times;
 }
 
 interface Probe {
@@ -110,6 +123,25 @@ describe('single-file export', () => {
     expect(a.start).toBeLessThan(AUDIO_LATE_MS / 1000 + 0.05);
     expect(a.end - a.start).toBeGreaterThan(AUDIO_SECONDS - 0.1);
     expect(a.end - a.start).toBeLessThan(AUDIO_SECONDS + 0.1);
+
+    // Seekable: the container says how long it is (Info's Duration) and each stream (Matroska's
+    // per-track DURATION tag, which is where ffprobe reads a stream's length), and has Cues.
+    const timing = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=index:stream_tags=DURATION', '-of', 'json', join(dir, 'export.mkv')]).toString()) as {
+      format: { duration?: string };
+      streams: { index: number; tags?: { DURATION?: string } }[];
+    };
+    console.log('export timing:', JSON.stringify(timing), 'cues at', cueTimesMs(file), 'ms');
+    // The file ends with the audio, which began a second after the video.
+    const end = AUDIO_LATE_MS / 1000 + AUDIO_SECONDS;
+    expect(Number(timing.format.duration)).toBeGreaterThan(end - 0.1);
+    expect(Number(timing.format.duration)).toBeLessThan(end + 0.1);
+    const seconds = (clock = '') => clock.split(':').reduce((total, part) => total * 60 + Number(part), 0);
+    const streamEnds = timing.streams.map((s) => seconds(s.tags?.DURATION));
+    expect(streamEnds[video.index]).toBeCloseTo(VIDEO_SECONDS, 1);
+    expect(streamEnds[audio.index]).toBeCloseTo(end, 1);
+    // A Cue at each of the video's keyframes (one a second).
+    expect(cueTimesMs(file)).toEqual([0, 1000, 2000, 3000]);
+    expect(Number(response.headers['content-length'])).toBe(file.length);
 
     const exported = await auditOf('recording.exported');
     expect(exported).toEqual([
