@@ -6,7 +6,7 @@
 // room (Authorization: Bearer; an LTI launch ends in one), a sign-in (cookie), or a signed playback
 // link (?link=, what <video> elements use since they cannot send headers). Admins (admin token) may
 // do everything. Export and deletion need `record` or admin. Every playback, export and refusal is
-// an audit entry.
+// an audit entry; refusals without a (valid) credential one per address-minute (AnonymousRefusals).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { decodeJwt } from 'jose';
@@ -22,6 +22,7 @@ import { PlaybackAccess, type RecordingCaller, type RecordingRights, type Refusa
 import { parseRange } from '../recording/byteRange.js';
 import { RecordingExportError, startExport, type ExportResult } from '../recording/RecordingExport.js';
 import { EVENTS_TRACK } from '../recording/EventsFile.js';
+import type { AnonymousReason } from '../recording/AnonymousRefusals.js';
 
 /** What the routes need. */
 export interface RecordingRoutesOptions {
@@ -99,6 +100,8 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
    * verified caller the rule refuses: 403 with the one body, and an audit entry naming who and why.
    */
   const access = async (request: FastifyRequest, info: RecordingInfo, link: string | undefined, need: Need): Promise<Access> => {
+    // Without a credential there is nobody to name: counted per address-minute, audited in bulk.
+    const anonymous = (reason: AnonymousReason): void => recordings.anonymousRefusals.note({ address: request.ip, recordingId: info.id, wanted: need, reason });
     let caller: RecordingCaller;
     let who: Omit<Access, 'rights'>;
     if (authenticator.isAdmin(request)) {
@@ -106,12 +109,24 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       who = { actor: { kind: 'system', name: 'admin' }, pseudonym: 'admin', via: 'admin' };
     } else if (link !== undefined) {
       const grant = links.verify(link, info.id);
-      if (!grant) throw new AuthError('unauthorized', 'this playback link is invalid or has expired');
+      if (!grant) {
+        anonymous('invalid-credential');
+        throw new AuthError('unauthorized', 'this playback link is invalid or has expired');
+      }
       caller = { kind: 'link', grant };
       who = { actor: { kind: 'system', name: `playback-link:${grant.pseudonym}` }, pseudonym: grant.pseudonym, via: 'link' };
     } else {
-      const identity = await identityOf(request, info.room);
-      if (!identity) throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to open this recording');
+      let identity: Identity | undefined;
+      try {
+        identity = await identityOf(request, info.room);
+      } catch (error) {
+        if (error instanceof AuthError && error.statusCode === 401) anonymous('invalid-credential');
+        throw error;
+      }
+      if (!identity) {
+        anonymous('no-credential');
+        throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to open this recording');
+      }
       caller = { kind: 'person', identity };
       who = { actor: { kind: 'user', id: identity.subject }, pseudonym: auditLog.pseudonym(identity.subject), via: identity.via };
     }
