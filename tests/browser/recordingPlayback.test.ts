@@ -2,7 +2,13 @@
 // for ~12 s with `recording.keyframeIntervalSeconds: 3`. Chromium's encoder sends a keyframe only
 // when asked (its own interval is thousands of frames), so without the recorder's periodic
 // requests the seek index would have one Cue at the start; with them, Cues are at most ~3 s apart.
+// Then the playback page: the instructor has an Export button (through the page's signed link) that
+// downloads the recording as one seekable file; a student of the room, who may play it, has none.
 // Runs inside a loopback-only network namespace (scripts/in-netns.sh).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -92,6 +98,29 @@ describe('a long recording in the browser', () => {
     // From the first Cue to the last, and from the last to the end: never more than the interval
     // plus the sender's answer time (a PLI's round trip and an encoded frame on a loaded machine).
     for (const gap of [...gaps, durationMs - cues.at(-1)!]) expect(gap).toBeLessThanOrEqual(KEYFRAME_INTERVAL_S * 1000 + 500);
+    errors.expectNone();
+  }, 120_000);
+
+  it('the playback page has an Export button for the instructor (it downloads the seekable file), none for a student', async () => {
+    const instructor = await open(`${lectern.url}/play/${recordingId}#token=${encodeURIComponent(await token('instructor', 'teacher@uni'))}`, 'playback (instructor)');
+    await instructor.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
+    const button = instructor.getByRole('link', { name: 'Export as one file' });
+    expect(await button.count()).toBe(1);
+    const [download] = await Promise.all([instructor.waitForEvent('download', { timeout: 60_000 }), button.click()]);
+    const file = join(mkdtempSync(join(tmpdir(), 'lectern-export-download-')), download.suggestedFilename());
+    await download.saveAs(file);
+    expect(download.suggestedFilename()).toBe(`recording-${recordingId}.mkv`);
+    const probed = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type', '-of', 'json', file]).toString()) as { format: { duration?: string }; streams: { codec_type: string }[] };
+    console.log(`export button: ${download.suggestedFilename()} ${probed.streams.map((s) => s.codec_type).join('+')}, ${probed.format.duration} s`);
+    expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    expect(Number(probed.format.duration)).toBeGreaterThan(RECORD_MS / 1000 - 2);
+
+    // A student of the room may play it here (the server allows it), but not export: no button.
+    const student = await open(`${lectern.url}/play/${recordingId}#token=${encodeURIComponent(await token('student', 'ann@uni'))}`, 'playback (student)');
+    await student.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
+    expect(await student.locator('#play-events li').count()).toBeGreaterThan(2);
+    expect(await student.locator('#play-export').count()).toBe(0);
+    expect(await student.getByRole('link', { name: 'Export as one file' }).count()).toBe(0);
     errors.expectNone();
   }, 120_000);
 });

@@ -4,7 +4,8 @@
 // instructor as one Matroska file muxed by ffmpeg from pipes without re-encoding: ffprobe of the
 // download shows both streams, with their codecs, frame count and timing; an audit entry names who,
 // which recording, the size and the hash of what was sent; nothing was written beside the store;
-// a student (even where students may play) and a playback link may not export.
+// a student (even where students may play) and a student's playback link may not export; an
+// instructor's playback link (the playback page's Export button) may.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -152,7 +153,7 @@ describe('single-file export', () => {
     ]);
   });
 
-  it('an admin may export; a student (even where students may play), a guest and a playback link may not', async () => {
+  it('an admin and an instructor\'s playback link may export; a student (even where students may play), a guest and a student\'s link may not', async () => {
     const admin = await server.lectern.app.inject({ method: 'GET', url: `/recordings/${recordingId}/export`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(admin.statusCode).toBe(200);
     expect(admin.rawPayload.length).toBeGreaterThan(10_000);
@@ -166,16 +167,28 @@ describe('single-file export', () => {
     expect((await server.lectern.app.inject({ method: 'GET', url: `/recordings/${recordingId}/export`, headers: { authorization: guest } })).statusCode).toBe(403);
     const anonymous = await server.lectern.app.inject({ method: 'GET', url: `/recordings/${recordingId}/export` });
     expect(anonymous.statusCode).toBe(401);
-    // A playback link plays; it does not export (the export takes no query at all).
-    const link = (await server.lectern.app.inject({ method: 'POST', url: `/recordings/${recordingId}/links`, headers: { authorization: student } })).json() as { token: string };
-    const viaLink = await server.lectern.app.inject({ method: 'GET', url: `/recordings/${recordingId}/export?link=${encodeURIComponent(link.token)}` });
-    expect(viaLink.statusCode).toBe(400);
-    expect(viaLink.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('link') } });
+    // A student's playback link plays; it does not export. The page's Export button uses the
+    // link an instructor's page was issued, which may (its issuer may).
+    const linkOf = async (authorization: string) => ((await server.lectern.app.inject({ method: 'POST', url: `/recordings/${recordingId}/links`, headers: { authorization } })).json() as { token: string }).token;
+    const play = async (url: string) => server.lectern.app.inject({ method: 'GET', url });
+    const studentLink = await linkOf(student);
+    expect((await play(`/recordings/${recordingId}?link=${encodeURIComponent(studentLink)}`)).json()).toMatchObject({ mayExport: false });
+    const viaStudentLink = await play(`/recordings/${recordingId}/export?link=${encodeURIComponent(studentLink)}`);
+    expect(viaStudentLink.statusCode).toBe(403);
+    expect(viaStudentLink.json()).toMatchObject({ error: { code: 'forbidden' } });
+    const instructorLink = await linkOf(await bearer(ROOM, 'instructor'));
+    expect((await play(`/recordings/${recordingId}?link=${encodeURIComponent(instructorLink)}`)).json()).toMatchObject({ mayExport: true });
+    const viaInstructorLink = await play(`/recordings/${recordingId}/export?link=${encodeURIComponent(instructorLink)}`);
+    expect(viaInstructorLink.statusCode).toBe(200);
+    expect(viaInstructorLink.rawPayload.length).toBeGreaterThan(10_000);
+    // A link is for one recording and unforgeable: an edited one is anonymous (401).
+    expect((await play(`/recordings/${recordingId}/export?link=${encodeURIComponent(instructorLink.slice(0, -3))}`)).statusCode).toBe(401);
 
-    expect((await auditOf('recording.playbackRefused')).map((r) => [r.details.wanted, r.details.reason])).toEqual([
-      ['export', 'role-lacks-record'],
-      ['export', 'guest'],
+    expect((await auditOf('recording.playbackRefused')).filter((r) => r.details.anonymous !== true).map((r) => [r.details.wanted, r.details.reason, r.details.via])).toEqual([
+      ['export', 'role-lacks-record', 'token'],
+      ['export', 'guest', 'token'],
+      ['export', 'role-lacks-record', 'link'],
     ]);
-    expect((await auditOf('recording.exported')).map((r) => r.actor)).toEqual([expect.stringMatching(/^user:p:/), 'system:admin']);
+    expect((await auditOf('recording.exported')).map((r) => r.actor)).toEqual([expect.stringMatching(/^user:p:/), 'system:admin', expect.stringMatching(/^system:playback-link:/)]);
   });
 });
