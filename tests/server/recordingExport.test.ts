@@ -17,6 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import ebml from 'ts-ebml';
 import { lecternForFile } from '../helpers/lecternForFile.js';
 import { AUDIT_FILES, type AuditRecord } from '../../audit/log/index.js';
+import { startExport, type ExportResult } from '../../server/recording/RecordingExport.js';
 
 const SECRET = 'export-test-secret-at-least-32-bytes!!!!';
 const ADMIN_TOKEN = 'export-admin-token-5b1c';
@@ -190,5 +191,31 @@ describe('single-file export', () => {
       ['export', 'role-lacks-record', 'link'],
     ]);
     expect((await auditOf('recording.exported')).map((r) => r.actor)).toEqual([expect.stringMatching(/^user:p:/), 'system:admin', expect.stringMatching(/^system:playback-link:/)]);
+  });
+
+  it('a second pass that muxes different bytes than the first fails the download instead of sending a file whose Cues are wrong', async () => {
+    // An ffmpeg that titles each run differently: the two passes then differ in their header.
+    const dir = mkdtempSync(join(tmpdir(), 'lectern-export-ffmpeg-'));
+    const wrapper = join(dir, 'ffmpeg');
+    writeFileSync(wrapper, '#!/bin/bash\nout="${@: -1}"\nset -- "${@:1:$#-1}"\nexec ffmpeg "$@" -metadata "title=run-$RANDOM$RANDOM" "$out"\n', { mode: 0o755 });
+    const sealed: ExportResult[] = [];
+    const running = await startExport({
+      store: server.lectern.recordings.store,
+      recordingId,
+      segments: (await server.lectern.recordings.info(recordingId)).manifest.segments,
+      log: server.lectern.app.log,
+      seal: async (result) => {
+        sealed.push(result);
+      },
+      ffmpegPath: wrapper,
+    });
+    const failure = await new Promise<Error | undefined>((resolve) => {
+      running.stream.on('error', resolve).on('end', () => resolve(undefined)).resume();
+    });
+    expect(failure?.message).toMatch(/second pass differs from the first/);
+    const result = await running.result;
+    expect(result.complete).toBe(false);
+    expect(result.size).toBeLessThan(running.size);
+    expect(sealed).toEqual([]);
   });
 });

@@ -483,6 +483,10 @@ describe('TrackRecorder', () => {
       const probed = await probe(path);
       expect(probed).toMatchObject({ formatName: 'matroska,webm', codec: 'vp8' });
       expect(probed.frames).toBeGreaterThan(30);
+      // Every frame relayed is in the file, the dead worker's segment's last cluster too.
+      const relayed = video.ends[segment.meta.index]!.frames;
+      expect(probed.frames).toBeGreaterThanOrEqual(relayed - 1);
+      expect(probed.frames).toBeLessThanOrEqual(relayed);
     }
     // The recorder's tap was counted on the live worker; stopped, nothing is left there.
     expect(sfu.load().workers.reduce((n, w) => n + w.consumers, 0)).toBe(0);
