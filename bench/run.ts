@@ -40,6 +40,7 @@ import { measureAuditLog, type AuditLogResult } from './scenarios/auditLog.js';
 import { measureClass, type ClassResult } from './scenarios/class.js';
 import { classOptions, measureRecording, measureRecordingWithClass, type RecordingResult, type RecordingWithClassResult } from './scenarios/recording.js';
 import { measureCluster, type ClusterResult } from './scenarios/cluster.js';
+import { measureClusterFanout, type ClusterFanoutResult } from './scenarios/clusterFanout.js';
 import { parseConfig } from '../config/index.js';
 import { DEFAULT_CAPACITY } from '../sfu/index.js';
 
@@ -47,7 +48,10 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,ramp,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording,cluster' },
+    only: { type: 'string', default: 'fanout,capacity,ramp,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording,cluster,cluster-fanout' },
+    // 1 -> N over two node processes; the home's share ends where its admission refuses (its consumers per worker: '' = the product's).
+    'cluster-fanout-subscribers': { type: 'string', default: '500' },
+    'cluster-fanout-home-capacity': { type: 'string', default: '' },
     'cluster-rooms': { type: 'string', default: '30' },
     'cluster-joins': { type: 'string', default: '3' },
     'cluster-ttl': { type: 'string', default: '2' },
@@ -224,6 +228,7 @@ const output: {
   recording?: RecordingResult[];
   ramp?: RampResult;
   cluster?: ClusterResult;
+  clusterFanout?: ClusterFanoutResult;
   recordingWithClass?: RecordingWithClassResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
@@ -735,6 +740,67 @@ if (only.has('cluster')) {
   } catch (error) {
     console.log(`cluster failed: ${(error as Error).message}`);
     notes.push(`cluster: failed: ${(error as Error).message}`);
+  }
+}
+
+// A lecture across two node processes: the home's share, the rest on an edge over the product's SRTP pipe.
+if (only.has('cluster-fanout')) {
+  const n = Number(args['cluster-fanout-subscribers']);
+  const homeCapacity = args['cluster-fanout-home-capacity'];
+  console.log(`cluster fan-out: 1 -> ${n} over a home and an edge node + redis-server ...`);
+  try {
+    const r = await measureClusterFanout({
+      subscribers: n,
+      windowSeconds: timing.windowSeconds,
+      warmupMs: timing.warmupMs,
+      ...(homeCapacity ? { homeConsumersPerWorker: Number(homeCapacity) } : {}),
+      srtpSuite,
+      paced: timing.paced,
+      ioUring,
+    });
+    output.clusterFanout = r;
+    notes.push(`cluster fan-out: ${r.note}`);
+    const sideRow = (role: string, s: ClusterFanoutResult['home']) => [
+      s.node,
+      role,
+      String(s.subscribers),
+      `${s.streamsSeen}/${s.expectedStreams}`,
+      `${s.subscribersComplete}/${s.subscribers}`,
+      `${s.fewestPerSubscriber}/${s.windowPackets}${s.fewestSubscriber ? ` (${s.fewestSubscriber})` : ''}`,
+      String(s.forwardedPerSecond),
+      pct(s.loss),
+      fmt(s.latencyP50Ms, 2),
+      fmt(s.latencyP99Ms, 2),
+      String(s.srtpFailures),
+    ];
+    printTable(
+      `Cluster fan-out: 1 -> ${r.subscribers} across two nodes (${r.publisher} publisher, ${r.windowSeconds} s window${r.refused ? `, ${r.refused} refused at_capacity by every node` : ''})`,
+      ['node', 'receives', 'subs', 'streams seen', 'subs with all', 'fewest on one sub', 'fwd pkt/s', 'loss', 'p50 ms', 'p99 ms', 'srtp fail'],
+      [sideRow('on the home', r.home), sideRow('over the pipe', r.edge)],
+    );
+    const pipe = r.pipes.map((p) => `${p.edgeNodeId}: SRTP ${p.homeSrtp ? 'on' : 'OFF'}/${p.edgeSrtp ? 'on' : 'OFF'}, RTX ${p.homeRtx ? 'on' : 'OFF'}/${p.edgeRtx ? 'on' : 'OFF'} (home/edge), ${p.producers} tracks`).join('; ');
+    const failover = output.cluster?.failover;
+    printTable('Cluster fan-out: the hop, CPU, pipe, failover', ['what', 'value'], [
+      ['added latency of the hop, p50 (edge - home)', `${fmt(r.hopP50Ms, 2)} ms`],
+      ['added latency of the hop, p99 (edge - home)', `${fmt(r.hopP99Ms, 2)} ms`],
+      ...r.cpu.map((c) => [`CPU ${c.node}: node process / its worker`, `${fmt(c.processPercent)} % / ${fmt(c.workerPercent)} % of a core`]),
+      ['forwarded in all', `${r.home.forwardedPerSecond + r.edge.forwardedPerSecond} pkt/s`],
+      ['loss in all', pct(1 - (r.home.receivedPackets + r.edge.receivedPackets) / Math.max(1, r.home.expectedPackets + r.edge.expectedPackets))],
+      ['home share ended at', r.homeFull ?? 'never (every subscriber on the home)'],
+      ['pipe', pipe || 'none opened'],
+      ['setup (subscribers added, keys handed to the sinks)', `${r.setupMs} ms`],
+      ['home node SIGKILL -> next join on a live node', failover ? `${fmt(failover.killToJoinMs, 0)} ms (the cluster scenario of this run, TTL ${failover.ttlSeconds} s)` : 'not measured in this run (--only=cluster,cluster-fanout)'],
+      ['run', [r.discarded ? `DISCARDED (${r.rcvbufErrors} rcvbuf drops at receivers)` : 'ok', ...(r.sfuSocketDrops ? [`SFU overloaded: ${r.sfuSocketDrops} drops at its sockets`] : []), `load ${fmt(r.loadAverage, 1)}`].join(', ')],
+    ]);
+    for (const s of [r.home, r.edge]) {
+      if (s.silentCount === 0) continue;
+      const line = `cluster fan-out: ${s.silentCount} subscriber(s) on ${s.node} had a subscription that received nothing in the window (a failure to explain): ${s.silent.join(', ')}${s.silentCount > s.silent.length ? ', ...' : ''}`;
+      console.log(line);
+      notes.push(line);
+    }
+  } catch (error) {
+    console.log(`cluster fan-out failed: ${(error as Error).message}`);
+    notes.push(`cluster fan-out: failed: ${(error as Error).message}`);
   }
 }
 

@@ -30,6 +30,11 @@ export const RedisSchema = Type.Object(
     port: Type.Optional(Port),
     /** TLS to Redis (ElastiCache in-transit encryption). A rediss:// URL implies it. */
     tls: Type.Boolean({ default: false }),
+    /**
+     * PEM file of the CA that signed the server's certificate, read once at start-up, trusted instead
+     * of the system's CAs (Redis on a host with a private CA: infra/tls/redisTls.ts). Needs TLS.
+     */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
     password: Type.Optional(Type.String({ minLength: 1 })),
     /** A file holding the password (first line), read once at start-up. */
     passwordFile: Type.Optional(Type.String({ minLength: 1 })),

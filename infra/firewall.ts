@@ -55,13 +55,19 @@ function turnRules(deployment: DeploymentConfig, ownHost: boolean): IngressRule[
 }
 
 /**
- * Inbound rules of the cluster nodes' shared security group: the pipes between nodes (UDP, SRTP) and
- * the internal control port, from members of the same group only.
+ * Inbound rules of the cluster nodes' shared security group, from members of the same group only:
+ * the pipes between nodes (UDP, SRTP), the internal control port, port 80 for the ACME challenges a
+ * node relays to its peers (userdata/nginx.ts), and Redis when it runs on a node.
  */
-export function clusterNodeRules(cluster: { internalPort: number; pipePorts: { portMin: number; portMax: number } }): IngressRule[] {
+export function clusterNodeRules(cluster: { internalPort: number; pipePorts: { portMin: number; portMax: number }; redisPort: number; coordination: { kind: 'managed' } | { kind: 'host'; nodeId: string } }): IngressRule[] {
+  const nodes: RuleSource = { kind: 'nodes' };
   return [
-    { protocol: 'udp', fromPort: cluster.pipePorts.portMin, toPort: cluster.pipePorts.portMax, source: { kind: 'nodes' }, description: 'SRTP pipes between media nodes' },
-    { protocol: 'tcp', fromPort: cluster.internalPort, toPort: cluster.internalPort, source: { kind: 'nodes' }, description: 'node-to-node control (pipe set-up)' },
+    { protocol: 'udp', fromPort: cluster.pipePorts.portMin, toPort: cluster.pipePorts.portMax, source: nodes, description: 'SRTP pipes between media nodes' },
+    { protocol: 'tcp', fromPort: cluster.internalPort, toPort: cluster.internalPort, source: nodes, description: 'node-to-node control (pipe set-up)' },
+    { protocol: 'tcp', fromPort: 80, toPort: 80, source: nodes, description: 'ACME challenges for the shared site name relayed between nodes' },
+    ...(cluster.coordination.kind === 'host'
+      ? [{ protocol: 'tcp' as const, fromPort: cluster.redisPort, toPort: cluster.redisPort, source: nodes, description: `Redis (TLS) on ${cluster.coordination.nodeId}, from the nodes only` }]
+      : []),
   ];
 }
 

@@ -23,14 +23,25 @@ export interface ClusterPlan {
   readonly nodes: readonly NodePlan[];
   /** Zones the nodes use, in order; zones[0] is the placement's zone. */
   readonly zones: readonly string[];
-  /** Region of the managed Redis (the provider region, proven in-country). */
-  readonly redisRegion: string;
+  /** Where the coordination store runs: the managed Redis of the region, or Redis on one node in the zone. */
+  readonly coordination: CoordinationPlan;
+  /** Region of the managed Redis (the provider region, proven in-country); absent when Redis runs on a node. */
+  readonly redisRegion?: string | undefined;
   readonly redisPort: number;
   /** Node-to-node control listener port (cluster.internal.port). */
   readonly internalPort: number;
   /** UDP ports of the pipes between nodes (media.pipe). */
   readonly pipePorts: { readonly portMin: number; readonly portMax: number };
 }
+
+/**
+ * The coordination store. `managed`: ElastiCache in the provider region, proven in-country. `host`:
+ * the placement has no in-country managed Redis (a Local Zone, whose ElastiCache would be the parent
+ * region's, abroad), so Redis runs on one node, on its private address, in the zone.
+ */
+export type CoordinationPlan =
+  | { readonly kind: 'managed'; readonly region: string }
+  | { readonly kind: 'host'; readonly nodeId: string; readonly zone: string; readonly privateAddress: string };
 
 /** The VPC the program builds; subnets are /24s in it (see infra/components/Network.ts). */
 export const VPC_CIDR = '10.42.0.0/16';
@@ -93,13 +104,12 @@ function planCluster(stack: StackConfig, placement: Placement): ClusterPlan {
     if (place.country !== country) problems.push(`deployment.sfu.zones: ${zone} is ${place.country ? `in ${place.country}` : 'not a catalogued zone'}, outside ${country}; a node there is refused`);
     else if (!placementZones(placement).includes(zone)) problems.push(`deployment.sfu.zones: ${zone} is not a zone of the placement ${placement.name} (${placementZones(placement).join(', ')})`);
   }
-  // The managed Redis lives in the provider region. In a Local Zone that region is the parent, in another country.
+  // The managed Redis lives in the provider region. In a Local Zone that region is the parent, in
+  // another country: there Redis runs on the first node instead (below), never in the parent region.
   const redisPlace = regionPlace(placement.providerRegion, 'the coordination store region');
-  if (deployment.sfu.count > 1 && redisPlace.country !== country) {
-    problems.push(
-      `deployment.sfu.count ${deployment.sfu.count}: the managed Redis would be in ${placement.providerRegion} (${redisPlace.country ?? 'not established'}), outside ${country}. ` +
-        'ElastiCache is not offered in this placement; Redis on one of the hosts is not built yet, so a cluster is refused here',
-    );
+  const onHost = redisPlace.country !== country;
+  if (onHost && placement.kind !== 'local-zone') {
+    problems.push(`deployment.sfu.count ${deployment.sfu.count}: the managed Redis would be in ${placement.providerRegion} (${redisPlace.country ?? 'not established'}), outside ${country}; a cluster is refused here`);
   }
   const pipePorts = config.media.pipe ?? DEFAULT_PIPE_PORTS;
   if (pipePorts.portMin > pipePorts.portMax) wrong.push('lectern:media.pipe.portMin: must not exceed portMax');
@@ -115,7 +125,19 @@ function planCluster(stack: StackConfig, placement: Placement): ClusterPlan {
     const n = i + 1;
     return { id: `media-${n}`, zone: zones[zoneIndex]!, zoneIndex, privateAddress: `10.42.${1 + zoneIndex}.${10 + Math.floor(i / zones.length)}`, domain: `media-${n}.${deployment.domain}` };
   });
-  return { nodes, zones: zones.slice(0, Math.min(zones.length, nodes.length)), redisRegion: placement.providerRegion, redisPort: REDIS_PORT, internalPort: DEFAULT_INTERNAL_PORT, pipePorts };
+  // Redis on a node: the first, whose zone is the placement's and whose private address every peer
+  // already names; it is as much a member as the others (its media and pipes are unchanged).
+  const first = nodes[0]!;
+  const coordination: CoordinationPlan = onHost ? { kind: 'host', nodeId: first.id, zone: first.zone, privateAddress: first.privateAddress } : { kind: 'managed', region: placement.providerRegion };
+  return {
+    nodes,
+    zones: zones.slice(0, Math.min(zones.length, nodes.length)),
+    coordination,
+    ...(coordination.kind === 'managed' ? { redisRegion: coordination.region } : {}),
+    redisPort: REDIS_PORT,
+    internalPort: DEFAULT_INTERNAL_PORT,
+    pipePorts,
+  };
 }
 
 /** The zones a placement offers: a region's Availability Zones, or the one Local Zone. */

@@ -3,13 +3,14 @@
 // landing in whatever region the operator's shell points at.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { findRegion, type DataLocation, type Caveat } from '../config/residency/index.js';
+import { findRegion, zonePlace, type DataLocation, type Caveat } from '../config/residency/index.js';
 import { clusterNodeRules, egressRules, mediaHostRules, turnHostRules } from './firewall.js';
 import { egressDestinations, type EgressDestination, type EgressInputs } from './egress/destinations.js';
 import { privateSubnetCidr, type ClusterPlan, type DeploymentPlan, type NodePlan } from './plan.js';
-import { CoordinationStore } from './components/CoordinationStore.js';
+import { CoordinationStore, checkedRedisToken } from './components/CoordinationStore.js';
+import { redisTlsMaterial, type RedisTlsMaterial } from './tls/redisTls.js';
 import { deployedServerConfig } from './server-config.js';
-import { mediaHostUserData, type HostDataStore } from './userdata/media-host.js';
+import { mediaHostUserData, type ClusterNodeUserData, type HostDataStore } from './userdata/media-host.js';
 import { turnHostUserData } from './userdata/turn-host.js';
 import type { CoturnSettings, SecretSource } from './userdata/cloud-config.js';
 import { Network } from './components/Network.js';
@@ -64,7 +65,9 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     defaultTags: { tags: { 'lectern:stack': stack, 'lectern:country': placement.country } },
   });
   const separateTurn = deployment.turn.mode === 'separate';
-  const network = new Network('lectern', { placement, provider, ...(plan.cluster ? { cluster: { zones: plan.cluster.zones } } : {}) });
+  // Redis on a node (a Local Zone cluster) needs no private subnets: those are ElastiCache's.
+  const hostRedis = plan.cluster?.coordination.kind === 'host' ? plan.cluster.coordination : undefined;
+  const network = new Network('lectern', { placement, provider, ...(plan.cluster ? { cluster: { zones: plan.cluster.zones, privateSubnets: !hostRedis } } : {}) });
   const addresses = new PublicAddresses('lectern-ip', { placement, separateTurn, mediaNodes: plan.cluster?.nodes.map((n) => n.id), provider });
   const regional =
     placement.dataStore === 'regional-services'
@@ -75,8 +78,11 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
           provider,
         })
       : undefined;
-  const zoneStore =
-    placement.dataStore === 'zone-volume' ? new ZoneStore('lectern-store', { placement, sizeGb: deployment.storage.dataVolumeGb, provider }) : undefined;
+  const nodes = plan.cluster?.nodes ?? [undefined];
+  // In a Local Zone every node keeps its recordings and logs on an encrypted volume of its own in the zone.
+  const zoneStores =
+    placement.dataStore === 'zone-volume' ? nodes.map((node, i) => new ZoneStore(i === 0 ? 'lectern-store' : `lectern-store-${node!.id}`, { placement, sizeGb: deployment.storage.dataVolumeGb, provider })) : [];
+  const zoneStore = zoneStores[0];
   // Recordings' data keys: wrapped by the key the stack config names (checked in-country by the
   // plan), else by a single-Region key made here in a region placement; a Local Zone keeps the
   // host's key file (KMS there would be the parent region's, abroad).
@@ -84,7 +90,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
   const madeKeyArn = givenKey === undefined && regional ? new RecordingKey('lectern-recording-key', { provider }).keyArn : undefined;
   const credential = new TurnCredential('lectern-turn-credential', { value: turnSecret, kmsKeyId: regional?.kmsKeyArn, provider });
   const redisCredential = plan.cluster && redisToken
-    ? new TurnCredential('lectern-redis-token', { value: redisToken, kmsKeyId: regional?.kmsKeyArn, parameter: { suffix: 'redis-auth-token', description: 'Lectern cluster: the Redis AUTH token, read by the media nodes at boot' }, provider })
+    ? new TurnCredential('lectern-redis-token', { value: hostRedis ? redisToken.apply((t) => checkedRedisToken('lectern-redis-token', t)) : redisToken, kmsKeyId: regional?.kmsKeyArn, parameter: { suffix: 'redis-auth-token', description: 'Lectern cluster: the Redis AUTH token, read by the media nodes at boot' }, provider })
     : undefined;
   // The nodes' control-channel key: the server refuses one shorter than 32 characters, so does the plan.
   const clusterCredential = plan.cluster && clusterSecret
@@ -98,8 +104,21 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
         provider,
       })
     : undefined;
+  // Redis on a node: the deployment's CA and that node's certificate, derived from the cluster secret;
+  // the key goes the way of the other host secrets (SSM), the certificates are public.
+  const redisTls: pulumi.Output<RedisTlsMaterial> | undefined = hostRedis && clusterSecret ? clusterSecret.apply((secret) => redisTlsMaterial(secret, hostRedis.privateAddress)) : undefined;
+  const redisTlsKey = redisTls
+    ? new TurnCredential('lectern-redis-tls-key', {
+        value: redisTls.apply((m) => m.serverKeyPem),
+        kmsKeyId: regional?.kmsKeyArn,
+        parameter: { suffix: 'redis-tls-key', description: "Lectern cluster: the key of the Redis certificate, read at boot by the node that runs Redis" },
+        provider,
+      })
+    : undefined;
+  // The certificates are public (the CA's key is never kept): user-data carries them, not as a secret.
+  const redisCerts = redisTls && pulumi.unsecret(redisTls.apply((m) => ({ caCertPem: m.caCertPem, serverCertPem: m.serverCertPem })));
   const role = new HostRole('lectern-host', {
-    parameterArn: redisCredential && clusterCredential ? [credential.parameterArn, redisCredential.parameterArn, clusterCredential.parameterArn] : credential.parameterArn,
+    parameterArn: redisCredential && clusterCredential ? [credential.parameterArn, redisCredential.parameterArn, clusterCredential.parameterArn, ...(redisTlsKey ? [redisTlsKey.parameterArn] : [])] : credential.parameterArn,
     regional: regional && { bucketArn: regional.bucketArn, kmsKeyArn: regional.kmsKeyArn, logGroupArn: regional.logGroupArn },
     recordingKeyArn: givenKey ?? madeKeyArn,
     provider,
@@ -117,7 +136,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     publicAddress,
   });
   const secret = credential.parameterName.apply((parameterName): SecretSource => ({ parameterName, region: placement.providerRegion }));
-  const dataStore: pulumi.Output<HostDataStore> = regional
+  const dataStoreOf = (i: number): pulumi.Output<HostDataStore> => regional
     ? pulumi
         .all([regional.bucketName, regional.kmsKeyArn, regional.logGroupName])
         .apply(([bucket, kmsKeyArn, logGroup]) => ({
@@ -128,16 +147,17 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
           region: placement.providerRegion,
           logRetentionDays: deployment.storage.logRetentionDays,
         }))
-    : zoneStore!.volume.id.apply((volumeId) => ({
+    : zoneStores[i]!.volume.id.apply((volumeId) => ({
         kind: 'zone-volume' as const,
         volumeId,
         logRetentionDays: deployment.storage.logRetentionDays,
         recordingsRetentionDays: deployment.storage.recordingsRetentionDays,
       }));
   const coordination = plan.cluster && redisCredential ? clusterPieces(plan, plan.cluster, { network, provider, redisToken: redisToken!, kmsKeyArn: regional?.kmsKeyArn, parameterName: redisCredential.parameterName }) : undefined;
+  const redisEndpoint: pulumi.Output<string> | string = coordination?.store?.endpoint ?? hostRedis?.privateAddress ?? '';
   // Where each host may open connections: one list for the security group, the host and the audit.
   const egressFor = (host: 'media' | 'turn', node: NodePlan | undefined, ip: pulumi.Output<string>): pulumi.Output<EgressDestination[]> =>
-    pulumi.all([ip, pulumi.all(nodeIps), regional?.bucketName ?? '', coordination?.store.endpoint ?? '', madeKeyArn ?? '']).apply(([own, all, bucket, endpoint, keyArn]) =>
+    pulumi.all([ip, pulumi.all(nodeIps), regional?.bucketName ?? '', redisEndpoint, madeKeyArn ?? '']).apply(([own, all, bucket, endpoint, keyArn]) =>
       egressDestinations(host, {
         serverConfig: deployedServerConfig(plan, { announcedAddress: own, recordingKeyArn: keyArn || undefined, ...(node && endpoint ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
         deployment,
@@ -151,14 +171,17 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
                 peers: plan.cluster.nodes.filter((n) => n.id !== node.id).map((n) => ({ id: n.id, privateAddress: n.privateAddress })),
                 internalPort: plan.cluster.internalPort,
                 pipePorts: plan.cluster.pipePorts,
-                redis: { endpoint, port: plan.cluster.redisPort, subnetCidrs: plan.cluster.zones.map((_, i) => privateSubnetCidr(i)) },
+                redis: hostRedis
+                  ? { endpoint, port: plan.cluster.redisPort, subnetCidrs: [`${hostRedis.privateAddress}/32`], onNode: hostRedis.nodeId }
+                  : { endpoint, port: plan.cluster.redisPort, subnetCidrs: plan.cluster.zones.map((_, i) => privateSubnetCidr(i)) },
+                country: placement.country,
+                acmeRelayPort: 80,
               },
             }
           : {}),
       }),
     );
   const turnEgress = egressFor('turn', undefined, turnIp);
-  const nodes = plan.cluster?.nodes ?? [undefined];
   const mediaEgressByNode: Array<[string, pulumi.Output<EgressDestination[]>]> = [];
   const mediaHosts = nodes.map((node, i) => {
     const ip = nodeIps[i]!;
@@ -166,7 +189,26 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     const egress = egressFor('media', node, ip);
     mediaEgressByNode.push([node?.id ?? 'media', egress]);
     const clusterSource = clusterCredential ? clusterCredential.parameterName.apply((parameterName): SecretSource => ({ parameterName, region: placement.providerRegion })) : secret;
-    const userData = pulumi.all([ip, secret, dataStore, egress, coordination?.store.endpoint ?? '', coordination?.secret ?? secret, madeKeyArn ?? '', clusterSource]).apply(([own, source, store, list, endpoint, redisSecret, keyArn, clusterKey]) =>
+    const clusterNode: pulumi.Output<ClusterNodeUserData> | undefined = node && coordination
+      ? pulumi.all([coordination.secret, clusterSource, redisCerts ?? undefined, redisTlsKey?.parameterName ?? '']).apply(([redisSecret, clusterKey, tls, tlsKeyName]) => ({
+          domain: node.domain,
+          redisSecret,
+          clusterSecret: clusterKey,
+          peerAddresses: plan.cluster!.nodes.filter((n) => n.id !== node.id).map((n) => n.privateAddress),
+          ...(hostRedis && tls
+            ? {
+                hostRedis: {
+                  caCertPem: tls.caCertPem,
+                  server:
+                    node.id === hostRedis.nodeId
+                      ? { privateAddress: hostRedis.privateAddress, port: plan.cluster!.redisPort, keyPrefix: plan.config.cluster?.redis?.keyPrefix ?? 'lectern:', serverCertPem: tls.serverCertPem, tlsKey: { parameterName: tlsKeyName, region: placement.providerRegion } }
+                      : undefined,
+                },
+              }
+            : {}),
+        }))
+      : undefined;
+    const userData = pulumi.all([ip, secret, dataStoreOf(i), egress, redisEndpoint, madeKeyArn ?? '', clusterNode]).apply(([own, source, store, list, endpoint, keyArn, nodeData]) =>
       mediaHostUserData({
         deployment,
         serverConfig: deployedServerConfig(plan, { announcedAddress: own, recordingKeyArn: keyArn || undefined, ...(node ? { clusterNode: { node, redisEndpoint: endpoint } } : {}) }),
@@ -174,7 +216,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
         dataStore: store,
         coturn: separateTurn ? undefined : coturn(own, [own]),
         egress: list,
-        ...(node ? { clusterNode: { domain: node.domain, redisSecret, clusterSecret: clusterKey } } : {}),
+        ...(nodeData ? { clusterNode: nodeData } : {}),
       }),
     );
     const firewall = new HostFirewall(name, { vpcId: network.vpcId, rules: mediaHostRules(plan.config, deployment), egress: egress.apply(egressRules), sfuAddress: ip, provider });
@@ -185,6 +227,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
       subnetId: node ? network.subnetIds[node.zoneIndex]! : network.subnetId,
       securityGroupId: firewall.securityGroupId,
       ...(node && coordination ? { extraSecurityGroupIds: [coordination.nodesSecurityGroupId], availabilityZone: node.zone, privateIp: node.privateAddress } : {}),
+      // The audit draws the registry where this host is.
+      ...(node && hostRedis?.nodeId === node.id ? { tags: { 'lectern:coordination': 'redis' } } : {}),
       instanceProfileName: role.instanceProfileName,
       address: addresses.medias[i]!,
       userData,
@@ -192,8 +236,8 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     });
   });
   const media = mediaHosts[0]!;
-  // Recordings on a Local Zone's volume are written by its one host (a cluster there is refused by the plan).
-  zoneStore?.attachTo('lectern-store', media.instance);
+  // Each node writes its recordings and logs to its own volume in the zone.
+  zoneStores.forEach((store, i) => store.attachTo(i === 0 ? 'lectern-store' : `lectern-store-${nodes[i]!.id}`, mediaHosts[i]!.instance));
   if (separateTurn) {
     const turnFirewall = new HostFirewall('lectern-turn', { vpcId: network.vpcId, rules: turnHostRules(deployment), egress: turnEgress.apply(egressRules), sfuAddress: nodeIps, provider });
     new Host('lectern-turn', {
@@ -239,7 +283,7 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
     lecternVersion: deployment.release.version,
     dataLocations: pulumi.output([
       ...placement.locations.map((location) => ({ ...location, resource: resourceFor(location) })),
-      ...(coordination ? [{ ...coordination.location, resource: coordination.store.endpoint }] : []),
+      ...(coordination ? [{ ...coordination.location, resource: coordination.store?.endpoint ?? mediaHosts[plan.cluster!.nodes.findIndex((n) => n.id === hostRedis!.nodeId)]!.instance.id }] : []),
     ]),
     caveats: placement.caveats,
     egressDestinations: pulumi.all([pulumi.all(mediaEgressByNode.map(([, list]) => list)), turnEgress]).apply(([lists, t]): Record<string, EgressDestination[]> => ({
@@ -254,15 +298,25 @@ export function buildLectern(plan: DeploymentPlan, turnSecret: pulumi.Output<str
   };
 }
 
-/** A cluster's shared pieces: the nodes' security group, the in-region Redis, its data location, the token's source. */
+/**
+ * A cluster's shared pieces: the nodes' security group, the coordination store (the in-region
+ * ElastiCache, or nothing to build when Redis runs on a node), its data location, the token's source.
+ */
 function clusterPieces(
   plan: DeploymentPlan,
   cluster: ClusterPlan,
   at: { network: Network; provider: aws.Provider; redisToken: pulumi.Output<string>; kmsKeyArn: pulumi.Input<string> | undefined; parameterName: pulumi.Output<string> },
-): { store: CoordinationStore; nodesSecurityGroupId: pulumi.Output<string>; location: DataLocation; secret: pulumi.Output<SecretSource> } {
+): { store: CoordinationStore | undefined; nodesSecurityGroupId: pulumi.Output<string>; location: DataLocation; secret: pulumi.Output<SecretSource> } {
   const { placement, deployment } = plan;
-  // Opens the pipes and the control port between members only; all egress stays on each node's own group.
+  // Opens the pipes, the control port, the ACME relay (and Redis on a node) between members only; all egress stays on each node's own group.
   const nodes = new HostFirewall('lectern-nodes', { vpcId: at.network.vpcId, rules: clusterNodeRules(cluster), egress: [], sfuAddress: [], description: 'Lectern media nodes: pipes and control between the nodes only', provider: at.provider });
+  const secret = at.parameterName.apply((parameterName) => ({ parameterName, region: placement.providerRegion }));
+  const coordination = cluster.coordination;
+  if (coordination.kind === 'host') {
+    const country = zonePlace(coordination.zone, 'the coordination store zone').country ?? 'not established';
+    const location: DataLocation = { what: 'cluster registry and room directory', service: 'ec2', scope: 'zone', location: coordination.zone, country, inCountry: country === placement.country };
+    return { store: undefined, nodesSecurityGroupId: nodes.securityGroupId, location, secret };
+  }
   const store = new CoordinationStore('lectern-coordination', {
     vpcId: at.network.vpcId,
     subnetIds: at.network.privateSubnetIds,
@@ -276,7 +330,7 @@ function clusterPieces(
     kmsKeyArn: at.kmsKeyArn,
     provider: at.provider,
   });
-  const country = findRegion(cluster.redisRegion)?.country ?? 'not established';
-  const location: DataLocation = { what: 'cluster registry and room directory', service: 'elasticache', scope: 'region', location: cluster.redisRegion, country, inCountry: country === placement.country };
-  return { store, nodesSecurityGroupId: nodes.securityGroupId, location, secret: at.parameterName.apply((parameterName) => ({ parameterName, region: placement.providerRegion })) };
+  const country = findRegion(coordination.region)?.country ?? 'not established';
+  const location: DataLocation = { what: 'cluster registry and room directory', service: 'elasticache', scope: 'region', location: coordination.region, country, inCountry: country === placement.country };
+  return { store, nodesSecurityGroupId: nodes.securityGroupId, location, secret };
 }

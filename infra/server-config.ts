@@ -3,6 +3,7 @@
 // host can never boot with a config the server would reject.
 import { parseConfig, type LecternConfig } from '../config/index.js';
 import type { ClusterPlan, DeploymentPlan, NodePlan } from './plan.js';
+import { REDIS_HOST_PATHS } from './userdata/redis-host.js';
 
 /** Values known once the addresses (and keys) exist. */
 export interface DeployedAddresses {
@@ -87,16 +88,20 @@ export function deployedServerConfig(plan: DeploymentPlan, addresses: DeployedAd
 
 /**
  * A node's cluster section: its id, its placement derived exactly as the infra placed it (the
- * registry refuses it otherwise), TLS to the in-region Redis with the AUTH token from a file, and its
- * private address for the pipes and the control listener.
+ * registry refuses it otherwise), TLS to Redis with the password from a file, and its private
+ * address for the pipes and the control listener. Redis is the in-region ElastiCache (the system's
+ * CAs vouch for it), or Redis on a node at its private address (the deployment's own CA does). A
+ * Local Zone node names its zone only: the parent region is in another country.
  */
 function clusterSection(plan: DeploymentPlan, cluster: ClusterPlan, at: { node: NodePlan; redisEndpoint: string }): Record<string, unknown> {
   const { node } = at;
+  const onHost = cluster.coordination.kind === 'host';
+  const region = plan.placement.kind === 'local-zone' ? {} : { region: plan.placement.providerRegion };
   return {
     nodeId: node.id,
-    redis: { url: `rediss://${at.redisEndpoint}:${cluster.redisPort}`, tls: true, passwordFile: REDIS_AUTH_FILE },
+    redis: { url: `rediss://${at.redisEndpoint}:${cluster.redisPort}`, tls: true, passwordFile: REDIS_AUTH_FILE, ...(onHost ? { caFile: REDIS_HOST_PATHS.ca } : {}) },
     advertise: { signallingUrl: `https://${node.domain}`, privateAddress: node.privateAddress },
-    placement: { country: plan.placement.country, region: plan.placement.providerRegion, zone: node.zone },
+    placement: { country: plan.placement.country, ...region, zone: node.zone },
     internal: { host: node.privateAddress, port: cluster.internalPort, secretFile: CLUSTER_SECRET_FILE },
   };
 }

@@ -35,7 +35,8 @@ apt_install() {
 # golang-go + pion sources: the bench's pion peer, and the suite's test of it, build offline.
 # python3-prometheus-client: the cluster tests parse /metrics with the Prometheus project's own parser.
 apt_install chromium iproute2 util-linux ca-certificates coturn firefox-esr nftables openssl \
-  redis-server ffmpeg golang-go golang-github-pion-webrtc.v3-dev python3-prometheus-client
+  redis-server ffmpeg golang-go golang-github-pion-webrtc.v3-dev python3-prometheus-client \
+  nginx-light certbot pebble
 
 # npm ci wipes node_modules; skip it when the installed tree already matches the lock file.
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)

@@ -55,8 +55,11 @@ export interface EdgeLink {
   closePipe(pipeId: string): Promise<void>;
   /** The edge's pipe ends, as its mediasoup reports them. */
   pipes(): Promise<EdgePipeState[]>;
-  /** A receive transport on the edge for an edge subscriber. */
-  createTransport(subscriberId: string): Promise<TransportInfo>;
+  /**
+   * A receive transport for a subscriber; `due`: the consumers the home expects it to hold (the
+   * room's tracks under its caps), so the edge can place a class arriving together before any track is piped.
+   */
+  createTransport(subscriberId: string, due: number): Promise<TransportInfo>;
   /** Hand the browser's DTLS parameters to its edge transport. */
   connectTransport(transportId: string, dtlsParameters: object): Promise<void>;
   /** New ICE credentials for an edge transport. */

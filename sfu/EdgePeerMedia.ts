@@ -65,12 +65,15 @@ export interface EdgePeerMediaOptions extends PeerMediaOptions {
   link: EdgeLink;
   /** Make a track consumable on the edge (pipe it there, once per track). */
   bring: (track: Track) => Promise<void>;
+  /** Consumers it is due on the edge now (the room's tracks under its video cap), for the edge's placement. */
+  due: () => number;
 }
 
 /** A participant receiving on an edge node, publishing on the home node. */
 export class EdgePeerMedia extends PeerMedia {
   readonly #link: EdgeLink;
   readonly #bring: (track: Track) => Promise<void>;
+  readonly #due: () => number;
   /** The room's audio gate (the loudest M microphones), as for a home subscriber. */
   readonly #gate: ConsumerGate | undefined;
   readonly #recvTransports = new Set<string>();
@@ -85,6 +88,7 @@ export class EdgePeerMedia extends PeerMedia {
     super(peerId, options);
     this.#link = options.link;
     this.#bring = options.bring;
+    this.#due = options.due;
     this.#gate = options.consumerGate;
   }
 
@@ -113,7 +117,7 @@ export class EdgePeerMedia extends PeerMedia {
   override async createTransport(direction: 'send' | 'recv'): Promise<TransportInfo> {
     if (direction === 'send') return super.createTransport('send');
     if (this.closed) throw new SfuError('closed', 'peer media is closed');
-    const info = await this.#link.createTransport(this.id);
+    const info = await this.#link.createTransport(this.id, this.#due());
     if (this.closed) {
       void this.#link.closeSubscriber(this.id).catch(() => undefined);
       throw new SfuError('closed', 'peer media closed while creating a transport');

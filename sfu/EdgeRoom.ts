@@ -3,12 +3,27 @@
 // on them under their own ids, and the receive transports and consumers of the subscribers the home
 // placed here. No room state lives here: the home node decides who receives what and tells this
 // node over the control channel; every id handed in is looked up in this room's own maps only.
+// A room as an edge node carries it for its home node: the pipes from the home node (mediasoup
+// PipeTransports with SRTP and RTX on, on the private address) on the room's first router, the
+// home's tracks produced on them under their own ids, and the receive transports and consumers of
+// the subscribers the home placed here. A big room spreads over this node's workers as it does on
+// its home (the same Placement and threshold): past the spread threshold a new subscriber gets a
+// router on another worker, and the tracks it consumes are piped there from the first router
+// (pipeToRouter, inside the host). No room state lives here: the home node decides who receives what
+// and tells this node over the control channel; every id handed in is looked up in this room's
+// own maps only.
 import type { types } from 'mediasoup';
 import { SfuError, rejectedOnError } from './SfuError.js';
 import type { PooledWorker } from './WorkerPool.js';
 import type { TransportInfo } from './PeerMedia.js';
 import type { EdgeConsumerInfo, EdgePipeState, PipeEnd, PipedTrack, PipeListen } from './EdgeLink.js';
-import type { TrackAppData } from './Track.js';
+import { Track, trackProducer, type TrackAppData, type TrackCounts } from './Track.js';
+import type { Placement } from './Placement.js';
+import { RoomRouter, type PlacedSubscriber } from './RoomRouter.js';
+import { TypedEmitter } from './TypedEmitter.js';
+
+/** What an edge router carries in its appData: tools watching mediasoup (the cluster bench) tell it from a home room's. */
+const EDGE_ROUTER = { edge: true };
 
 /** Limits of the edge transports (the home's media settings). */
 export interface EdgeRoomOptions {
@@ -16,37 +31,76 @@ export interface EdgeRoomOptions {
   pipeListen: PipeListen;
 }
 
+/** What the edge room places its routers by: this node's placement and spread threshold. */
+export interface EdgeRoomContext {
+  mediaCodecs: types.RouterRtpCodecCapability[];
+  placement: Placement;
+  /** A router holding (or due to hold) this many consumers takes no new subscriber. */
+  spreadConsumers: number;
+}
+
+/** One of the edge room's routers as the audit sees it: its worker, and what reaches it how. */
+export interface EdgeRouterState {
+  /** Worker pool index. */
+  worker: number;
+  /** Tracks arriving from the home node's pipes (the first router), or piped in from the first router. */
+  tracks: number;
+  /** How they arrive: `home-pipe` (SRTP from the home node) or `worker-pipe` (from the first router, inside this host). */
+  via: 'home-pipe' | 'worker-pipe';
+  consumers: number;
+}
+
+/**
+ * An edge subscriber as its router counts it: due what the home says (the room's tracks under its
+ * caps, known at home before any is piped here), or every track piped here, until it holds more.
+ */
+class EdgeSubscriber implements PlacedSubscriber {
+  consumers = 0;
+  constructor(
+    readonly router: RoomRouter,
+    readonly due: number,
+  ) {}
+
+  expectedSubscriptions(tracks: TrackCounts): number {
+    return Math.max(this.consumers, this.due, tracks.audio + tracks.video);
+  }
+}
+
+/** Events of an EdgeRoom. */
+export type EdgeRoomEvents = {
+  /** Closed (every router with it). Once. */
+  close: [];
+};
+
 /** One home room's media on this (edge) node. */
-export class EdgeRoom {
+export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
   /** The room's name on its home node. */
   readonly roomName: string;
-  readonly #host: PooledWorker;
-  readonly #router: types.Router;
+  readonly #context: EdgeRoomContext;
   readonly #options: EdgeRoomOptions;
+  /** The first is where the home's pipes arrive; the others get the tracks from it. */
+  readonly #routers: RoomRouter[];
   readonly #pipes = new Map<string, types.PipeTransport>();
-  readonly #producers = new Map<string, types.Producer<TrackAppData>>();
-  readonly #transports = new Map<string, { subscriberId: string; transport: types.WebRtcTransport }>();
-  readonly #consumers = new Map<string, types.Consumer>();
+  readonly #producers = new Map<string, Track>();
+  readonly #subscribers = new Map<string, EdgeSubscriber>();
+  readonly #transports = new Map<string, { subscriber: EdgeSubscriber; transport: types.WebRtcTransport }>();
+  readonly #consumers = new Map<string, { subscriber: EdgeSubscriber; consumer: types.Consumer }>();
   #closed = false;
 
-  /** A router for the room on `host`. */
-  static async create(roomName: string, host: PooledWorker, mediaCodecs: types.RouterRtpCodecCapability[], options: EdgeRoomOptions): Promise<EdgeRoom> {
-    host.routers += 1;
-    try {
-      const router = await host.worker.createRouter({ mediaCodecs, appData: { roomName, edge: true } });
-      return new EdgeRoom(roomName, host, router, options);
-    } catch (error) {
-      host.routers -= 1;
-      throw error;
-    }
+  /** The room's first router on `host` (where the pipes from the home arrive). */
+  static async create(roomName: string, host: PooledWorker, context: EdgeRoomContext, options: EdgeRoomOptions): Promise<EdgeRoom> {
+    const first = RoomRouter.start(host, roomName, context.mediaCodecs, EDGE_ROUTER);
+    await first.ready(); // a failure closes it (and uncounts it on its worker)
+    return new EdgeRoom(roomName, first, context, options);
   }
 
-  private constructor(roomName: string, host: PooledWorker, router: types.Router, options: EdgeRoomOptions) {
+  private constructor(roomName: string, first: RoomRouter, context: EdgeRoomContext, options: EdgeRoomOptions) {
+    super();
     this.roomName = roomName;
-    this.#host = host;
-    this.#router = router;
+    this.#routers = [first];
+    this.#context = context;
     this.#options = options;
-    router.observer.once('close', () => this.close());
+    this.#watch(first);
   }
 
   /** Whether it is closed. */
@@ -56,7 +110,12 @@ export class EdgeRoom {
 
   /** Edge subscribers with a transport here. */
   get subscriberCount(): number {
-    return new Set([...this.#transports.values()].map((t) => t.subscriberId)).size;
+    return this.#subscribers.size;
+  }
+
+  /** Consumers of the edge subscribers here (what they weigh on this node's workers). */
+  get consumerCount(): number {
+    return this.#consumers.size;
   }
 
   /** Pipe ends open here. */
@@ -69,7 +128,8 @@ export class EdgeRoom {
     this.#assertOpen();
     if (this.#pipes.has(pipeId)) throw new SfuError('rejected', `pipe ${pipeId} is open already`);
     const { ip, portMin, portMax } = this.#options.pipeListen;
-    const pipe = await this.#router.createPipeTransport({
+    const router = await this.#first.ready();
+    const pipe = await router.createPipeTransport({
       listenInfo: { protocol: 'udp', ip, portRange: { min: portMin, max: portMax } },
       enableSrtp: true,
       enableRtx: true,
@@ -93,14 +153,17 @@ export class EdgeRoom {
     const producer = await rejectedOnError('pipe produce', () =>
       pipe.produce<TrackAppData>({ id: track.id, kind: track.kind, rtpParameters: track.rtpParameters as types.RtpParameters, paused: track.paused, appData: { source: track.source, peerId: track.peerId } }),
     );
-    this.#producers.set(track.id, producer);
+    // The pipe closing closes its producers; mediasoup closes their copies on the other routers
+    // (pipeToRouter ties each copy to its pipe consumer), and with them the consumers there.
+    this.#producers.set(track.id, new Track(producer));
     producer.observer.once('close', () => this.#producers.delete(track.id));
   }
 
-  /** The publisher muted, unmuted or ended a track: its consumers here follow. */
+  /** The publisher muted, unmuted or ended a track: its consumers here follow (on every router: mediasoup passes it down the worker pipes). */
   async trackState(trackId: string, state: 'paused' | 'resumed' | 'closed'): Promise<void> {
-    const producer = this.#producers.get(trackId);
-    if (!producer) return; // ended already, or never piped here
+    const track = this.#producers.get(trackId);
+    if (!track) return; // ended already, or never piped here
+    const producer = trackProducer(track);
     if (state === 'closed') producer.close();
     else if (state === 'paused') await producer.pause();
     else await producer.resume();
@@ -121,55 +184,106 @@ export class EdgeRoom {
     );
   }
 
-  /** A receive transport for an edge subscriber, on this worker's WebRtcServer. */
-  async createTransport(subscriberId: string): Promise<TransportInfo> {
+  /** Every router of the room here, read from mediasoup: its worker, the tracks reaching it and how, its consumers. */
+  async routers(): Promise<EdgeRouterState[]> {
+    const live = this.#routers.filter((r) => !r.closed && r.router);
+    return Promise.all(
+      live.map(async (r) => {
+        const dump = await r.router!.dump();
+        const consumers = [...this.#consumers.values()].filter((c) => c.subscriber.router === r).length;
+        return { worker: r.host.index, tracks: dump.mapProducerIdConsumerIds.length, via: r === this.#first ? ('home-pipe' as const) : ('worker-pipe' as const), consumers };
+      }),
+    );
+  }
+
+  /** Consumers this room holds or is due to hold on `worker` (for placement across rooms). */
+  projectedOn(worker: PooledWorker): number {
+    const tracks = this.#trackCounts();
+    let n = 0;
+    for (const router of this.#routers) if (router.host === worker && !router.closed) n += router.load(tracks);
+    return n;
+  }
+
+  /**
+   * A receive transport for an edge subscriber due `due` consumers (the home's count), on the
+   * WebRtcServer of the worker its router is on; a subscriber's later transports stay on its router.
+   */
+  async createTransport(subscriberId: string, due: number): Promise<TransportInfo> {
     this.#assertOpen();
-    const transport = await this.#router.createWebRtcTransport({
-      webRtcServer: this.#host.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: this.#options.initialAvailableOutgoingBitrate,
-      appData: { direction: 'recv', subscriberId },
-    });
-    this.#transports.set(transport.id, { subscriberId, transport });
-    this.#host.senders.add(transport);
+    let subscriber = this.#subscribers.get(subscriberId);
+    if (!subscriber || subscriber.router.closed) {
+      subscriber = new EdgeSubscriber(this.#place(), due);
+      subscriber.router.placed.add(subscriber);
+      this.#subscribers.set(subscriberId, subscriber);
+    }
+    const { router: placedOn } = subscriber;
+    let transport: types.WebRtcTransport;
+    try {
+      const router = await placedOn.ready();
+      this.#assertOpen();
+      transport = await router.createWebRtcTransport({
+        webRtcServer: placedOn.host.webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: this.#options.initialAvailableOutgoingBitrate,
+        appData: { direction: 'recv', subscriberId },
+      });
+    } catch (error) {
+      this.#forgetIfIdle(subscriberId, subscriber);
+      throw error;
+    }
+    // Closed meanwhile (closeSubscriber came first): a transport nobody can close any more is not kept.
+    if (this.#subscribers.get(subscriberId) !== subscriber) {
+      transport.close();
+      throw new SfuError('closed', `edge subscriber ${subscriberId} left while its transport was being made`);
+    }
+    this.#transports.set(transport.id, { subscriber, transport });
+    placedOn.host.senders.add(transport);
     transport.observer.once('close', () => {
       this.#transports.delete(transport.id);
-      this.#host.senders.delete(transport);
+      placedOn.host.senders.delete(transport);
+      this.#forgetIfIdle(subscriberId, subscriber);
     });
     return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
   }
 
   /** Connect an edge transport with the browser's DTLS parameters. */
   async connectTransport(transportId: string, dtlsParameters: object): Promise<void> {
-    const transport = this.#transport(transportId);
+    const { transport } = this.#transport(transportId);
     await rejectedOnError('connect', () => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
   }
 
   /** New ICE credentials for an edge transport. */
   async restartIce(transportId: string): Promise<types.IceParameters> {
-    const transport = this.#transport(transportId);
+    const { transport } = this.#transport(transportId);
     return rejectedOnError('restartIce', () => transport.restartIce());
   }
 
-  /** A paused consumer of a piped track. */
+  /** A paused consumer of a piped track, on the subscriber's router (the track piped there first if need be). */
   async consume(transportId: string, trackId: string, rtpCapabilities: object): Promise<EdgeConsumerInfo> {
-    const transport = this.#transport(transportId);
-    if (!this.#producers.has(trackId)) throw new SfuError('not_found', `track ${trackId} is not piped here`);
+    const { subscriber, transport } = this.#transport(transportId);
+    const track = this.#producers.get(trackId);
+    if (!track) throw new SfuError('not_found', `track ${trackId} is not piped here`);
     const capabilities = rtpCapabilities as types.RtpCapabilities;
-    if (!this.#router.canConsume({ producerId: trackId, rtpCapabilities: capabilities })) throw new SfuError('cannot_consume', `this device cannot decode track ${trackId}`);
-    this.#host.consumers += 1;
+    const host = subscriber.router.host;
+    host.consumers += 1;
+    subscriber.consumers += 1;
     let consumer: types.Consumer;
     try {
+      await rejectedOnError('pipe to worker', () => subscriber.router.pipeFrom(this.#first, track));
+      const router = await subscriber.router.ready();
+      if (!router.canConsume({ producerId: trackId, rtpCapabilities: capabilities })) throw new SfuError('cannot_consume', `this device cannot decode track ${trackId}`);
       consumer = await rejectedOnError('consume', () => transport.consume({ producerId: trackId, rtpCapabilities: capabilities, paused: true }));
     } catch (error) {
-      this.#host.consumers -= 1;
+      host.consumers -= 1;
+      subscriber.consumers -= 1;
       throw error;
     }
-    this.#consumers.set(consumer.id, consumer);
+    this.#consumers.set(consumer.id, { subscriber, consumer });
     consumer.observer.once('close', () => {
-      this.#host.consumers -= 1;
+      host.consumers -= 1;
+      subscriber.consumers -= 1;
       this.#consumers.delete(consumer.id);
     });
     return { id: consumer.id, kind: consumer.kind, type: consumer.type, rtpParameters: consumer.rtpParameters, producerPaused: consumer.producerPaused };
@@ -177,7 +291,7 @@ export class EdgeRoom {
 
   /** Pause, resume or close an edge consumer (closing one already gone is done). */
   async consumer(consumerId: string, action: 'pause' | 'resume' | 'close'): Promise<void> {
-    const consumer = this.#consumers.get(consumerId);
+    const consumer = this.#consumers.get(consumerId)?.consumer;
     if (!consumer) {
       if (action === 'close') return;
       throw new SfuError('not_found', `no consumer ${consumerId}`);
@@ -189,29 +303,89 @@ export class EdgeRoom {
 
   /** Cap an edge consumer's layers. */
   async preferLayers(consumerId: string, spatialLayer: number, temporalLayer: number): Promise<void> {
-    const consumer = this.#consumers.get(consumerId);
+    const consumer = this.#consumers.get(consumerId)?.consumer;
     if (!consumer) throw new SfuError('not_found', `no consumer ${consumerId}`);
     await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
   }
 
-  /** Close every transport of one edge subscriber. */
+  /** Close every transport of one edge subscriber (a router nobody is on any more closes with it). */
   closeSubscriber(subscriberId: string): void {
-    for (const { subscriberId: owner, transport } of [...this.#transports.values()]) if (owner === subscriberId) transport.close();
+    const subscriber = this.#subscribers.get(subscriberId);
+    if (!subscriber) return;
+    for (const entry of [...this.#transports.values()]) if (entry.subscriber === subscriber) entry.transport.close();
+    this.#forgetIfIdle(subscriberId, subscriber);
   }
 
-  /** Close the router and everything on it. Idempotent. */
+  /** Close every router and everything on them. Idempotent; emits `close` once. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#host.routers -= 1;
-    this.#router.close();
+    for (const router of [...this.#routers]) router.close();
+    this.#subscribers.clear();
+    this.emit('close');
   }
 
-  #transport(id: string): types.WebRtcTransport {
+  get #first(): RoomRouter {
+    return this.#routers[0]!;
+  }
+
+  /**
+   * The router a new edge subscriber goes on, by the home's rule (RoomMedia): the first of the
+   * room's routers below the spread threshold on a worker that is not full; else a new router on
+   * the least loaded worker of this node the room is not on yet; else the least loaded of its routers.
+   */
+  #place(): RoomRouter {
+    const { placement, spreadConsumers, mediaCodecs } = this.#context;
+    const tracks = this.#trackCounts();
+    const live = this.#routers.filter((r) => !r.closed);
+    const chosen = live.find((r) => r.load(tracks) < spreadConsumers && placement.score(r.host) < 1);
+    if (chosen) return chosen;
+    const fresh = placement.leastLoaded(new Set(live.map((r) => r.host)));
+    if (fresh && placement.score(fresh) < 1) {
+      const router = RoomRouter.start(fresh, this.roomName, mediaCodecs, EDGE_ROUTER);
+      this.#routers.push(router);
+      this.#watch(router);
+      return router;
+    }
+    return live.reduce((a, b) => (placement.score(b.host) < placement.score(a.host) ? b : a));
+  }
+
+  /** A subscriber with no transport left is no longer counted; a router other than the first with nobody on it closes. */
+  #forgetIfIdle(subscriberId: string, subscriber: EdgeSubscriber): void {
+    if (this.#closed) return;
+    if ([...this.#transports.values()].some((t) => t.subscriber === subscriber)) return;
+    subscriber.router.placed.delete(subscriber);
+    if (this.#subscribers.get(subscriberId) === subscriber) this.#subscribers.delete(subscriberId);
+    for (let i = this.#routers.length - 1; i > 0; i--) {
+      const router = this.#routers[i]!;
+      if (router.placed.size > 0 && !router.closed) continue;
+      router.close();
+      this.#routers.splice(i, 1);
+    }
+  }
+
+  /** A router that closes by itself (its worker died) ends the edge room: the home moves its subscribers. */
+  #watch(router: RoomRouter): void {
+    router.ready().then(
+      (r) => r.observer.once('close', () => {
+        if (!router.closed) this.close();
+      }),
+      () => undefined, // the subscriber placed there is refused; the room goes on
+    );
+  }
+
+  /** Tracks piped here, by kind. */
+  #trackCounts(): TrackCounts {
+    const counts = { audio: 0, video: 0 };
+    for (const track of this.#producers.values()) counts[track.kind]++;
+    return counts;
+  }
+
+  #transport(id: string): { subscriber: EdgeSubscriber; transport: types.WebRtcTransport } {
     this.#assertOpen();
     const entry = this.#transports.get(id);
     if (!entry) throw new SfuError('not_found', `no transport ${id}`);
-    return entry.transport;
+    return entry;
   }
 
   #assertOpen(): void {

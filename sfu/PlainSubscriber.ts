@@ -43,22 +43,28 @@ export interface PlainTransportInfo {
   srtp?: { suite: SrtpSuite; keyBase64: string };
 }
 
+/**
+ * The router a plain subscriber is placed on, as far as it needs one: a room's RoomRouter, or any
+ * other router of a room on a pooled worker (an edge node's router for a home node's room).
+ */
+export type PlainSubscriberHost = Pick<RoomRouter, 'host' | 'placed' | 'ready' | 'router'>;
+
 /** Set by the room when it adds the subscriber. */
-export interface PlainSubscriberContext {
+export interface PlainSubscriberContext<H extends PlainSubscriberHost = RoomRouter> {
   /** Where the room puts it: asked once, at open(). */
-  place: () => Promise<RoomRouter>;
+  place: () => Promise<H>;
   /** Address the transport listens on (the media workers' listen IP). */
   listenIp: string;
 }
 
 /** A room subscriber over a PlainTransport. */
-export class PlainSubscriber extends TypedEmitter<SubscriberEvents> implements Subscriber {
+export class PlainSubscriber<H extends PlainSubscriberHost = RoomRouter> extends TypedEmitter<SubscriberEvents> implements Subscriber {
   /** Unique in its room. */
   readonly id: string;
   readonly #options: PlainSubscriberOptions;
-  readonly #context: PlainSubscriberContext;
+  readonly #context: PlainSubscriberContext<H>;
   readonly #kinds: ReadonlySet<TrackKind>;
-  #host: RoomRouter | undefined;
+  #host: H | undefined;
   #transport: types.PlainTransport | undefined;
   #opening: Promise<PlainTransportInfo> | undefined;
   readonly #subscriptions = new Map<string, Subscription>();
@@ -68,7 +74,7 @@ export class PlainSubscriber extends TypedEmitter<SubscriberEvents> implements S
   #closed = false;
 
   /** Made by RoomMedia.addPlainSubscriber; not created directly. */
-  constructor(id: string, options: PlainSubscriberOptions, context: PlainSubscriberContext) {
+  constructor(id: string, options: PlainSubscriberOptions, context: PlainSubscriberContext<H>) {
     super();
     this.id = id;
     this.#options = options;
@@ -77,7 +83,7 @@ export class PlainSubscriber extends TypedEmitter<SubscriberEvents> implements S
   }
 
   /** The router the room placed it on, once placed. */
-  get placement(): RoomRouter | undefined {
+  get placement(): H | undefined {
     return this.#host;
   }
 

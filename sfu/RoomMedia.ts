@@ -191,7 +191,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     };
     // Beyond the home's share: received on an edge node (published here, like anyone's).
     const peer: PeerMedia = edge
-      ? new EdgePeerMedia(peerId, { ...options, link: edge.link, bring: (track) => this.#pipeToEdge(track, edge) })
+      ? new EdgePeerMedia(peerId, { ...options, link: edge.link, bring: (track) => this.#pipeToEdge(track, edge), due: () => this.expectedSubscriptions(peer.reception.maxVideo) })
       : new PeerMedia(peerId, options);
     this.#peers.set(peerId, peer);
     peer.on('unsubscribed', (s) => this.emit('unsubscribed', peerId, s));

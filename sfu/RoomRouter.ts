@@ -29,14 +29,14 @@ export class RoomRouter {
    * Start a router on `host`. Counted on the worker at once, before the worker answers: routers
    * asked for at the same moment must spread out, not all see the same least loaded worker.
    */
-  static start(host: PooledWorker, roomName: string, mediaCodecs: types.RouterRtpCodecCapability[]): RoomRouter {
-    return new RoomRouter(host, roomName, mediaCodecs);
+  static start(host: PooledWorker, roomName: string, mediaCodecs: types.RouterRtpCodecCapability[], appData: Record<string, unknown> = {}): RoomRouter {
+    return new RoomRouter(host, roomName, mediaCodecs, appData);
   }
 
-  private constructor(host: PooledWorker, roomName: string, mediaCodecs: types.RouterRtpCodecCapability[]) {
+  private constructor(host: PooledWorker, roomName: string, mediaCodecs: types.RouterRtpCodecCapability[], appData: Record<string, unknown>) {
     this.host = host;
     host.routers += 1;
-    this.#ready = host.worker.createRouter({ mediaCodecs, appData: { roomName } }).then(
+    this.#ready = host.worker.createRouter({ mediaCodecs, appData: { ...appData, roomName } }).then(
       (router) => {
         this.#router = router;
         if (this.#closed) router.close();

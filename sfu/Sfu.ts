@@ -38,6 +38,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #monitor: WorkerLoadMonitor;
   readonly #listeners: MediaListeners;
   readonly #rooms = new Set<RoomMedia>();
+  readonly #edgeRooms = new Set<EdgeRoom>();
   readonly #listenIp: string;
   #rtpCapabilities: Promise<types.RtpCapabilities> | undefined;
 
@@ -60,6 +61,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     this.#placement = new Placement(pool, this.#capacity, (worker) => {
       let n = 0;
       for (const room of this.#rooms) n += room.projectedOn(worker);
+      for (const room of this.#edgeRooms) n += room.projectedOn(worker);
       // Consumers not of any room's subscribers (pipes) are counted as they are.
       return Math.max(n, worker.consumers);
     });
@@ -127,11 +129,22 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     return room;
   }
 
-  /** This node as an edge of another node's room: a router for it on the least loaded live worker. */
+  /**
+   * This node as an edge of another node's room: its first router on the least loaded live worker;
+   * it spreads over the other workers past the spread threshold, placed like a home room.
+   */
   async createEdgeRoom(roomName: string, pipeListen: PipeListen): Promise<EdgeRoom> {
     const host = this.#placement.leastLoaded();
     if (!host) throw new SfuError('unavailable', 'no media worker is running');
-    return EdgeRoom.create(roomName, host, this.#codecs, { initialAvailableOutgoingBitrate: this.#roomOptions.initialAvailableOutgoingBitrate, pipeListen });
+    const room = await EdgeRoom.create(
+      roomName,
+      host,
+      { mediaCodecs: this.#codecs, placement: this.#placement, spreadConsumers: this.#capacity.roomSpreadConsumers },
+      { initialAvailableOutgoingBitrate: this.#roomOptions.initialAvailableOutgoingBitrate, pipeListen },
+    );
+    this.#edgeRooms.add(room);
+    room.once('close', () => this.#edgeRooms.delete(room));
+    return room;
   }
 
   /**

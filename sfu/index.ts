@@ -5,7 +5,7 @@ export { RoomMedia, type RoomMediaCloseReason, type RoomMediaEvents } from './Ro
 export { PeerMedia, type PeerMediaEvents, type TransportInfo, type ClientParameters } from './PeerMedia.js';
 export { Track, type TrackSource, type TrackKind, type TrackCounts } from './Track.js';
 export { Subscription } from './Subscription.js';
-export { EdgeRoom } from './EdgeRoom.js';
+export { EdgeRoom, type EdgeRouterState } from './EdgeRoom.js';
 export { EdgePeerMedia } from './EdgePeerMedia.js';
 export type { EdgeLink, EdgePlace, EdgePipeState, EdgeConsumerInfo, PipeEnd, PipedTrack, PipeListen } from './EdgeLink.js';
 export type { PipeState } from './RemotePipe.js';
@@ -16,7 +16,7 @@ export { LoudestSpeakers, type ConsumerGate, type LoudestSpeakersEvents } from '
 export { SpeakerSelection, type SpeakerSelectionTuning, type Microphone } from './SpeakerSelection.js';
 export { WorkerPool, type PooledWorker, type WorkerPoolOptions } from './WorkerPool.js';
 export { DEFAULT_CAPACITY, capacityRefusal, type CapacityOptions, type CapacityRefusal, type WorkerLoad, type MediaLoad } from './Capacity.js';
-export { PlainSubscriber, type PlainSubscriberOptions, type PlainRemote, type PlainTransportInfo, type SrtpSuite } from './PlainSubscriber.js';
+export { PlainSubscriber, type PlainSubscriberOptions, type PlainRemote, type PlainTransportInfo, type PlainSubscriberHost, type SrtpSuite } from './PlainSubscriber.js';
 export { PlainPublisher, type PlainPublisherEvents } from './PlainPublisher.js';
 export { mediasoupVersion, type MediaListener } from './MediaListeners.js';
 export { SfuError, type SfuErrorReason } from './SfuError.js';

@@ -122,6 +122,10 @@ export function buildModel(inputs: AuditInputs): DataFlowModel {
     add({ kind: 'media', label: named('Media (SFU)', medias, m.name), location: m.location, readers: 'participants of the room; the SFU host (it decrypts to forward)', encryption: 'DTLS-SRTP browser to SFU, hop by hop', retention: 'not stored; forwarded live', personalData: true, seenIn: [m.seenIn] });
     add({ kind: 'signalling', label: named('Signalling (WebSocket)', medias, m.name), location: m.location, readers: 'the Lectern server', encryption: transport, retention: 'in memory for the session', personalData: true, seenIn: [m.seenIn] });
   }
+  // Redis on a media host (a Local Zone cluster): the registry and room directory are where that host is.
+  for (const h of mediaHosts.filter(coordinationOnHost)) {
+    add({ kind: 'storage', label: `Cluster coordination (Redis on media host ${h.resource.name})`, location: locate(h).location, readers: 'the media nodes (password); the host', encryption: `TLS in transit (the deployment's CA); in memory only, never written to disk; host volume ${h.rootEncrypted ? 'encrypted' : 'NOT encrypted'}`, retention: 'in memory while the nodes heartbeat (no snapshot, no AOF)', personalData: true, seenIn: [stackSrc] });
+  }
   for (const h of otherHosts) {
     add({ kind: 'compute', label: `Host ${h.resource.name}`, location: locate(h).location, readers: 'whoever runs code on it; the AWS account', encryption: h.rootEncrypted ? 'encrypted root volume' : 'root volume encryption not shown', retention: 'whatever it keeps on disk', personalData: true, seenIn: [stackSrc] });
   }
@@ -358,4 +362,10 @@ function coordinationStoreOf(r: { type: string; inputs: Record<string, unknown>;
     snapshotDays: snapshots > 0 ? snapshots : null,
     atRest,
   };
+}
+
+/** A host the program tagged as running the cluster's Redis (`lectern:coordination=redis`). */
+function coordinationOnHost(h: { resource: { inputs: Record<string, unknown>; outputs: Record<string, unknown> } }): boolean {
+  const tags = (h.resource.inputs.tags ?? h.resource.outputs.tags) as Record<string, unknown> | undefined;
+  return tags?.['lectern:coordination'] === 'redis';
 }

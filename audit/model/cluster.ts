@@ -15,7 +15,31 @@ function nodeLocation(node: ClusterRegistry['nodes'][number]): Location {
 
 /** A media flow per node. `source`: where the registry was read, for `seenIn`. */
 export function clusterFlows(registry: ClusterRegistry, source: string): Array<Omit<Flow, 'id' | 'active' | 'operator'>> {
-  return [...nodeFlows(registry, source), ...pipeFlows(registry, source)];
+  return [...nodeFlows(registry, source), ...pipeFlows(registry, source), ...workerPipeFlows(registry, source)];
+}
+
+/**
+ * A media flow per edge router fed from another router of the same host (a big room spread over an
+ * edge node's workers): at that node's place, over loopback. The routers fed by a home node's pipe
+ * are the pipe's flow already.
+ */
+function workerPipeFlows(registry: ClusterRegistry, source: string): Array<Omit<Flow, 'id' | 'active' | 'operator'>> {
+  return (registry.edgeRouters ?? [])
+    .filter((router) => router.via === 'worker-pipe')
+    .map((router) => {
+      const node = registry.nodes.find((n) => n.id === router.node);
+      const location: Location = node ? nodeLocation(node) : { country: null, scope: 'unknown', place: `node ${router.node} (not in the registry)`, basis: `edge router reported by node ${registry.nodeId}` };
+      return {
+        kind: 'media' as const,
+        label: `Worker pipe on node ${router.node}: ${router.tracks} track(s) of a class of ${router.home} to its media worker ${router.worker}`,
+        location,
+        readers: 'the edge node host (the same host as the pipe from the home node)',
+        encryption: 'not encrypted: loopback inside the node host (127.0.0.1), never on a network',
+        retention: 'not stored; forwarded live',
+        personalData: true,
+        seenIn: [`cluster registry ${source}`],
+      };
+    });
 }
 
 /** A media flow per pipe between nodes: at its far (edge) node, encrypted only if both ends say SRTP. */

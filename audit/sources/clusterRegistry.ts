@@ -57,6 +57,27 @@ export const ClusterRegistrySchema = Type.Object(
         ),
       ),
     ),
+    /**
+     * Edge routers: those carrying the answering node's rooms on other nodes, and those it runs as
+     * an edge for other nodes' rooms. Each on one media worker of `node`: the first of a room's
+     * receives the home node's SRTP pipes (`home-pipe`); a big room's others get the tracks from it
+     * through a pipe inside that host (`worker-pipe`, loopback). No room names.
+     */
+    edgeRouters: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            node: Type.String(),
+            home: Type.String(),
+            worker: Type.Integer({ minimum: 0 }),
+            via: Type.Union([Type.Literal('home-pipe'), Type.Literal('worker-pipe')]),
+            tracks: Type.Integer({ minimum: 0 }),
+            consumers: Type.Integer({ minimum: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     /** Pipes the node refused to open because the far node is not proven in-country. */
     refusedPipes: Type.Optional(
       Type.Array(Type.Object({ to: Type.String(), country: Type.String(), reason: Type.String() }, { additionalProperties: false })),

@@ -202,7 +202,7 @@ function ssrcOf(subscription: Subscription): number {
 }
 
 /** The generator's VP8 and opus as the product's plain publisher's tracks, fanned out by the room. */
-async function publishGenerator(room: RoomMedia): Promise<{ publisher: PlainPublisher; target: { host: string; port: number } }> {
+export async function publishGenerator(room: RoomMedia): Promise<{ publisher: PlainPublisher; target: { host: string; port: number } }> {
   const publisher = room.addPlainPublisher('generator');
   const { ip, port } = await publisher.open();
   const video = await publisher.publish(

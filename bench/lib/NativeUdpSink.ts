@@ -136,6 +136,12 @@ export class NativeUdpSink {
     };
   }
 
+  /** Window packets per SSRC seen in the window (an SSRC absent got nothing). */
+  async streamCounts(): Promise<Map<number, number>> {
+    const [, ...pairs] = (await this.#command('streams')).split(' ');
+    return new Map(pairs.map((p) => p.split(':').map(Number) as [number, number]));
+  }
+
   /** Stop the process. */
   close(): void {
     this.#lines.close();

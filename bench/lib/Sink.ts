@@ -99,6 +99,13 @@ export class Sink {
     return report;
   }
 
+  /** Window packets per SSRC over the C sinks (plain and SRTP subscribers): who received what. */
+  async streamCounts(): Promise<Map<number, number>> {
+    const counts = new Map<number, number>();
+    for (const native of this.#native) for (const [ssrc, n] of await native.streamCounts()) counts.set(ssrc, (counts.get(ssrc) ?? 0) + n);
+    return counts;
+  }
+
   /** Close sockets and peers and stop the thread. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -19,6 +19,7 @@
  *   srtp <ssrc> <suite> <hex>   decrypt SSRC; suite is mediasoup's name: AEAD_AES_256_GCM (44 bytes of key
  *                               + salt), AEAD_AES_128_GCM (28) or AES_CM_128_HMAC_SHA1_80 (30)
  *   report                      prints "report <received> <streams> <min> <max> <rcvbuf> <srtp-failures> <bucket>:<count>..."
+ *   streams                     prints "streams <ssrc>:<count>..." for every SSRC seen in the window (who got what)
  *   quit
  * Packet format and histogram buckets (10 us, 100000 buckets) match bench/lib/rtpPackets.ts and
  * bench/lib/LatencyHistogram.ts.
@@ -243,6 +244,11 @@ int main(int argc, char **argv) {
             printf("report %lu %lu %lu %lu %d %lu", (unsigned long)received, (unsigned long)streams, (unsigned long)(streams ? mn : 0), (unsigned long)mx, rcvbuf, failures);
             for (int i = 0; i < BUCKETS; i++)
               if (histogram[i]) printf(" %d:%u", i, histogram[i]);
+            printf("\n");
+          } else if (strcmp(line, "streams") == 0) {
+            printf("streams");
+            for (int i = 0; i < SSRC_SLOTS; i++)
+              if (ssrc_used[i]) printf(" %u:%u", ssrc_key[i], ssrc_count[i]);
             printf("\n");
           } else if (strcmp(line, "quit") == 0) {
             return 0;

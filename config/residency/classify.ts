@@ -269,6 +269,7 @@ export function residencyViolations(c: Classification, r: ResourceInput, rules: 
       out.push({ rule: 'copy-target-unknown', message: `${copy.via} copies data to a place that cannot be established` });
     }
   }
+  out.push(...dlmSnapshotsAbroad(r, c.regionOverride ?? providerRegion, country));
   if (c.copyByNature && c.copies.length === 0 && c.touches.length === 0) {
     out.push({ rule: 'copy-target-unknown', message: `${r.type.split(':').pop()} exists to copy data, and where the copy comes from or goes to cannot be established` });
   }
@@ -413,5 +414,24 @@ function dedupe(list: Violation[]): Violation[] {
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
+  });
+}
+
+/**
+ * A DLM policy's snapshots (and images) are kept where its rule says: createRule.location CLOUD, the
+ * default, is the policy's region, which for a Local Zone deployment is the parent region, abroad;
+ * LOCAL_ZONE keeps them in the zone. Nothing else in the policy names that place, so it is read here.
+ */
+function dlmSnapshotsAbroad(r: ResourceInput, region: string | undefined, country: string): Violation[] {
+  if (r.type !== 'aws:dlm/lifecyclePolicy:LifecyclePolicy') return [];
+  const details = (r.props.policyDetails ?? {}) as { policyType?: unknown; schedules?: unknown };
+  if (details.policyType === 'EVENT_BASED_POLICY' || !Array.isArray(details.schedules)) return [];
+  const place = regionPlace(region, region ? `the policy's region ${region}` : 'the policy has no region');
+  if (place.country === country) return [];
+  return details.schedules.flatMap((schedule: { name?: unknown; createRule?: { location?: unknown } }, i) => {
+    const location = schedule?.createRule?.location ?? 'CLOUD';
+    // OUTPOST_LOCAL is wherever that Outpost stands: not established, so not accepted either.
+    if (location === 'LOCAL_ZONE') return [];
+    return [{ rule: 'copies-outside-country' as const, message: `policyDetails.schedules[${i}]${typeof schedule?.name === 'string' ? ` (${schedule.name})` : ''} keeps its snapshots in ${region ?? 'an unknown region'} (${place.country ?? 'country not established'}): createRule.location ${String(location)}${schedule?.createRule?.location === undefined ? ', the default,' : ''} is the policy's region, outside ${country}` }];
   });
 }

@@ -25,6 +25,17 @@ export interface CoordinationStoreArgs {
   readonly provider: aws.Provider;
 }
 
+/**
+ * ElastiCache's AUTH token rule, also applied to Redis on a host (where the token is one ACL word):
+ * checked at preview rather than halfway through `up`; the value is never printed.
+ */
+export function checkedRedisToken(name: string, token: string): string {
+  if (!/^[\x21-\x7e]{16,128}$/.test(token) || /["'\/@]/.test(token)) {
+    throw new Error(`${name}: lectern:redisAuthToken must be 16-128 printable ASCII characters without spaces, quotes, / or @ (e.g. openssl rand -hex 32)`);
+  }
+  return token;
+}
+
 /** An in-region, encrypted, private Redis replication group. */
 export class CoordinationStore extends pulumi.ComponentResource {
   /** Hostname of the primary endpoint (TLS). */
@@ -69,12 +80,7 @@ export class CoordinationStore extends pulumi.ComponentResource {
         ...(args.kmsKeyArn !== undefined ? { kmsKeyId: args.kmsKeyArn } : {}),
         // ElastiCache's own rule, checked at preview rather than halfway through `up`; the value is never printed.
         authToken: pulumi.secret(
-          args.authToken.apply((token) => {
-            if (!/^[\x21-\x7e]{16,128}$/.test(token) || /["'\/@]/.test(token)) {
-              throw new Error(`${name}: lectern:redisAuthToken must be 16-128 printable ASCII characters without spaces, quotes, / or @ (e.g. openssl rand -hex 32)`);
-            }
-            return token;
-          }),
+          args.authToken.apply((token) => checkedRedisToken(name, token)),
         ),
         // Snapshots stay in the region (ElastiCache keeps automatic backups where the group is).
         snapshotRetentionLimit: args.snapshotRetentionDays,

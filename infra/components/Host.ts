@@ -19,6 +19,8 @@ export interface HostArgs {
   readonly instanceProfileName: pulumi.Input<string>;
   readonly address: aws.ec2.Eip;
   readonly userData: pulumi.Input<string>;
+  /** Tags the audit reads (no personal data: tags are control-plane metadata). */
+  readonly tags?: Readonly<Record<string, string>> | undefined;
   readonly provider: aws.Provider;
 }
 
@@ -68,6 +70,7 @@ export class Host extends pulumi.ComponentResource {
         iamInstanceProfile: args.instanceProfileName,
         userData: args.userData,
         userDataReplaceOnChange: true,
+        ...(args.tags ? { tags: { ...args.tags } } : {}),
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
         rootBlockDevice: { encrypted: true, volumeType: args.placement.volumeType, volumeSize: args.rootVolumeGb, deleteOnTermination: true },
       },

@@ -12,9 +12,10 @@ export interface NetworkArgs {
   readonly cidrBlock?: string;
   /**
    * A cluster's zones (zones[0] is the placement's): one public subnet per zone for the nodes, and one
-   * private subnet per zone with no route out of the VPC, for the coordination store only.
+   * private subnet per zone with no route out of the VPC, for the coordination store only (none when
+   * `privateSubnets` is false: Redis runs on a node).
    */
-  readonly cluster?: { readonly zones: readonly string[] } | undefined;
+  readonly cluster?: { readonly zones: readonly string[]; readonly privateSubnets?: boolean | undefined } | undefined;
 }
 
 /** The deployment's VPC, internet gateway and one subnet in the placement's zone. */
@@ -61,7 +62,7 @@ export class Network extends pulumi.ComponentResource {
       new aws.ec2.RouteTableAssociation(`${name}-routes-subnet-${i + 2}`, { subnetId: extra.id, routeTableId: routes.id }, child);
       this.subnetIds.push(extra.id);
     });
-    if (zones.length > 0) {
+    if (zones.length > 0 && args.cluster?.privateSubnets !== false) {
       // No route but the VPC's own: nothing in these subnets can reach or be reached from outside it.
       const local = new aws.ec2.RouteTable(`${name}-private-routes`, { vpcId: vpc.id, routes: [] }, child);
       zones.forEach((zone, i) => {

@@ -6,8 +6,8 @@ import { countryOfLocation } from '../../config/residency/index.js';
 import type { LecternConfig } from '../../config/index.js';
 import type { DeploymentConfig } from '../../config/deployment.js';
 
-/** A host user whose new outbound connections the host policy restricts, or root (install, certbot, AWS CLI). */
-export type EgressUser = 'lectern' | 'coturn' | 'root';
+/** A host user whose new outbound connections the host policy restricts, or root (install, certbot, AWS CLI), or nginx's workers (www-data). */
+export type EgressUser = 'lectern' | 'coturn' | 'root' | 'www-data';
 
 /** Which host a list is for. */
 export type HostKind = 'media' | 'turn';
@@ -57,8 +57,12 @@ export interface ClusterEgress {
   readonly peers: ReadonlyArray<{ readonly id: string; readonly privateAddress: string }>;
   readonly internalPort: number;
   readonly pipePorts: { readonly portMin: number; readonly portMax: number };
-  /** The managed Redis: its endpoint name and the private subnets it can have an address in. */
-  readonly redis: { readonly endpoint: string; readonly port: number; readonly subnetCidrs: readonly string[] };
+  /** The managed Redis: its endpoint name and the private subnets it can have an address in; or Redis on a node (`onNode`), at that node's private address. */
+  readonly redis: { readonly endpoint: string; readonly port: number; readonly subnetCidrs: readonly string[]; readonly onNode?: string | undefined };
+  /** Country of the nodes (the placement's: a Local Zone's nodes are not in the provider region's country). */
+  readonly country: string;
+  /** Port 80 of the peers: a challenge for the shared site name answered by whichever node started the order. */
+  readonly acmeRelayPort?: number | undefined;
 }
 
 // Amazon-provided DNS, instance metadata and time sync: link-local, per instance, in the instance's zone.
@@ -122,7 +126,7 @@ export function egressDestinations(host: HostKind, inputs: EgressInputs): Egress
       );
     }
   }
-  if (host === 'media' && inputs.cluster) out.push(...clusterDestinations(inputs.cluster, region, regionCountry));
+  if (host === 'media' && inputs.cluster) out.push(...clusterDestinations(inputs.cluster, region));
   if (coturnHere) {
     // A relay sends to its allowed peers, the SFU hosts (coturn's allowed-peer-ip); relayed media only.
     const first = serverConfig.media.rtcPort;
@@ -141,17 +145,21 @@ export function egressDestinations(host: HostKind, inputs: EgressInputs): Egress
  * A cluster node reaches its coordination store (only the private subnets it lives in, its one
  * port) and each peer node at its private address (the pipe ports and the control port). Nothing wider.
  */
-function clusterDestinations(cluster: ClusterEgress, region: string, country: string | null): EgressDestination[] {
+function clusterDestinations(cluster: ClusterEgress, region: string): EgressDestination[] {
+  const { country } = cluster;
+  const onNode = cluster.redis.onNode;
   const out: EgressDestination[] = cluster.redis.subnetCidrs.map((cidr, i) => ({
-    id: `coordination-redis-${i + 1}`,
-    purpose: `the cluster registry, room directory and locks on the in-region Redis ${cluster.redis.endpoint} (TLS, AUTH token), private subnet ${i + 1}`,
+    id: onNode ? 'coordination-redis' : `coordination-redis-${i + 1}`,
+    purpose: onNode
+      ? `the cluster registry, room directory and locks on Redis on media node ${onNode}, ${cluster.redis.endpoint} (TLS with the deployment's CA, password)`
+      : `the cluster registry, room directory and locks on the in-region Redis ${cluster.redis.endpoint} (TLS, AUTH token), private subnet ${i + 1}`,
     target: { kind: 'cidr' as const, cidr },
     protocol: 'tcp' as const,
     ports: [cluster.redis.port],
     users: ['lectern' as const],
     phase: 'always' as const,
     country,
-    operator: `AWS (${region}) ElastiCache`,
+    operator: onNode ? `this deployment (media node ${onNode})` : `AWS (${region}) ElastiCache`,
   }));
   const pipePorts = Array.from({ length: cluster.pipePorts.portMax - cluster.pipePorts.portMin + 1 }, (_, i) => cluster.pipePorts.portMin + i);
   for (const peer of cluster.peers) {
@@ -161,6 +169,9 @@ function clusterDestinations(cluster: ClusterEgress, region: string, country: st
       { id: `peer-${peer.id}-pipes`, purpose: `SRTP pipes to media node ${peer.id} (private address)`, target, protocol: 'udp', ports: pipePorts, users: ['lectern'], phase: 'always', country, operator },
       { id: `peer-${peer.id}-control`, purpose: `node-to-node control with media node ${peer.id} (private address)`, target, protocol: 'tcp', ports: [cluster.internalPort], users: ['lectern'], phase: 'always', country, operator },
     );
+    if (cluster.acmeRelayPort !== undefined) {
+      out.push({ id: `peer-${peer.id}-acme`, purpose: `ACME HTTP-01 challenges for the shared site name, asked of media node ${peer.id} when not found here (nginx)`, target, protocol: 'tcp', ports: [cluster.acmeRelayPort], users: ['www-data'], phase: 'always', country, operator });
+    }
   }
   return out;
 }

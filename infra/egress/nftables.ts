@@ -26,7 +26,7 @@ export interface EgressRuleset {
   readonly table: string;
   readonly namedSets: readonly NamedSet[];
   /** Counter of refused new connections, per restricted user (`nft list counter inet <table> <name>`). */
-  readonly deniedCounters: Readonly<Record<Exclude<EgressUser, 'root'>, string>>;
+  readonly deniedCounters: Readonly<Record<Extract<EgressUser, 'lectern' | 'coturn'>, string>>;
 }
 
 /** Debian/Ubuntu's coturn package runs as this user. */

@@ -17,6 +17,8 @@ import {
 import { CLUSTER_SECRET_FILE, REDIS_AUTH_FILE, TURN_SECRET_FILE } from '../server-config.js';
 import type { EgressDestination } from '../egress/destinations.js';
 import { COTURN_USER, EGRESS_COMMANDS, EGRESS_UNIT, egressFiles } from './egress.js';
+import { nginxHttp, nginxHttps } from './nginx.js';
+import { REDIS_HOST_COMMANDS, REDIS_HOST_PATHS, redisHostFiles, type RedisHostArgs } from './redis-host.js';
 
 /** Where recordings and logs go on this host. */
 export type HostDataStore =
@@ -35,7 +37,18 @@ export interface MediaHostUserDataArgs {
   /** Where this host may open connections (infra/egress/destinations.ts); everything else is refused. */
   readonly egress: readonly EgressDestination[];
   /** A cluster node: its own name (the redirect target, on its certificate too), the Redis AUTH token's and the control key's parameters. */
-  readonly clusterNode?: { readonly domain: string; readonly redisSecret: SecretSource; readonly clusterSecret: SecretSource } | undefined;
+  readonly clusterNode?: ClusterNodeUserData | undefined;
+}
+
+/** What a cluster node's user-data adds to a single host's. */
+export interface ClusterNodeUserData {
+  readonly domain: string;
+  readonly redisSecret: SecretSource;
+  readonly clusterSecret: SecretSource;
+  /** The other nodes' private addresses: challenges for the shared name not found here are asked of them (nginx.ts). */
+  readonly peerAddresses: readonly string[];
+  /** Redis on a node: the CA every node trusts (cluster.redis.caFile), and on the node that runs it, its part. */
+  readonly hostRedis?: { readonly caCertPem: string; readonly server?: Omit<RedisHostArgs, 'passwordScript'> | undefined } | undefined;
 }
 
 
@@ -49,6 +62,7 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
   const domain = deployment.domain;
   const names = args.clusterNode ? [domain, args.clusterNode.domain] : [domain];
   const release = deployment.release;
+  const hostRedis = args.clusterNode?.hostRedis;
   const files: CloudFile[] = [
     { path: '/etc/lectern/config.base.json', permissions: '0644', content: `${JSON.stringify(args.serverConfig, null, 2)}\n` },
     fetchSecretScript(args.secret),
@@ -126,7 +140,7 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
         '',
       ].join('\n'),
     },
-    { path: '/etc/nginx/sites-available/lectern-http', permissions: '0644', content: nginxHttp(names.join(' ')) },
+    { path: '/etc/nginx/sites-available/lectern-http', permissions: '0644', content: nginxHttp({ names, webroot: '/var/www/acme', listen: '80', peers: (args.clusterNode?.peerAddresses ?? []).map((a) => `${a}:80`) }) },
     { path: '/etc/nginx/sites-available/lectern-https', permissions: '0644', content: nginxHttps(domain, args.serverConfig.http.port, names.join(' ')) },
     ...acmeService(
       'lectern-acme',
@@ -144,11 +158,13 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
     },
     { path: '/etc/logrotate.d/lectern', permissions: '0644', content: logrotate(args.dataStore.logRetentionDays) },
     ...dataStoreFiles(args.dataStore),
+    ...(hostRedis ? [{ path: REDIS_HOST_PATHS.ca, permissions: '0644', content: hostRedis.caCertPem }] : []),
+    ...(hostRedis?.server ? redisHostFiles({ ...hostRedis.server, passwordScript: '/usr/local/sbin/lectern-redis-auth' }) : []),
     ...(args.coturn ? coturnFiles(args.coturn) : []),
     ...egressFiles(args.egress, { lectern: 'lectern', coturn: args.coturn ? COTURN_USER : undefined }),
   ];
   const doc: CloudConfig = {
-    packages: ['nginx', 'certbot', 'git', 'jq', 'build-essential', 'python3', 'nftables', ...(args.coturn ? ['coturn'] : [])],
+    packages: ['nginx', 'certbot', 'git', 'jq', 'build-essential', 'python3', 'nftables', ...(args.coturn ? ['coturn'] : []), ...(hostRedis?.server ? ['redis-server'] : [])],
     write_files: files,
     runcmd: [
       // Mount the data volume first so the data directory below lands on it.
@@ -163,6 +179,8 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
       ['systemctl', 'reload-or-restart', 'nginx'],
       INSTALL_AWS_CLI,
       ...regionalCommands(args.dataStore),
+      // Redis before Lectern: the node registers as soon as it starts.
+      ...(hostRedis?.server ? REDIS_HOST_COMMANDS : []),
       ['/usr/local/sbin/lectern-install'],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', 'lectern.service'],
@@ -172,42 +190,6 @@ export function mediaHostUserData(args: MediaHostUserDataArgs): string {
     ],
   };
   return renderCloudConfig(doc);
-}
-
-function nginxHttp(domain: string): string {
-  return [
-    'server {',
-    '  listen 80;',
-    `  server_name ${domain};`,
-    '  location /.well-known/acme-challenge/ { root /var/www/acme; }',
-    '  location / { return 301 https://$host$request_uri; }',
-    '}',
-    '',
-  ].join('\n');
-}
-
-function nginxHttps(domain: string, upstreamPort: number, serverNames = domain): string {
-  return [
-    'server {',
-    '  listen 443 ssl;',
-    '  http2 on;',
-    `  server_name ${serverNames};`,
-    `  ssl_certificate /etc/letsencrypt/live/${domain}/fullchain.pem;`,
-    `  ssl_certificate_key /etc/letsencrypt/live/${domain}/privkey.pem;`,
-    '  ssl_protocols TLSv1.2 TLSv1.3;',
-    '  location / {',
-    `    proxy_pass http://127.0.0.1:${upstreamPort};`,
-    '    proxy_http_version 1.1;',
-    '    proxy_set_header Upgrade $http_upgrade;',
-    '    proxy_set_header Connection "upgrade";',
-    '    proxy_set_header Host $host;',
-    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    '    proxy_set_header X-Forwarded-Proto https;',
-    '    proxy_read_timeout 3600s;',
-    '  }',
-    '}',
-    '',
-  ].join('\n');
 }
 
 function logrotate(days: number): string {

@@ -5,7 +5,7 @@
 // is refused (and kept in `refusedPipes` for the audit), never "probably fine".
 import type { FastifyBaseLogger } from 'fastify';
 import type { LecternConfig } from '../../config/index.js';
-import type { EdgePlace, PipeListen, PipeState, EdgePipeState, Sfu } from '../../sfu/index.js';
+import type { EdgePlace, EdgeRouterState, PipeListen, PipeState, EdgePipeState, Sfu } from '../../sfu/index.js';
 import type { Coordinator } from './Coordinator.js';
 import type { NodeRecord } from './NodeRecord.js';
 import { placementRefusal } from './residency.js';
@@ -31,6 +31,9 @@ export interface PipeFlow {
   home: PipeState;
   edge: EdgePipeState | undefined;
 }
+
+/** One edge router as the audit sees it: the node it runs on, the home whose room it carries, its worker. */
+export type EdgeRouterView = EdgeRouterState & { node: string; home: string };
 
 /** This node's edge role and its edge placement as a home. */
 export class EdgeNode {
@@ -89,7 +92,7 @@ export class EdgeNode {
 
   /** Open the internal listener on the private address and start watching the nodes pipes go to. */
   async start(): Promise<void> {
-    this.#server = await InternalServer.start({ ...this.#listen, secret: this.#secret, handlers: this.service.handlers(), logger: this.#log });
+    this.#server = await InternalServer.start({ ...this.#listen, nodeId: this.#nodeId, secret: this.#secret, handlers: this.service.handlers(), logger: this.#log });
     this.#log.info({ internal: this.#server.url }, 'internal cluster listener up (private address)');
     this.#timer = setInterval(() => void this.#watch(), (this.#config.cluster?.heartbeatSeconds ?? 2) * 1000);
     this.#timer.unref();
@@ -118,7 +121,7 @@ export class EdgeNode {
     for (const node of candidates) {
       const link = this.#link(room, node);
       try {
-        await this.#client.call(this.#base(node), 'reserve', { room });
+        await this.#client.call(node.id, this.#base(node), 'reserve', { room });
       } catch (error) {
         if (!(error instanceof EdgeFull)) this.#log.warn({ err: error, edge: node.id }, 'edge node did not answer; trying another');
         continue;
@@ -140,6 +143,20 @@ export class EdgeNode {
     const fromCountry = this.#config.cluster!.placement.country;
     // A far end not in the registry has no proven country: reported as unknown ('ZZ'), a finding.
     return pipes.map((p) => ({ from: this.#nodeId, to: p.home.edgeNodeId, fromCountry, toCountry: nodes.get(p.home.edgeNodeId)?.placement.country ?? 'ZZ', home: p.home, edge: p.edge }));
+  }
+
+  /**
+   * Every router on another node that carries one of this node's rooms (asked of each edge over the
+   * control channel), and every router this node runs as an edge for others' rooms: where each
+   * runs, whose room it is, and how its tracks reach it. For the audit; no room names. An edge that
+   * does not answer is left out here and its pipe reports its end unproven (RemotePipe.state).
+   */
+  async edgeRouters(): Promise<EdgeRouterView[]> {
+    const here = (await this.service.routers()).map((r) => ({ node: this.#nodeId, ...r }));
+    const far = await Promise.all(
+      [...this.#links.values()].map(async (link) => (await link.routers().catch(() => [])).map((r) => ({ node: link.nodeId, home: this.#nodeId, ...r }))),
+    );
+    return [...here, ...far.flat()];
   }
 
   /**

@@ -3,7 +3,7 @@
 // calling node, so one home cannot touch another's media. An edge room with no pipe and no
 // subscriber left is closed; so are the rooms of a home node that stopped heartbeating.
 import type { FastifyBaseLogger } from 'fastify';
-import { SfuError, type EdgeRoom, type PipeListen, type Sfu } from '../../sfu/index.js';
+import { SfuError, type EdgeRoom, type EdgeRouterState, type PipeListen, type Sfu } from '../../sfu/index.js';
 import type { EdgeHandlers } from './InternalServer.js';
 import { RpcRefusal } from './InternalServer.js';
 import type { Coordinator } from './Coordinator.js';
@@ -32,9 +32,39 @@ export class EdgeService {
     return n;
   }
 
-  /** Edge subscribers this node still takes. */
+  /** Consumers of the edge subscribers on this node, for every home. */
+  async consumerCount(): Promise<number> {
+    let n = 0;
+    for (const pending of this.#rooms.values()) n += (await pending.catch(() => undefined))?.consumerCount ?? 0;
+    return n;
+  }
+
+  /** Every router of the edge rooms here, with the home node it serves (no room names: the audit's view). */
+  async routers(): Promise<(EdgeRouterState & { home: string })[]> {
+    const all: (EdgeRouterState & { home: string })[] = [];
+    for (const [key, pending] of this.#rooms) {
+      const room = await pending.catch(() => undefined);
+      if (!room || room.closed) continue;
+      const home = key.split('\u0000')[0]!;
+      for (const router of await room.routers().catch(() => [])) all.push({ home, ...router });
+    }
+    return all;
+  }
+
+  /**
+   * Edge subscribers this node still takes (what it registers as `edgeRoom`, and homes pick edges
+   * by): counted in consumers, not subscribers, since a subscriber of a room with 40 cameras weighs
+   * 40 times one of a lecture with one. The consumers its workers still fit (their capacity less
+   * what they hold and are due, as placement counts it) over the consumers an edge subscriber holds
+   * here on average (one when there is none yet), and never more than cluster.internal.edgeSubscribers.
+   */
   async room(): Promise<number> {
-    return Math.max(0, this.#capacitySubscribers - (await this.subscriberCount()));
+    const subscribers = await this.subscriberCount();
+    const bySubscribers = this.#capacitySubscribers - subscribers;
+    const load = this.#sfu.load();
+    const perSubscriber = subscribers > 0 ? Math.max(1, (await this.consumerCount()) / subscribers) : 1;
+    const byConsumers = Math.floor((load.capacityConsumers - load.projectedConsumers) / perSubscriber);
+    return Math.max(0, Math.min(bySubscribers, byConsumers));
   }
 
   /** Home nodes with rooms here. */
@@ -84,8 +114,9 @@ export class EdgeService {
         return {};
       },
       pipes: async (from, body) => ({ pipes: await (await this.#room(from, body.room)).pipes() }),
+      routers: async (from, body) => ({ routers: await (await this.#room(from, body.room)).routers() }),
       createTransport: async (from, body) => {
-        const info = await (await this.#room(from, body.room, true)).createTransport(body.subscriberId);
+        const info = await (await this.#room(from, body.room, true)).createTransport(body.subscriberId, body.due);
         return { id: info.id, iceParameters: { ...info.iceParameters }, iceCandidates: info.iceCandidates.map((c) => ({ ...c })), dtlsParameters: { ...info.dtlsParameters } };
       },
       connectTransport: async (from, body) => {

@@ -5,7 +5,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { SfuError } from '../../sfu/index.js';
 import { EdgeMethods, edgePath, type EdgeBody, type EdgeMethodName, type EdgeReply } from './edgeProtocol.js';
-import { NODE_HEADER, SIGNATURE_HEADER, TIME_HEADER, sign } from './nodeSignature.js';
+import { newNonce, signedHeaders } from './nodeSignature.js';
 
 const TIMEOUT_MS = 5000;
 
@@ -24,14 +24,14 @@ export class InternalClient {
     this.#secret = secret;
   }
 
-  /** Call `method` on the node listening at `base` (http://privateAddress:rpcPort). */
-  async call<M extends EdgeMethodName>(base: string, method: M, body: EdgeBody<M>): Promise<EdgeReply<M>> {
+  /** Call `method` on node `to`, listening at `base` (http://privateAddress:rpcPort). Signed for `to` alone, with a fresh nonce. */
+  async call<M extends EdgeMethodName>(to: string, base: string, method: M, body: EdgeBody<M>): Promise<EdgeReply<M>> {
     const path = edgePath(method);
     const text = JSON.stringify(body);
-    const time = Date.now();
+    const fields = { path, from: this.#nodeId, to, time: Date.now(), nonce: newNonce() };
     const response = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [NODE_HEADER]: this.#nodeId, [TIME_HEADER]: String(time), [SIGNATURE_HEADER]: sign(this.#secret, path, this.#nodeId, time, text) },
+      headers: { 'content-type': 'application/json', ...signedHeaders(this.#secret, fields, text) },
       body: text,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });

@@ -1,6 +1,7 @@
 // The cluster section -> a Coordinator: Redis when `cluster.redis` is set, else in memory. Checks
 // what the schema cannot (url or host, password or passwordFile, TTL above the heartbeat) and
 // reads the password file, failing start-up with a ConfigError naming the key.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type LecternConfig } from '../../config/index.js';
 import type { Coordinator } from './Coordinator.js';
@@ -36,14 +37,25 @@ export function createCoordinator(config: LecternConfig): Coordinator {
       problems.push(`cluster.redis.passwordFile: cannot read ${redis.passwordFile}: ${(error as Error).message}`);
     }
   }
-  if (problems.length > 0) throw new ConfigError('cluster', problems);
   const tls = redis.tls || redis.url?.startsWith('rediss://') === true;
+  let ca: string | undefined;
+  if (redis.caFile !== undefined) {
+    // A private CA is trusted instead of the system's, never as well; and only over TLS.
+    if (!tls) problems.push('cluster.redis.caFile: needs TLS (cluster.redis.tls or a rediss:// URL)');
+    try {
+      ca = readFileSync(redis.caFile, 'utf8');
+      if (!new X509Certificate(ca).ca) problems.push(`cluster.redis.caFile: ${redis.caFile} is not a CA certificate`);
+    } catch (error) {
+      problems.push(`cluster.redis.caFile: cannot read a PEM certificate from ${redis.caFile}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError('cluster', problems);
   return new RedisCoordinator({
     url: redis.url,
     redis: {
       ...(redis.host !== undefined ? { host: redis.host, port: redis.port ?? 6379 } : {}),
       ...(password !== undefined ? { password } : {}),
-      ...(tls ? { tls: {} } : {}),
+      ...(tls ? { tls: ca !== undefined ? { ca } : {} } : {}),
     },
     prefix: redis.keyPrefix,
     country,

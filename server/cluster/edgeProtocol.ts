@@ -23,6 +23,12 @@ const PipeEnd = Type.Object({ ip: Type.String({ minLength: 2, maxLength: 64 }), 
 const Ok = Type.Object({}, Strict);
 const TransportInfo = Type.Object({ id: Id, iceParameters: MediasoupObject, iceCandidates: Type.Array(MediasoupObject), dtlsParameters: MediasoupObject }, Strict);
 
+const Count = Type.Integer({ minimum: 0 });
+const EdgeRouter = Type.Object(
+  { worker: Count, via: Type.Union([Type.Literal('home-pipe'), Type.Literal('worker-pipe')]), tracks: Count, consumers: Count },
+  Strict,
+);
+
 function method<B extends TSchema, R extends TSchema>(body: B, reply: R): { body: B; reply: R } {
   return { body, reply };
 }
@@ -49,7 +55,12 @@ export const EdgeMethods = {
     Type.Object({ room: RoomName }, Strict),
     Type.Object({ pipes: Type.Array(Type.Object({ id: Id, srtp: Type.Boolean(), rtx: Type.Boolean(), producers: Type.Integer({ minimum: 0 }) }, Strict)) }, Strict),
   ),
-  createTransport: method(Type.Object({ room: RoomName, subscriberId: Id }, Strict), TransportInfo),
+  /** The room's routers on the edge (each on one of its workers) and how each gets its tracks, for the audit. */
+  routers: method(
+    Type.Object({ room: RoomName }, Strict),
+    Type.Object({ routers: Type.Array(EdgeRouter) }, Strict),
+  ),
+  createTransport: method(Type.Object({ room: RoomName, subscriberId: Id, due: Type.Integer({ minimum: 0, maximum: 100_000 }) }, Strict), TransportInfo),
   connectTransport: method(Type.Object({ room: RoomName, transportId: Id, dtlsParameters: MediasoupObject }, Strict), Ok),
   restartIce: method(Type.Object({ room: RoomName, transportId: Id }, Strict), Type.Object({ iceParameters: MediasoupObject }, Strict)),
   consume: method(

@@ -41,7 +41,9 @@ export async function adminCluster(app: FastifyInstance, options: { cluster: Clu
         rtx: { home: p.home.rtx, edge: p.edge?.rtx ?? false },
         tracks: p.home.producers,
       }));
-      return { nodeId: cluster.nodeId, coordination: 'redis', state: 'ok', nodes, pipes, refusedPipes: [...edges.refusedPipes] };
+      // Every router on an edge node: those of this node's rooms elsewhere, and those it runs for others.
+      const edgeRouters = await edges.edgeRouters();
+      return { nodeId: cluster.nodeId, coordination: 'redis', state: 'ok', nodes, pipes, edgeRouters, refusedPipes: [...edges.refusedPipes] };
     } catch (error) {
       request.log.warn({ err: error }, 'cluster registry unreadable for /admin/cluster');
       return { nodeId: cluster.nodeId, coordination: 'redis', state: 'degraded', nodes: [] };

@@ -16,7 +16,7 @@ import { SignallingClient } from '../helpers/SignallingClient.js';
 import { BotParticipant } from '../../bench/lib/BotParticipant.js';
 import { loadWerift } from '../../bench/lib/werift.js';
 import { vp8Clip } from '../../bench/lib/vp8Clip.js';
-import { sign } from '../../server/cluster/nodeSignature.js';
+import { newNonce, signedHeaders } from '../../server/cluster/nodeSignature.js';
 import { audit, gatherInputs } from '../../audit/audit.js';
 
 const ADMIN_TOKEN = 'edge-test-admin-token-long-enough-to-be-a-real-one';
@@ -97,10 +97,10 @@ afterAll(async () => {
 
 describe('the internal control channel', () => {
   const body = JSON.stringify({ room: ROOM });
-  const signed = (path: string, text: string, secret = SECRET, node = 'node-a') => {
-    const time = Date.now();
-    return { 'content-type': 'application/json', 'x-lectern-node': node, 'x-lectern-time': String(time), 'x-lectern-signature': sign(secret, path, node, time, text) };
-  };
+  const signed = (path: string, text: string, secret = SECRET, node = 'node-a') => ({
+    'content-type': 'application/json',
+    ...signedHeaders(secret, { path, from: node, to: 'node-b', time: Date.now(), nonce: newNonce() }, text),
+  });
 
   it('refuses a request without a signature, or signed with another secret (401 naming the header)', async () => {
     const bare = await fetch(`${edgeRpc}/internal/edge/reserve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -115,7 +115,7 @@ describe('the internal control channel', () => {
   });
 
   it('refuses a signed request with an unknown key or a wrong type (400 naming the field)', async () => {
-    const unknownKey = JSON.stringify({ room: ROOM, subscriberId: 'x', extra: 1 });
+    const unknownKey = JSON.stringify({ room: ROOM, subscriberId: 'x', due: 2, extra: 1 });
     const a = await fetch(`${edgeRpc}/internal/edge/createTransport`, { method: 'POST', headers: signed('/internal/edge/createTransport', unknownKey), body: unknownKey });
     expect(a.status).toBe(400);
     expect(((await a.json()) as { error: { message: string } }).error.message).toContain('extra');
@@ -126,7 +126,7 @@ describe('the internal control channel', () => {
   });
 
   it('opens media only for a live node of the in-country registry, whoever holds the secret (403)', async () => {
-    const text = JSON.stringify({ room: ROOM, subscriberId: 'someone' });
+    const text = JSON.stringify({ room: ROOM, subscriberId: 'someone', due: 2 });
     const response = await fetch(`${edgeRpc}/internal/edge/createTransport`, { method: 'POST', headers: signed('/internal/edge/createTransport', text, SECRET, 'node-q'), body: text });
     expect(response.status).toBe(403);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain('node-q');

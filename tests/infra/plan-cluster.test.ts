@@ -62,14 +62,21 @@ describe('cluster plan', () => {
     ]);
   });
 
-  it('refuses a cluster whose managed Redis would sit in a Local Zone parent region abroad (Copenhagen -> Stockholm)', () => {
+  it('in a Local Zone (Copenhagen, parent Stockholm) puts Redis on media-1 in the zone, never the managed Redis abroad', () => {
     const dk = withDeployment('Pulumi.example-dk.yaml', (d) => {
       d.sfu = { ...d.sfu, count: 3 };
       d.turn = { ...d.turn, mode: 'separate' };
     });
-    const { kind, problems } = refusal(() => planDeployment(dk));
-    expect(kind).toBe('residency');
-    expect(problems).toEqual([expect.stringContaining('the managed Redis would be in eu-north-1 (SE), outside DK')]);
+    const plan = planDeployment(dk).cluster!;
+    expect(plan.coordination).toEqual({ kind: 'host', nodeId: 'media-1', zone: 'eu-north-1-cph-1a', privateAddress: '10.42.1.10' });
+    expect(plan.redisRegion).toBeUndefined();
+    expect(plan.nodes.map((n) => [n.id, n.zone, n.privateAddress])).toEqual([
+      ['media-1', 'eu-north-1-cph-1a', '10.42.1.10'],
+      ['media-2', 'eu-north-1-cph-1a', '10.42.1.11'],
+      ['media-3', 'eu-north-1-cph-1a', '10.42.1.12'],
+    ]);
+    // A region placement keeps the managed Redis in its own region.
+    expect(planDeployment(cluster(() => {})).cluster!.coordination).toEqual({ kind: 'managed', region: 'eu-central-1' });
   });
 
   it('refuses what a cluster cannot run: colocated TURN, pipe ports over the media ports, zones for one node', () => {

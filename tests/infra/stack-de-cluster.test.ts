@@ -137,6 +137,7 @@ describe('example stack: Germany, three media nodes and Redis', () => {
     expect(nodesSg.inputs.ingress).toEqual([
       { protocol: 'udp', fromPort: 44000, toPort: 44099, self: true, description: 'SRTP pipes between media nodes' },
       { protocol: 'tcp', fromPort: 7443, toPort: 7443, self: true, description: 'node-to-node control (pipe set-up)' },
+      { protocol: 'tcp', fromPort: 80, toPort: 80, self: true, description: 'ACME challenges for the shared site name relayed between nodes' },
     ]);
     expect(nodesSg.inputs.egress).toEqual([]);
     const redisSg = byName('lectern-coordination-sg');
@@ -195,6 +196,7 @@ describe('example stack: Germany, three media nodes and Redis', () => {
         ...peers.flatMap((p) => [
           [`peer-${p.id}-pipes`, 'udp', `${p.privateAddress}/32`, '44000-44099', 'lectern', 'DE'],
           [`peer-${p.id}-control`, 'tcp', `${p.privateAddress}/32`, 7443, 'lectern', 'DE'],
+          [`peer-${p.id}-acme`, 'tcp', `${p.privateAddress}/32`, 80, 'www-data', 'DE'],
         ]),
       ]);
       // The security group's egress is the list: no rule to anywhere on a cluster port.

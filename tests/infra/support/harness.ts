@@ -1,5 +1,6 @@
 // Offline harness: loads an example stack file, runs the Pulumi program under mocks, records every
 // resource (type, name, inputs, provider) and every invoke, and turns the graph into policy inputs.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
@@ -114,7 +115,8 @@ export async function runProgram(config: Record<string, string>, project = 'lect
         }
         if (args.type === 'aws:elasticache/replicationGroup:ReplicationGroup') state.primaryEndpointAddress = `master.${args.name}.abc123.euc1.cache.amazonaws.com`;
         resources.at(-1)!.arn = String(state.arn);
-        if (args.type === 'aws:ebs/volume:Volume') return { id: 'vol-0123456789abcdef0', state };
+        // A real-looking EBS id (the host's mount script builds its NVMe device name from it); one per volume.
+        if (args.type === 'aws:ebs/volume:Volume') return { id: args.name === 'lectern-store-data' ? 'vol-0123456789abcdef0' : `vol-0${createHash('sha256').update(args.name).digest('hex').slice(0, 16)}`, state };
         if (state.name === undefined) state.name = `${args.name}-name`;
         return { id, state };
       },
