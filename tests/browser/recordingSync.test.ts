@@ -5,7 +5,7 @@
 // clock mod 16 s (20 px/s at 320 px, as tests/helpers/rtpSender.ts draws it) and a Web Audio tone
 // that beeps at every even second of the same clock, 100 ms * (1 + k mod 4) long. The instructor
 // records with the camera stopped and starts it ~2.5 s later. The true offset between the two
-// recorded files is read off the files (the first frame's bar, the beeps); the offset the
+// recorded files is read off the files (the bar against each frame's time, the beeps); the offset the
 // playback API gives from the sender reports (the recorder's consumer forwards one of the
 // producer's three streams: its reports must be the ones that map the RTP timestamps) is within
 // 100 ms of it. Runs inside a loopback-only network namespace (scripts/in-netns.sh).
@@ -15,7 +15,7 @@ import { mediasoupProducer } from '../helpers/mediasoupLookup.js';
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { BAR_PERIOD_S, BEEP_PERIOD_S } from '../helpers/rtpSender.js';
-import { beeps, firstFrameClock } from '../helpers/clockMedia.js';
+import { barSeconds, beeps, withStdin } from '../helpers/clockMedia.js';
 import { segmentStarts } from '../../server/recording/trackAlignment.js';
 import type { StoredSegment } from '../../server/recording/RecordingStore.js';
 import { EVENTS_TRACK } from '../../server/recording/EventsFile.js';
@@ -87,6 +87,24 @@ function clockMedia({ barPeriod, beepPeriod }: { barPeriod: number; beepPeriod: 
   };
 }
 
+/**
+ * The wall clock (mod the bar's period) at the video file's time 0, read off its frames from 1 s
+ * on: the first frames after the camera was started again can still be the black ones a stopped
+ * track sends (the client re-enables it after the server resumed it), which read as clock 0.
+ * Each frame's bar minus its file time is the same instant; the median of those is the answer.
+ */
+async function clockAtFileStart(bytes: Buffer): Promise<number> {
+  const { stdout, stderr } = await withStdin('ffmpeg', ['-v', 'info', '-nostats', '-i', 'pipe:0', '-vf', 'showinfo,scale=320:1', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], bytes);
+  const times = [...stderr.matchAll(/pts_time:\s*(-?[0-9.]+)/g)].map((m) => Number(m[1]));
+  const starts = times
+    .map((t, i) => ({ at: t - times[0]!, clock: barSeconds(stdout.subarray(i * 320, (i + 1) * 320)) }))
+    .filter((f) => f.at >= 1)
+    .map((f) => (((f.clock - f.at) % BAR_PERIOD_S) + BAR_PERIOD_S) % BAR_PERIOD_S)
+    .sort((a, b) => a - b);
+  if (starts.length === 0) throw new Error('no frame 1 s into the video');
+  return starts[Math.floor(starts.length / 2)]!;
+}
+
 describe('A/V alignment with a browser\'s simulcast camera', () => {
   it('the camera, started 2.5 s after the microphone, is placed by its capture time (within 100 ms of the truth)', async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
@@ -130,7 +148,7 @@ describe('A/V alignment with a browser\'s simulcast camera', () => {
     expect(video.capture).toBeDefined();
 
     const bytes = async (s: StoredSegment) => Buffer.concat(await (await lectern.recordings.store.openSegment(id, s.segmentId)).stream.toArray());
-    const videoStart = await firstFrameClock(await bytes(video));
+    const videoStart = await clockAtFileStart(await bytes(video));
     const beep = (await beeps(await bytes(audio))).find((b) => b.at > 0.05 && b.index >= 0 && b.index <= 3);
     expect(beep).toBeDefined();
     const arrival = (video.startedAt - audio.startedAt) / 1000;
