@@ -44,7 +44,8 @@ export const AUDIT_ACTIONS = [
   'breakout.ended',
   // the LMS
   'lti.launched',
-  // recordings (subject `recording:<id>`, except consent decisions, which belong to the class)
+  // recordings (subject `recording:<id>`, except consent decisions, which belong to the class, and
+  // anonymous refusals of several recordings from one address in one minute: `recording:*`)
   'recording.started',
   'recording.stopped',
   'recording.consent',

@@ -2,7 +2,9 @@
 // (routes/recordings.ts) only finds out who is asking and maps a refusal to its one 403 body.
 //
 //   admin (admin token)              play, export, delete: any recording
-//   a playback link for it           play (the link was issued to someone who passed this rule)
+//   a playback link for it           play (the link was issued to someone who passed this rule),
+//                                    and export if the one it was issued to may export (the
+//                                    playback page's Export button downloads through it)
 //   a role with `record`             play, export, delete, where their credential is for that room
 //                                    or for every room (a sign-in, an all-rooms link), as before
 //   a student                        play, and only a recording of a room they belong to (the room
@@ -58,7 +60,7 @@ export class PlaybackAccess {
   /** The caller's rights on `recording`, or why they have none. */
   decide(caller: RecordingCaller, recording: RecordingAccessSubject): RecordingAccess {
     if (caller.kind === 'admin') return { allowed: true, rights: ALL };
-    if (caller.kind === 'link') return { allowed: true, rights: { play: true, export: false, delete: false } };
+    if (caller.kind === 'link') return { allowed: true, rights: { play: true, export: caller.grant.export, delete: false } };
     const { identity } = caller;
     // Whatever a config grants the guest role, a guest is nobody the recording can be attributed to.
     if (identity.role === 'guest' || identity.via === 'guest') return { allowed: false, reason: 'guest' };

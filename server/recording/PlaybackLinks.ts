@@ -13,6 +13,8 @@ const LinkPayload = Type.Object(
     e: Type.Integer(),
     /** Audit pseudonym of the person the link was issued to. */
     p: Type.String({ minLength: 1, maxLength: 128 }),
+    /** Present when the person it was issued to may export the recording: so may the link. */
+    x: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );
@@ -23,6 +25,8 @@ export interface PlaybackGrant {
   recordingId: string;
   expiresAt: number;
   pseudonym: string;
+  /** Whether the link may export (it was issued to someone who may). */
+  export: boolean;
 }
 
 /** Issues and checks playback links. */
@@ -34,9 +38,9 @@ export class PlaybackLinks {
     this.#ttlMs = ttlSeconds * 1000;
   }
 
-  /** A link token for one recording. */
-  issue(recordingId: string, pseudonym: string, now = Date.now()): { token: string; expiresAt: number } {
-    const payload: LinkPayload = { r: recordingId, e: now + this.#ttlMs, p: pseudonym };
+  /** A link token for one recording; `mayExport` when the person asking may export it. */
+  issue(recordingId: string, pseudonym: string, mayExport = false, now = Date.now()): { token: string; expiresAt: number } {
+    const payload: LinkPayload = { r: recordingId, e: now + this.#ttlMs, p: pseudonym, ...(mayExport ? { x: true as const } : {}) };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return { token: `${body}.${this.#sign(body)}`, expiresAt: payload.e };
   }
@@ -55,7 +59,7 @@ export class PlaybackLinks {
       return undefined;
     }
     if (!Value.Check(LinkPayload, payload) || payload.r !== recordingId || payload.e <= now) return undefined;
-    return { recordingId: payload.r, expiresAt: payload.e, pseudonym: payload.p };
+    return { recordingId: payload.r, expiresAt: payload.e, pseudonym: payload.p, export: payload.x === true };
   }
 
   #sign(body: string): string {

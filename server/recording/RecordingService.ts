@@ -20,6 +20,7 @@ import { RecordingSession } from './RecordingSession.js';
 import { EventsFile, EVENTS_TRACK } from './EventsFile.js';
 import { sfuTrackTaps, type TrackTaps } from './trackRecorders.js';
 import { segmentStarts } from './trackAlignment.js';
+import { AnonymousRefusals } from './AnonymousRefusals.js';
 
 const DAY_MS = 86_400_000;
 
@@ -66,6 +67,7 @@ export class RecordingService implements RecordingBackend {
   readonly #log: FastifyBaseLogger;
   readonly #taps: TrackTaps;
   readonly #active = new Map<string, RecordingSession>();
+  readonly #anonymousRefusals: AnonymousRefusals;
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<unknown> | undefined;
 
@@ -87,12 +89,18 @@ export class RecordingService implements RecordingBackend {
     this.#events = new EventsFile(store);
     this.#audit = options.auditLog;
     this.#log = options.log.child({ component: 'recordings' });
-    this.#taps = options.taps ?? sfuTrackTaps;
+    this.#anonymousRefusals = new AnonymousRefusals(options.auditLog, this.#log);
+    this.#taps = options.taps ?? sfuTrackTaps({ keyFrameIntervalMs: options.config.keyframeIntervalSeconds * 1000 });
   }
 
   /** The store (for playback). */
   get store(): RecordingStore {
     return this.#store;
+  }
+
+  /** Refusals without a credential, audited per address-minute (for the routes). */
+  get anonymousRefusals(): AnonymousRefusals {
+    return this.#anonymousRefusals;
   }
 
   /** The events files (for playback). */
@@ -270,5 +278,6 @@ export class RecordingService implements RecordingBackend {
     clearInterval(this.#sweeper);
     await Promise.allSettled([...this.#active.values()].map((s) => s.stop('server shutting down')));
     await this.#sweeping;
+    await this.#anonymousRefusals.close();
   }
 }

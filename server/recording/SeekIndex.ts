@@ -2,7 +2,8 @@
 // cannot go back to write the Duration and the Cues (where each keyframe is): players then show no
 // length and cannot seek. The index is built from the plaintext as it flows into the cipher (never
 // on disk) and is a new head for the file: the original EBML header, a Segment of known size, a
-// SeekHead, Info with the Duration, the original Tracks/Tags, and Cues pointing at the clusters. The
+// SeekHead, Info with the Duration, the original Tracks/Tags (with each track's DURATION tag), and
+// Cues pointing at the clusters. The
 // seekable file a player gets is that head followed by the original clusters, byte for byte, so
 // the index is small (a few hundred bytes per hour) and the segment file is never rewritten.
 //
@@ -59,6 +60,12 @@ const ID = {
   cueTrack: Buffer.from('f7', 'hex'),
   cueClusterPosition: Buffer.from('f1', 'hex'),
   cueRelativePosition: Buffer.from('f0', 'hex'),
+  tag: Buffer.from('7373', 'hex'),
+  targets: Buffer.from('63c0', 'hex'),
+  tagTrackUid: Buffer.from('63c5', 'hex'),
+  simpleTag: Buffer.from('67c8', 'hex'),
+  tagName: Buffer.from('45a3', 'hex'),
+  tagString: Buffer.from('4487', 'hex'),
 };
 /** Level-1 elements before the first cluster that the head keeps as they were. */
 const KEPT = new Set(['Tracks', 'Tags', 'Chapters', 'Attachments']);
@@ -84,8 +91,14 @@ export class SeekIndexBuilder {
   #clusterTime = 0;
   #clusterHasCue = false;
   readonly #trackTypes = new Map<number, number>();
+  /** Per track number: its TrackUID element (its bytes are copied into the track's DURATION tag). */
+  readonly #trackUids = new Map<number, EBMLElementDetail>();
   #trackNumber = -1;
   #trackType = -1;
+  #trackUid: EBMLElementDetail | undefined;
+  /** Per track: where its last block ends, ms. */
+  readonly #trackEnd = new Map<number, number>();
+  #lastTrack = -1;
   /** Per track: the time of its last block, ms. */
   readonly #lastBlock = new Map<number, number>();
   /** Time of the last block of any track, ms (a BlockDuration after it gives its end). */
@@ -126,7 +139,11 @@ export class SeekIndexBuilder {
     const durationTicks = (durationMs * 1_000_000) / this.#timestampScale;
     infoData.push(tools.encodeTag(ID.duration, tools.createFloatBuffer(durationTicks, 8)));
     const infoElement = tools.encodeTag(ID.info, Buffer.concat(infoData));
-    const kept = this.#kept.map(slice);
+    // Each track's length as a DURATION tag (what ffmpeg writes when it can seek back; players and
+    // ffprobe read a Matroska stream's duration from it), added to the Tags or in Tags of their own.
+    const durations = this.#durationTags(prefix);
+    const kept = this.#kept.map((e) => (e.name === 'Tags' && durations.length > 0 ? tools.encodeTag(ID.tags, Buffer.concat([prefix.subarray(e.dataStart, e.dataEnd), ...durations])) : slice(e)));
+    if (durations.length > 0 && !this.#kept.some((e) => e.name === 'Tags')) kept.push(tools.encodeTag(ID.tags, Buffer.concat(durations)));
     const header = prefix.subarray(0, this.#segmentStart); // the EBML header, as written
     const bodySize = this.#bodyEnd - this.#bodyStart;
     // Positions are fixed-width (8-byte) integers, so the head's size does not depend on them.
@@ -143,6 +160,19 @@ export class SeekIndexBuilder {
       head,
       info: { headSize: head.length, bodyStart: this.#bodyStart, bodyEnd: this.#bodyEnd, size: head.length + bodySize, durationMs, cues: this.#cues.length },
     };
+  }
+
+  /** One Tag per track with a known UID: Targets/TagTrackUID, SimpleTag DURATION "HH:MM:SS.nnnnnnnnn". */
+  #durationTags(prefix: Buffer): Buffer[] {
+    const tags: Buffer[] = [];
+    for (const [track, uid] of this.#trackUids) {
+      const endMs = this.#trackEnd.get(track);
+      if (endMs === undefined) continue;
+      const targets = tools.encodeTag(ID.targets, tools.encodeTag(ID.tagTrackUid, prefix.subarray(uid.dataStart, uid.dataEnd)));
+      const simple = tools.encodeTag(ID.simpleTag, Buffer.concat([tools.encodeTag(ID.tagName, Buffer.from('DURATION')), tools.encodeTag(ID.tagString, Buffer.from(clockTime(endMs)))]));
+      tags.push(tools.encodeTag(ID.tag, Buffer.concat([targets, simple])));
+    }
+    return tags;
   }
 
   /** SeekHead: Info, the first kept element (Tracks), Cues. `at` = [info, tracks, cues] positions. */
@@ -205,7 +235,13 @@ export class SeekIndexBuilder {
         if (this.#info && e.tagStart >= this.#info.dataStart && e.dataEnd <= this.#info.dataEnd) this.#durationElement = e;
         return;
       case 'TrackEntry':
-        if (e.type === 'm' && e.isEnd) this.#trackTypes.set(this.#trackNumber, this.#trackType);
+        if (e.type === 'm' && e.isEnd) {
+          this.#trackTypes.set(this.#trackNumber, this.#trackType);
+          if (this.#trackUid) this.#trackUids.set(this.#trackNumber, this.#trackUid);
+        } else this.#trackUid = undefined;
+        return;
+      case 'TrackUID':
+        if (this.#bodyStart === undefined) this.#trackUid = e;
         return;
       case 'TrackNumber':
         this.#trackNumber = numberOf(e);
@@ -216,9 +252,12 @@ export class SeekIndexBuilder {
       case 'Timestamp':
         this.#clusterTime = numberOf(e);
         return;
-      case 'BlockDuration':
-        this.#endMs = Math.max(this.#endMs, this.#lastTime + this.#ms(numberOf(e)));
+      case 'BlockDuration': {
+        const end = this.#lastTime + this.#ms(numberOf(e));
+        this.#endMs = Math.max(this.#endMs, end);
+        this.#trackEnd.set(this.#lastTrack, Math.max(this.#trackEnd.get(this.#lastTrack) ?? 0, end));
         return;
+      }
       case 'SimpleBlock':
       case 'Block':
         this.#block(e, e.name === 'SimpleBlock');
@@ -236,7 +275,10 @@ export class SeekIndexBuilder {
     const previous = this.#lastBlock.get(track);
     this.#lastBlock.set(track, time);
     this.#lastTime = time;
-    this.#endMs = Math.max(this.#endMs, time + (previous === undefined ? 0 : Math.max(0, time - previous)));
+    this.#lastTrack = track;
+    const end = time + (previous === undefined ? 0 : Math.max(0, time - previous));
+    this.#endMs = Math.max(this.#endMs, end);
+    this.#trackEnd.set(track, Math.max(this.#trackEnd.get(track) ?? 0, end));
     const video = this.#trackTypes.get(track) === 1;
     const hasVideo = [...this.#trackTypes.values()].includes(1);
     // A cue at every video keyframe (a SimpleBlock's key flag); with no video, one per cluster.
@@ -255,6 +297,14 @@ export class SeekIndexBuilder {
 /** The value of a number element (NaN for any other). */
 function numberOf(e: EBMLElementDetail): number {
   return 'value' in e && typeof e.value === 'number' ? e.value : Number.NaN;
+}
+
+/** ms as Matroska's DURATION tag writes it: HH:MM:SS.nnnnnnnnn. */
+function clockTime(ms: number): string {
+  const ns = BigInt(Math.round(ms * 1_000_000));
+  const second = 1_000_000_000n;
+  const pad = (n: bigint, width: number) => n.toString().padStart(width, '0');
+  return `${pad(ns / (3600n * second), 2)}:${pad((ns / (60n * second)) % 60n, 2)}:${pad((ns / second) % 60n, 2)}.${pad(ns % second, 9)}`;
 }
 
 /** An unsigned integer as 8 bytes (EBML allows any width up to 8). */

@@ -1,7 +1,7 @@
 // The one place the recording control reaches the SFU's recorder: a recorder per track, fed by
 // the room's recorder subscriber (sfu/recorder). Everything else in server/recording sees only this shape.
 import type { RoomMedia, Track, TypedEmitter } from '../../sfu/index.js';
-import type { RecorderTap, TrackRecorderEvents } from '../../sfu/recorder/index.js';
+import type { RecorderTap, TrackRecorderEvents, TrackRecorderOptions } from '../../sfu/recorder/index.js';
 
 /** What the control needs of one track's recorder (sfu/recorder's TrackRecorder). */
 export interface TrackRecorderHandle extends Pick<TypedEmitter<TrackRecorderEvents>, 'on' | 'once' | 'off'> {
@@ -22,7 +22,9 @@ export interface TrackTaps {
 }
 
 /** The SFU's recorder (sfu/recorder): the room's recorder subscriber, a PlainTransport tap on 127.0.0.1 into ffmpeg, no re-encode. */
-export const sfuTrackTaps: TrackTaps = {
-  start: (media, track) => media.recordTrack(track.id),
-  attach: async (recorder, media, track) => recorder.attach(await media.tap(track.id)),
-};
+export function sfuTrackTaps(options: TrackRecorderOptions = {}): TrackTaps {
+  return {
+    start: (media, track) => media.recordTrack(track.id, options),
+    attach: async (recorder, media, track) => recorder.attach(await media.tap(track.id)),
+  };
+}

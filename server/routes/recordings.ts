@@ -5,8 +5,9 @@
 // `record`) and, where the recording allows it, the students of its room — by a room link for that
 // room (Authorization: Bearer; an LTI launch ends in one), a sign-in (cookie), or a signed playback
 // link (?link=, what <video> elements use since they cannot send headers). Admins (admin token) may
-// do everything. Export and deletion need `record` or admin. Every playback, export and refusal is
-// an audit entry.
+// do everything. Export and deletion need `record` or admin (export also through a link issued to
+// someone who may export). Every playback, export and refusal is
+// an audit entry; refusals without a (valid) credential one per address-minute (AnonymousRefusals).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { decodeJwt } from 'jose';
@@ -22,6 +23,7 @@ import { PlaybackAccess, type RecordingCaller, type RecordingRights, type Refusa
 import { parseRange } from '../recording/byteRange.js';
 import { RecordingExportError, startExport, type ExportResult } from '../recording/RecordingExport.js';
 import { EVENTS_TRACK } from '../recording/EventsFile.js';
+import type { AnonymousReason } from '../recording/AnonymousRefusals.js';
 
 /** What the routes need. */
 export interface RecordingRoutesOptions {
@@ -33,7 +35,6 @@ export interface RecordingRoutesOptions {
 
 const Params = Type.Object({ id: RecordingId }, { additionalProperties: false });
 const TrackParams = Type.Object({ id: RecordingId, track: Type.String({ pattern: '^seg-[0-9]{4,9}$' }) }, { additionalProperties: false });
-const NoQuery = Type.Object({}, { additionalProperties: false });
 const LinkQuery = Type.Object({ link: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })) }, { additionalProperties: false });
 const Receipt = Type.Object({
   recordingId: RecordingId,
@@ -44,7 +45,12 @@ const Receipt = Type.Object({
   /** Sequence number of the receipt in the audit log. */
   auditSeq: Type.Integer(),
 });
-const Playback = Type.Object({ recording: RecordingSummary, events: Type.Array(RecordingEvent) });
+const Playback = Type.Object({
+  recording: RecordingSummary,
+  events: Type.Array(RecordingEvent),
+  /** Whether the caller may export it (the playback page shows its Export button then). */
+  mayExport: Type.Boolean(),
+});
 const Link = Type.Object({ url: Type.String(), token: Type.String(), expiresAt: Type.Integer() });
 
 /** Who is asking, and what they may do with this recording. */
@@ -99,6 +105,8 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
    * verified caller the rule refuses: 403 with the one body, and an audit entry naming who and why.
    */
   const access = async (request: FastifyRequest, info: RecordingInfo, link: string | undefined, need: Need): Promise<Access> => {
+    // Without a credential there is nobody to name: counted per address-minute, audited in bulk.
+    const anonymous = (reason: AnonymousReason): void => recordings.anonymousRefusals.note({ address: request.ip, recordingId: info.id, wanted: need, reason });
     let caller: RecordingCaller;
     let who: Omit<Access, 'rights'>;
     if (authenticator.isAdmin(request)) {
@@ -106,12 +114,24 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       who = { actor: { kind: 'system', name: 'admin' }, pseudonym: 'admin', via: 'admin' };
     } else if (link !== undefined) {
       const grant = links.verify(link, info.id);
-      if (!grant) throw new AuthError('unauthorized', 'this playback link is invalid or has expired');
+      if (!grant) {
+        anonymous('invalid-credential');
+        throw new AuthError('unauthorized', 'this playback link is invalid or has expired');
+      }
       caller = { kind: 'link', grant };
       who = { actor: { kind: 'system', name: `playback-link:${grant.pseudonym}` }, pseudonym: grant.pseudonym, via: 'link' };
     } else {
-      const identity = await identityOf(request, info.room);
-      if (!identity) throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to open this recording');
+      let identity: Identity | undefined;
+      try {
+        identity = await identityOf(request, info.room);
+      } catch (error) {
+        if (error instanceof AuthError && error.statusCode === 401) anonymous('invalid-credential');
+        throw error;
+      }
+      if (!identity) {
+        anonymous('no-credential');
+        throw new AuthError('unauthorized', 'sign in, or use a room link or a playback link, to open this recording');
+      }
       caller = { kind: 'person', identity };
       who = { actor: { kind: 'user', id: identity.subject }, pseudonym: auditLog.pseudonym(identity.subject), via: identity.via };
     }
@@ -163,7 +183,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       }
       await auditLog.append({ actor: who.actor, action: 'recording.played', subject: `recording:${info.id}`, details: { room: info.room, via: who.via } });
       void reply.header('cache-control', 'no-store');
-      return { recording, events };
+      return { recording, events, mayExport: who.rights.export };
     },
   );
 
@@ -210,18 +230,20 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       }
       const info = await recordingOr404(request.params.id);
       const who = await access(request, info, undefined, 'play');
-      const { token, expiresAt } = links.issue(info.id, who.pseudonym);
+      const { token, expiresAt } = links.issue(info.id, who.pseudonym, who.rights.export);
       await auditLog.append({ actor: who.actor, action: 'recording.linkIssued', subject: `recording:${info.id}`, details: { expiresAt: new Date(expiresAt).toISOString() } });
       return { url: `/play/${info.id}#link=${token}`, token, expiresAt };
     },
   );
 
-  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof NoQuery> }>(
+  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof LinkQuery> }>(
     '/recordings/:id/export',
-    { schema: { params: Params, querystring: NoQuery } },
+    // A link (what the playback page's Export button downloads with) exports only if it was issued
+    // to someone who may export.
+    { schema: { params: Params, querystring: LinkQuery } },
     async (request, reply) => {
       const info = await recordingOr404(request.params.id);
-      const who = await access(request, info, undefined, 'export');
+      const who = await access(request, info, request.query.link, 'export');
       if (info.active) return reply.code(409).send(httpErrorBody('conflict', 'this recording is still being recorded; stop it first'));
       const subject = `recording:${info.id}`;
       const details = (r: ExportResult) => ({ room: info.room, via: who.via, size: r.size, contentHash: r.contentHash, tracks: r.tracks, complete: r.complete, format: 'matroska' });
@@ -252,6 +274,7 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
       void reply
         .header('cache-control', 'no-store')
         .header('content-disposition', `attachment; filename="recording-${info.id}.mkv"`)
+        .header('content-length', String(running.size))
         .type('video/x-matroska');
       return reply.send(running.stream);
     },

@@ -1,6 +1,8 @@
 // One muxer process: Debian's ffmpeg reading plain RTP on two loopback ports (described by an SDP
 // written to its stdin) and writing WebM/Matroska to its stdout, `-c copy`: nothing is decoded or
-// re-encoded. Stopped with SIGINT, on which ffmpeg flushes and writes the container's trailer.
+// re-encoded. Stopped by an RTCP BYE on its RTP port: its RTP demuxer ends the input there (end of
+// file once every stream said BYE), so it flushes its last cluster and writes the trailer whether
+// or not the source still sends (SIGINT alone needs one more packet: see stop()).
 //
 // Why ffmpeg rather than gst-launch: both stop cleanly (SIGINT / -e EOS), but ffmpeg takes the
 // consumer's RTP description as a plain SDP on stdin and needs no caps string per codec, and its
@@ -26,12 +28,20 @@ export interface MuxerExit {
   stderrTail: string;
 }
 
-// How long ffmpeg may take to bind its ports, and to write its trailer after SIGINT. Generous:
+// How long ffmpeg may take to bind its ports, and to write its trailer after the stop. Generous:
 // the machine may be loaded, and a slow start only costs a later first frame.
 const BIND_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
-/** How long a stop waits for ffmpeg to read what the relay sent before it (within STOP_TIMEOUT_MS). */
-const DRAIN_TIMEOUT_MS = 3_000;
+// A BYE is a datagram: one that finds ffmpeg's socket buffer full (it lags on a loaded machine) is
+// dropped, so it is sent again until ffmpeg exits; a late one after the end is never read.
+const BYE_REPEAT_MS = 250;
+// If ffmpeg has not ended on the BYEs by then, SIGINT as well (the next BYE wakes its read).
+const SIGINT_AFTER_MS = 2_000;
+/**
+ * RTCP RR (no report blocks) + BYE, 16 bytes: ffmpeg's RTP demuxer ignores anything under 12 bytes
+ * (an RTP header's size) before it looks for RTCP, so a lone 8-byte BYE would not count.
+ */
+const RTCP_BYE = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 1, 0x81, 203, 0, 1, 0, 0, 0, 1]);
 const STDERR_TAIL_BYTES = 4096;
 
 /** A running ffmpeg muxing one RTP stream. */
@@ -91,19 +101,31 @@ export class FfmpegMuxer {
     return this.#child.pid;
   }
 
-  /** Ask ffmpeg to finish (SIGINT: flush and write the trailer); SIGKILL if it does not in time. */
+  /**
+   * Ask ffmpeg to finish: it reads what is queued on its RTP socket, then the BYE ends its input
+   * (end of file), and it writes its last cluster and the trailer. SIGKILL if it does not in time.
+   * Send nothing more to it once this is called: what comes after the BYE is not muxed.
+   *
+   * Not SIGINT alone: ffmpeg acts on SIGINT only between two packets, so a source that died (its
+   * worker was killed) left it waiting until the SIGKILL, and the file lost its last cluster; a
+   * second SIGINT interrupts the read, but ffmpeg then exits at once without flushing.
+   */
   async stop(): Promise<MuxerExit> {
     if (this.#child.exitCode === null && this.#child.signalCode === null && !this.#stopRequested) {
       this.#stopRequested = true;
-      const timer = setTimeout(() => this.#child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      void this.exited.finally(() => clearTimeout(timer));
-      // On SIGINT ffmpeg stops reading at the next packet: what is still queued on its sockets
-      // (it lags on a loaded machine) would be lost, so let it read them empty first. The caller
-      // keeps the packets coming until it has exited: ffmpeg acts on SIGINT only between two
-      // packets (a second SIGINT would interrupt a blocking read, but ffmpeg then exits at once,
-      // without its last cluster and trailer).
-      await waitForDrained(this.rtpPort, this.exited, DRAIN_TIMEOUT_MS);
-      this.#child.kill('SIGINT');
+      const socket = createSocket('udp4');
+      socket.on('error', () => undefined); // ICMP unreachable once ffmpeg has gone: nothing to do
+      const bye = (): void => socket.send(RTCP_BYE, this.rtpPort, '127.0.0.1', () => undefined);
+      bye();
+      const repeat = setInterval(bye, BYE_REPEAT_MS);
+      const interrupt = setTimeout(() => this.#child.kill('SIGINT'), SIGINT_AFTER_MS);
+      const kill = setTimeout(() => this.#child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      void this.exited.finally(() => {
+        clearInterval(repeat);
+        clearTimeout(interrupt);
+        clearTimeout(kill);
+        socket.close();
+      });
     }
     return this.exited;
   }
@@ -148,21 +170,6 @@ async function freePortPair(): Promise<number> {
     if (free) return port;
   }
   throw new Error('no free pair of UDP ports on 127.0.0.1');
-}
-
-/** Wait until nothing is queued on UDP `rtpPort` and the next port (127.0.0.1), the muxer exited, or `timeoutMs`. */
-async function waitForDrained(rtpPort: number, exited: Promise<MuxerExit>, timeoutMs: number): Promise<void> {
-  const wanted = new Set([rtpPort, rtpPort + 1].map((port) => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = Date.now() + timeoutMs;
-  while (!gone && Date.now() < deadline) {
-    const table = await readFile('/proc/net/udp', 'utf8');
-    // Columns: sl local_address rem_address st tx_queue:rx_queue ...
-    const queued = table.split('\n').map((line) => line.trim().split(/\s+/)).filter((row) => wanted.has(row[1] ?? '')).some((row) => Number.parseInt(row[4]?.split(':')[1] ?? '0', 16) > 0);
-    if (!queued) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Wait until some process has bound UDP `port` on 127.0.0.1 (Linux /proc/net/udp), or the muxer exited. */

@@ -67,6 +67,8 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
   #started = false;
   #lastSeq: number | undefined;
   #packets = 0;
+  #frames = 0;
+  #lastTimestamp: number | undefined;
   #lost = 0;
   #closed = false;
 
@@ -135,6 +137,11 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
     return this.#packets;
   }
 
+  /** Frames relayed to the current target (RTP timestamps: the packets of one frame share one). */
+  get frames(): number {
+    return this.#frames;
+  }
+
   /** Packets missing by sequence number since the current target was set. */
   get lost(): number {
     return this.#lost;
@@ -154,6 +161,8 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
     this.#started = false;
     this.#lastSeq = undefined;
     this.#packets = 0;
+    this.#frames = 0;
+    this.#lastTimestamp = undefined;
     this.#lost = 0;
     await this.consumer.resume();
   }
@@ -204,6 +213,11 @@ export class PlainTap extends TypedEmitter<PlainTapEvents> {
     }
     if (this.#lastSeq === undefined || ((seq - this.#lastSeq) & 0xffff) < 0x8000) this.#lastSeq = seq;
     this.#packets++;
+    const timestamp = rtpTimestamp(packet);
+    if (timestamp !== this.#lastTimestamp) {
+      this.#frames++;
+      this.#lastTimestamp = timestamp;
+    }
     this.#socket.send(packet, target.rtpPort, '127.0.0.1');
   }
 

@@ -24,6 +24,8 @@ import {
   type TrackRecorderOptions,
 } from './types.js';
 
+/** How often a running video segment asks for a keyframe (TrackRecorderOptions.keyFrameIntervalMs). */
+export const DEFAULT_KEYFRAME_INTERVAL_MS = 10_000;
 // At most one keyframe request per this many ms after loss (Galène's disk writer uses the same).
 const LOSS_KEYFRAME_INTERVAL_MS = 500;
 // How far before its arrival a first frame may have been captured (encoder, pacer, network), and
@@ -98,7 +100,12 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
     this.source = tap.producer.appData.source;
     this.kind = tap.producer.kind;
     this.trackId = `${this.peerId}:${this.source}`;
-    this.#options = { ffmpegPath: options.ffmpegPath ?? 'ffmpeg', keyFrameRetryMs: options.keyFrameRetryMs ?? 500, maxRestarts: options.maxRestarts ?? 3 };
+    this.#options = {
+      ffmpegPath: options.ffmpegPath ?? 'ffmpeg',
+      keyFrameRetryMs: options.keyFrameRetryMs ?? 500,
+      maxRestarts: options.maxRestarts ?? 3,
+      keyFrameIntervalMs: options.keyFrameIntervalMs ?? DEFAULT_KEYFRAME_INTERVAL_MS,
+    };
   }
 
   /** Segments started so far. */
@@ -268,6 +275,14 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       };
       ask();
       live.timers.push(setInterval(ask, this.#options.keyFrameRetryMs));
+      // A seek point every keyFrameIntervalMs at least (the seek index cues every keyframe).
+      live.timers.push(
+        setInterval(() => {
+          if (!tap.started || live.endReason) return;
+          live.keyFrameRequests++;
+          void tap.requestKeyFrame();
+        }, this.#options.keyFrameIntervalMs),
+      );
     }
   }
 
@@ -286,10 +301,10 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
   async #endSegment(live: LiveSegment, reason: SegmentEndReason): Promise<void> {
     if (!live.endReason) {
       live.endReason = reason;
-      // The relay goes on until ffmpeg has exited: it acts on SIGINT between two packets only
-      // (see FfmpegMuxer.stop), so a detached relay would leave it waiting to be SIGKILLed.
-      await live.muxer.stop();
+      // The capture ends here: nothing is relayed after the muxer's BYE (FfmpegMuxer.stop), which
+      // ends its input whether or not the source still sends (a dead worker's tap sends nothing).
       live.tap.detach();
+      await live.muxer.stop();
     }
     await this.#finishSegment(live);
   }
@@ -311,6 +326,7 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
       reason: live.endReason ?? 'stopped',
       bytes: live.bytes,
       packets: live.tap.packets,
+      frames: live.tap.frames,
       lost: live.tap.lost,
       keyFrameRequests: live.keyFrameRequests,
       senderClockAt: live.meta?.senderClockAt,

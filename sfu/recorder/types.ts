@@ -84,6 +84,8 @@ export interface SegmentEnd {
   bytes: number;
   /** RTP packets handed to the muxer. */
   packets: number;
+  /** Frames handed to the muxer (RTP timestamps relayed): what the segment's file should hold. */
+  frames: number;
   /** RTP packets missing by sequence number (gaps seen). */
   lost: number;
   /** Keyframe requests sent to the producer during the segment. */
@@ -129,6 +131,12 @@ export interface TrackRecorderOptions {
   keyFrameRetryMs?: number;
   /** Restart the muxer in a new segment after it crashed, at most this many times (default 3). */
   maxRestarts?: number;
+  /**
+   * Video: ask for a keyframe this often once the segment runs, ms (default 10 000): the seek
+   * index has a Cue at every keyframe, and a browser's encoder sends one only when asked, so a
+   * long recording would otherwise have one seek point at its start.
+   */
+  keyFrameIntervalMs?: number;
 }
 
 /** Why a recorder reported an error. */

@@ -224,3 +224,68 @@ describe('where the room allows students to play', () => {
     expect((await get(`/recordings/${b.id}`, { cookie: `lectern_session=${teacher}` })).statusCode).toBe(200);
   });
 });
+
+describe('refusals without a credential', () => {
+  const refusedAnonymously = (lines: string[]): AuditRecord[] =>
+    lines.map((l) => JSON.parse(l) as AuditRecord).filter((r) => r.action === 'recording.playbackRefused' && r.details.anonymous === true);
+  const logLines = async (): Promise<string[]> => {
+    await server.lectern.auditLog.durable();
+    return readFileSync(join(server.lectern.config.audit.dir, AUDIT_FILES.log), 'utf8').split('\n').filter(Boolean);
+  };
+  // The minute being counted is audited once it is over: a clock a minute on, as the sweeper's test moves it.
+  const minuteLater = () => server.lectern.recordings.anonymousRefusals.flush(Date.now() + 61_000);
+
+  it('are audited as one entry per address and minute with the count, so a flood cannot grow the log per request', async () => {
+    const other = await openRecording('flood-room');
+    await minuteLater(); // what earlier tests left counted
+    const before = (await logLines()).length;
+    const FLOOD = 300;
+    const flooder = '192.0.2.7';
+    for (let i = 0; i < FLOOD; i++) {
+      const url = i % 3 === 0 ? `/recordings/${other.id}` : `/recordings/${recordingId}/tracks/${trackId}`;
+      const refused = await server.lectern.app.inject({ method: 'GET', url, remoteAddress: flooder });
+      expect(refused.statusCode).toBe(401);
+    }
+    // A forged link and a malformed room link, from another address.
+    const prober = '192.0.2.8';
+    for (const request of [{ url: `/recordings/${recordingId}?link=forged.link` }, { url: `/recordings/${recordingId}`, headers: { authorization: 'Bearer not-a-jwt' } }]) {
+      expect((await server.lectern.app.inject({ method: 'GET', remoteAddress: prober, ...request })).statusCode).toBe(401);
+    }
+    await minuteLater();
+    const lines = (await logLines()).slice(before);
+    const entries = refusedAnonymously(lines);
+    // One entry per address-minute (two if a minute turned during the flood), nothing else written.
+    expect(lines).toHaveLength(entries.length);
+    const of = (address: string) => entries.filter((e) => e.details.address === server.lectern.auditLog.pseudonym(`address:${address}`));
+    const flood = of(flooder);
+    const probe = of(prober);
+    console.log(`anonymous refusals: ${FLOOD + 2} requests refused, ${entries.length} audit entries:`, JSON.stringify(entries.map((e) => [e.subject, e.details])));
+    expect(flood.length).toBeGreaterThanOrEqual(1);
+    expect(flood.length).toBeLessThanOrEqual(2);
+    expect(probe.length).toBeGreaterThanOrEqual(1);
+    expect(probe.length).toBeLessThanOrEqual(2);
+    expect(entries).toHaveLength(flood.length + probe.length);
+    expect(flood.reduce((n, e) => n + Number(e.details.count), 0)).toBe(FLOOD);
+    expect(probe.reduce((n, e) => n + Number(e.details.count), 0)).toBe(2);
+    expect(new Set(flood.flatMap((e) => e.details.recordings as string[]))).toEqual(new Set([recordingId, other.id]));
+    for (const entry of flood) expect(entry.details).toMatchObject({ anonymous: true, wanted: ['play'], reasons: ['no-credential'] });
+    expect(new Set(probe.flatMap((e) => e.details.reasons as string[]))).toEqual(new Set(['invalid-credential']));
+    expect(probe.every((e) => e.subject === `recording:${recordingId}`)).toBe(true);
+    for (const entry of entries) expect(entry.actor).toBe('system:anonymous');
+    // The addresses are pseudonyms, as users are: the log never holds them.
+    expect(lines.join('\n')).not.toContain(flooder);
+    expect(lines.join('\n')).not.toContain(prober);
+  });
+
+  it('memory stays bounded: past 1000 addresses in a minute the rest are counted in one entry', async () => {
+    await minuteLater();
+    const before = (await logLines()).length;
+    const refusals = server.lectern.recordings.anonymousRefusals;
+    for (let i = 0; i < 1200; i++) refusals.note({ address: `198.51.${i >> 8}.${i & 255}`, recordingId, wanted: 'play', reason: 'no-credential' });
+    const appended = await minuteLater();
+    const entries = refusedAnonymously((await logLines()).slice(before));
+    expect(appended).toHaveLength(1001);
+    expect(entries).toHaveLength(1001);
+    expect(entries.filter((e) => e.details.address === 'others').map((e) => e.details.count)).toEqual([200]);
+  });
+});

@@ -327,9 +327,15 @@ describe('TrackRecorder', () => {
       const { path, sha } = await decryptToFile(store, dir, stored);
       expect(sha).toBe(await segment.plainSha);
       const probed = await probe(path);
-      console.log('recorder after worker kill: segment', segment.meta.index, probed);
+      const end = video.ends[segment.meta.index]!;
+      console.log('recorder after worker kill: segment', segment.meta.index, probed, 'frames relayed', end.frames);
       expect(probed).toMatchObject({ formatName: 'matroska,webm', codec: 'vp8' });
       expect(probed.frames).toBeGreaterThan(30); // over a second of video in each segment
+      // Every frame that reached the muxer is in the file, the one whose source died too: its last
+      // cluster (up to a second here, a keyframe each second) is not lost with the worker. One
+      // frame of slack: the worker may have died between two packets of its last frame.
+      expect(probed.frames).toBeGreaterThanOrEqual(end.frames - 1);
+      expect(probed.frames).toBeLessThanOrEqual(end.frames);
     }
     expect((await store.manifest('rec1')).segments.map((s) => s.complete)).toEqual([true, true]);
   }, 90_000);
@@ -477,6 +483,10 @@ describe('TrackRecorder', () => {
       const probed = await probe(path);
       expect(probed).toMatchObject({ formatName: 'matroska,webm', codec: 'vp8' });
       expect(probed.frames).toBeGreaterThan(30);
+      // Every frame relayed is in the file, the dead worker's segment's last cluster too.
+      const relayed = video.ends[segment.meta.index]!.frames;
+      expect(probed.frames).toBeGreaterThanOrEqual(relayed - 1);
+      expect(probed.frames).toBeLessThanOrEqual(relayed);
     }
     // The recorder's tap was counted on the live worker; stopped, nothing is left there.
     expect(sfu.load().workers.reduce((n, w) => n + w.consumers, 0)).toBe(0);

@@ -1,7 +1,8 @@
 // The playback page (/play/<recording id>): the presenter's screen share or camera, every consented
 // audio track kept in step with it, and the events of the class as a timeline to jump through.
 // Access is a signed short-lived link: from the URL's fragment (#link=, never sent in a Referer or
-// a server log), or asked for with the viewer's sign-in cookie or room link (#token=).
+// a server log), or asked for with the viewer's sign-in cookie or room link (#token=). Those who
+// may export get an Export link through the same signed link.
 import type { RecordingEventData, RecordingSummaryData } from '../../../protocol/index.js';
 
 type Track = RecordingSummaryData['tracks'][number];
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   const link = await linkFor(id, fragment);
   const q = `link=${encodeURIComponent(link)}`;
   const response = await fetch(`/recordings/${id}?${q}`);
-  const body = (await response.json()) as { recording?: RecordingSummaryData; events?: RecordingEventData[]; error?: { message: string } };
+  const body = (await response.json()) as { recording?: RecordingSummaryData; events?: RecordingEventData[]; mayExport?: boolean; error?: { message: string } };
   if (!response.ok || !body.recording || !body.events) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
   const { recording, events } = body;
   $('play-title').textContent = `Recording of ${recording.room}, ${new Date(recording.startedAt).toLocaleString()}`;
@@ -81,6 +82,18 @@ async function main(): Promise<void> {
     return { element, track };
   });
   $('play-tracks').textContent = `${recording.tracks.filter((t) => t.kind === 'video').length} video and ${audio.length} audio track(s) recorded with consent.`;
+  // Only for those who may export (the room's instructors, admins): through the page's own link,
+  // which the server let export because it was issued to them. A plain download link, so the
+  // browser streams the file to disk instead of the page holding a whole class in memory.
+  if (body.mayExport) {
+    const download = document.createElement('a');
+    download.id = 'play-export';
+    download.className = 'button';
+    download.href = `/recordings/${encodeURIComponent(id)}/export?${q}`;
+    download.download = `recording-${id}.mkv`;
+    download.textContent = 'Export as one file';
+    $('play-tracks').after(download);
+  }
   const offset = (track: Track) => (track.offsetMs - (base?.offsetMs ?? 0)) / 1000;
   /** Where an audio track should be when the main video is at `t`. */
   const sync = () => {
