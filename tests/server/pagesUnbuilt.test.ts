@@ -12,8 +12,9 @@ let sfu: Sfu;
 let app: Awaited<ReturnType<typeof build>>['app'];
 let url: string;
 beforeAll(async () => {
-  sfu = await Sfu.create({ workers: 1, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn' });
   const config = parseConfig({ log: { level: 'silent' }, audit: { dir: mkdtempSync(join(tmpdir(), 'lectern-audit-')) } });
+  const { maxIncomingBitrate, initialAvailableOutgoingBitrate } = config.media;
+  sfu = await Sfu.create({ workers: 1, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn', maxIncomingBitrate, initialAvailableOutgoingBitrate });
   ({ app } = await build({ config, sfu, clientDir: mkdtempSync(join(tmpdir(), 'lectern-no-client-')) }));
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
