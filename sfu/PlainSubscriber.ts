@@ -195,6 +195,7 @@ export class PlainSubscriber extends TypedEmitter<SubscriberEvents> implements S
           transport.consume<TrackAppData>({ producerId: track.id, rtpCapabilities, paused: true, appData: { source: track.source, peerId: track.peerId } }),
         ),
       (made) => made,
+      { router: this.#host, kind: track.kind },
     );
     const subscription = new Subscription(consumer);
     this.#consumers.set(consumer.id, consumer);
