@@ -1,0 +1,191 @@
+// Capacity counted in what consumers forward, with real parts: mediasoup workers, plain-RTP
+// publishers fed by the bench's RTP generator at a small or a big bitrate, and plain subscribers
+// whose PlainTransports send into UDP sockets of this test. The tracks' rates are measured by the
+// Sfu's own load sample (sampleLoad, twice: a rate needs two readings); admission, placement and the
+// spread are the product's (RoomMedia.addPlainSubscriber, Sfu.createRoomMedia).
+import '../helpers/mediasoupLookup.js';
+import dgram from 'node:dgram';
+import { describe, expect, it } from 'vitest';
+import { SfuError, type CapacityOptions, type PlainSubscriber, type RoomMedia, type Sfu, type Track } from '../../sfu/index.js';
+import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
+import { RtpGenerator } from '../../bench/lib/RtpGenerator.js';
+import { AUDIO_SSRC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../../bench/lib/rtpPackets.js';
+
+const cleanups = cleanupAfterEach();
+
+function startSfu(workers: number, capacity: Partial<CapacityOptions>): Promise<Sfu> {
+  // Load samples only when the test takes them, and no instructors' reserve unless asked.
+  return startTestSfu(cleanups, { workers, capacity: { loadSampleMs: 600_000, reservedForInstructors: 0, ...capacity } });
+}
+
+async function udpSocket(): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  cleanups.push(() => {
+    socket.close();
+  });
+  return socket;
+}
+
+// A small track: 40 kbit/s at 10 frames/s, about a packet a frame (a thumbnail-sized camera).
+const SMALL = { videoBitrate: 40_000, fps: 10 };
+// A big one: 2 Mbit/s at 30 frames/s, ~8 packets a frame (~230 packets/s).
+const BIG = { videoBitrate: 2_000_000, fps: 30 };
+
+/** A plain publisher of one VP8 track in `room`, fed by the generator at `rate` (its audio goes to a socket nobody reads). */
+async function publishVideo(room: RoomMedia, rate: { videoBitrate: number; fps: number }): Promise<Track> {
+  const publisher = room.addPlainPublisher(`generator-${room.roomName}`);
+  const { ip, port } = await publisher.open();
+  const video = await publisher.publish(
+    'video',
+    {
+      codecs: [{ mimeType: 'video/VP8', payloadType: VP8_PAYLOAD_TYPE, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],
+      encodings: [{ ssrc: VIDEO_SSRC }],
+    },
+    'camera',
+  );
+  const discard = await udpSocket();
+  const generator = await RtpGenerator.create({ video: { host: ip, port }, audio: { host: '127.0.0.1', port: discard.address().port }, ...rate });
+  generator.start();
+  cleanups.push(() => generator.close());
+  return video;
+}
+
+/** Publish one audio track too (opus, 50 packets/s). */
+async function publishAudio(room: RoomMedia): Promise<Track> {
+  const publisher = room.addPlainPublisher(`mic-${room.roomName}`);
+  await publisher.open();
+  return publisher.publish('audio', { codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: AUDIO_SSRC }] }, 'microphone');
+}
+
+/** Let the tracks' rates be measured: two load samples a second apart, after the first packets. */
+async function measure(sfu: Sfu): Promise<void> {
+  await sleep(500);
+  await sfu.sampleLoad();
+  await sleep(1000);
+  await sfu.sampleLoad();
+}
+
+interface Admitted {
+  subscriber: PlainSubscriber;
+  packets: () => number;
+}
+
+/** Add a plain subscriber through the product; undefined when refused at_capacity (anything else throws). */
+async function trySubscribe(room: RoomMedia, id: string, resume = true): Promise<Admitted | undefined> {
+  let subscriber: PlainSubscriber;
+  try {
+    subscriber = room.addPlainSubscriber(id, { kinds: ['video', 'audio'] });
+  } catch (error) {
+    if (error instanceof SfuError && error.reason === 'at_capacity') return undefined;
+    throw error;
+  }
+  const socket = await udpSocket();
+  let packets = 0;
+  socket.on('message', (msg) => {
+    if (msg.length >= 12 && !(msg[1]! >= 192 && msg[1]! <= 223)) packets++;
+  });
+  await subscriber.open({ ip: '127.0.0.1', port: socket.address().port });
+  await room.catchUp(id);
+  if (resume) await Promise.all([...subscriber.subscriptions.values()].map((s) => subscriber.resume(s.id)));
+  return { subscriber, packets: () => packets };
+}
+
+/** Subscribers `prefix`0.. added one by one until `count` tried; the admitted ones. */
+async function subscribeMany(room: RoomMedia, prefix: string, count: number): Promise<Admitted[]> {
+  const admitted: Admitted[] = [];
+  for (let i = 0; i < count; i++) {
+    const a = await trySubscribe(room, `${prefix}${i}`);
+    if (a) admitted.push(a);
+  }
+  return admitted;
+}
+
+describe('capacity in forwarded packets', () => {
+  it('admits many subscribers of a small track where the same count of a big track is refused, and a paused consumer leaves the budget to others', async () => {
+    // One worker forwarding 1,500 packets/s.
+    const small = await startSfu(1, { packetsPerWorker: 1500 });
+    const thumbs = await small.createRoomMedia('thumbnails');
+    await publishVideo(thumbs, SMALL);
+    await measure(small);
+    const fewPackets = await subscribeMany(thumbs, 't', 20);
+    expect(fewPackets).toHaveLength(20);
+
+    const big = await startSfu(1, { packetsPerWorker: 1500 });
+    const cameras = await big.createRoomMedia('cameras');
+    await publishVideo(cameras, BIG);
+    await measure(big);
+    const manyPackets = await subscribeMany(cameras, 'c', 20);
+    const smallLoad = small.load().projected;
+    const bigLoad = big.load().projected;
+    console.log(`20 subscribers of a small track: ${fewPackets.length} admitted, ${Math.round(smallLoad.packetRate)} packets/s; of a big one: ${manyPackets.length} admitted, ${Math.round(bigLoad.packetRate)} packets/s`);
+    // Same consumer count asked for; the big track's subscribers pass the packet budget after a few.
+    expect(manyPackets.length).toBeGreaterThan(2);
+    expect(manyPackets.length).toBeLessThan(10);
+    expect(bigLoad.packetRate).toBeLessThanOrEqual(1500);
+    expect(smallLoad.consumers).toBeGreaterThan(bigLoad.consumers);
+    // Those admitted receive the big track (and keep receiving after the refusals).
+    const before = manyPackets.map((a) => a.packets());
+    await sleep(1000);
+    expect(manyPackets.every((a, i) => a.packets() - before[i]! > 100)).toBe(true);
+
+    // The admitted subscribers pause their subscriptions (hidden tiles): they forward nothing, so
+    // the same number again is admitted, though the consumers they hold stay counted.
+    for (const { subscriber } of manyPackets) await Promise.all([...subscriber.subscriptions.values()].map((s) => subscriber.pause(s.id)));
+    expect(big.load().projected.packetRate).toBe(0);
+    expect(big.load().projected.consumers).toBe(manyPackets.length);
+    const afterPause = await subscribeMany(cameras, 'p', manyPackets.length);
+    expect(afterPause).toHaveLength(manyPackets.length);
+    expect(await trySubscribe(cameras, 'one-too-many')).toBeUndefined();
+  }, 60_000);
+
+  it('places a new room on the worker that forwards less, even when it holds more consumers', async () => {
+    const sfu = await startSfu(2, { packetsPerWorker: 1500 });
+    const thumbs = await sfu.createRoomMedia('thumbnails');
+    const cameras = await sfu.createRoomMedia('cameras');
+    expect(cameras.workerIndex).not.toBe(thumbs.workerIndex);
+    await publishVideo(thumbs, SMALL);
+    await publishVideo(cameras, BIG);
+    await measure(sfu);
+    expect(await subscribeMany(thumbs, 't', 8)).toHaveLength(8);
+    expect(await subscribeMany(cameras, 'c', 3)).toHaveLength(3);
+    await measure(sfu);
+    const load = sfu.load().workers;
+    const a = load.find((w) => w.index === thumbs.workerIndex)!;
+    const b = load.find((w) => w.index === cameras.workerIndex)!;
+    console.log('thumbnails worker:', a.consumers, 'consumers', Math.round(a.projected.packetRate), 'packets/s; cameras worker:', b.consumers, 'consumers', Math.round(b.projected.packetRate), 'packets/s');
+    expect(a.consumers).toBeGreaterThan(b.consumers);
+    expect(a.projected.packetRate).toBeLessThan(b.projected.packetRate);
+    expect(a.score).toBeLessThan(b.score);
+    const next = await sfu.createRoomMedia('next');
+    expect(next.workerIndex).toBe(thumbs.workerIndex);
+  }, 60_000);
+
+  it('counts a router\'s pipe consumers on its worker before admitting and placing', async () => {
+    // Two workers of 3 consumers each; a router holding 2 sends newcomers to the other worker.
+    const sfu = await startSfu(2, { consumersPerWorker: 3, roomSpreadConsumers: 2 });
+    const room = await sfu.createRoomMedia('lecture');
+    const home = room.workerIndex;
+    await publishVideo(room, SMALL);
+    await publishAudio(room);
+    const s1 = (await trySubscribe(room, 's1'))!;
+    const s2 = (await trySubscribe(room, 's2'))!;
+    expect(s1.subscriber.workerIndex).toBe(home);
+    expect(s2.subscriber.workerIndex).not.toBe(home);
+    // The home worker carries s1's 2 consumers and the 2 pipe consumers to s2's router.
+    const on = (index: number) => sfu.load().workers.find((w) => w.index === index)!;
+    expect(on(home).consumers).toBe(4);
+    s1.subscriber.close();
+    await waitFor("s1's consumers to go", () => on(home).consumers === 2);
+    // s3 is placed (its transport opened) but consumes nothing yet: due its 2 on top of the 2 pipes.
+    const s3 = room.addPlainSubscriber('s3');
+    const socket = await udpSocket();
+    await s3.open({ ip: '127.0.0.1', port: socket.address().port });
+    const w3 = s3.workerIndex!;
+    expect(on(w3).projectedConsumers).toBe(on(w3).consumers + 2);
+    expect(sfu.load().projectedConsumers).toBe(2 + 2 + 2); // pipes, s2, s3 due
+    // 6 of 6: one more subscriber due 2 is refused.
+    expect(await trySubscribe(room, 's4')).toBeUndefined();
+    expect(on(home).projectedConsumers).toBe(w3 === home ? 4 : 2);
+  }, 60_000);
+});
