@@ -24,6 +24,7 @@ import type { TrackRates } from './TrackRates.js';
 import { TrackRecorder } from './recorder/TrackRecorder.js';
 import { RecordingSubscriber } from './recorder/RecordingSubscriber.js';
 import type { PlainTap } from './recorder/PlainTap.js';
+import { TrackTap } from './TrackTap.js';
 import type { TrackRecorderOptions } from './recorder/types.js';
 import { EdgePeerMedia } from './EdgePeerMedia.js';
 import { RemotePipe, type PipeState } from './RemotePipe.js';
@@ -530,7 +531,11 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * track (by consent); the audience rule is not asked. Uses the instructors' reserve: recording is
    * an instructor's act in a class already admitted, but a full server still refuses it `at_capacity`.
    */
-  async tap(trackId: string): Promise<PlainTap> {
+  async tap(trackId: string): Promise<TrackTap> {
+    return TrackTap.of(await this.#tap(trackId));
+  }
+
+  async #tap(trackId: string): Promise<PlainTap> {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
     const track = this.tracks().find((t) => t.id === trackId);
     if (!track) throw new SfuError('not_found', `no track ${trackId} in room ${this.roomName}`);
@@ -547,7 +552,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /** Record one of the room's tracks through the room's recorder subscriber (see tap()). */
   async recordTrack(trackId: string, options?: TrackRecorderOptions): Promise<TrackRecorder> {
-    return TrackRecorder.start(await this.tap(trackId), options);
+    return TrackRecorder.start(await this.#tap(trackId), options);
   }
 
   #addRecorder(): RecordingSubscriber {

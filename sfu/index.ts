@@ -10,6 +10,8 @@ export { EdgePeerMedia } from './EdgePeerMedia.js';
 export type { EdgeLink, EdgePlace, EdgePipeState, EdgeConsumerInfo, PipeEnd, PipedTrack, PipeListen } from './EdgeLink.js';
 export type { PipeState } from './RemotePipe.js';
 export { Reception } from './Reception.js';
+export { MediaCounters } from './MediaCounters.js';
+export { TrackTap } from './TrackTap.js';
 export type { Subscriber, SubscriberEvents } from './Subscriber.js';
 export type { Audience } from './FanOut.js';
 export { LoudestSpeakers, type ConsumerGate, type LoudestSpeakersEvents } from './LoudestSpeakers.js';

@@ -2,10 +2,9 @@
 // and no room or user labels anywhere (metrics must not become a personal-data export). A registry
 // of its own per app, so several in one process (tests) do not collide.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Sfu } from '../../sfu/index.js';
+import { MediaCounters, type Sfu } from '../../sfu/index.js';
 import type { RoomRegistry } from '../rooms/RoomRegistry.js';
 import type { ClusterNode } from '../cluster/ClusterNode.js';
-import { MediaCounters } from './MediaCounters.js';
 import { admissionRefusals } from './admissionRefusals.js';
 
 /** One node's metrics, read when scraped. */

@@ -86,3 +86,14 @@ describe('capacityRefusal', () => {
     expect(fromSchema).toEqual({ ...DEFAULT_CAPACITY });
   });
 });
+
+describe('nodeLoad', () => {
+  it('reports the fuller of participants and the media load admission refuses by', async () => {
+    const { nodeLoad } = await import('../../server/cluster/nodeLoad.js');
+    const media = load([worker(0, camera(4)), worker(1, camera(4))]); // 1,600 of 2,000 packets/s
+    expect(nodeLoad(10, 100)).toBe(0.1);
+    expect(nodeLoad(10, 100, media)).toBe(0.8);
+    expect(nodeLoad(90, 100, media)).toBe(0.9);
+    expect(nodeLoad(0, 100, load([]))).toBe(1);
+  });
+});
