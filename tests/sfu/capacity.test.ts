@@ -147,7 +147,9 @@ describe('capacity in forwarded packets', () => {
     await publishVideo(thumbs, SMALL);
     await publishVideo(cameras, BIG);
     await measure(sfu);
-    expect(await subscribeMany(thumbs, 't', 8)).toHaveLength(8);
+    // Thirty thumbnails (~10 packets/s each) against three full-size cameras (~230 each): by consumer
+    // count (and by the cameras' bits, a few Mbit/s of 340) the thumbnails' worker is the fuller one.
+    expect(await subscribeMany(thumbs, 't', 30)).toHaveLength(30);
     expect(await subscribeMany(cameras, 'c', 3)).toHaveLength(3);
     await measure(sfu);
     const load = sfu.load().workers;
@@ -187,5 +189,13 @@ describe('capacity in forwarded packets', () => {
     // 6 of 6: one more subscriber due 2 is refused.
     expect(await trySubscribe(room, 's4')).toBeUndefined();
     expect(on(home).projectedConsumers).toBe(w3 === home ? 4 : 2);
+
+    // The room's subscribers off the home worker leave: its second router closes, and with it the
+    // pipes, so the home worker carries nothing any more.
+    s2.subscriber.close();
+    s3.close();
+    await waitFor('the second router to close', () => room.workerIndexes.join() === String(home));
+    await waitFor('the pipe consumers to go', () => on(home).consumers === 0);
+    expect(sfu.load().projected).toEqual({ packetRate: 0, bitrate: 0, consumers: 0 });
   }, 60_000);
 });
