@@ -414,15 +414,24 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /** The heaviest `video` videos and then audio, `total` at most (`audio` of them at most audio), at their top layers. */
   #heaviest(tracks: Track[], audio: number, video: number, total: number): ForwardLoad {
-    const { rates } = this.#context;
     const weighed = (kind: 'audio' | 'video') =>
       tracks
         .filter((t) => t.kind === kind)
-        .map((t) => rates.top(t.id, t.kind))
+        .map((t) => this.#dueWeight(t))
         .sort((a, b) => b.packetRate - a.packetRate || b.bitrate - a.bitrate);
     const chosen = weighed('video').slice(0, Math.min(video, total));
     chosen.push(...weighed('audio').slice(0, Math.max(0, Math.min(audio, total - chosen.length))));
     return chosen.reduce(addLoad, NO_LOAD);
+  }
+
+  /**
+   * What one more subscriber of `track` will forward: its top layer; nothing (but a consumer) for a
+   * track its publisher muted (lecture mode) or a microphone not among the loudest forwarded, as
+   * their consumers weigh once made.
+   */
+  #dueWeight(track: Track): ForwardLoad {
+    const gated = track.kind === 'audio' && this.loudestSpeakers.limit > 0 && !this.loudestSpeakers.isForwarded(track.id);
+    return track.paused || gated ? { ...NO_LOAD, consumers: 1 } : this.#context.rates.top(track.id, track.kind);
   }
 
   /** Close every router and every participant's media. Idempotent. */

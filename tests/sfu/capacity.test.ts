@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SfuError, type CapacityOptions, type PlainSubscriber, type RoomMedia, type Sfu, type Track } from '../../sfu/index.js';
 import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
 import { RtpGenerator } from '../../bench/lib/RtpGenerator.js';
+import { mediasoupProducer } from '../helpers/mediasoupLookup.js';
 import { AUDIO_SSRC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../../bench/lib/rtpPackets.js';
 
 const cleanups = cleanupAfterEach();
@@ -113,7 +114,7 @@ describe('capacity in forwarded packets', () => {
 
     const big = await startSfu(1, { packetsPerWorker: 1500 });
     const cameras = await big.createRoomMedia('cameras');
-    await publishVideo(cameras, BIG);
+    const camera = await publishVideo(cameras, BIG);
     await measure(big);
     const manyPackets = await subscribeMany(cameras, 'c', 20);
     const smallLoad = small.load().projected;
@@ -137,6 +138,19 @@ describe('capacity in forwarded packets', () => {
     const afterPause = await subscribeMany(cameras, 'p', manyPackets.length);
     expect(afterPause).toHaveLength(manyPackets.length);
     expect(await trySubscribe(cameras, 'one-too-many')).toBeUndefined();
+
+    // The publisher is muted (lecture mode): every subscriber resumes, and still nothing is forwarded,
+    // so a newcomer is admitted; unmuted, the budget is past and the next one is refused.
+    await mediasoupProducer(camera.id)!.pause();
+    const everyone = [...manyPackets, ...afterPause];
+    for (const { subscriber } of everyone) await Promise.all([...subscriber.subscriptions.values()].map((s) => subscriber.resume(s.id)));
+    await waitFor('the muted track to weigh nothing', () => big.load().projected.packetRate === 0);
+    expect(everyone.every(({ subscriber }) => [...subscriber.subscriptions.values()].every((s) => !s.paused && s.producerPaused))).toBe(true);
+    expect(await trySubscribe(cameras, 'while-muted')).toBeDefined();
+    await mediasoupProducer(camera.id)!.resume();
+    // The consumers learn of it from the worker ('producerresume').
+    await waitFor('the unmuted track to count', () => big.load().projected.packetRate > 1500);
+    expect(await trySubscribe(cameras, 'after-unmute')).toBeUndefined();
   }, 60_000);
 
   it('places a new room on the worker that forwards less, even when it holds more consumers', async () => {
