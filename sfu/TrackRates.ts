@@ -61,6 +61,9 @@ const FLOOR: Readonly<Record<TrackKind, StreamRate>> = {
   video: { packetRate: 5, bitrate: 20_000 },
 };
 
+/** The shortest interval a rate is computed over. */
+const MIN_INTERVAL_MS = 250;
+
 interface Measured {
   kind: TrackKind;
   /** Rate per encoding (simulcast layer), in the producer's encoding order (= spatial layer). */
@@ -94,6 +97,12 @@ export class TrackRates {
       }),
     );
     for (const id of this.#tracks.keys()) if (!seen.has(id)) this.#tracks.delete(id);
+  }
+
+  /** Whether a track was read once and has no rate yet (a second reading soon gives it one). */
+  get unrated(): boolean {
+    for (const m of this.#tracks.values()) if (!m.rated) return true;
+    return false;
   }
 
   /** Whether a rate was measured for the track. */
@@ -165,6 +174,8 @@ export class TrackRates {
 
   #record(track: Track, encodings: types.RtpEncodingParameters[], stats: types.ProducerStat[], atMs: number): void {
     const last = this.#tracks.get(track.id);
+    // Two readings a moment apart (overlapping samples) give no rate worth the name: keep the last.
+    if (last && atMs - last.atMs < MIN_INTERVAL_MS) return;
     const counts = new Map<number, number>();
     const layers: StreamRate[] = encodings.map(() => ({ packetRate: 0, bitrate: 0 }));
     if (layers.length === 0) layers.push({ packetRate: 0, bitrate: 0 });

@@ -6,12 +6,18 @@ import type { WorkerPool } from './WorkerPool.js';
 import type { TrackRates } from './TrackRates.js';
 import type { Track } from './Track.js';
 
+/** How soon after its first reading a new track is read again for its rate. */
+const SOON_MS = 500;
+
 /** Periodic CPU and bitrate sampling of a pool's workers. */
 export class WorkerLoadMonitor {
   readonly #pool: WorkerPool;
   readonly #rates: TrackRates;
   readonly #tracks: () => Iterable<Track>;
   readonly #timer: NodeJS.Timeout;
+  /** A second reading of tracks first read in the last sample, sooner than the next sample. */
+  #soon: NodeJS.Timeout | undefined;
+  #closed = false;
   /** Last CPU reading per worker pid: CPU ms used and wall ms at the time. */
   readonly #last = new Map<number, { cpuMs: number; atMs: number }>();
   #sampling = false;
@@ -34,6 +40,14 @@ export class WorkerLoadMonitor {
       await Promise.all([this.#rates.sample(this.#tracks()), this.#sampleWorkers()]);
     } finally {
       this.#sampling = false;
+    }
+    // A track just published weighs the conservative default until it has a rate: give it one soon.
+    if (this.#rates.unrated && !this.#soon && !this.#closed) {
+      this.#soon = setTimeout(() => {
+        this.#soon = undefined;
+        void this.#rates.sample(this.#tracks());
+      }, SOON_MS);
+      this.#soon.unref();
     }
   }
 
@@ -58,6 +72,8 @@ export class WorkerLoadMonitor {
 
   /** Stop sampling. Idempotent. */
   close(): void {
+    this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
   }
 }
