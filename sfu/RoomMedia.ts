@@ -340,12 +340,6 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     return shown;
   }
 
-  /** Tracks a newcomer to this room is due to receive (before its caps). */
-  expectedSubscriptions(maxVideo = Infinity): number {
-    const { audio, video } = this.#trackCounts();
-    return audio + Math.min(video, maxVideo);
-  }
-
   /**
    * What a newcomer to this room is due to receive, weighed: every microphone and the heaviest
    * `maxVideo` videos (its cap), each at the rate of its top layer. What admission counts for a join.
