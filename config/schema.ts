@@ -55,9 +55,9 @@ export const MediaCapacitySchema = Type.Object(
     /** Bits per second one worker sends without loss (~450 Mbit/s measured at 68,000 packets/s, a quarter spare). */
     sendBitratePerWorker: Type.Integer({ minimum: 1, default: 340_000_000 }),
     /**
-     * Consumers one worker holds, forwarding or paused: a bound on their fixed cost (memory, RTCP),
-     * not a measured limit; five times the 800 the bench forwarded at full rate, and what a
-     * 160-participant class with pages of 25 holds on one worker (most of them paused).
+     * Consumers one worker holds, forwarding or paused: a bound on their fixed cost (4,000 paused
+     * ones: +26 MB resident and 2 % of the worker's core, measured); five times the 800 the bench
+     * forwarded at full rate, and what a 160-participant class with pages of 25 holds on one worker.
      */
     consumersPerWorker: Type.Integer({ minimum: 1, default: 4_000 }),
     /** Share of its core (measured) above which a worker takes no new rooms or subscribers. */
