@@ -241,9 +241,13 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     return this.#subscriptions;
   }
 
-  /** Subscriptions held, or the tracks a browser that has not yet received is due to get. */
+  /**
+   * Subscriptions held, or the tracks a browser that has not yet received is due to get: every
+   * microphone, and video up to its cap, or up to its view once it named one (a page of 4, a speaker view).
+   */
   expectedSubscriptions(tracks: TrackCounts): number {
-    return Math.max(this.#subscribedTracks.size, tracks.audio + Math.min(tracks.video, this.reception.maxVideo));
+    const video = Math.min(tracks.video, this.reception.view?.length ?? this.reception.maxVideo);
+    return Math.max(this.#subscribedTracks.size, tracks.audio + video);
   }
 
   /** Audio always; video only in view and under the cap (an off-view one may make room). */

@@ -386,7 +386,10 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * to as its expected subscriptions leave, the heaviest first (videos up to its video count), each
    * at its top layer. Nothing for one that holds all it expects (the common case, checked first).
    */
-  #due(subscriber: PlacedSubscriber, tracks: Track[], counts: TrackCounts): ForwardLoad {
+  #due(subscriber: PlacedSubscriber, tracks: Track[], roomCounts: TrackCounts): ForwardLoad {
+    // Of the room's tracks, those it may receive: not its own.
+    const counts = { ...roomCounts };
+    for (const own of subscriber.tracks?.values() ?? []) counts[own.kind] = Math.max(0, counts[own.kind] - 1);
     const expected = subscriber.expectedSubscriptions(counts);
     if (expected <= subscriber.subscriptions.size) return NO_LOAD;
     let held = 0;

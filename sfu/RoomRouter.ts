@@ -17,6 +17,8 @@ export interface PlacedSubscriber {
   expectedSubscriptions(tracks: TrackCounts): number;
   /** Whether it receives `trackId`, or a subscription to it is being made. */
   subscribes(trackId: string): boolean;
+  /** The tracks it publishes itself, if it publishes (it is not due those). */
+  readonly tracks?: ReadonlyMap<string, Track>;
 }
 
 /** A router of a room on one worker, and who is placed on it. */

@@ -6,10 +6,11 @@
 import '../helpers/mediasoupLookup.js';
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { SfuError, type CapacityOptions, type PlainSubscriber, type RoomMedia, type Sfu, type Track } from '../../sfu/index.js';
+import { SfuError, UNMEASURED, type CapacityOptions, type PlainSubscriber, type RoomMedia, type Sfu, type Track } from '../../sfu/index.js';
 import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
 import { RtpGenerator } from '../../bench/lib/RtpGenerator.js';
 import { mediasoupProducer } from '../helpers/mediasoupLookup.js';
+import { vp8Parameters } from '../helpers/media.js';
 import { AUDIO_SSRC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../../bench/lib/rtpPackets.js';
 
 const cleanups = cleanupAfterEach();
@@ -211,5 +212,35 @@ describe('capacity in forwarded packets', () => {
     await waitFor('the second router to close', () => room.workerIndexes.join() === String(home));
     await waitFor('the pipe consumers to go', () => on(home).consumers === 0);
     expect(sfu.load().projected).toEqual({ packetRate: 0, bitrate: 0, consumers: 0 });
+  }, 60_000);
+
+  it('counts what browsers are due: not their own tracks, only the video in their view, and nothing for a tile paused off the page', async () => {
+    const sfu = await startSfu(1, {});
+    const room = await sfu.createRoomMedia('call');
+    const peers = await Promise.all(
+      ['ada', 'bob', 'carol'].map(async (id) => {
+        const peer = room.addPeer(id);
+        const send = await peer.createTransport('send');
+        await peer.createTransport('recv');
+        peer.receiveWith(room.rtpCapabilities);
+        return { peer, track: await peer.publish(send.id, 'video', vp8Parameters(), 'camera') };
+      }),
+    );
+    const [ada, bob] = peers;
+    // Ada shows a page of one: bob's camera.
+    await room.setView('ada', [bob!.track.id]);
+    await Promise.all(peers.map(({ peer }) => room.catchUp(peer.id)));
+    const held = peers.map(({ peer }) => peer.subscriptions.size);
+    expect(held).toEqual([1, 2, 2]);
+    // No RTP here: every camera weighs an unmeasured layer, each consumer being set up as if it flowed.
+    const layer = UNMEASURED.video.layer.packetRate;
+    expect(sfu.load().projected).toMatchObject({ packetRate: 5 * layer, consumers: 5 });
+    // Ada sets her tile up (it flows), then turns to an empty page: her consumer pauses and weighs nothing.
+    const adaSub = [...ada!.peer.subscriptions.values()][0]!;
+    await ada!.peer.attach(adaSub.id);
+    expect(sfu.load().projected).toMatchObject({ packetRate: 5 * layer, consumers: 5 });
+    await room.setView('ada', []);
+    expect(adaSub.paused).toBe(true);
+    expect(sfu.load().projected).toMatchObject({ packetRate: 4 * layer, consumers: 5 });
   }, 60_000);
 });
