@@ -38,24 +38,35 @@ export const HttpSchema = Type.Object(
 );
 
 /**
- * What one media worker carries, for placement and admission. The defaults are measured on the bench
+ * What one media worker carries, for placement and admission, counted in what its consumers forward
+ * (each weighs the measured packet and bit rate of the track or layer it sends; a paused one
+ * nothing; a track not measured yet a conservative default). The defaults are measured on the bench
  * machine (2-core AMD EPYC; bench "capacity of one worker", bench/results/2026-11-29T00-08-38.json):
- * one worker forwarded 1 -> 400 (800 consumers, 68,000 packets/s) with 0 loss at 85-100 % of its
- * core and lost packets at 1 -> 450; a quarter is kept spare for what browsers cost beyond the
- * bench's plain subscribers (RTCP, bandwidth estimation, NACKs, simulcast switching). Re-measure
- * (`npm run bench -- --only=capacity`) on another machine kind and set these from it.
+ * one worker forwarded 1 -> 400 (800 consumers, 68,000 packets/s, ~450 Mbit/s) with 0 loss at
+ * 85-100 % of its core and lost packets at 1 -> 450; about a quarter is kept spare for what browsers
+ * cost beyond the bench's plain subscribers (RTCP, bandwidth estimation, NACKs, simulcast
+ * switching). Re-measure (`npm run bench -- --only=capacity`) on another machine kind and set these
+ * from it. The same defaults are sfu/Capacity.ts DEFAULT_CAPACITY.
  */
 export const MediaCapacitySchema = Type.Object(
   {
-    /** Consumers one worker carries without loss; the server admits joins up to this per live worker. */
-    consumersPerWorker: Type.Integer({ minimum: 1, default: 600 }),
-    /** Bits per second one worker sends without loss (~ 68,000 packets/s of the bench's mix). */
+    /** Packets per second one worker forwards without loss (68,000 measured, a quarter spare); the server admits joins up to this per live worker. */
+    packetsPerWorker: Type.Integer({ minimum: 1, default: 50_000 }),
+    /** Bits per second one worker sends without loss (~450 Mbit/s measured at 68,000 packets/s, a quarter spare). */
     sendBitratePerWorker: Type.Integer({ minimum: 1, default: 340_000_000 }),
+    /**
+     * Consumers one worker holds, forwarding or paused: a bound on their fixed cost (4,000 paused
+     * ones: +26 MB resident and 2 % of the worker's core, measured); five times the 800 the bench
+     * forwarded at full rate, and what a 160-participant class with pages of 25 holds on one worker.
+     */
+    consumersPerWorker: Type.Integer({ minimum: 1, default: 4_000 }),
     /** Share of its core (measured) above which a worker takes no new rooms or subscribers. */
     cpuCeiling: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.85 }),
-    /** A room's router holding (or due to hold) this many consumers sends new subscribers to a router on another worker. */
-    roomSpreadConsumers: Type.Integer({ minimum: 1, default: 300 }),
-    /** How often each worker's CPU and sent bitrate are measured. */
+    /** A room's router forwarding (or due to forward) this many packets/s sends new subscribers to a router on another worker (half a worker). */
+    roomSpreadPackets: Type.Integer({ minimum: 1, default: 25_000 }),
+    /** ...or holding (or due to hold) this many consumers (half a worker's ceiling). */
+    roomSpreadConsumers: Type.Integer({ minimum: 1, default: 2_000 }),
+    /** How often each worker's CPU and sent bitrate, and each track's packet rate, are measured. */
     loadSampleMs: Type.Integer({ minimum: 100, default: 2000 }),
     /**
      * Share of the capacity kept for instructors and presenters (roles that may moderate or share a

@@ -89,6 +89,7 @@ export async function build(options: BuildOptions): Promise<Lectern> {
       participants: () => rooms.peerCount + (edges?.subscribers ?? 0),
       workers: () => sfu.workerCount,
       ...(edges ? { edgeRoom: () => edges.room } : {}),
+      media: () => sfu.load(),
     },
     app.log,
   );

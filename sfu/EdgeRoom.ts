@@ -19,6 +19,8 @@ import type { TransportInfo } from './PeerMedia.js';
 import type { EdgeConsumerInfo, EdgePipeState, PipeEnd, PipedTrack, PipeListen } from './EdgeLink.js';
 import { Track, trackProducer, type TrackAppData, type TrackCounts } from './Track.js';
 import type { Placement } from './Placement.js';
+import type { ForwardLoad } from './Capacity.js';
+import { UNMEASURED } from './TrackRates.js';
 import { RoomRouter, type PlacedSubscriber } from './RoomRouter.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
@@ -55,15 +57,41 @@ export interface EdgeRouterState {
  * caps, known at home before any is piped here), or every track piped here, until it holds more.
  */
 class EdgeSubscriber implements PlacedSubscriber {
-  consumers = 0;
+  /** Track ids it consumes, or is being given a consumer of. */
+  readonly subscriptions = new Map<string, number>();
   constructor(
+    readonly id: string,
     readonly router: RoomRouter,
     readonly due: number,
   ) {}
 
+  get consumers(): number {
+    let n = 0;
+    for (const count of this.subscriptions.values()) n += count;
+    return n;
+  }
+
   expectedSubscriptions(tracks: TrackCounts): number {
     return Math.max(this.consumers, this.due, tracks.audio + tracks.video);
   }
+
+  subscribes(trackId: string): boolean {
+    return this.subscriptions.has(trackId);
+  }
+
+  /** One consumer of `trackId` more (+1) or less (-1). */
+  count(trackId: string, delta: 1 | -1): void {
+    const n = (this.subscriptions.get(trackId) ?? 0) + delta;
+    if (n > 0) this.subscriptions.set(trackId, n);
+    else this.subscriptions.delete(trackId);
+  }
+}
+
+/** Consumers a router's subscribers hold or are due (the edge spreads by counts: the home tells it counts, not track rates). */
+function routerLoad(router: RoomRouter, tracks: TrackCounts): number {
+  let n = 0;
+  for (const s of router.placed) n += s.expectedSubscriptions(tracks);
+  return n;
 }
 
 /** Events of an EdgeRoom. */
@@ -196,12 +224,20 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
     );
   }
 
-  /** Consumers this room holds or is due to hold on `worker` (for placement across rooms). */
-  projectedOn(worker: PooledWorker): number {
+  /**
+   * What this room's subscribers on `worker` are due and do not hold yet (for placement across rooms;
+   * what they hold is counted on the worker already). Weighed as unmeasured video, the conservative
+   * default: the edge is told counts by the home, not which tracks or at what rate.
+   */
+  dueOn(worker: PooledWorker): ForwardLoad {
     const tracks = this.#trackCounts();
-    let n = 0;
-    for (const router of this.#routers) if (router.host === worker && !router.closed) n += router.load(tracks);
-    return n;
+    let missing = 0;
+    for (const router of this.#routers) {
+      if (router.host !== worker || router.closed) continue;
+      for (const s of router.placed) missing += Math.max(0, s.expectedSubscriptions(tracks) - s.subscriptions.size);
+    }
+    const { packetRate, bitrate } = UNMEASURED.video.layer;
+    return { packetRate: missing * packetRate, bitrate: missing * bitrate, consumers: missing };
   }
 
   /**
@@ -212,7 +248,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
     this.#assertOpen();
     let subscriber = this.#subscribers.get(subscriberId);
     if (!subscriber || subscriber.router.closed) {
-      subscriber = new EdgeSubscriber(this.#place(), due);
+      subscriber = new EdgeSubscriber(subscriberId, this.#place(), due);
       subscriber.router.placed.add(subscriber);
       this.#subscribers.set(subscriberId, subscriber);
     }
@@ -268,7 +304,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
     const capabilities = rtpCapabilities as types.RtpCapabilities;
     const host = subscriber.router.host;
     host.consumers += 1;
-    subscriber.consumers += 1;
+    subscriber.count(trackId, 1);
     let consumer: types.Consumer;
     try {
       await rejectedOnError('pipe to worker', () => subscriber.router.pipeFrom(this.#first, track));
@@ -277,13 +313,13 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
       consumer = await rejectedOnError('consume', () => transport.consume({ producerId: trackId, rtpCapabilities: capabilities, paused: true }));
     } catch (error) {
       host.consumers -= 1;
-      subscriber.consumers -= 1;
+      subscriber.count(trackId, -1);
       throw error;
     }
     this.#consumers.set(consumer.id, { subscriber, consumer });
     consumer.observer.once('close', () => {
       host.consumers -= 1;
-      subscriber.consumers -= 1;
+      subscriber.count(trackId, -1);
       this.#consumers.delete(consumer.id);
     });
     return { id: consumer.id, kind: consumer.kind, type: consumer.type, rtpParameters: consumer.rtpParameters, producerPaused: consumer.producerPaused };
@@ -338,7 +374,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
     const { placement, spreadConsumers, mediaCodecs } = this.#context;
     const tracks = this.#trackCounts();
     const live = this.#routers.filter((r) => !r.closed);
-    const chosen = live.find((r) => r.load(tracks) < spreadConsumers && placement.score(r.host) < 1);
+    const chosen = live.find((r) => routerLoad(r, tracks) < spreadConsumers && placement.score(r.host) < 1);
     if (chosen) return chosen;
     const fresh = placement.leastLoaded(new Set(live.map((r) => r.host)));
     if (fresh && placement.score(fresh) < 1) {

@@ -12,6 +12,7 @@ import { Subscription } from './Subscription.js';
 import type { Subscriber, SubscriberEvents } from './Subscriber.js';
 import type { RoomRouter } from './RoomRouter.js';
 import { preferLayerFor } from './layers.js';
+import { countForwarding } from './countedConsumer.js';
 
 /**
  * Parameters a browser's WebRTC stack produced (RTP capabilities, DTLS or RTP parameters). The
@@ -240,9 +241,13 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     return this.#subscriptions;
   }
 
-  /** Subscriptions held, or the tracks a browser that has not yet received is due to get. */
+  /**
+   * Subscriptions held, or the tracks a browser that has not yet received is due to get: every
+   * microphone, and video up to its cap, or up to its view once it named one (a page of 4, a speaker view).
+   */
   expectedSubscriptions(tracks: TrackCounts): number {
-    return Math.max(this.#subscribedTracks.size, tracks.audio + Math.min(tracks.video, this.reception.maxVideo));
+    const video = Math.min(tracks.video, this.reception.view?.length ?? this.reception.maxVideo);
+    return Math.max(this.#subscribedTracks.size, tracks.audio + video);
   }
 
   /** Audio always; video only in view and under the cap (an off-view one may make room). */
@@ -272,10 +277,11 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
       throw new SfuError('cannot_consume', `this device cannot decode ${track.kind} track ${track.id}`);
     }
     if (track.kind === 'video' && !this.#claimVideo(track.id)) throw new SfuError('rejected', `video cap of ${this.reception.maxVideo} reached`);
-    const host = this.#host!.host;
     this.#subscribedTracks.add(track.id);
-    host.consumers += 1;
-    let consumer: TrackConsumer;
+    let consumer: TrackConsumer | undefined;
+    // Until attached, a consumer in view weighs what it will forward; after, only while it flows.
+    const settingUp = () => consumer === undefined || this.reception.settingUp(received(consumer));
+    const counted = countForwarding(this.#host!.host, track.id, { router: this.#host, kind: track.kind, settingUp });
     try {
       consumer = await rejectedOnError('consume', () =>
         transport.consume<TrackAppData>({
@@ -287,27 +293,29 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
       );
     } catch (error) {
       this.#subscribedTracks.delete(track.id);
-      host.consumers -= 1;
+      counted.uncount();
       if (track.kind === 'video') this.reception.releaseVideo(track.id);
       throw error;
     }
-    const subscription = new Subscription(consumer);
-    this.#consumers.set(consumer.id, consumer);
-    this.#options.consumerGate?.add(consumer);
-    this.#subscriptions.set(consumer.id, subscription);
-    consumer.on('producerpause', () => this.emit('trackPaused', subscription));
-    consumer.on('producerresume', () => this.emit('trackResumed', subscription));
-    consumer.observer.once('close', () => {
-      host.consumers -= 1;
-      this.#consumers.delete(consumer.id);
-      this.#subscriptions.delete(consumer.id);
+    counted.made(consumer);
+    const made = consumer;
+    const subscription = new Subscription(made);
+    this.#consumers.set(made.id, made);
+    this.#options.consumerGate?.add(made);
+    this.#subscriptions.set(made.id, subscription);
+    made.on('producerpause', () => this.emit('trackPaused', subscription));
+    made.on('producerresume', () => this.emit('trackResumed', subscription));
+    made.observer.once('close', () => {
+      counted.uncount();
+      this.#consumers.delete(made.id);
+      this.#subscriptions.delete(made.id);
       this.#subscribedTracks.delete(track.id);
-      this.reception.forget(consumer.id);
+      this.reception.forget(made.id);
       if (track.kind === 'video') this.reception.releaseVideo(track.id);
       this.emit('unsubscribed', subscription);
     });
     if (this.#closed) {
-      consumer.close();
+      made.close();
       throw new SfuError('closed', 'peer media closed while consuming');
     }
     return subscription;

@@ -50,6 +50,14 @@ export class PlainPublisher extends TypedEmitter<PlainPublisherEvents> {
     return 0;
   }
 
+  /** None: it receives nothing. */
+  readonly subscriptions: ReadonlyMap<string, never> = new Map<string, never>();
+
+  /** It receives nothing. */
+  subscribes(): boolean {
+    return false;
+  }
+
   /** The router the room placed it on, once placed. */
   get placement(): RoomRouter | undefined {
     return this.#host;

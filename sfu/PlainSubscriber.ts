@@ -201,6 +201,7 @@ export class PlainSubscriber<H extends PlainSubscriberHost = RoomRouter> extends
           transport.consume<TrackAppData>({ producerId: track.id, rtpCapabilities, paused: true, appData: { source: track.source, peerId: track.peerId } }),
         ),
       (made) => made,
+      { router: this.#host, kind: track.kind },
     );
     const subscription = new Subscription(consumer);
     this.#consumers.set(consumer.id, consumer);

@@ -96,7 +96,16 @@ export class Reception {
 
   /** Whether media should flow on this subscription now. */
   flows(track: ReceivedTrack): boolean {
-    if (!this.#attached.has(track.id)) return false;
+    return this.#attached.has(track.id) && this.wouldFlow(track);
+  }
+
+  /** Whether it is paused only until the subscriber sets it up: not attached yet, and would flow then (what load counts it by). */
+  settingUp(track: ReceivedTrack): boolean {
+    return !this.#attached.has(track.id) && this.wouldFlow(track);
+  }
+
+  /** Whether media would flow on this subscription once set up. */
+  wouldFlow(track: ReceivedTrack): boolean {
     if (track.kind === 'audio') return true;
     if (this.#lowBandwidth && track.source === 'camera') return false;
     return this.wants(track.trackId);

@@ -7,6 +7,15 @@
 import type { types } from 'mediasoup';
 import type { EdgeLink, EdgePipeState, PipeListen } from './EdgeLink.js';
 import { trackProducer, type Track } from './Track.js';
+import { countForwarding } from './countedConsumer.js';
+import type { PooledWorker } from './WorkerPool.js';
+
+/** Where the home end sits: its worker and the room's router on it (each track sent is a consumer counted there). */
+export interface PipeSource {
+  host: PooledWorker;
+  /** The room's router (RoomRouter) the pipe is on, to count its consumers against. */
+  place: object;
+}
 
 /** What the home end of a pipe reports (from mediasoup's dump of it). */
 export interface PipeState extends EdgePipeState {
@@ -18,12 +27,13 @@ export interface PipeState extends EdgePipeState {
 export class RemotePipe {
   readonly #link: EdgeLink;
   readonly #transport: types.PipeTransport;
+  readonly #source: PipeSource;
   /** Tracks sent (or being sent) into the pipe, by id. */
   readonly #sent = new Map<string, Promise<void>>();
   #closed = false;
 
   /** Open both ends: here on `router`, there through the link, and connect them. */
-  static async open(router: types.Router, link: EdgeLink, listen: PipeListen): Promise<RemotePipe> {
+  static async open(router: types.Router, link: EdgeLink, listen: PipeListen, source: PipeSource): Promise<RemotePipe> {
     const transport = await router.createPipeTransport({
       listenInfo: { protocol: 'udp', ip: listen.ip, portRange: { min: listen.portMin, max: listen.portMax } },
       enableSrtp: true,
@@ -37,12 +47,13 @@ export class RemotePipe {
       await link.closePipe(transport.id).catch(() => undefined);
       throw error;
     }
-    return new RemotePipe(link, transport);
+    return new RemotePipe(link, transport, source);
   }
 
-  private constructor(link: EdgeLink, transport: types.PipeTransport) {
+  private constructor(link: EdgeLink, transport: types.PipeTransport, source: PipeSource) {
     this.#link = link;
     this.#transport = transport;
+    this.#source = source;
     transport.observer.once('close', () => this.close());
   }
 
@@ -68,7 +79,18 @@ export class RemotePipe {
 
   async #send(track: Track): Promise<void> {
     const producer = trackProducer(track);
-    const consumer = await this.#transport.consume({ producerId: track.id });
+    // Load on the home's worker like any consumer (every layer, as a pipe forwards them all): placement
+    // and admission must see what the room sends to its edges.
+    const counted = countForwarding(this.#source.host, track.id, { kind: track.kind, pipe: true, router: this.#source.place });
+    let consumer: types.Consumer;
+    try {
+      consumer = await this.#transport.consume({ producerId: track.id });
+    } catch (error) {
+      counted.uncount();
+      throw error;
+    }
+    counted.made(consumer);
+    consumer.observer.once('close', () => counted.uncount());
     const tell = (state: 'paused' | 'resumed' | 'closed') => void this.#link.trackState(track.id, state).catch(() => undefined); // edge gone: its watchdog handles it
     consumer.on('producerpause', () => tell('paused'));
     consumer.on('producerresume', () => tell('resumed'));

@@ -19,10 +19,12 @@ import type { Reception } from './Reception.js';
 import { LoudestSpeakers } from './LoudestSpeakers.js';
 import { PlainSubscriber, type PlainSubscriberOptions } from './PlainSubscriber.js';
 import { PlainPublisher } from './PlainPublisher.js';
-import type { CapacityRefusal } from './Capacity.js';
+import { NO_LOAD, addLoad, describeRefusal, loadShare, type CapacityRefusal, type ForwardLoad } from './Capacity.js';
+import type { TrackRates } from './TrackRates.js';
 import { TrackRecorder } from './recorder/TrackRecorder.js';
 import { RecordingSubscriber } from './recorder/RecordingSubscriber.js';
 import type { PlainTap } from './recorder/PlainTap.js';
+import { TrackTap } from './TrackTap.js';
 import type { TrackRecorderOptions } from './recorder/types.js';
 import { EdgePeerMedia } from './EdgePeerMedia.js';
 import { RemotePipe, type PipeState } from './RemotePipe.js';
@@ -65,12 +67,14 @@ export interface RoomMediaContext {
   mediaCodecs: types.RouterRtpCodecCapability[];
   options: RoomMediaOptions;
   placement: Placement;
-  /** A router of this room holding this many consumers takes no new subscribers. */
-  spreadConsumers: number;
+  /** A router of this room forwarding (or due to forward) this much, in any unit, takes no new subscribers. */
+  spread: ForwardLoad;
+  /** Measured rates of the tracks: what each consumer weighs. */
+  rates: TrackRates;
   /** Address plain transports listen on (the media workers' listen IP). */
   listenIp: string;
-  /** The admission rule (Sfu.refusal): whether the workers take a subscriber due this many consumers. */
-  refusal: (joinConsumers: number, useReserve: boolean) => CapacityRefusal | undefined;
+  /** The admission rule (Sfu.refusal): whether the workers take a subscriber due this load. */
+  refusal: (join: ForwardLoad, useReserve: boolean) => CapacityRefusal | undefined;
 }
 
 /** Id of a room's recorder among its subscribers; participant ids never start with '@'. */
@@ -191,7 +195,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     };
     // Beyond the home's share: received on an edge node (published here, like anyone's).
     const peer: PeerMedia = edge
-      ? new EdgePeerMedia(peerId, { ...options, link: edge.link, bring: (track) => this.#pipeToEdge(track, edge), due: () => this.expectedSubscriptions(peer.reception.maxVideo) })
+      ? new EdgePeerMedia(peerId, { ...options, link: edge.link, bring: (track) => this.#pipeToEdge(track, edge), due: () => this.joinLoad(peer.reception.maxVideo).consumers })
       : new PeerMedia(peerId, options);
     this.#peers.set(peerId, peer);
     peer.on('unsubscribed', (s) => this.emit('unsubscribed', peerId, s));
@@ -228,13 +232,14 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   /** Make `track` consumable on an edge node: one pipe per publishing router and edge, opened on first need. */
   async #pipeToEdge(track: Track, edge: EdgePlace): Promise<void> {
     // From the router the track is published on (a browser's or a plain publisher's).
-    const router = (this.#peers.get(track.peerId) ?? this.#plainPublishers.get(track.peerId))?.placement?.router;
-    if (!router) throw new SfuError('closed', `the publisher of track ${track.id} has left`);
+    const place = (this.#peers.get(track.peerId) ?? this.#plainPublishers.get(track.peerId))?.placement;
+    const router = place?.router;
+    if (!place || !router) throw new SfuError('closed', `the publisher of track ${track.id} has left`);
     let byRouter = this.#remotePipes.get(edge.link.nodeId);
     if (!byRouter) this.#remotePipes.set(edge.link.nodeId, (byRouter = new Map()));
     let pending = byRouter.get(router);
     if (!pending) {
-      const opening = RemotePipe.open(router, edge.link, edge.pipeListen);
+      const opening = RemotePipe.open(router, edge.link, edge.pipeListen, { host: place.host, place });
       pending = opening;
       byRouter.set(router, opening);
       opening.then(
@@ -261,17 +266,16 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
   /**
    * Add a subscriber that is not a browser: it receives the room's tracks (those the audience rule
    * lets it) over a PlainTransport once opened, placed by load like a browser. Admission is the
-   * same as a student's: refused `at_capacity` when the consumers it is due would pass the capacity
-   * less the instructors' reserve, so those already in lose nothing.
+   * same as a student's: refused `at_capacity` when what it is due (the packets/s of the tracks it
+   * will receive, their bits/s and its consumers) would pass the capacity less the instructors'
+   * reserve, so those already in lose nothing.
    */
   addPlainSubscriber(id: string, options: PlainSubscriberOptions = {}): PlainSubscriber {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
     if (this.#taken(id)) throw new SfuError('rejected', `${id} already has media in this room`);
     const subscriber: PlainSubscriber = new PlainSubscriber(id, options, { place: () => this.#place(subscriber), listenIp: this.#context.listenIp });
-    const refusal = this.#context.refusal(subscriber.expectedSubscriptions(this.#trackCounts()), false);
-    if (refusal) {
-      throw new SfuError('at_capacity', `the media workers are at capacity: ${refusal.projectedConsumers} + ${refusal.joinConsumers} consumers would pass the limit of ${refusal.limitConsumers}${refusal.cpuFull ? ' (every worker past its CPU ceiling)' : ''}`);
-    }
+    const refusal = this.#context.refusal(this.#due(subscriber, this.tracks(), this.#trackCounts()), false);
+    if (refusal) throw new SfuError('at_capacity', `the media workers are at capacity: ${describeRefusal(refusal)}`);
     this.#plainSubscribers.set(id, subscriber);
     subscriber.on('unsubscribed', (s) => this.emit('unsubscribed', id, s));
     subscriber.on('trackPaused', (s) => this.emit('trackPaused', id, s));
@@ -337,27 +341,99 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     return shown;
   }
 
-  /** Tracks a newcomer to this room is due to receive (before its caps): what admission counts for a join. */
-  expectedSubscriptions(maxVideo = Infinity): number {
-    const { audio, video } = this.#trackCounts();
-    return audio + Math.min(video, maxVideo);
+  /**
+   * What a newcomer to this room is due to receive, weighed: every microphone and the heaviest
+   * `maxVideo` videos (its cap), each at the rate of its top layer. What admission counts for a join.
+   */
+  joinLoad(maxVideo = Infinity): ForwardLoad {
+    const tracks = this.tracks();
+    return this.#heaviest(tracks, tracks.filter((t) => t.kind === 'audio').length, maxVideo, Infinity);
   }
 
-  /** Consumers due to participants not yet placed on a router (joined, no transport yet). */
-  unplacedExpected(): number {
-    const tracks = this.#trackCounts();
-    let n = 0;
-    for (const peer of this.#peers.values()) if (!peer.placement) n += peer.expectedSubscriptions(tracks);
-    for (const subscriber of this.#plainSubscribers.values()) if (!subscriber.placement) n += subscriber.expectedSubscriptions(tracks);
-    return n;
+  /** What participants not yet placed on a router (joined, no transport yet) are due. */
+  unplacedDue(): ForwardLoad {
+    const tracks = this.tracks();
+    const counts = this.#trackCounts();
+    // One being placed is on a router's `placed` already (dueOn counts it there) before its
+    // `placement` resolves: counted once, not twice (three opening at once were refused as six).
+    const onRouter = new Set<PlacedSubscriber>();
+    for (const router of this.#routers) for (const s of router.placed) onRouter.add(s);
+    let due: ForwardLoad = NO_LOAD;
+    for (const peer of this.#peers.values()) if (!peer.placement && !onRouter.has(peer)) due = addLoad(due, this.#due(peer, tracks, counts));
+    for (const subscriber of this.#plainSubscribers.values()) if (!subscriber.placement && !onRouter.has(subscriber)) due = addLoad(due, this.#due(subscriber, tracks, counts));
+    return due;
   }
 
-  /** Consumers this room holds or is due to hold on `worker`. */
-  projectedOn(worker: PooledWorker): number {
-    const tracks = this.#trackCounts();
-    let n = 0;
-    for (const router of this.#routers) if (router.host === worker) n += router.load(tracks);
-    return n;
+  /**
+   * What this room's subscribers placed on `worker` are due and do not receive yet (what they
+   * receive already is counted on the worker by its consumers: TrackRates.onWorker).
+   */
+  dueOn(worker: PooledWorker): ForwardLoad {
+    const tracks = this.tracks();
+    const counts = this.#trackCounts();
+    let due: ForwardLoad = NO_LOAD;
+    for (const router of this.#routers) {
+      if (router.host !== worker) continue;
+      for (const subscriber of router.placed) due = addLoad(due, this.#due(subscriber, tracks, counts));
+    }
+    return due;
+  }
+
+  /** What one of this room's routers forwards (its consumers, pipes included) plus what its placed subscribers are due. */
+  #routerLoad(router: RoomRouter, tracks: Track[], counts: TrackCounts): ForwardLoad {
+    let load = this.#context.rates.onWorker(router.host, router);
+    for (const subscriber of router.placed) load = addLoad(load, this.#due(subscriber, tracks, counts));
+    return load;
+  }
+
+  /**
+   * What a subscriber is due and does not receive yet: as many of the tracks it does not subscribe
+   * to as its expected subscriptions leave, the heaviest first (videos up to its video count), each
+   * at its top layer. Nothing for one that holds all it expects (the common case, checked first).
+   */
+  #due(subscriber: PlacedSubscriber, tracks: Track[], roomCounts: TrackCounts): ForwardLoad {
+    // Of the room's tracks, those it may receive: not its own.
+    const counts = { ...roomCounts };
+    for (const own of subscriber.tracks?.values() ?? []) counts[own.kind] = Math.max(0, counts[own.kind] - 1);
+    const expected = subscriber.expectedSubscriptions(counts);
+    if (expected <= subscriber.subscriptions.size) return NO_LOAD;
+    let held = 0;
+    let heldVideo = 0;
+    const candidates: Track[] = [];
+    for (const track of tracks) {
+      if (subscriber.subscribes(track.id)) {
+        held += 1;
+        if (track.kind === 'video') heldVideo += 1;
+      } else if (track.peerId !== subscriber.id) {
+        candidates.push(track);
+      }
+    }
+    const missing = expected - held;
+    if (missing <= 0) return NO_LOAD;
+    const video = Math.max(0, subscriber.expectedSubscriptions({ audio: 0, video: counts.video }) - heldVideo);
+    return this.#heaviest(candidates, missing, video, missing);
+  }
+
+  /** The heaviest `video` videos and then audio, `total` at most (`audio` of them at most audio), at their top layers. */
+  #heaviest(tracks: Track[], audio: number, video: number, total: number): ForwardLoad {
+    const weighed = (kind: 'audio' | 'video') =>
+      tracks
+        .filter((t) => t.kind === kind)
+        .map((t) => this.#dueWeight(t))
+        .sort((a, b) => b.packetRate - a.packetRate || b.bitrate - a.bitrate);
+    const chosen = weighed('video').slice(0, Math.min(video, total));
+    chosen.push(...weighed('audio').slice(0, Math.max(0, Math.min(audio, total - chosen.length))));
+    return chosen.reduce(addLoad, NO_LOAD);
+  }
+
+  /**
+   * What one more subscriber of `track` will forward: its top layer; nothing (but a consumer) for a
+   * track its publisher muted (lecture mode) or a microphone not among the loudest forwarded, as
+   * their consumers weigh once made.
+   */
+  #dueWeight(track: Track): ForwardLoad {
+    const gated = track.kind === 'audio' && this.loudestSpeakers.limit > 0 && !this.loudestSpeakers.isForwarded(track.id);
+    return track.paused || gated ? { ...NO_LOAD, consumers: 1 } : this.#context.rates.top(track.id, track.kind);
   }
 
   /** Close every router and every participant's media. Idempotent. */
@@ -373,10 +449,11 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    */
   #place(peer: PlacedSubscriber): Promise<RoomRouter> {
     if (this.#closed) return Promise.reject(new SfuError('closed', `room ${this.roomName} media is closed`));
-    const { placement, spreadConsumers, mediaCodecs } = this.#context;
-    const tracks = this.#trackCounts();
+    const { placement, spread, mediaCodecs } = this.#context;
+    const tracks = this.tracks();
+    const counts = this.#trackCounts();
     const live = this.#routers.filter((r) => !r.closed);
-    let chosen = live.find((r) => r.load(tracks) < spreadConsumers && placement.score(r.host) < 1);
+    let chosen = live.find((r) => loadShare(this.#routerLoad(r, tracks, counts), spread) < 1 && placement.score(r.host) < 1);
     if (!chosen) {
       const fresh = placement.leastLoaded(new Set(live.map((r) => r.host)));
       if (fresh && placement.score(fresh) < 1) {
@@ -465,13 +542,17 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * track (by consent); the audience rule is not asked. Uses the instructors' reserve: recording is
    * an instructor's act in a class already admitted, but a full server still refuses it `at_capacity`.
    */
-  async tap(trackId: string): Promise<PlainTap> {
+  async tap(trackId: string): Promise<TrackTap> {
+    return TrackTap.of(await this.#tap(trackId));
+  }
+
+  async #tap(trackId: string): Promise<PlainTap> {
     if (this.#closed) throw new SfuError('closed', `room ${this.roomName} media is closed`);
     const track = this.tracks().find((t) => t.id === trackId);
     if (!track) throw new SfuError('not_found', `no track ${trackId} in room ${this.roomName}`);
     if (this.#recorder?.subscribes(trackId)) throw new SfuError('rejected', `track ${trackId} is being recorded already`);
-    const refusal = this.#context.refusal(1, true);
-    if (refusal) throw new SfuError('at_capacity', `the media workers are at capacity: cannot record track ${trackId}`);
+    const refusal = this.#context.refusal(this.#context.rates.top(track.id, track.kind), true);
+    if (refusal) throw new SfuError('at_capacity', `the media workers are at capacity: cannot record track ${trackId}: ${describeRefusal(refusal)}`);
     const recorder = (this.#recorder ??= this.#addRecorder());
     recorder.want(trackId);
     await recorder.placed();
@@ -482,7 +563,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /** Record one of the room's tracks through the room's recorder subscriber (see tap()). */
   async recordTrack(trackId: string, options?: TrackRecorderOptions): Promise<TrackRecorder> {
-    return TrackRecorder.start(await this.tap(trackId), options);
+    return TrackRecorder.start(await this.#tap(trackId), options);
   }
 
   #addRecorder(): RecordingSubscriber {

@@ -5,12 +5,20 @@
 import type { types } from 'mediasoup';
 import type { PooledWorker } from './WorkerPool.js';
 import type { Track, TrackCounts } from './Track.js';
-import { trackProducer } from './Track.js';
+import { countForwarding } from './countedConsumer.js';
 
 /** A subscriber placed on a router, as the router counts it. */
 export interface PlacedSubscriber {
+  /** Unique in its room (its own tracks are not due to it). */
+  readonly id: string;
+  /** Its live subscriptions (what it receives already is counted on its worker, by what it forwards). */
+  readonly subscriptions: ReadonlyMap<string, unknown>;
   /** How many subscriptions it holds or is due to hold with `tracks` tracks in the room. */
   expectedSubscriptions(tracks: TrackCounts): number;
+  /** Whether it receives `trackId`, or a subscription to it is being made. */
+  subscribes(trackId: string): boolean;
+  /** The tracks it publishes itself, if it publishes (it is not due those). */
+  readonly tracks?: ReadonlyMap<string, Track>;
 }
 
 /** A router of a room on one worker, and who is placed on it. */
@@ -65,13 +73,6 @@ export class RoomRouter {
     return this.#closed;
   }
 
-  /** Consumers this router holds or is due to hold, with `tracks` tracks in the room. */
-  load(tracks: TrackCounts): number {
-    let n = 0;
-    for (const subscriber of this.placed) n += subscriber.expectedSubscriptions(tracks);
-    return n;
-  }
-
   /**
    * Make `track`, published on router `from`, consumable here. One pipe per track and router however
    * many subscribers ask at once; forgotten when the piped copy closes (the track ended).
@@ -82,15 +83,12 @@ export class RoomRouter {
     if (pending) return pending;
     pending = (async () => {
       const [source, target] = await Promise.all([from.ready(), this.ready()]);
-      // The pipe consumer sends on the publishing worker: it is counted there like any consumer.
-      from.host.consumers += 1;
-      let counted = true;
-      const uncount = () => {
-        if (counted) from.host.consumers -= 1;
-        counted = false;
-      };
+      // The pipe consumer sends on the publishing worker, every layer of the track: it is counted
+      // there like any consumer (on the publishing router: its spread threshold counts it too).
+      const { uncount, made } = countForwarding(from.host, track.id, { router: from, kind: track.kind, pipe: true });
       try {
         const { pipeConsumer, pipeProducer } = await source.pipeToRouter({ producerId: track.id, router: target });
+        if (pipeConsumer) made(pipeConsumer);
         pipeConsumer?.observer.once('close', uncount);
         pipeProducer?.observer.once('close', () => this.#piped.delete(track.id));
         if (!pipeConsumer || pipeConsumer.closed) uncount();

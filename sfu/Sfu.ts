@@ -7,7 +7,8 @@ import { WorkerPool, type WorkerPoolOptions } from './WorkerPool.js';
 import { RoomMedia, type RoomMediaOptions } from './RoomMedia.js';
 import { SfuError } from './SfuError.js';
 import { roomMediaCodecs } from './codecs.js';
-import { DEFAULT_CAPACITY, capacityRefusal, type CapacityOptions, type CapacityRefusal, type MediaLoad } from './Capacity.js';
+import { DEFAULT_CAPACITY, addLoad, capacityRefusal, type CapacityOptions, type CapacityRefusal, type ForwardLoad, type MediaLoad } from './Capacity.js';
+import { TrackRates } from './TrackRates.js';
 import { Placement } from './Placement.js';
 import { WorkerLoadMonitor } from './WorkerLoadMonitor.js';
 import { MediaListeners, type MediaListener } from './MediaListeners.js';
@@ -39,6 +40,8 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #listeners: MediaListeners;
   readonly #rooms = new Set<RoomMedia>();
   readonly #edgeRooms = new Set<EdgeRoom>();
+  /** Measured packet and bit rates of every room's tracks: what each consumer weighs. */
+  readonly #rates = new TrackRates();
   readonly #listenIp: string;
   #rtpCapabilities: Promise<types.RtpCapabilities> | undefined;
 
@@ -59,13 +62,16 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     this.#capacity = { ...DEFAULT_CAPACITY, ...options.capacity };
     this.#listenIp = options.listenIp;
     this.#placement = new Placement(pool, this.#capacity, (worker) => {
-      let n = 0;
-      for (const room of this.#rooms) n += room.projectedOn(worker);
-      for (const room of this.#edgeRooms) n += room.projectedOn(worker);
-      // Consumers not of any room's subscribers (pipes) are counted as they are.
-      return Math.max(n, worker.consumers);
+      // Measured: what every consumer on it forwards (subscribers', pipes', any other), weighed by
+      // its track's rate; projected: plus what the subscribers placed on it are due and do not get yet.
+      let load = this.#rates.onWorker(worker);
+      // The transports' measured send rate also carries RTX and RTCP: the larger of the two counts.
+      load.bitrate = Math.max(load.bitrate, worker.sendBitrate);
+      for (const room of this.#rooms) load = addLoad(load, room.dueOn(worker));
+      for (const room of this.#edgeRooms) load = addLoad(load, room.dueOn(worker));
+      return load;
     });
-    this.#monitor = new WorkerLoadMonitor(pool, this.#capacity.loadSampleMs);
+    this.#monitor = new WorkerLoadMonitor(pool, this.#capacity.loadSampleMs, this.#rates, () => [...this.#rooms].flatMap((room) => room.tracks()));
     this.#listeners = new MediaListeners(pool);
     pool.on('workerDied', (info) => this.emit('workerDied', info));
     pool.on('workerRespawned', (info) => this.emit('workerRespawned', info));
@@ -88,26 +94,28 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   }
 
   /**
-   * Load per live worker (routers, consumers now and projected, CPU, sent bitrate, score against
-   * capacity) and in total: what placement decides by, admission refuses by, and the bench reports.
+   * Load per live worker (routers, consumers now, packets/s, bits/s and consumers projected, CPU,
+   * sent bitrate, score against capacity) and in total: what placement decides by, admission
+   * refuses by, the cluster's node load reads, and the bench reports.
    */
   load(): MediaLoad {
     const load = this.#placement.load();
     // Participants who joined but have no transport yet are on no worker, but are due their tracks.
-    for (const room of this.#rooms) load.projectedConsumers += room.unplacedExpected();
+    for (const room of this.#rooms) load.projected = addLoad(load.projected, room.unplacedDue());
+    load.projectedConsumers = load.projected.consumers;
     return load;
   }
 
   /**
-   * Whether the workers can take a subscriber due `joinConsumers` more consumers; the refusal's
-   * numbers when not (capacityRefusal). `useReserve`: it may use the instructors' reserve
-   * (`reserved`, by default media.capacity.reservedForInstructors).
+   * Whether the workers can take a subscriber due `join` (RoomMedia.joinLoad: the packets/s, bits/s
+   * and consumers of what it will receive); the refusal's numbers when not (capacityRefusal).
+   * `useReserve`: it may use the instructors' reserve (`reserved`, by default media.capacity.reservedForInstructors).
    */
-  refusal(joinConsumers: number, useReserve: boolean, reserved = this.#capacity.reservedForInstructors): CapacityRefusal | undefined {
-    return capacityRefusal(this.load(), { ...this.#capacity, reservedForInstructors: reserved }, joinConsumers, useReserve);
+  refusal(join: ForwardLoad, useReserve: boolean, reserved = this.#capacity.reservedForInstructors): CapacityRefusal | undefined {
+    return capacityRefusal(this.load(), { ...this.#capacity, reservedForInstructors: reserved }, join, useReserve);
   }
 
-  /** Measure every worker's CPU and sent bitrate now, instead of waiting for the next periodic sample. */
+  /** Measure every worker's CPU and sent bitrate, and every track's rate, now instead of waiting for the next periodic sample. */
   sampleLoad(): Promise<void> {
     return this.#monitor.sample();
   }
@@ -120,9 +128,11 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       mediaCodecs: this.#codecs,
       options: this.#roomOptions,
       placement: this.#placement,
-      spreadConsumers: this.#capacity.roomSpreadConsumers,
+      // Bits are not a spread limit: a room's share of a worker is its packets and consumers.
+      spread: { packetRate: this.#capacity.roomSpreadPackets, bitrate: Infinity, consumers: this.#capacity.roomSpreadConsumers },
+      rates: this.#rates,
       listenIp: this.#listenIp,
-      refusal: (joinConsumers, useReserve) => this.refusal(joinConsumers, useReserve),
+      refusal: (join, useReserve) => this.refusal(join, useReserve),
     });
     this.#rooms.add(room);
     room.once('close', () => this.#rooms.delete(room));

@@ -1,19 +1,32 @@
 // Measures each worker every few seconds: the CPU time its process used (getResourceUsage: user +
 // system) over the wall time since the last sample, and the bitrate its sending transports report.
-// Placement reads the last sample; a sample is a few IPC calls per worker, nothing per packet.
+// With it, each live track's packet and bit rate per layer (TrackRates: one stats call per track).
+// Placement reads the last sample; a sample is a few IPC calls per worker and track, nothing per packet or consumer.
 import type { WorkerPool } from './WorkerPool.js';
+import type { TrackRates } from './TrackRates.js';
+import type { Track } from './Track.js';
+
+/** How soon after its first reading a new track is read again for its rate. */
+const SOON_MS = 500;
 
 /** Periodic CPU and bitrate sampling of a pool's workers. */
 export class WorkerLoadMonitor {
   readonly #pool: WorkerPool;
+  readonly #rates: TrackRates;
+  readonly #tracks: () => Iterable<Track>;
   readonly #timer: NodeJS.Timeout;
+  /** A second reading of tracks first read in the last sample, sooner than the next sample. */
+  #soon: NodeJS.Timeout | undefined;
+  #closed = false;
   /** Last CPU reading per worker pid: CPU ms used and wall ms at the time. */
   readonly #last = new Map<number, { cpuMs: number; atMs: number }>();
   #sampling = false;
 
-  /** Start sampling every `intervalMs`. */
-  constructor(pool: WorkerPool, intervalMs: number) {
+  /** Start sampling every `intervalMs`: the pool's workers, and `tracks` into `rates`. */
+  constructor(pool: WorkerPool, intervalMs: number, rates: TrackRates, tracks: () => Iterable<Track>) {
     this.#pool = pool;
+    this.#rates = rates;
+    this.#tracks = tracks;
     this.#timer = setInterval(() => void this.sample(), intervalMs);
     // Sampling must never keep a process alive on its own.
     this.#timer.unref();
@@ -23,6 +36,22 @@ export class WorkerLoadMonitor {
   async sample(): Promise<void> {
     if (this.#sampling) return;
     this.#sampling = true;
+    try {
+      await Promise.all([this.#rates.sample(this.#tracks()), this.#sampleWorkers()]);
+    } finally {
+      this.#sampling = false;
+    }
+    // A track just published weighs the conservative default until it has a rate: give it one soon.
+    if (this.#rates.unrated && !this.#soon && !this.#closed) {
+      this.#soon = setTimeout(() => {
+        this.#soon = undefined;
+        void this.#rates.sample(this.#tracks());
+      }, SOON_MS);
+      this.#soon.unref();
+    }
+  }
+
+  async #sampleWorkers(): Promise<void> {
     try {
       await Promise.all(this.#pool.live.map(async (w) => {
         const [usage, bitrates] = await Promise.all([
@@ -38,13 +67,13 @@ export class WorkerLoadMonitor {
       }));
     } catch {
       // A worker closing mid-sample: the next sample reads the live ones again.
-    } finally {
-      this.#sampling = false;
     }
   }
 
   /** Stop sampling. Idempotent. */
   close(): void {
+    this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
   }
 }

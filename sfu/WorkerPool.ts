@@ -5,6 +5,7 @@ import os from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from './TypedEmitter.js';
+import type { Forwarded } from './TrackRates.js';
 
 /** Options for the worker pool; taken from the `media` config section. */
 export interface WorkerPoolOptions {
@@ -34,6 +35,8 @@ export interface PooledWorker {
   routers: number;
   /** Consumers on this worker, browsers' and pipes', counted from the moment one is asked for. */
   consumers: number;
+  /** The same consumers with what each forwards (countForwarding), for weighing them by packet rate. */
+  readonly forwarded: Set<Forwarded>;
   /** Share of one core the worker used over the last sample (WorkerLoadMonitor); 0 until sampled. */
   cpu: number;
   /** Bits per second the worker sent to subscribers over the last sample; 0 until sampled. */
@@ -130,7 +133,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       return;
     }
     const bound = (await webRtcServer.dump()).udpSockets[0]?.port ?? port ?? 0;
-    const pooled: PooledWorker = { index, worker, webRtcServer, port: bound, routers: 0, consumers: 0, cpu: 0, sendBitrate: 0, senders: new Set() };
+    const pooled: PooledWorker = { index, worker, webRtcServer, port: bound, routers: 0, consumers: 0, forwarded: new Set(), cpu: 0, sendBitrate: 0, senders: new Set() };
     this.#slots[index] = pooled;
     worker.on('died', (error) => this.#onDied(pooled, error));
   }

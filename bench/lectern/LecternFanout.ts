@@ -29,7 +29,7 @@ const TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-c
  * worker carries before it loses packets (the capacity scenario), which is where the product's
  * defaults come from.
  */
-export const UNBOUNDED_CAPACITY: Partial<CapacityOptions> = { consumersPerWorker: 1e9, sendBitratePerWorker: 1e15, cpuCeiling: 1e9 };
+export const UNBOUNDED_CAPACITY: Partial<CapacityOptions> = { packetsPerWorker: 1e12, consumersPerWorker: 1e9, sendBitratePerWorker: 1e15, cpuCeiling: 1e9 };
 
 /** Options for a Lectern fan-out. */
 export interface LecternFanoutOptions {

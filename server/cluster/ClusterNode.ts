@@ -15,6 +15,7 @@ import type { Coordinator, CoordinatorState } from './Coordinator.js';
 import type { NodeRecord } from './NodeRecord.js';
 import { ClusterUnavailable, RoomElsewhere } from './ClusterError.js';
 import { nodeLoad } from './nodeLoad.js';
+import type { MediaLoad } from '../../sfu/index.js';
 
 /** What the node needs to know about itself, read when it heartbeats. */
 export interface LocalState {
@@ -28,6 +29,8 @@ export interface LocalState {
   workers(): number;
   /** Edge subscribers this node still takes for other nodes' rooms (cluster.internal), if it is an edge. */
   edgeRoom?(): number;
+  /** Its media workers' load (Sfu.load()): a node is as full as its own admission says. */
+  media?(): MediaLoad;
 }
 
 const LOCK_TTL_MS = 5000;
@@ -89,9 +92,9 @@ export class ClusterNode {
     return this.#coordinator;
   }
 
-  /** The load this node reports and placement compares: participants / capacity. */
+  /** The load this node reports and placement compares: participants over capacity, or its media workers' load when fuller. */
   load(): number {
-    return nodeLoad(this.#local.participants(), this.#capacity());
+    return nodeLoad(this.#local.participants(), this.#capacity(), this.#local.media?.());
   }
 
   /**

@@ -3,7 +3,7 @@
 // calling node, so one home cannot touch another's media. An edge room with no pipe and no
 // subscriber left is closed; so are the rooms of a home node that stopped heartbeating.
 import type { FastifyBaseLogger } from 'fastify';
-import { SfuError, type EdgeRoom, type EdgeRouterState, type PipeListen, type Sfu } from '../../sfu/index.js';
+import { SfuError, UNMEASURED, type EdgeRoom, type EdgeRouterState, type ForwardLoad, type MediaLoad, type PipeListen, type Sfu } from '../../sfu/index.js';
 import type { EdgeHandlers } from './InternalServer.js';
 import { RpcRefusal } from './InternalServer.js';
 import type { Coordinator } from './Coordinator.js';
@@ -53,18 +53,34 @@ export class EdgeService {
 
   /**
    * Edge subscribers this node still takes (what it registers as `edgeRoom`, and homes pick edges
-   * by): counted in consumers, not subscribers, since a subscriber of a room with 40 cameras weighs
-   * 40 times one of a lecture with one. The consumers its workers still fit (their capacity less
-   * what they hold and are due, as placement counts it) over the consumers an edge subscriber holds
-   * here on average (one when there is none yet), and never more than cluster.internal.edgeSubscribers.
+   * by): weighed as admission weighs them, not counted, since a subscriber of a room with 40 cameras
+   * weighs 40 times one of a lecture with one. What its workers still fit (their capacity less the
+   * students' reserve, less what they hold and are due, as placement counts it, in packets/s, bits/s
+   * and consumers) over what one edge subscriber weighs here on average, and never more than
+   * cluster.internal.edgeSubscribers.
    */
   async room(): Promise<number> {
     const subscribers = await this.subscriberCount();
     const bySubscribers = this.#capacitySubscribers - subscribers;
     const load = this.#sfu.load();
-    const perSubscriber = subscribers > 0 ? Math.max(1, (await this.consumerCount()) / subscribers) : 1;
-    const byConsumers = Math.floor((load.capacityConsumers - load.projectedConsumers) / perSubscriber);
-    return Math.max(0, Math.min(bySubscribers, byConsumers));
+    const one = await this.#subscriberWeight(load);
+    const share = 1 - this.#sfu.capacity.reservedForInstructors;
+    const fits = (key: keyof ForwardLoad): number => (load.capacity[key] * share - load.projected[key]) / one[key];
+    const byLoad = Math.floor(Math.min(fits('packetRate'), fits('bitrate'), fits('consumers')));
+    return Math.max(0, Math.min(bySubscribers, byLoad));
+  }
+
+  /**
+   * What one more edge subscriber weighs here: the consumers one holds on average (one when there is
+   * none yet), each at the average of what this node's consumers forward, or as an unmeasured video
+   * layer (the conservative default) while nothing here is measured.
+   */
+  async #subscriberWeight(load: MediaLoad): Promise<ForwardLoad> {
+    const subscribers = await this.subscriberCount();
+    const consumers = subscribers > 0 ? Math.max(1, (await this.consumerCount()) / subscribers) : 1;
+    const { projected } = load;
+    const each = projected.consumers > 0 && projected.packetRate > 0 ? { packetRate: projected.packetRate / projected.consumers, bitrate: projected.bitrate / projected.consumers } : UNMEASURED.video.layer;
+    return { packetRate: consumers * each.packetRate, bitrate: consumers * each.bitrate, consumers };
   }
 
   /** Home nodes with rooms here. */
@@ -91,11 +107,9 @@ export class EdgeService {
     const handlers: EdgeHandlers = {
       reserve: async () => {
         if ((await this.room()) <= 0) throw new RpcRefusal(409, 'at_capacity', 'this edge node takes no more subscribers');
-        const load = this.#sfu.load();
-        const ceiling = this.#sfu.capacity.cpuCeiling;
-        if (load.workers.length === 0 || load.projectedConsumers >= load.capacityConsumers || load.workers.every((w) => w.cpu >= ceiling)) {
-          throw new RpcRefusal(409, 'at_capacity', 'this edge node\'s media workers are full');
-        }
+        // The one admission rule (sfu Capacity.capacityRefusal), for what one more edge subscriber weighs.
+        const refusal = this.#sfu.refusal(await this.#subscriberWeight(this.#sfu.load()), false);
+        if (refusal) throw new RpcRefusal(409, 'at_capacity', `this edge node's media workers are full (${refusal.limit})`);
         return {};
       },
       openPipe: async (from, body) => (await this.#room(from, body.room, true)).openPipe(body.pipeId, body.home),

@@ -2,10 +2,9 @@
 // and no room or user labels anywhere (metrics must not become a personal-data export). A registry
 // of its own per app, so several in one process (tests) do not collide.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Sfu } from '../../sfu/index.js';
+import { MediaCounters, type Sfu } from '../../sfu/index.js';
 import type { RoomRegistry } from '../rooms/RoomRegistry.js';
 import type { ClusterNode } from '../cluster/ClusterNode.js';
-import { MediaCounters } from './MediaCounters.js';
 import { admissionRefusals } from './admissionRefusals.js';
 
 /** One node's metrics, read when scraped. */
@@ -22,7 +21,7 @@ export class NodeMetrics {
     new Gauge({ name: 'lectern_participants', help: 'Participants on this node.', registers, collect() { this.set(rooms.peerCount); } });
     new Gauge({ name: 'lectern_media_workers', help: 'Media worker processes running.', registers, collect() { this.set(sfu.pool.workers.length); } });
     new Gauge({ name: 'lectern_consumers', help: 'Media streams sent to subscribers now.', registers, collect() { this.set(media.consumers); } });
-    new Gauge({ name: 'lectern_node_load', help: 'Participants over capacity (1 = full); the number placement compares.', registers, collect() { this.set(cluster.load()); } });
+    new Gauge({ name: 'lectern_node_load', help: 'The fuller of participants over capacity and the media workers\' projected load over theirs (1 = full); the number placement compares.', registers, collect() { this.set(cluster.load()); } });
     new Gauge({
       name: 'lectern_cluster_coordination_up',
       help: '1 while the cluster directory answers (always 1 for a single process).',

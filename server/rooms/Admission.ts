@@ -2,8 +2,10 @@
 // refused with `at_capacity`, instead of admitted into a class where everyone's media then degrades
 // (or, as in the story this project answers, spilled to servers elsewhere). Instructors and
 // presenters keep a reserve: a full lecture still gets its lecturer. The capacity is the media
-// plane's (Sfu.load(): consumers due per worker against media.capacity, and the measured CPU).
-import type { CapacityRefusal, Sfu } from '../../sfu/index.js';
+// plane's (Sfu.load(): the packets/s and bits/s the workers' consumers forward, measured per track,
+// plus what placed subscribers are due, and the consumers they hold, against media.capacity; and
+// the measured CPU). The rule itself is sfu's capacityRefusal, shared with its non-browser subscribers.
+import type { CapacityRefusal, ForwardLoad, Sfu } from '../../sfu/index.js';
 import type { Role, RolesConfig } from '../../config/index.js';
 
 /** What the client shows on the page (client/src/main.ts shows it full-page). */
@@ -26,12 +28,13 @@ export class Admission {
   }
 
   /**
-   * Whether a participant of `role` may join a room where they are due `joinConsumers` consumers;
-   * the refusal's numbers when not. Roles that may moderate or share a screen use the reserve.
+   * Whether a participant of `role` may join a room where they are due `join` (RoomMedia.joinLoad:
+   * what the tracks they will receive forward); the refusal's numbers when not. Roles that may
+   * moderate or share a screen use the reserve.
    */
-  refusal(role: Role, joinConsumers: number): AdmissionRefusal | undefined {
+  refusal(role: Role, join: ForwardLoad): AdmissionRefusal | undefined {
     const privileged = this.#roles[role].some((p) => p === 'moderate' || p === 'shareScreen');
     // The arithmetic is the media plane's (capacityRefusal), shared with its non-browser subscribers.
-    return this.#sfu.refusal(joinConsumers, privileged, this.#reserved);
+    return this.#sfu.refusal(join, privileged, this.#reserved);
   }
 }

@@ -468,7 +468,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Whether this node's media workers are too full for one more participant of `role` (then an edge node may take them). */
   isFullFor(role: PeerIdentity['role']): boolean {
-    return this.#options.admission?.refusal(role, this.#media.expectedSubscriptions(this.#options.maxVideoConsumers)) !== undefined;
+    return this.#options.admission?.refusal(role, this.#media.joinLoad(this.#options.maxVideoConsumers)) !== undefined;
   }
 
   /** This room's pipes to edge nodes, both ends as mediasoup reports them (for the audit). */
@@ -498,7 +498,7 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** Refuse a join the media workers cannot carry without degrading those already in; audited. */
   #admit(identity: PeerIdentity): void {
-    const refusal = this.#options.admission?.refusal(identity.role, this.#media.expectedSubscriptions(this.#options.maxVideoConsumers));
+    const refusal = this.#options.admission?.refusal(identity.role, this.#media.joinLoad(this.#options.maxVideoConsumers));
     if (!refusal) return;
     this.#record({ action: 'room.admission_refused', actor: identity.subject, actorRole: identity.role, details: { ...refusal } });
     this.#log.warn({ role: identity.role, ...refusal }, 'join refused: media at capacity');

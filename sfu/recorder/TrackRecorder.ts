@@ -10,6 +10,7 @@ import { TypedEmitter } from '../TypedEmitter.js';
 import type { TrackSource } from '../Track.js';
 import { FfmpegMuxer } from './FfmpegMuxer.js';
 import { PlainTap, type ProducerSenderReport, type SenderReport } from './PlainTap.js';
+import { TrackTap, plainTapOf } from '../TrackTap.js';
 import {
   RecorderError,
   type DetachReason,
@@ -127,8 +128,10 @@ export class TrackRecorder extends TypedEmitter<TrackRecorderEvents> {
    * Continue recording from a new producer of the same participant and source (the room's media
    * moved to a live worker after the old one died): a new segment begins.
    */
-  async attach(tap: PlainTap | TapPoint): Promise<void> {
+  async attach(handle: TrackTap | PlainTap | TapPoint): Promise<void> {
     if (this.#stopping) throw new Error(`recorder of ${this.trackId} is stopped`);
+    // A handle from RoomMedia.tap(): the tap behind it (server/ holds handles, never the tap).
+    const tap = handle instanceof TrackTap ? plainTapOf(handle) : handle;
     const { peerId, source } = tap.producer.appData;
     if (peerId !== this.peerId || source !== this.source) throw new Error(`producer is ${peerId}:${source}, not ${this.trackId}`);
     if (this.#tap && !this.#tap.closed) {

@@ -1,7 +1,7 @@
 // The recorder: one more subscriber of the media plane, capturing tracks without re-encoding.
 export { TrackRecorder } from './TrackRecorder.js';
-/** A recorder's subscription to one track (RoomMedia.tap): opaque outside sfu/. */
-export type { PlainTap as RecorderTap } from './PlainTap.js';
+/** A recorder's subscription to one track (RoomMedia.tap): an opaque handle outside sfu/. */
+export type { TrackTap as RecorderTap } from '../TrackTap.js';
 export {
   RecorderError,
   type RecorderErrorReason,

@@ -14,8 +14,9 @@ const pageErrors = new PageErrors();
 
 beforeAll(async () => {
   expect(nonLoopbackInterfaces()).toEqual([]);
-  // One consumer per worker and no reserve: a class with one track in it is full for a second guest.
-  lectern = await startLectern({ media: { capacity: { consumersPerWorker: 1, reservedForInstructors: 0 } } });
+  // One worker forwarding 40 packets/s and no reserve: a class with one microphone in it (one not
+  // measured yet weighs 50 packets/s) is full for a second guest.
+  lectern = await startLectern({ media: { capacity: { packetsPerWorker: 40, reservedForInstructors: 0 } } });
   browser = await launchChromium();
 }, 60_000);
 

@@ -37,9 +37,9 @@ beforeAll(async () => {
       config: { auth },
       cluster: { internal: { host: address, port: await freePort(address), secretFile } },
     });
-  // Home share: 4 consumers. The teacher (camera + microphone) and one student fill it.
+  // Home share: 3 consumers. One student receiving the teacher's camera and microphone leaves no room for a second.
   [home, edge] = await Promise.all([
-    node('node-a', '127.0.0.2', 'eu-central-1a', { capacity: { consumersPerWorker: 4, reservedForInstructors: 0, loadSampleMs: 60_000 } }),
+    node('node-a', '127.0.0.2', 'eu-central-1a', { capacity: { consumersPerWorker: 3, reservedForInstructors: 0, loadSampleMs: 60_000 } }),
     node('node-b', '127.0.0.3', 'eu-central-1b', {}),
   ]);
   browser = await launchChromium();

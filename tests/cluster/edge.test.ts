@@ -76,10 +76,10 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lectern-edge-'));
   secretFile = join(dir, 'cluster-secret');
   writeFileSync(secretFile, `${SECRET}\n`);
-  // The home's share: 4 consumers (a publisher's 2 tracks to one student, and the publisher's own
-  // due count); nothing reserved, so the third participant is past it.
+  // The home's share: 3 consumers (a publisher's 2 tracks to one student fit, a second student's 2
+  // more do not; a publisher is not due its own tracks); nothing reserved, so the third participant is past it.
   const [a, b] = await Promise.all([
-    node('node-a', '127.0.0.2', 'eu-central-1a', { capacity: { consumersPerWorker: 4, reservedForInstructors: 0, loadSampleMs: 60_000 } }, 0),
+    node('node-a', '127.0.0.2', 'eu-central-1a', { capacity: { consumersPerWorker: 3, reservedForInstructors: 0, loadSampleMs: 60_000 } }, 0),
     node('node-b', '127.0.0.3', 'eu-central-1b', {}, 2),
   ]);
   home = a.started;

@@ -62,10 +62,11 @@ beforeAll(async () => {
       config: { auth, signalling: { resumeGraceSeconds: 1 } },
       cluster: { internal: { host: address, port: await freePort(address), secretFile, edgeSubscribers } },
     });
-  // The home's share: 4 consumers (ada's 2 tracks to bob, and ada's own due count). The edge: two
+  // The home's share: 3 consumers (ada's 2 tracks to bob; a publisher is not due its own tracks, so
+  // carol's 2 more pass it). The edge: two
   // workers, a room's router taking no new subscriber once it holds (or is due) 2 consumers.
   [home, edge] = await Promise.all([
-    node('node-a', '127.0.0.2', 'eu-central-1a', { capacity: { consumersPerWorker: 4, reservedForInstructors: 0, loadSampleMs: 60_000 } }, 0),
+    node('node-a', '127.0.0.2', 'eu-central-1a', { capacity: { consumersPerWorker: 3, reservedForInstructors: 0, loadSampleMs: 60_000 } }, 0),
     node('node-b', '127.0.0.3', 'eu-central-1b', { workers: 2, capacity: { roomSpreadConsumers: 2, loadSampleMs: 60_000 } }, 4),
   ]);
 }, 90_000);

@@ -83,8 +83,11 @@ describe('an edge room spread over the edge node\'s workers', () => {
     const home = await startTestSfu(cleanups);
     const { router, tracks } = await homeTracks(home, 2);
     const edge = await edgeNode(cleanups, { roomSpreadConsumers: 2 });
-    const pipe = await RemotePipe.open(router, edge.link, PIPES);
+    const pipe = await RemotePipe.open(router, edge.link, PIPES, { host: home.pool.live[0]!, place: router });
     for (const track of tracks) await pipe.send(track);
+    // Each track sent into the pipe is a consumer on the home's worker, weighed like any other.
+    expect(home.pool.live[0]!.consumers).toBe(tracks.length);
+    expect(home.load().projected.consumers).toBe(tracks.length);
 
     const carol = await edge.subscribe('carol', tracks);
     const dave = await edge.subscribe('dave', tracks);
@@ -104,6 +107,7 @@ describe('an edge room spread over the edge node\'s workers', () => {
     // The home's pipe closes: what came through it closes on both routers, down to every consumer.
     pipe.close();
     await waitFor('every edge consumer closed', () => [...carol.consumers, ...dave.consumers].every((id) => !mediasoupConsumer(id)));
+    await waitFor('the pipe consumers uncounted at home', () => home.pool.live[0]!.consumers === 0);
     // Its subscribers leave: the edge room is empty, and both routers close (at mediasoup).
     await edge.link.closeSubscriber('carol');
     await edge.link.closeSubscriber('dave');
@@ -124,7 +128,7 @@ describe('an edge room spread over the edge node\'s workers', () => {
     const [w0, w1] = edge.sfu.pool.live;
     expect(new Set([carol.iceCandidates[0]!.port, dave.iceCandidates[0]!.port])).toEqual(new Set([w0!.port, w1!.port]));
     // Then the tracks come, and each receives them on its own worker.
-    const pipe = await RemotePipe.open(router, edge.link, PIPES);
+    const pipe = await RemotePipe.open(router, edge.link, PIPES, { host: home.pool.live[0]!, place: router });
     for (const track of tracks) await pipe.send(track);
     const rtpCapabilities = await edge.sfu.rtpCapabilities();
     for (const transport of [carol, dave]) for (const track of tracks) await edge.link.consume(transport.id, track.id, rtpCapabilities);
@@ -139,13 +143,14 @@ describe('an edge room spread over the edge node\'s workers', () => {
     const { router, tracks } = await homeTracks(home, 3);
     // Two workers of 10 consumers each: 20. Spread at 100, so everyone stays on the first router.
     const edge = await edgeNode(cleanups, { consumersPerWorker: 10, roomSpreadConsumers: 100 });
-    const pipe = await RemotePipe.open(router, edge.link, PIPES);
+    const pipe = await RemotePipe.open(router, edge.link, PIPES, { host: home.pool.live[0]!, place: router });
     for (const track of tracks) await pipe.send(track);
-    // Nobody here yet: the free consumers, at one each (20), below cluster.internal.edgeSubscribers (100).
-    expect(await edge.service.room()).toBe(20);
+    // Nobody here yet: the free consumers less the instructors' 10 % (the edge's own admission keeps
+    // it too), at one each (18), below cluster.internal.edgeSubscribers (100).
+    expect(await edge.service.room()).toBe(18);
     await edge.subscribe('carol', tracks);
     await edge.subscribe('dave', tracks);
-    // 6 consumers held (no worker pipe: both are on the first router): (20 - 6) / 3 each = 4 more
+    // 6 consumers held (no worker pipe: both are on the first router): (18 - 6) / 3 each = 4 more
     // subscribers, not the 98 a count of subscribers says.
     expect(await edge.service.subscriberCount()).toBe(2);
     expect(await edge.service.room()).toBe(4);

@@ -8,15 +8,18 @@ import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { SignallingClient } from '../helpers/SignallingClient.js';
 import { opusParameters, vp8Parameters } from '../helpers/media.js';
 import { verifyLog, AUDIT_FILES } from '../../audit/log/index.js';
+import { UNMEASURED } from '../../sfu/index.js';
 
 let lectern: TestLectern;
 const clients: SignallingClient[] = [];
 
-// One worker carrying 10 consumers; 20 % of that kept for instructors: students are admitted up to 8.
+// One worker forwarding 1,000 packets/s; 20 % of that kept for instructors: students are admitted up
+// to 800. No RTP flows here, so every track weighs what an unmeasured one may send (sfu UNMEASURED):
+// a microphone 50 packets/s, a camera layer 200.
 beforeAll(async () => {
   lectern = await startLectern({
     auth: { tokenSecret: 'admission-test-secret-at-least-32-bytes' },
-    media: { capacity: { consumersPerWorker: 10, reservedForInstructors: 0.2 } },
+    media: { capacity: { packetsPerWorker: 1000, reservedForInstructors: 0.2 } },
   });
 });
 afterAll(async () => {
@@ -43,7 +46,9 @@ describe('admission', () => {
     const teacher = await join('full-101', 'Teacher', 'instructor');
     await teacher.client.ok('produce', { transportId: teacher.sendId!, kind: 'audio', rtpParameters: opusParameters(), source: 'microphone' });
     await teacher.client.ok('produce', { transportId: teacher.sendId!, kind: 'video', rtpParameters: vp8Parameters(), source: 'camera' });
-    // Each student is due the teacher's 2 tracks: with the teacher's own 2, three students make 8.
+    // Each student is due the teacher's 2 tracks (250 packets/s): three students make 750, a fourth would make 1,000.
+    const perStudent = UNMEASURED.audio.layer.packetRate + UNMEASURED.video.layer.packetRate;
+    expect(perStudent).toBe(250);
     const students = [];
     for (const name of ['Ann', 'Ben', 'Cem']) {
       const student = await join('full-101', name, 'student');
@@ -51,7 +56,8 @@ describe('admission', () => {
       students.push(student);
     }
     for (const s of students) await s.client.notification('consumerAdded', (d) => d.kind === 'video');
-    expect(lectern.sfu.load().projectedConsumers).toBe(8);
+    expect(lectern.sfu.load().projectedConsumers).toBe(6);
+    expect(lectern.sfu.load().projected.packetRate).toBe(3 * perStudent);
 
     const dan = await join('full-101', 'Dan', 'student');
     expect(dan.error).toEqual({ code: 'at_capacity', message: "This class has reached the capacity of the university's servers" });
@@ -63,7 +69,7 @@ describe('admission', () => {
       expect(s.client.received('peersLeft')).toHaveLength(0);
     }
 
-    // An instructor uses the reserve: admitted into the class that refused Dan.
+    // An instructor uses the reserve: admitted into the class that refused Dan (750 + 250 is the whole 1,000).
     const coTeacher = await join('full-101', 'CoTeacher', 'instructor');
     expect(coTeacher.error).toBeUndefined();
 
@@ -77,7 +83,21 @@ describe('admission', () => {
     const refused = records.filter((r) => r.action === 'room.admission_refused');
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ subject: 'room:full-101' });
-    expect(refused[0]!.details).toEqual({ actorRole: 'student', projectedConsumers: 8, joinConsumers: 2, limitConsumers: 8, cpuFull: false });
+    const bits = UNMEASURED.audio.layer.bitrate + UNMEASURED.video.layer.bitrate;
+    expect(refused[0]!.details).toEqual({
+      actorRole: 'student',
+      limit: 'packets',
+      projectedPacketRate: 750,
+      joinPacketRate: 250,
+      limitPacketRate: 800,
+      projectedBitrate: 3 * bits,
+      joinBitrate: bits,
+      limitBitrate: Math.floor(0.8 * lectern.config.media.capacity.sendBitratePerWorker),
+      projectedConsumers: 6,
+      joinConsumers: 2,
+      limitConsumers: Math.floor(0.8 * lectern.config.media.capacity.consumersPerWorker),
+      cpuFull: false,
+    });
     // The actor is the same keyed pseudonym every other entry of Dan's would carry.
     const joined = records.find((r) => r.action === 'peer.joined');
     expect(Object.keys(refused[0]!.actor as object).sort()).toEqual(Object.keys(joined!.actor as object).sort());

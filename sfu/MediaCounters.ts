@@ -1,8 +1,9 @@
 // Consumers and what they forwarded, watched through mediasoup's observer events (read only: the
 // sfu is not changed or asked to keep anything). Packets and bytes come from each consumer's
 // outbound-rtp stats when scraped; a consumer that closes keeps its last counts in the totals, so
-// the counters only go up.
-import type { Sfu, mediasoupTypes } from '../../sfu/index.js';
+// the counters only go up. In sfu/ (the node's metrics read it) so server/ touches no mediasoup object.
+import type { types as mediasoupTypes } from 'mediasoup';
+import type { Sfu } from './Sfu.js';
 
 interface Counts {
   packets: number;
@@ -15,6 +16,7 @@ export class MediaCounters {
   readonly #closed: Counts = { packets: 0, bytes: 0 };
   readonly #watched = new WeakSet<mediasoupTypes.Worker>();
 
+  /** Watch every worker of `sfu`, and those that replace them. */
   constructor(sfu: Sfu) {
     for (const pooled of sfu.pool.workers) this.#watch(pooled.worker);
     sfu.on('workerRespawned', ({ index }) => {
