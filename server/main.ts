@@ -4,6 +4,7 @@
 import { loadConfig, ConfigError, type LecternConfig } from '../config/index.js';
 import { Sfu } from '../sfu/index.js';
 import { build } from './app.js';
+import { sfuOptions } from './sfuOptions.js';
 import { drainNode } from './cluster/drain.js';
 import { MetricsServer } from './metrics/MetricsServer.js';
 
@@ -19,17 +20,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const sfu = await Sfu.create({
-    workers: config.media.workers,
-    listenIp: config.media.listenIp,
-    announcedAddress: config.media.announcedAddress,
-    rtcPort: config.media.rtcPort,
-    logLevel: config.media.workerLogLevel,
-    ioUring: config.media.ioUring,
-    maxIncomingBitrate: config.media.maxIncomingBitrate,
-    initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
-    capacity: config.media.capacity,
-  });
+  const sfu = await Sfu.create(sfuOptions(config));
   const { app, authenticator, auditLog, cluster, metrics, edges } = await build({ config, sfu });
   let metricsServer: MetricsServer | undefined;
   sfu.on('workerDied', ({ index, pid, error }) => app.log.error({ worker: index, pid, err: error }, 'media worker died; its rooms were closed'));

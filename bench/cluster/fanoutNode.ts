@@ -11,6 +11,7 @@ import { Sfu } from '../../sfu/index.js';
 import { createCoordinator } from '../../server/cluster/createCoordinator.js';
 import { ClusterNode } from '../../server/cluster/ClusterNode.js';
 import { EdgeNode } from '../../server/cluster/EdgeNode.js';
+import { sfuOptions } from '../../server/sfuOptions.js';
 import { HomeSide } from './homeSide.js';
 import { EdgeSide } from './edgeSide.js';
 import type { NodeReply, NodeRequest } from './nodeProtocol.js';
@@ -20,17 +21,7 @@ if (!configJson || (role !== 'home' && role !== 'edge')) throw new Error('usage:
 const config = parseConfig(JSON.parse(configJson), 'bench cluster node');
 const log = pino({ level: config.log.level });
 
-const sfu = await Sfu.create({
-  workers: config.media.workers,
-  listenIp: config.media.listenIp,
-  rtcPort: config.media.rtcPort,
-  logLevel: config.media.workerLogLevel,
-  ioUring: config.media.ioUring,
-  maxIncomingBitrate: config.media.maxIncomingBitrate,
-  initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
-  capacity: config.media.capacity,
-  respawn: false,
-});
+const sfu = await Sfu.create({ ...sfuOptions(config), respawn: false });
 const coordinator = createCoordinator(config);
 const edges = EdgeNode.create(config, sfu, coordinator, log);
 if (!edges) throw new Error('the bench node needs cluster.internal');

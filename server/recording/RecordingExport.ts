@@ -19,6 +19,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RecordingStore, StoredSegment } from './RecordingStore.js';
 import { EVENTS_TRACK } from './EventsFile.js';
 import { SeekIndexBuilder, type SeekIndex } from './SeekIndex.js';
+import { MeasuredStream } from './MeasuredStream.js';
 
 /** The first pass's bytes are fingerprinted per this many bytes (32 bytes of hash per MiB kept). */
 const BLOCK_BYTES = 1024 * 1024;
@@ -84,15 +85,7 @@ export async function startExport(options: ExportOptions): Promise<RunningExport
   const { bodyStart, bodyEnd } = index.info;
 
   const second = await mux(options, segments);
-  const hash = createHash('sha256');
-  let size = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const measure = new MeasuredStream();
   const out = new PassThrough();
   let ended = false;
   out.once('end', () => (ended = true));
@@ -120,7 +113,7 @@ export async function startExport(options: ExportOptions): Promise<RunningExport
     const [code, mismatch] = await Promise.all([second.exited, drained]);
     if (code === 0 && !mismatch) {
       try {
-        await options.seal({ size, contentHash: hash.copy().digest('hex'), complete: true, tracks: segments.length });
+        await options.seal({ size: measure.size, contentHash: measure.digest(), complete: true, tracks: segments.length });
         out.end();
       } catch (error) {
         out.destroy(error as Error);
@@ -131,7 +124,7 @@ export async function startExport(options: ExportOptions): Promise<RunningExport
       out.destroy(mismatch ?? new RecordingExportError(`ffmpeg failed: ${lastLine(second.stderr())}`));
     }
     await closed;
-    return { size, contentHash: hash.digest('hex'), complete: code === 0 && !mismatch && ended, tracks: segments.length };
+    return { size: measure.size, contentHash: measure.digest(), complete: code === 0 && !mismatch && ended, tracks: segments.length };
   })();
   return { stream: out, size: index.info.size, result };
 }

@@ -26,6 +26,7 @@ import { EncryptStream } from './crypto/EncryptStream.js';
 import { DecryptReader, type ByteRange } from './crypto/DecryptReader.js';
 import { RecordingStoreError } from './RecordingStoreError.js';
 import { SeekIndexBuilder, type SeekIndexInfo } from './SeekIndex.js';
+import { MeasuredStream } from './MeasuredStream.js';
 
 /** Allowed recording ids: safe as a directory name. */
 export const RECORDING_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -188,15 +189,7 @@ export class RecordingStore {
           done(null, chunk);
         },
       });
-      const hash = createHash('sha256');
-      let ciphertextSize = 0;
-      const measure = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          ciphertextSize += chunk.length;
-          done(null, chunk);
-        },
-      });
+      const measure = new MeasuredStream();
       const file = createWriteStream(join(dir, SEGMENTS, segment.file), { flags: 'wx', mode: 0o600 });
       try {
         await pipeline(stream, index, encrypt, measure, file);
@@ -207,7 +200,8 @@ export class RecordingStore {
         });
         throw error;
       }
-      const sha256 = hash.digest('hex');
+      const sha256 = measure.digest();
+      const ciphertextSize = measure.size;
       const seek = indexer ? await this.#writeSeekIndex(dir, segment.segmentId, key, indexer) : {};
       return await this.#update(recordingId, (m) => {
         const entry = m.segments.find((s) => s.segmentId === segment.segmentId)!;

@@ -8,6 +8,7 @@ import type { AuditLog } from '../../audit/log/index.js';
 import { parseConfig, type LecternConfig } from '../../config/index.js';
 import { Sfu } from '../../sfu/index.js';
 import { build } from '../../server/app.js';
+import { sfuOptions } from '../../server/sfuOptions.js';
 import type { RecordingService } from '../../server/recording/RecordingService.js';
 
 /** A running test server. */
@@ -31,16 +32,8 @@ export async function startLectern(overrides: Record<string, unknown> = {}, opti
   // Recordings of a test go to a directory of its own, never into the working tree.
   const recording = { dir: mkdtempSync(join(tmpdir(), 'lectern-recordings-')), ...(overrides.recording as object | undefined) };
   const config = parseConfig({ log: { level: 'silent' }, audit: { dir: auditDir }, ...overrides, recording });
-  const sfu = await Sfu.create({
-    workers: options.workers ?? 1,
-    listenIp: '127.0.0.1',
-    rtcPort: 0,
-    logLevel: 'warn',
-    ioUring: config.media.ioUring,
-    maxIncomingBitrate: config.media.maxIncomingBitrate,
-    initialAvailableOutgoingBitrate: config.media.initialAvailableOutgoingBitrate,
-    capacity: config.media.capacity,
-  });
+  // The server's own mapping from config; loopback, any port, and as many workers as the test asks.
+  const sfu = await Sfu.create({ ...sfuOptions(config), workers: options.workers ?? 1, listenIp: '127.0.0.1', announcedAddress: undefined, rtcPort: 0, logLevel: 'warn' });
   const { app, authenticator, auditLog, recordings } = await build({ config, sfu });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const workerExits = sfu.pool.workers.map((w) => new Promise<void>((resolve) => w.worker.observer.once('close', () => resolve())));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { build } from '../../server/app.js';
+import { sfuOptions } from '../../server/sfuOptions.js';
 import { parseConfig } from '../../config/index.js';
 import { Sfu } from '../../sfu/index.js';
 
@@ -13,8 +14,7 @@ let app: Awaited<ReturnType<typeof build>>['app'];
 let url: string;
 beforeAll(async () => {
   const config = parseConfig({ log: { level: 'silent' }, audit: { dir: mkdtempSync(join(tmpdir(), 'lectern-audit-')) } });
-  const { maxIncomingBitrate, initialAvailableOutgoingBitrate } = config.media;
-  sfu = await Sfu.create({ workers: 1, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn', maxIncomingBitrate, initialAvailableOutgoingBitrate });
+  sfu = await Sfu.create({ ...sfuOptions(config), workers: 1, listenIp: '127.0.0.1', rtcPort: 0, logLevel: 'warn' });
   ({ app } = await build({ config, sfu, clientDir: mkdtempSync(join(tmpdir(), 'lectern-no-client-')) }));
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
