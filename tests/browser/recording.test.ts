@@ -8,10 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
-import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { browserLecternPerFile } from '../helpers/browserLectern.js';
 import { projectRoot } from '../../server/paths.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
@@ -19,41 +18,11 @@ const ROOM = 'e2e-recording';
 const SLOW = { timeout: 30_000 };
 const RECORD_MS = 15_000;
 
-let lectern: TestLectern;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const errors = new PageErrors();
+const fixture = browserLecternPerFile({ auth: { tokenSecret: 'browser-recording-secret-at-least-32b!' } });
+const { errors } = fixture;
 
-beforeAll(async () => {
-  expect(nonLoopbackInterfaces(), 'run the browser tests through scripts/in-netns.sh').toEqual([]);
-  lectern = await startLectern({ auth: { tokenSecret: 'browser-recording-secret-at-least-32b!' } });
-  browser = await launchChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await lectern?.close();
-});
-
-async function token(role: 'instructor' | 'student', subject: string): Promise<string> {
-  return lectern.authenticator.issueRoomToken({ room: ROOM, role, subject });
-}
-
-async function open(url: string, name?: string, label = name ?? 'playback'): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  errors.watch(page, label);
-  await page.goto(url);
-  if (name) {
-    await page.getByLabel('Your name').fill(name);
-    await page.getByRole('button', { name: 'Join' }).click();
-    await page.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
-  }
-  return page;
-}
+const token = (role: 'instructor' | 'student', subject: string): Promise<string> => fixture.token(ROOM, role, subject);
+const open = (url: string, name?: string, label = name ?? 'playback'): Promise<Page> => fixture.open(url, label, name ? { name } : {});
 
 const grid = (page: Page) => page.locator('.tile:not(.local)').count();
 
@@ -80,9 +49,9 @@ describe('recording a class in the browser', () => {
   let recordingId: string;
 
   it('three join; the instructor records; one consents, one declines and stays; the class view shows who is recorded', async () => {
-    teacher = await open(`${lectern.url}/r/${ROOM}#token=${await token('instructor', 'teacher@uni')}`, 'Teacher');
-    ann = await open(`${lectern.url}/r/${ROOM}#token=${await token('student', 'ann@uni')}`, 'Ann');
-    bob = await open(`${lectern.url}/r/${ROOM}#token=${await token('student', 'bob@uni')}`, 'Bob');
+    teacher = await open(`${fixture.lectern.url}/r/${ROOM}#token=${await token('instructor', 'teacher@uni')}`, 'Teacher');
+    ann = await open(`${fixture.lectern.url}/r/${ROOM}#token=${await token('student', 'ann@uni')}`, 'Ann');
+    bob = await open(`${fixture.lectern.url}/r/${ROOM}#token=${await token('student', 'bob@uni')}`, 'Bob');
     for (const page of [teacher, ann, bob]) await expect.poll(() => grid(page), SLOW).toBe(2);
 
     await teacher.getByRole('button', { name: 'Start recording', exact: true }).click();
@@ -99,22 +68,22 @@ describe('recording a class in the browser', () => {
     // Bob is still in the class.
     expect(await grid(bob)).toBe(2);
 
-    const [listed] = (await lectern.recordings.list()).filter((r) => r.room === ROOM);
+    const [listed] = (await fixture.lectern.recordings.list()).filter((r) => r.room === ROOM);
     recordingId = listed!.id;
     await new Promise((resolve) => setTimeout(resolve, RECORD_MS));
     await teacher.getByRole('button', { name: 'Stop recording', exact: true }).click();
     await expect.poll(() => ann.locator('#recording-banner').isVisible(), SLOW).toBe(false);
-    await lectern.recordings.settled(recordingId);
+    await fixture.lectern.recordings.settled(recordingId);
   }, 120_000);
 
   it('the decrypted tracks pass ffprobe; the decliner is absent; the files on disk are not WebM without the key', async () => {
-    const info = await lectern.recordings.info(recordingId);
+    const info = await fixture.lectern.recordings.info(recordingId);
     const media = info.manifest.segments.filter((s) => s.trackId !== 'events');
     const peers = new Set(media.map((s) => s.peerId));
     // Teacher and Ann, camera and microphone each; nothing of Bob.
     expect(peers.size).toBe(2);
     expect(media.map((s) => s.source).sort()).toEqual(['camera', 'camera', 'microphone', 'microphone']);
-    const events = await lectern.recordings.events.read(recordingId);
+    const events = await fixture.lectern.recordings.events.read(recordingId);
     const bobLabel = events.filter((e) => e.type === 'consent' && e.consent === 'declined').map((e) => e.participant);
     expect(bobLabel).toHaveLength(1);
     expect(events.some((e) => e.type === 'trackStarted' && e.participant === bobLabel[0])).toBe(false);
@@ -125,9 +94,9 @@ describe('recording a class in the browser', () => {
     for (const segment of media) {
       expect(segment.complete).toBe(true);
       // On disk: not a file ffprobe can read.
-      const onDisk = join(lectern.config.recording.dir, recordingId, 'segments', segment.file);
+      const onDisk = join(fixture.lectern.config.recording.dir, recordingId, 'segments', segment.file);
       expect(spawnSync('ffprobe', ['-v', 'error', onDisk]).status).not.toBe(0);
-      const { stream } = await lectern.recordings.store.openSegment(recordingId, segment.segmentId);
+      const { stream } = await fixture.lectern.recordings.store.openSegment(recordingId, segment.segmentId);
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       const file = join(dir, `${segment.trackId.replace(':', '-')}.webm`);
@@ -156,7 +125,7 @@ describe('recording a class in the browser', () => {
   }, 120_000);
 
   it('the events file lists the joins, the consent decisions and the stop', async () => {
-    const events = await lectern.recordings.events.read(recordingId);
+    const events = await fixture.lectern.recordings.events.read(recordingId);
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('started');
     expect(types.at(-1)).toBe('stopped');
@@ -166,7 +135,7 @@ describe('recording a class in the browser', () => {
   });
 
   it('the instructor exports the recorded class as one file: every recorded track, copied, each ~15 s long', async () => {
-    const exported = await lectern.app.inject({ method: 'GET', url: `/recordings/${recordingId}/export`, headers: { authorization: `Bearer ${await token('instructor', 'teacher@uni')}` } });
+    const exported = await fixture.lectern.app.inject({ method: 'GET', url: `/recordings/${recordingId}/export`, headers: { authorization: `Bearer ${await token('instructor', 'teacher@uni')}` } });
     expect(exported.statusCode).toBe(200);
     const file = join(mkdtempSync(join(tmpdir(), 'lectern-e2e-export-')), 'class.mkv');
     writeFileSync(file, exported.rawPayload);
@@ -182,10 +151,10 @@ describe('recording a class in the browser', () => {
   }, 60_000);
 
   it('the playback page plays the recording in Chromium', async () => {
-    const issued = await lectern.app.inject({ method: 'POST', url: `/recordings/${recordingId}/links`, headers: { authorization: `Bearer ${await token('instructor', 'teacher@uni')}` } });
+    const issued = await fixture.lectern.app.inject({ method: 'POST', url: `/recordings/${recordingId}/links`, headers: { authorization: `Bearer ${await token('instructor', 'teacher@uni')}` } });
     expect(issued.statusCode).toBe(200);
     const { url } = issued.json() as { url: string };
-    const page = await open(`${lectern.url}${url}`);
+    const page = await open(`${fixture.lectern.url}${url}`);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('#play-events li').count()).toBeGreaterThan(5);
     await page.evaluate(() => (document.getElementById('play-video') as HTMLVideoElement).play());

@@ -10,49 +10,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import ebml from 'ts-ebml';
-import { startLectern, type TestLectern } from '../helpers/lectern.js';
-import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
+import { browserLecternPerFile } from '../helpers/browserLectern.js';
 
 const ROOM = 'keyframe-room';
 const SLOW = { timeout: 30_000 };
 const RECORD_MS = 12_000;
 const KEYFRAME_INTERVAL_S = 3;
 
-let lectern: TestLectern;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const errors = new PageErrors();
-
-beforeAll(async () => {
-  expect(nonLoopbackInterfaces(), 'run the browser tests through scripts/in-netns.sh').toEqual([]);
-  lectern = await startLectern({
-    auth: { tokenSecret: 'browser-keyframes-secret-at-least-32b!' },
-    recording: { keyframeIntervalSeconds: KEYFRAME_INTERVAL_S, studentPlayback: true },
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await lectern?.close();
+const fixture = browserLecternPerFile({
+  auth: { tokenSecret: 'browser-keyframes-secret-at-least-32b!' },
+  recording: { keyframeIntervalSeconds: KEYFRAME_INTERVAL_S, studentPlayback: true },
 });
+const { errors } = fixture;
 
-async function token(role: 'instructor' | 'student', subject: string): Promise<string> {
-  return lectern.authenticator.issueRoomToken({ room: ROOM, role, subject });
-}
-
-async function open(url: string, label: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  errors.watch(page, label);
-  await page.goto(url);
-  return page;
-}
+const token = (role: 'instructor' | 'student', subject: string): Promise<string> => fixture.token(ROOM, role, subject);
+const open = (url: string, label: string): Promise<Page> => fixture.open(url, label);
 
 /** The CueTimes (ms) of a seekable WebM: the seek points a player has. */
 function cueTimesMs(file: Buffer): number[] {
@@ -71,24 +46,24 @@ describe('a long recording in the browser', () => {
   let recordingId: string;
 
   it('an instructor\'s camera recorded ~12 s with a 3 s keyframe interval has a Cue at least every ~3 s', async () => {
-    const teacher = await open(`${lectern.url}/r/${ROOM}#token=${await token('instructor', 'teacher@uni')}`, 'teacher');
+    const teacher = await open(`${fixture.lectern.url}/r/${ROOM}#token=${await token('instructor', 'teacher@uni')}`, 'teacher');
     await teacher.getByLabel('Your name').fill('Teacher');
     await teacher.getByRole('button', { name: 'Join' }).click();
     await teacher.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
     await teacher.getByRole('button', { name: 'Start recording', exact: true }).click();
     await expect.poll(() => teacher.locator('#recording-banner').isVisible(), SLOW).toBe(true);
-    const [listed] = (await lectern.recordings.list()).filter((r) => r.room === ROOM);
+    const [listed] = (await fixture.lectern.recordings.list()).filter((r) => r.room === ROOM);
     recordingId = listed!.id;
-    await expect.poll(async () => (await lectern.recordings.info(recordingId)).manifest.segments.some((s) => s.source === 'camera'), SLOW).toBe(true);
+    await expect.poll(async () => (await fixture.lectern.recordings.info(recordingId)).manifest.segments.some((s) => s.source === 'camera'), SLOW).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, RECORD_MS));
     await teacher.getByRole('button', { name: 'Stop recording', exact: true }).click();
     await expect.poll(() => teacher.locator('#recording-banner').isVisible(), SLOW).toBe(false);
-    await lectern.recordings.settled(recordingId);
+    await fixture.lectern.recordings.settled(recordingId);
 
-    const camera = (await lectern.recordings.info(recordingId)).manifest.segments.filter((s) => s.source === 'camera');
+    const camera = (await fixture.lectern.recordings.info(recordingId)).manifest.segments.filter((s) => s.source === 'camera');
     expect(camera).toHaveLength(1);
     expect(camera[0]!.seek, camera[0]!.seekError).toBeDefined();
-    const { stream } = await lectern.recordings.store.openPlayback(recordingId, camera[0]!.segmentId);
+    const { stream } = await fixture.lectern.recordings.store.openPlayback(recordingId, camera[0]!.segmentId);
     const cues = cueTimesMs(await buffer(stream));
     const durationMs = camera[0]!.seek!.durationMs;
     const gaps = cues.slice(1).map((time, i) => time - cues[i]!);
@@ -102,7 +77,7 @@ describe('a long recording in the browser', () => {
   }, 120_000);
 
   it('the playback page has an Export button for the instructor (it downloads the seekable file), none for a student', async () => {
-    const instructor = await open(`${lectern.url}/play/${recordingId}#token=${encodeURIComponent(await token('instructor', 'teacher@uni'))}`, 'playback (instructor)');
+    const instructor = await open(`${fixture.lectern.url}/play/${recordingId}#token=${encodeURIComponent(await token('instructor', 'teacher@uni'))}`, 'playback (instructor)');
     await instructor.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
     const button = instructor.getByRole('link', { name: 'Export as one file' });
     expect(await button.count()).toBe(1);
@@ -116,7 +91,7 @@ describe('a long recording in the browser', () => {
     expect(Number(probed.format.duration)).toBeGreaterThan(RECORD_MS / 1000 - 2);
 
     // A student of the room may play it here (the server allows it), but not export: no button.
-    const student = await open(`${lectern.url}/play/${recordingId}#token=${encodeURIComponent(await token('student', 'ann@uni'))}`, 'playback (student)');
+    const student = await open(`${fixture.lectern.url}/play/${recordingId}#token=${encodeURIComponent(await token('student', 'ann@uni'))}`, 'playback (student)');
     await student.locator('body[data-ready="true"]').waitFor({ timeout: 30_000 });
     expect(await student.locator('#play-events li').count()).toBeGreaterThan(2);
     expect(await student.locator('#play-export').count()).toBe(0);
