@@ -1,6 +1,7 @@
 // Coordination behind one interface (LiveKit's local/Redis router split): the node registry with
 // heartbeats and a TTL, the room directory (room -> home node, and the nodes forwarding it) and
-// locks, and the recording directory (recording -> the node whose disk holds it). LocalCoordinator keeps it in memory for a single process; RedisCoordinator shares it.
+// locks, and the recording directory (recording -> the node whose disk holds it). LocalCoordinator
+// keeps it in memory for a single process; RedisCoordinator shares it.
 // Policy (who becomes home, redirects, draining) is ClusterNode's; these are the primitives.
 import type { NodeRecord } from './NodeRecord.js';
 
