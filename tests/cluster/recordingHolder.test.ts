@@ -150,11 +150,11 @@ describe('a recording held by another node', () => {
     }
   });
 
-  it('answers a recording no node holds with its 404, as before', async () => {
+  it('tells a recording another node holds (sent there) from one no node holds (its 404, as before)', async () => {
     const unknown = randomUUID();
-    const response = await ask(`${b.url}/recordings/${unknown}`, { headers: ADMIN });
-    expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: { code: 'not_found' } });
+    const [held, nobody] = await Promise.all([ask(`${b.url}/recordings/${kept}`, { headers: ADMIN }), ask(`${b.url}/recordings/${unknown}`, { headers: ADMIN })]);
+    expect([held.status, nobody.status]).toEqual([302, 404]);
+    expect(await nobody.json()).toMatchObject({ error: { code: 'not_found' } });
     // The page itself opens as it always did (its API read then says there is no such recording).
     expect((await ask(`${b.url}/play/${unknown}`)).status).toBe(200);
   });
