@@ -4,7 +4,8 @@
 // no TTL); its playback page and API opened through node B are sent to A (302, same path and
 // query), where they open; DELETE and POST /links through B are sent on with their method (307);
 // a recording nobody holds is B's 404 as before; A SIGKILLed, B says after A's TTL that the server
-// holding it is not available (503), never that it does not exist.
+// holding it is not available (503), never that it does not exist; A started again (same disk)
+// puts what it holds back in the directory.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,9 @@ let b: ClusterNodeProcess;
 let issuer: Authenticator;
 /** Recorded on A in beforeAll: played through B, then A is killed. */
 let kept: string;
+/** A's config (its recording directory): a restarted A has the same disk. */
+const configA = nodeConfig('a');
+const optionsA = { nodeId: 'node-a', address: '127.0.0.2', cluster: { ttlSeconds: TTL_SECONDS }, config: configA };
 
 /** A node with the shared auth secret and a recording directory of its own (its own disk). */
 function nodeConfig(name: string): Record<string, unknown> {
@@ -41,7 +45,7 @@ function nodeConfig(name: string): Record<string, unknown> {
 beforeAll(async () => {
   redis = await startRedis();
   [a, b] = await Promise.all([
-    startNode({ nodeId: 'node-a', address: '127.0.0.2', redisPort: redis.port, cluster: { ttlSeconds: TTL_SECONDS }, config: nodeConfig('a') }),
+    startNode({ ...optionsA, redisPort: redis.port }),
     startNode({ nodeId: 'node-b', address: '127.0.0.3', redisPort: redis.port, cluster: { ttlSeconds: TTL_SECONDS }, placement: { country: 'DE', region: 'eu-central-1', zone: 'eu-central-1b' }, config: nodeConfig('b') }),
   ]);
   issuer = await Authenticator.create(parseConfig({ auth: { tokenSecret: SECRET } }).auth, pino({ level: 'silent' }));
@@ -177,5 +181,19 @@ describe('a recording held by another node', () => {
     const raw = redis.client();
     expect(await raw.get(`lectern:recording:${kept}`)).toBe('node-a');
     raw.disconnect();
+  });
+
+  it('is put back in the directory by its node when that node starts (recorded before the directory knew it), and sent there again', async () => {
+    const raw = redis.client();
+    // A directory that does not know it (recorded before this version, or the entry lost with Redis).
+    await raw.del(`lectern:recording:${kept}`);
+    a = await startNode({ ...optionsA, redisPort: redis.port });
+    expect(await raw.get(`lectern:recording:${kept}`)).toBe('node-a');
+    expect(await raw.pttl(`lectern:recording:${kept}`)).toBe(-1);
+    raw.disconnect();
+    const sent = await ask(`${b.url}/play/${kept}`);
+    expect(sent.status).toBe(302);
+    expect(sent.headers.get('location')).toBe(`${a.url}/play/${kept}`);
+    expect((await fetch(`${a.url}/recordings/${kept}`, { headers: ADMIN })).status).toBe(200);
   });
 });
