@@ -90,9 +90,12 @@ export async function build(options: BuildOptions): Promise<Lectern> {
       workers: () => sfu.workerCount,
       ...(edges ? { edgeRoom: () => edges.room } : {}),
       media: () => sfu.load(),
+      recordingIds: () => recordings.store.list(),
     },
     app.log,
   );
+  // Which node holds each recording, for the others to send its requests there (a no-op alone).
+  recordings.holders = cluster;
   if (edges) {
     rooms.edges = edges;
     edges.onEdgeLost = (nodeId) => rooms.edgeLost(nodeId);
@@ -116,11 +119,11 @@ export async function build(options: BuildOptions): Promise<Lectern> {
   await app.register(health, { sfu, rooms, cluster });
   await app.register(rtpCapabilities, { sfu });
   await app.register(signalling, { rooms, config, ice, handlers, identities: new JoinIdentities(authenticator), cluster, metrics });
-  await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps });
+  await app.register(pages, { clientDir: options.clientDir ?? defaultClientDir(), sourceMaps: config.http.sourceMaps, cluster, recordings });
   await app.register(adminRuntime, { config, sfu, authenticator, auditLog, recordings });
   await app.register(adminCluster, { cluster, authenticator, rooms, edges });
   await app.register(movedRoom, { cluster });
-  await app.register(recordingRoutes, { config, authenticator, recordings, auditLog });
+  await app.register(recordingRoutes, { config, authenticator, recordings, auditLog, cluster });
   recordings.startSweeper();
   return { app, authenticator, auditLog, cluster, metrics, recordings, edges };
 }

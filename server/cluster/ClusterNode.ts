@@ -8,6 +8,10 @@
 //   nothing can split). A room not open here is refused (ClusterUnavailable): this node cannot
 //   know whether another node holds it, and opening it here could split the class in two.
 // - Draining: no new rooms here; the node's rooms are released and joins are sent elsewhere.
+// - A recording lives on the disk of the node that recorded it; the directory names that node
+//   (no TTL: a node that is down still holds its recordings). A node asked for a recording it
+//   does not hold sends the request to the holder when it is live and in-country, says the holder
+//   is unavailable when it is not, and knows nothing of it only when no node holds it.
 // Without a cluster section there is one process and every room is here: route() does nothing.
 import type { FastifyBaseLogger } from 'fastify';
 import type { LecternConfig } from '../../config/index.js';
@@ -31,7 +35,21 @@ export interface LocalState {
   edgeRoom?(): number;
   /** Its media workers' load (Sfu.load()): a node is as full as its own admission says. */
   media?(): MediaLoad;
+  /** Ids of the recordings on this node's disk: put in the directory at start (made before it, or while it was down). */
+  recordingIds?(): Promise<string[]>;
 }
+
+/** Where a recording this node does not hold is, per the directory. */
+export type RecordingWhereabouts =
+  /** On a live, in-country node: the request goes to its signalling origin. */
+  | { at: 'node'; url: string }
+  /** Held by a node that cannot be reached now, or the directory cannot be read: not "no such recording". */
+  | { at: 'unavailable'; message: string }
+  /** No node holds it (or not a cluster). */
+  | { at: 'unknown' };
+
+/** The one wording of a holder that is down. */
+export const RECORDING_HOLDER_DOWN = 'the server holding this recording is not available; try again later';
 
 const LOCK_TTL_MS = 5000;
 const LOCK_ATTEMPTS = 40;
@@ -45,6 +63,8 @@ export class ClusterNode {
   readonly #log: FastifyBaseLogger;
   /** Rooms this node claimed, and when: a claim whose room never opened is released. */
   readonly #claims = new Map<string, number>();
+  /** Directory writes for recordings that failed (store unreachable): retried at each heartbeat. */
+  readonly #recordingWrites = new Map<string, 'hold' | 'release'>();
   #record: NodeRecord | undefined;
   #timer: NodeJS.Timeout | undefined;
   #heartbeatFailed = false;
@@ -119,6 +139,9 @@ export class ClusterNode {
       startedAt: Date.now(),
     };
     await this.#coordinator.register(this.#record, cluster.ttlSeconds * 1000);
+    // One deleted meanwhile (a pending release) is not put back.
+    for (const id of (await this.#local.recordingIds?.()) ?? []) if (!this.#recordingWrites.has(id)) this.#recordingWrites.set(id, 'hold');
+    await this.#writeRecordings();
     this.#log.info({ node: cluster.nodeId, placement: cluster.placement }, 'registered in the cluster');
     this.#timer = setInterval(() => void this.#heartbeat(), cluster.heartbeatSeconds * 1000);
     this.#timer.unref();
@@ -154,6 +177,54 @@ export class ClusterNode {
     return live && live.id !== this.nodeId ? live.signallingUrl : undefined;
   }
 
+  /** Put in the directory that this node holds recording `id` (it started here). Never throws: retried until the store answers. */
+  async recordingHeld(id: string): Promise<void> {
+    if (!this.clustered) return;
+    this.#recordingWrites.set(id, 'hold');
+    await this.#writeRecordings();
+  }
+
+  /** Take recording `id` (deleted here) out of the directory. Never throws: retried until the store answers. */
+  async recordingReleased(id: string): Promise<void> {
+    if (!this.clustered) return;
+    this.#recordingWrites.set(id, 'release');
+    await this.#writeRecordings();
+  }
+
+  /**
+   * Where recording `id`, which this node does not hold, is. A holder that is this node (its file
+   * is gone) is `unknown`: the request is answered here, never sent round in a loop.
+   */
+  async recordingElsewhere(id: string): Promise<RecordingWhereabouts> {
+    if (!this.clustered) return { at: 'unknown' };
+    try {
+      const holder = await this.#coordinator.recordingHolder(id);
+      if (holder === undefined || holder === this.nodeId) return { at: 'unknown' };
+      const node = await this.#liveNode(holder);
+      // A holder advertising this node's own origin would send the browser back here for ever.
+      if (node && node.signallingUrl !== this.#record?.signallingUrl) return { at: 'node', url: node.signallingUrl };
+      if (node) this.#log.error({ node: holder }, 'a recording holder advertises this node\'s signalling URL: not redirected');
+      return { at: 'unavailable', message: RECORDING_HOLDER_DOWN };
+    } catch (error) {
+      this.#log.warn({ err: error }, 'cluster directory failed while looking up a recording');
+      return { at: 'unavailable', message: 'this server cannot reach the cluster directory to find the server holding this recording; try again in a moment' };
+    }
+  }
+
+  /** The pending directory writes for recordings; those that fail stay pending. */
+  async #writeRecordings(): Promise<void> {
+    for (const [id, write] of [...this.#recordingWrites]) {
+      try {
+        if (write === 'hold') await this.#coordinator.holdRecording(id, this.nodeId);
+        else await this.#coordinator.releaseRecording(id, this.nodeId);
+        if (this.#recordingWrites.get(id) === write) this.#recordingWrites.delete(id);
+      } catch (error) {
+        this.#log.warn({ err: error, recording: id, write }, 'cluster directory: recording holder not written yet; retried at the next heartbeat');
+        return;
+      }
+    }
+  }
+
   async #route(room: string): Promise<void> {
     const me = this.nodeId;
     const live = await this.#liveHome(room);
@@ -181,9 +252,14 @@ export class ClusterNode {
     const home = await this.#coordinator.homeOf(room);
     if (home === undefined) return undefined;
     if (home === this.nodeId) return this.#record;
-    const node = await this.#coordinator.node(home);
+    return this.#liveNode(home);
+  }
+
+  /** Another node's record if it is live and in-country; a dead one (past its TTL) is dropped on the way. */
+  async #liveNode(id: string): Promise<NodeRecord | undefined> {
+    const node = await this.#coordinator.node(id);
     if (!node) {
-      if (await this.#coordinator.dropIfExpired(home)) this.#log.warn({ node: home }, 'cluster node dropped: no heartbeat within its TTL; its rooms were released');
+      if (await this.#coordinator.dropIfExpired(id)) this.#log.warn({ node: id }, 'cluster node dropped: no heartbeat within its TTL; its rooms were released');
       return undefined;
     }
     return node;
@@ -250,6 +326,7 @@ export class ClusterNode {
       }
       this.#heartbeatFailed = false;
       await this.#releaseUnused(cluster.heartbeatSeconds * 2000);
+      if (this.#recordingWrites.size > 0) await this.#writeRecordings();
     } catch (error) {
       if (!this.#heartbeatFailed) this.#log.error({ err: error }, 'cluster heartbeat failed: running classes go on, new ones are refused until the directory is back');
       this.#heartbeatFailed = true;

@@ -1,6 +1,7 @@
 // Coordination behind one interface (LiveKit's local/Redis router split): the node registry with
 // heartbeats and a TTL, the room directory (room -> home node, and the nodes forwarding it) and
-// locks. LocalCoordinator keeps it in memory for a single process; RedisCoordinator shares it.
+// locks, and the recording directory (recording -> the node whose disk holds it). LocalCoordinator
+// keeps it in memory for a single process; RedisCoordinator shares it.
 // Policy (who becomes home, redirects, draining) is ClusterNode's; these are the primitives.
 import type { NodeRecord } from './NodeRecord.js';
 
@@ -41,6 +42,15 @@ export interface Coordinator {
   removeForwarder(room: string, nodeId: string): Promise<void>;
   /** The nodes forwarding a room. */
   forwarders(room: string): Promise<string[]>;
+  /**
+   * Record that `nodeId` holds recording `id` on its disk. No TTL: the entry stays while the
+   * recording exists (a node that is down still holds it), until releaseRecording.
+   */
+  holdRecording(id: string, nodeId: string): Promise<void>;
+  /** The node holding recording `id`, if any node recorded that it does. */
+  recordingHolder(id: string): Promise<string | undefined>;
+  /** Forget recording `id` (deleted) if `nodeId` is its holder. */
+  releaseRecording(id: string, nodeId: string): Promise<void>;
   /** Take a named lock for `ttlMs` (it expires by itself if the holder dies); undefined if held. */
   tryLock(name: string, ttlMs: number): Promise<Lock | undefined>;
   /** Disconnect. Idempotent. */

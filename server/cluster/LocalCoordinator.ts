@@ -14,6 +14,7 @@ export class LocalCoordinator implements Coordinator {
   readonly #nodes = new Map<string, { record: NodeRecord; expires: number }>();
   readonly #homes = new Map<string, string>();
   readonly #forwarders = new Map<string, Set<string>>();
+  readonly #recordings = new Map<string, string>();
   readonly #locks = new Map<string, { token: string; expires: number }>();
 
   /** `country` undefined with `checkPlacement` false: the embedded default, one process, nothing to prove. */
@@ -93,6 +94,18 @@ export class LocalCoordinator implements Coordinator {
 
   async forwarders(room: string): Promise<string[]> {
     return [...(this.#forwarders.get(room) ?? [])];
+  }
+
+  async holdRecording(id: string, nodeId: string): Promise<void> {
+    this.#recordings.set(id, nodeId);
+  }
+
+  async recordingHolder(id: string): Promise<string | undefined> {
+    return this.#recordings.get(id);
+  }
+
+  async releaseRecording(id: string, nodeId: string): Promise<void> {
+    if (this.#recordings.get(id) === nodeId) this.#recordings.delete(id);
   }
 
   async tryLock(name: string, ttlMs: number): Promise<Lock | undefined> {

@@ -10,6 +10,8 @@
 //   node:<id>:rooms       set of rooms the node is home of
 //   room:<name>           the home node's id
 //   room:<name>:forwarders set of edge nodes forwarding the room
+//   recording:<id>        the id of the node whose disk holds the recording; no TTL (kept while
+//                         the recording exists, also while its node is down)
 //   lock:<name>           a lock token
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -18,7 +20,8 @@ import { parseNodeRecord, type NodeRecord } from './NodeRecord.js';
 import { placementRefusal } from './residency.js';
 import { NodeRefused } from './ClusterError.js';
 
-const UNLOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// Delete KEYS[1] only if it still holds ARGV[1]: a lock's token, a recording's holder.
+const DELETE_IF_HOLDS = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 // KEYS: room, node rooms set. ARGV: node id, id it may replace ('' for none).
 const CLAIM_HOME = `
@@ -154,12 +157,24 @@ export class RedisCoordinator implements Coordinator {
     return this.#run((r) => r.smembers(this.#key(`room:${room}:forwarders`)));
   }
 
+  async holdRecording(id: string, nodeId: string): Promise<void> {
+    await this.#run((r) => r.set(this.#key(`recording:${id}`), nodeId));
+  }
+
+  async recordingHolder(id: string): Promise<string | undefined> {
+    return (await this.#run((r) => r.get(this.#key(`recording:${id}`)))) ?? undefined;
+  }
+
+  async releaseRecording(id: string, nodeId: string): Promise<void> {
+    await this.#run((r) => r.eval(DELETE_IF_HOLDS, 1, this.#key(`recording:${id}`), nodeId));
+  }
+
   async tryLock(name: string, ttlMs: number): Promise<Lock | undefined> {
     const key = this.#key(`lock:${name}`);
     const token = randomBytes(16).toString('base64url');
     const taken = await this.#run((r) => r.set(key, token, 'PX', Math.ceil(ttlMs), 'NX'));
     if (taken !== 'OK') return undefined;
-    return { release: async () => void (await this.#run((r) => r.eval(UNLOCK, 1, key, token))) };
+    return { release: async () => void (await this.#run((r) => r.eval(DELETE_IF_HOLDS, 1, key, token))) };
   }
 
   async close(): Promise<void> {

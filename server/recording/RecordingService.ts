@@ -46,6 +46,17 @@ export interface RecordingInfo {
 /** Why a recording was deleted. */
 export type DeletionReason = 'retention expired' | 'requested by an instructor' | 'requested by an admin';
 
+/**
+ * The cluster's recording directory (ClusterNode): which node's disk holds a recording, so another
+ * node can send its requests there. Neither call throws; a write the store refuses is retried there.
+ */
+export interface RecordingHolders {
+  /** This node holds recording `id` (it started here). */
+  recordingHeld(id: string): Promise<void>;
+  /** Recording `id` is deleted here. */
+  recordingReleased(id: string): Promise<void>;
+}
+
 /** Options of the service. */
 export interface RecordingServiceOptions {
   config: RecordingConfig;
@@ -68,6 +79,8 @@ export class RecordingService implements RecordingBackend {
   readonly #taps: TrackTaps;
   readonly #active = new Map<string, RecordingSession>();
   readonly #anonymousRefusals: AnonymousRefusals;
+  /** The cluster's directory of recordings, when this node is one of several (app.ts sets it). */
+  holders: RecordingHolders | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<unknown> | undefined;
 
@@ -142,6 +155,7 @@ export class RecordingService implements RecordingBackend {
       },
     });
     this.#active.set(id, session);
+    await this.holders?.recordingHeld(id);
     return session;
   }
 
@@ -161,6 +175,18 @@ export class RecordingService implements RecordingBackend {
       }
     }
     return infos.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  /** Whether this node's store holds recording `id` (in the cluster, another node may). */
+  async holds(id: string): Promise<boolean> {
+    try {
+      await this.#store.manifest(id);
+      return true;
+    } catch (error) {
+      if (error instanceof RecordingStoreError && (error.reason === 'not_found' || error.reason === 'invalid_id')) return false;
+      // Here but unreadable: the route reports it as it does today, it is not sent elsewhere.
+      return true;
+    }
   }
 
   /** One recording; RecordingStoreError not_found when there is none. */
@@ -243,6 +269,7 @@ export class RecordingService implements RecordingBackend {
         keyDestroyed: true,
       },
     });
+    await this.holders?.recordingReleased(id);
     this.#log.info({ recording: id, reason, size: removed.size }, 'recording deleted');
     return receipt;
   }

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { RoomName } from '../../protocol/index.js';
 import type { ClusterNode } from '../cluster/ClusterNode.js';
+import { onNode } from './nodeRedirect.js';
 
 const Params = Type.Object({ room: RoomName }, { additionalProperties: false });
 
@@ -19,6 +20,6 @@ export async function movedRoom(app: FastifyInstance, options: { cluster: Cluste
     void reply.header('cache-control', 'no-store');
     // No other live home (or not a cluster): the class opens here; the page's join routes again.
     const home = await cluster.homeElsewhere(request.params.room).catch(() => undefined);
-    return reply.redirect(home ? new URL(path, home).href : path, 302);
+    return reply.redirect(home ? onNode(home, path) : path, 302);
   });
 }

@@ -4,9 +4,20 @@ import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
 import { RecordingId, RoomName } from '../../protocol/index.js';
+import type { ClusterNode } from '../cluster/ClusterNode.js';
+import type { RecordingService } from '../recording/RecordingService.js';
+import { toRecordingHolder } from './recordingHolder.js';
 
-/** Serve the built client: /assets/* files, / and /r/:room pages. */
-export async function pages(app: FastifyInstance, options: { clientDir: string; sourceMaps: boolean }): Promise<void> {
+/** What the pages need: the built client, and (for /play) where recordings are in the cluster. */
+export interface PagesOptions {
+  clientDir: string;
+  sourceMaps: boolean;
+  cluster: ClusterNode;
+  recordings: RecordingService;
+}
+
+/** Serve the built client: /assets/* files, / and /r/:room pages, /play/:id. */
+export async function pages(app: FastifyInstance, options: PagesOptions): Promise<void> {
   await app.register(fastifyStatic, {
     root: options.clientDir,
     prefix: '/assets/',
@@ -30,9 +41,11 @@ export async function pages(app: FastifyInstance, options: { clientDir: string; 
   );
 
   // The playback page; the recording API (server/routes/recordings.ts) decides who may see what.
+  // A recording held by another node: the page itself is sent there, so that it runs on the
+  // holder's origin and its requests (same-origin, relative) are answered by the holder.
   app.get(
     '/play/:id',
-    { schema: { params: Type.Object({ id: RecordingId }) } },
+    { schema: { params: Type.Object({ id: RecordingId }) }, preHandler: toRecordingHolder({ cluster: options.cluster, recordings: options.recordings }) },
     async (_request, reply) => reply.header('cache-control', 'no-store').sendFile('playback.html'),
   );
 }

@@ -24,6 +24,8 @@ import { parseRange } from '../recording/byteRange.js';
 import { RecordingExportError, startExport, type ExportResult } from '../recording/RecordingExport.js';
 import { EVENTS_TRACK } from '../recording/EventsFile.js';
 import type { AnonymousReason } from '../recording/AnonymousRefusals.js';
+import type { ClusterNode } from '../cluster/ClusterNode.js';
+import { toRecordingHolder } from './recordingHolder.js';
 
 /** What the routes need. */
 export interface RecordingRoutesOptions {
@@ -31,6 +33,8 @@ export interface RecordingRoutesOptions {
   authenticator: Authenticator;
   recordings: RecordingService;
   auditLog: AuditLog;
+  /** In a cluster, requests for recordings held by another node are sent there (recordingHolder.ts). */
+  cluster: ClusterNode;
 }
 
 const Params = Type.Object({ id: RecordingId }, { additionalProperties: false });
@@ -88,6 +92,8 @@ export async function recordingRoutes(app: FastifyInstance, options: RecordingRo
   const { config, authenticator, recordings, auditLog } = options;
   const links = new PlaybackLinks(config.recording.playbackLinkTtlSeconds);
   const rules = new PlaybackAccess(config.roles);
+  // Every route here names one recording (:id): one held by another node is answered there.
+  app.addHook('preHandler', toRecordingHolder({ cluster: options.cluster, recordings }));
 
   const recordingOr404 = async (id: string): Promise<RecordingInfo> => {
     try {

@@ -1,7 +1,8 @@
 // The coordination primitives, for both implementations against the same expectations: the
 // in-memory one and Redis (a real redis-server started here). Node records expire after their TTL
 // and take their rooms with them; locks are held by one owner and freed only by it; a node whose
-// placement is not proven in the deployment's country is refused, and never read back.
+// placement is not proven in the deployment's country is refused, and never read back; a
+// recording's holder is kept without a TTL until that holder releases it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCoordinator } from '../../server/cluster/LocalCoordinator.js';
 import { RedisCoordinator } from '../../server/cluster/RedisCoordinator.js';
@@ -92,6 +93,24 @@ describe.each(implementations)('%s coordinator', (_name, make) => {
     await c.close();
   });
 
+  it('names the node holding a recording, without a TTL (also once that node is dropped), until its holder releases it', async () => {
+    const c = await make();
+    await c.register(record('node-a'), 300);
+    expect(await c.recordingHolder('rec-1')).toBeUndefined();
+    await c.holdRecording('rec-1', 'node-a');
+    expect(await c.recordingHolder('rec-1')).toBe('node-a');
+    // Its node stopped heartbeating: the recording is still on that node's disk, the entry stays.
+    await sleep(400);
+    expect(await c.dropIfExpired('node-a')).toBe(true);
+    expect(await c.recordingHolder('rec-1')).toBe('node-a');
+    // Only the holder releases it (a node that does not hold it deleting nothing changes nothing).
+    await c.releaseRecording('rec-1', 'node-b');
+    expect(await c.recordingHolder('rec-1')).toBe('node-a');
+    await c.releaseRecording('rec-1', 'node-a');
+    expect(await c.recordingHolder('rec-1')).toBeUndefined();
+    await c.close();
+  });
+
   it('refuses a node placed outside the country, or whose place is not proven', async () => {
     const c = await make();
     for (const placement of [
@@ -108,6 +127,22 @@ describe.each(implementations)('%s coordinator', (_name, make) => {
     // A Hamburg Local Zone is in Germany.
     await c.register(record('node-h', { placement: { country: 'DE', region: 'eu-central-1', zone: 'eu-central-1-ham-1a' } }), 5000);
     expect((await c.nodes()).map((n) => n.id)).toEqual(['node-h']);
+    await c.close();
+  });
+});
+
+describe('redis recording directory', () => {
+  it('keeps a recording holder under the configured prefix (the hosts\' ACL allows only lectern:*), with no expiry', async () => {
+    const c = new RedisCoordinator({ redis: { host: redis.host, port: redis.port }, prefix: 'lectern:', country: 'DE' });
+    await c.start();
+    await c.holdRecording('0b6c3a47-8d1e-4f2a-9c3b-5e6f7a8b9c0d', 'node-a');
+    const raw = redis.client();
+    expect(await raw.keys('*0b6c3a47-8d1e-4f2a-9c3b-5e6f7a8b9c0d*')).toEqual(['lectern:recording:0b6c3a47-8d1e-4f2a-9c3b-5e6f7a8b9c0d']);
+    expect(await raw.get('lectern:recording:0b6c3a47-8d1e-4f2a-9c3b-5e6f7a8b9c0d')).toBe('node-a');
+    expect(await raw.pttl('lectern:recording:0b6c3a47-8d1e-4f2a-9c3b-5e6f7a8b9c0d')).toBe(-1);
+    await c.releaseRecording('0b6c3a47-8d1e-4f2a-9c3b-5e6f7a8b9c0d', 'node-a');
+    expect(await raw.exists('lectern:recording:0b6c3a47-8d1e-4f2a-9c3b-5e6f7a8b9c0d')).toBe(0);
+    raw.disconnect();
     await c.close();
   });
 });
