@@ -75,6 +75,8 @@ export interface RoomMediaContext {
   listenIp: string;
   /** The admission rule (Sfu.refusal): whether the workers take a subscriber due this load. */
   refusal: (join: ForwardLoad, useReserve: boolean) => CapacityRefusal | undefined;
+  /** A track was published: measure its rate now, not at the next load sample. */
+  published: () => void;
 }
 
 /** Id of a room's recorder among its subscribers; participant ids never start with '@'. */
@@ -189,7 +191,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const options = {
       ...this.#context.options,
       place: () => this.#place(peer),
-      onPublished: (track: Track) => this.#observeSpeaker(peer, track),
+      onPublished: (track: Track) => this.#published(peer, track),
       consumerGate: this.loudestSpeakers,
       ...(reception ? { reception } : {}),
     };
@@ -294,7 +296,7 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const publisher: PlainPublisher = new PlainPublisher(id, {
       place: () => this.#place(publisher),
       listenIp: this.#context.listenIp,
-      onPublished: (track) => this.#observeSpeaker(publisher, track),
+      onPublished: (track) => this.#published(publisher, track),
     });
     this.#plainPublishers.set(id, publisher);
     publisher.once('close', () => {
@@ -486,6 +488,12 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * would stay highlighted until someone out-talks a silence: a muted microphone is taken out of the
    * observer instead (which makes it choose again) and put back when it is unmuted.
    */
+  /** A participant's or plain publisher's track is live: weigh it by what it sends, and hear it. */
+  #published(peer: { readonly placement: RoomRouter | undefined }, track: Track): void {
+    this.#context.published();
+    this.#observeSpeaker(peer, track);
+  }
+
   #observeSpeaker(peer: { readonly placement: RoomRouter | undefined }, track: Track): void {
     if (track.kind !== 'audio') return;
     const home = this.#routers[0]!;

@@ -133,6 +133,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       rates: this.#rates,
       listenIp: this.#listenIp,
       refusal: (join, useReserve) => this.refusal(join, useReserve),
+      published: () => this.#monitor.measureNewTracks(),
     });
     this.#rooms.add(room);
     room.once('close', () => this.#rooms.delete(room));

@@ -154,6 +154,20 @@ describe('capacity in forwarded packets', () => {
     expect(await trySubscribe(cameras, 'after-unmute')).toBeUndefined();
   }, 60_000);
 
+  it('measures a track within a second of its publication, not at the next load sample', async () => {
+    // No periodic sample in this test (startSfu): only the publication makes the SFU read the track.
+    // Before, a camera weighed a full layer (UNMEASURED) until the next sample, up to 2 s away, and a
+    // class joining right after its cameras started was refused at a tenth of the CPU.
+    const sfu = await startSfu(1, {});
+    const room = await sfu.createRoomMedia('just-started');
+    await publishVideo(room, SMALL);
+    expect(room.joinLoad().packetRate).toBe(UNMEASURED.video.layer.packetRate);
+    await waitFor('the new track measured', () => room.joinLoad().packetRate < UNMEASURED.video.layer.packetRate / 2, 2000);
+    const measured = room.joinLoad();
+    console.log(`a small camera measured after its publication: ${measured.packetRate.toFixed(1)} packets/s, ${Math.round(measured.bitrate / 1000)} kbit/s`);
+    expect(measured.bitrate).toBeLessThan(UNMEASURED.video.layer.bitrate / 4);
+  });
+
   it('counts a subscriber whose transport is being opened once, not twice', async () => {
     // Found by the cluster fan-out bench: one being placed sat on its router's placed set and among
     // the unplaced at once, so three opening together were counted as six.
