@@ -762,7 +762,12 @@ async function resumeWithBackoff(
   let told = false;
   for (let attempt = 0; !stopped(); attempt++) {
     const backoff = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt);
-    await sleep(backoff * (0.5 + Math.random() / 2));
+    let wait = backoff * (0.5 + Math.random() / 2);
+    // One attempt falls exactly when the cluster has surely dropped the server, so a page whose node
+    // died leaves then, not up to a whole backoff step (4 s) later.
+    const untilGone = unreachable && !told ? since + unreachable.afterMs - Date.now() : Infinity;
+    if (untilGone > 0 && untilGone < wait) wait = untilGone;
+    await sleep(wait);
     if (stopped()) return undefined;
     try {
       await signalling.reopen();
