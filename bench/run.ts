@@ -11,6 +11,7 @@
 //   npm run bench -- --only=class --class-participants=60 --class-cameras=12 --class-page=25   (bots only)
 //   npm run bench -- --only=ramp --ramp-capacity=200 --ramp-subscribers=60,120,180,240   (past capacity: refused at_capacity, 0 loss for those in)
 //   npm run bench -- --only=cluster --cluster-rooms=30 --cluster-joins=3   (3 node processes + redis-server, signalling only)
+//   npm run bench -- --only=failover --failover-repetitions=5   (3 node processes + redis-server, Chromium: home SIGKILL -> decoding again)
 import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -41,6 +42,7 @@ import { measureClass, type ClassResult } from './scenarios/class.js';
 import { classOptions, measureRecording, measureRecordingWithClass, type RecordingResult, type RecordingWithClassResult } from './scenarios/recording.js';
 import { measureCluster, type ClusterResult } from './scenarios/cluster.js';
 import { measureClusterFanout, type ClusterFanoutResult } from './scenarios/clusterFanout.js';
+import { measureFailover, type FailoverResult } from './scenarios/failover.js';
 import { parseConfig } from '../config/index.js';
 import { DEFAULT_CAPACITY } from '../sfu/index.js';
 
@@ -48,7 +50,8 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'fanout,capacity,ramp,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording,cluster,cluster-fanout' },
+    only: { type: 'string', default: 'fanout,capacity,ramp,compare,signalling,fuzz,auditlog,joinlatency,reconnect,seminar,class,recording,cluster,cluster-fanout,failover' },
+    'failover-repetitions': { type: 'string', default: '5' },
     // 1 -> N over two node processes; the home's share ends where its admission refuses (its consumers per worker: '' = the product's).
     'cluster-fanout-subscribers': { type: 'string', default: '500' },
     'cluster-fanout-home-capacity': { type: 'string', default: '' },
@@ -229,6 +232,7 @@ const output: {
   ramp?: RampResult;
   cluster?: ClusterResult;
   clusterFanout?: ClusterFanoutResult;
+  failover?: FailoverResult;
   recordingWithClass?: RecordingWithClassResult;
 } = { startedAt: new Date().toISOString(), machine, notes, fanout: [], signalling: [], seminar: [] };
 
@@ -801,6 +805,35 @@ if (only.has('cluster-fanout')) {
   } catch (error) {
     console.log(`cluster fan-out failed: ${(error as Error).message}`);
     notes.push(`cluster fan-out: failed: ${(error as Error).message}`);
+  }
+}
+
+// Failover as a person meets it: the class's home node SIGKILLed under two students in Chromium.
+if (only.has('failover')) {
+  const repetitions = Number(args['failover-repetitions']);
+  console.log(`failover: 3 nodes + redis-server, 2 students in Chromium, home node SIGKILLed ${repetitions} times ...`);
+  try {
+    const r = await measureFailover({ repetitions, ttlSeconds: Number(args['cluster-ttl']), heartbeatSeconds: Number(args['cluster-heartbeat']) });
+    output.failover = r;
+    notes.push(`failover: ${r.note}`);
+    const row = (label: string, s: { p50: number; max: number }) => [label, fmt(s.p50, 0), fmt(s.max, 0)];
+    printTable(
+      `Failover in Chromium: home node SIGKILL -> both students decode each other on a live node (${r.completed}/${r.repetitions} repetitions; pages go back after ${r.boundMs} ms; target < 5000 ms)`,
+      ['ms after the SIGKILL', 'p50 ms', 'max ms'],
+      [
+        row('both decode each other again (the later first frame)', r.bothDecoding),
+        row("a page went back (history.back() to the entry node's page)", r.steps.wentBack),
+        row('that page loaded', r.steps.loaded),
+        row("its 'join' answered", r.steps.joinAnswered),
+        row('its first transport connected', r.steps.transportConnected),
+        row("first frame of the other student's camera", r.steps.firstFrame),
+        row('tenth frame', r.steps.tenthFrame),
+      ],
+    );
+    for (const s of r.samples.filter((x) => x.error)) console.log(`  repetition ${s.repetition}: ${s.error}`);
+  } catch (error) {
+    console.log(`failover failed: ${(error as Error).message}`);
+    notes.push(`failover: failed: ${(error as Error).message}`);
   }
 }
 

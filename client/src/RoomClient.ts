@@ -216,6 +216,8 @@ export class RoomClient {
       onMoving?: ((to: string) => void) | undefined;
       /** Do not follow a `moved` redirect to this origin (the page came back from it: Failover.ts). */
       avoid?: string | undefined;
+      /** In the class (admitted), before the transports are set up: what the person may send is known from here on. */
+      onAdmitted?: ((joined: { permissions: string[]; policy: RoomPolicy }) => void) | undefined;
     },
     events: RoomClientEvents,
   ): Promise<{ client: RoomClient; state: RoomState; role: Role; permissions: string[]; policy: RoomPolicy }> {
@@ -261,6 +263,7 @@ export class RoomClient {
           signalling.onclose = undefined;
         }
       }
+      options.onAdmitted?.({ permissions: joined.permissions, policy: joined.policy });
       // Time to first picture is the budget here: both transports are asked for before any Device
       // work (loading one blocks the page for tens of ms), and the Device is usually loaded already.
       const [send, recv, device] = await Promise.all([

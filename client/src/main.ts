@@ -167,7 +167,15 @@ async function joinClass(
     storage('sessionStorage')?.setItem(rejoinKey(), JSON.stringify(wants));
     location.reload();
   };
-  const { client, state, role, permissions, policy } = await RoomClient.join(
+  // The camera and microphone open as soon as the join says what this person may send, while the
+  // transports are set up (a camera takes a few hundred ms to start): in lecture mode a student's
+  // camera is not even opened; the microphone is, held muted by the server.
+  const allowed = (joined: { permissions: readonly string[]; policy: RoomPolicy }) => ({
+    camera: wants.camera && !LectureControls.joinsHeld(joined.policy, joined.permissions) && joined.permissions.includes('produceVideo'),
+    mic: wants.mic && joined.permissions.includes('produceAudio'),
+  });
+  let opening: Promise<{ stream?: MediaStream; problem?: string }> | undefined;
+  const joining = RoomClient.join(
     {
       room,
       displayName,
@@ -177,6 +185,9 @@ async function joinClass(
       moves: cluster.moves,
       avoid: cluster.avoid,
       onMoving: (to) => noteSentAway({ to, displayName, wants }),
+      onAdmitted: (joined) => {
+        opening = getLocalMedia(allowed(joined));
+      },
       onWaiting: () => {
         $('prejoin').hidden = true;
         $('waiting').hidden = false;
@@ -185,14 +196,17 @@ async function joinClass(
     },
     events,
   );
+  const { client, state, role, permissions, policy } = await joining.catch(async (error: unknown) => {
+    // Not in the class after all (a transport could not be set up): the devices close again.
+    for (const track of (await opening)?.stream?.getTracks() ?? []) track.stop();
+    throw error;
+  });
   $('prejoin').hidden = true;
   $('waiting').hidden = true;
   view.start(client, { name: displayName, role, permissions }, state, policy);
   lecture.start(client, policy, view.can('moderate'));
-  // In lecture mode a student's camera is not even opened; the microphone is, held muted by the server.
-  const held = LectureControls.joinsHeld(policy, permissions);
-
-  const media = await getLocalMedia({ camera: wants.camera && !held && view.can('produceVideo'), mic: wants.mic && view.can('produceAudio') });
+  const { stream: media, problem } = await (opening ?? getLocalMedia(allowed({ permissions, policy })));
+  if (problem) setStatus(problem);
   const cameraTrack = media?.getVideoTracks()[0];
   const micTrack = media?.getAudioTracks()[0];
   view.ownTile?.showLocalVideo(cameraTrack);
@@ -257,17 +271,18 @@ function wireScreenShare(client: RoomClient, allowed: boolean): void {
   });
 }
 
-async function getLocalMedia(wants: { camera: boolean; mic: boolean }): Promise<MediaStream | undefined> {
-  if (!wants.camera && !wants.mic) return undefined;
+/** The camera and microphone asked for; a refusal is returned, to be said once the class is on screen. */
+async function getLocalMedia(wants: { camera: boolean; mic: boolean }): Promise<{ stream?: MediaStream; problem?: string }> {
+  if (!wants.camera && !wants.mic) return {};
   try {
-    return await navigator.mediaDevices.getUserMedia({
+    const stream = await navigator.mediaDevices.getUserMedia({
       audio: wants.mic ? { echoCancellation: true, noiseSuppression: true } : false,
       // 960x540 lets the browser send three simulcast layers (it sends fewer below that size).
       video: wants.camera ? { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24 } } : false,
     });
+    return { stream };
   } catch (error) {
-    setStatus(`No camera/microphone: ${(error as Error).message}. You can still watch and listen.`);
-    return undefined;
+    return { problem: `No camera/microphone: ${(error as Error).message}. You can still watch and listen.` };
   }
 }
 

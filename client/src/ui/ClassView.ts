@@ -18,8 +18,10 @@ const STATS_INTERVAL_MS = 1000;
 /** Quiet time after the last tile resize before tile sizes go to the server. */
 const TILE_SIZE_SETTLE_MS = 150;
 /**
- * Quiet time after the last change of what is on screen before the view goes to the server: a
- * join storm or a quick run of page turns is one `setView`, not one per tile.
+ * Quiet time after the last change of what is on screen before the view goes to the server again: a
+ * join storm or a quick run of page turns is two `setView`s (its first change, at once, and the
+ * rest when it settles), not one per tile. The first goes at once because a single change (a camera
+ * just started, the first person in) is the common case, and its picture waited for the timer.
  */
 const VIEW_SETTLE_MS = 150;
 
@@ -218,7 +220,9 @@ export class ClassView {
   }
 
   #scheduleView(): void {
-    clearTimeout(this.#viewTimer);
+    const quiet = this.#viewTimer === undefined;
+    if (quiet) this.#sendView(false);
+    else clearTimeout(this.#viewTimer);
     this.#viewTimer = setTimeout(() => this.#sendView(false), VIEW_SETTLE_MS);
   }
 
@@ -228,6 +232,7 @@ export class ClassView {
    */
   #sendView(again: boolean): void {
     clearTimeout(this.#viewTimer);
+    this.#viewTimer = undefined;
     const client = this.#client;
     if (!client || !client.connected) return;
     const video = this.#gallery.onScreen.flatMap((key) => this.#videoProducers.get(key) ?? []);
