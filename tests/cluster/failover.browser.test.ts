@@ -112,3 +112,36 @@ describe('students sent to the home node through node A', () => {
     pageErrors.expectNone();
   }, 120_000);
 });
+
+describe('pages opened on the node that died', () => {
+  it('rejoin by themselves once their address answers again from a live node (as a shared site name does)', async () => {
+    // D is the home of a class both pages opened directly. D is SIGKILLed; after the registry has
+    // dropped it, another node, E, answers at the same address and port: the shared site name
+    // resolving to a live node. Each page's reconnect reaches E, which does not know it (resume
+    // fails), so the page reloads and joins again by itself; E takes the class.
+    const d = await startNode({ nodeId: 'node-d', address: '127.0.0.5', redisPort: redis.port });
+    let e: ClusterNodeProcess | undefined;
+    try {
+      const ann = await pages.open(`${d.url}/r/shared-name-class`, 'Ann');
+      const ben = await pages.open(`${d.url}/r/shared-name-class`, 'Ben');
+      for (const page of [ann, ben]) await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
+      await expectDecoding(ann, 'Ben');
+      await expectDecoding(ben, 'Ann');
+      const port = Number(new URL(d.url).port);
+      const killed = Date.now();
+      await d.kill('SIGKILL');
+      // The registry drops D after its TTL (2 s) and one heartbeat; only then does the name point elsewhere.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      e = await startNode({ nodeId: 'node-e', address: '127.0.0.5', port, redisPort: redis.port });
+      await expectDecoding(ann, 'Ben');
+      await expectDecoding(ben, 'Ann');
+      console.log(`pages on a dead node: both decode each other through node-e at the same address ${Date.now() - killed} ms after the kill (E was started 2.5 s after it)`);
+      for (const page of [ann, ben]) expect(origin(page)).toBe(d.url);
+      const health = (await (await fetch(`${e.url}/healthz`)).json()) as { peers: number };
+      expect(health).toMatchObject({ peers: 2 });
+      pageErrors.expectNone();
+    } finally {
+      await Promise.all([d, e].filter((n): n is ClusterNodeProcess => n !== undefined).map((n) => n.kill('SIGKILL')));
+    }
+  }, 120_000);
+});

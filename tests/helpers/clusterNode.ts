@@ -28,6 +28,8 @@ export interface NodeOptions {
   nodeId: string;
   /** 127.0.0.x to listen on. */
   address: string;
+  /** Its HTTP port (default: a free one); a node put in the place of a dead one takes the dead one's. */
+  port?: number;
   redisPort: number;
   placement?: Record<string, unknown>;
   /** Extra `cluster` keys (heartbeatSeconds, ttlSeconds, drainSeconds...). */
@@ -52,7 +54,7 @@ export const DEPLOYMENT_DE = {
  */
 export async function startNode(options: NodeOptions): Promise<ClusterNodeProcess> {
   const dir = mkdtempSync(join(tmpdir(), `lectern-${options.nodeId}-`));
-  const port = await freePort(options.address);
+  const port = options.port ?? (await freePort(options.address));
   const metricsPort = await freePort(options.address);
   const rtcPort = await freePort(options.address);
   const config = {
