@@ -51,6 +51,11 @@ export function mediasoupProducer(id: string): types.Producer | undefined {
   return producers.get(id);
 }
 
+/** Every live producer. */
+export function mediasoupProducers(): types.Producer[] {
+  return [...producers.values()];
+}
+
 /** Live consumers in the room named `roomName` whose track matches `appData` (e.g. `{ peerId, source }`). */
 export function mediasoupConsumersIn(roomName: string, appData: Record<string, unknown> = {}): types.Consumer[] {
   return [...consumers.values()].filter(
