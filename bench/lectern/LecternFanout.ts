@@ -5,7 +5,7 @@
 // ones (RoomMedia.addPeer, the browser path, into werift peers). Which worker each subscriber lands
 // on, when the room spreads to the second worker and pipes its tracks there, and who is refused
 // `at_capacity`, are the product's placement and admission, configured by `capacity`.
-import { Sfu, SfuError, DEFAULT_CAPACITY, type CapacityOptions, type PlainPublisher, type RoomMedia, type SrtpSuite, type Subscription } from '../../sfu/index.js';
+import { Sfu, SfuError, DEFAULT_CAPACITY, type CapacityOptions, type PlainPublisher, type RoomMedia, type SrtpSuite, type Subscription, type Track } from '../../sfu/index.js';
 import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
 import type { Sink } from '../lib/Sink.js';
 import { pinToCpu, waitForExit } from '../lib/proc.js';
@@ -202,7 +202,7 @@ function ssrcOf(subscription: Subscription): number {
 }
 
 /** The generator's VP8 and opus as the product's plain publisher's tracks, fanned out by the room. */
-export async function publishGenerator(room: RoomMedia): Promise<{ publisher: PlainPublisher; target: { host: string; port: number } }> {
+export async function publishGenerator(room: RoomMedia): Promise<{ publisher: PlainPublisher; video: Track; audio: Track; target: { host: string; port: number } }> {
   const publisher = room.addPlainPublisher('generator');
   const { ip, port } = await publisher.open();
   const video = await publisher.publish(
@@ -226,5 +226,5 @@ export async function publishGenerator(room: RoomMedia): Promise<{ publisher: Pl
     'microphone',
   );
   await Promise.all([room.distribute(video), room.distribute(audio)]);
-  return { publisher, target: { host: ip, port } };
+  return { publisher, video, audio, target: { host: ip, port } };
 }

@@ -7,9 +7,10 @@ import '../helpers/mediasoupLookup.js';
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { SfuError, type Sfu, type PlainSubscriber, type PlainPublisher, type RoomMedia, type Track, type CapacityOptions } from '../../sfu/index.js';
-import { cleanupAfterEach, sleep, startTestSfu } from '../helpers/testSfu.js';
+import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
+import { publishGenerator } from '../../bench/lectern/LecternFanout.js';
 import { RtpGenerator } from '../../bench/lib/RtpGenerator.js';
-import { AUDIO_SSRC, MARKER_MAGIC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../../bench/lib/rtpPackets.js';
+import { MARKER_MAGIC } from '../../bench/lib/rtpPackets.js';
 import { mediasoupConsumer } from '../helpers/mediasoupLookup.js';
 
 const cleanups = cleanupAfterEach();
@@ -19,33 +20,10 @@ function startSfu(capacity: Partial<CapacityOptions>): Promise<Sfu> {
   return startTestSfu(cleanups, { workers: 2, capacity: { loadSampleMs: 600_000, ...capacity } });
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** The generator publishing VP8 and opus into the room through the product's plain publisher. */
+/** The generator publishing VP8 and opus into the room through the product's plain publisher (as the bench's fan-out does), at 300 kbit/s. */
 async function publish(room: RoomMedia): Promise<{ publisher: PlainPublisher; video: Track; audio: Track }> {
-  const publisher = room.addPlainPublisher('generator');
-  const { ip, port } = await publisher.open();
-  const video = await publisher.publish(
-    'video',
-    {
-      codecs: [{ mimeType: 'video/VP8', payloadType: VP8_PAYLOAD_TYPE, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],
-      encodings: [{ ssrc: VIDEO_SSRC }],
-    },
-    'camera',
-  );
-  const audio = await publisher.publish(
-    'audio',
-    { codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: AUDIO_SSRC }] },
-    'microphone',
-  );
-  await Promise.all([room.distribute(video), room.distribute(audio)]);
-  const generator = await RtpGenerator.create({ video: { host: ip, port }, audio: { host: ip, port }, videoBitrate: 300_000 });
+  const { publisher, video, audio, target } = await publishGenerator(room);
+  const generator = await RtpGenerator.create({ video: target, audio: target, videoBitrate: 300_000 });
   generator.start();
   cleanups.push(() => generator.close());
   return { publisher, video, audio };
@@ -118,7 +96,7 @@ describe('plain subscribers on the product media plane', () => {
     await Promise.all([...comedia.subscriptions.values()].map((s) => comedia.resume(s.id)));
     for (const { subscriber, receiver: r } of [secure, plain, { subscriber: comedia, receiver: rx }]) {
       expect(subscriber.subscriptions.size).toBe(2);
-      await until(`${subscriber.id} to receive video and audio`, () => ssrcsOf(subscriber).every((ssrc) => (r.packets.get(ssrc) ?? 0) >= 30));
+      await waitFor(`${subscriber.id} to receive video and audio`, () => ssrcsOf(subscriber).every((ssrc) => (r.packets.get(ssrc) ?? 0) >= 30), 15_000);
     }
     console.log('plain subscribers received (packets per SSRC):', [secure, plain].map((s) => Object.fromEntries(s.receiver.packets)), Object.fromEntries(rx.packets));
     // The generator's marker travels in every payload: visible in plain RTP, never under SRTP.
@@ -140,7 +118,7 @@ describe('plain subscribers on the product media plane', () => {
     expect(second.subscriber.workerIndex).toBe(room.workerIndex);
     expect(third.subscriber.workerIndex).not.toBe(room.workerIndex);
     expect(room.workerIndexes).toHaveLength(2);
-    await until('s3 (second worker) to receive both tracks', () => ssrcsOf(third.subscriber).every((ssrc) => (third.receiver.packets.get(ssrc) ?? 0) >= 30));
+    await waitFor('s3 (second worker) to receive both tracks', () => ssrcsOf(third.subscriber).every((ssrc) => (third.receiver.packets.get(ssrc) ?? 0) >= 30), 15_000);
     // The second worker carries s3's two consumers; the first its two pipe consumers besides s1's and s2's.
     const load = sfu.load().workers;
     expect(load.find((w) => w.index === third.subscriber.workerIndex)!.consumers).toBe(2);
@@ -182,7 +160,7 @@ describe('plain subscribers on the product media plane', () => {
     room.on('unsubscribed', (id, s) => ended.push(`${id}:${s.kind}`));
 
     publisher.unpublish(video.id);
-    await until('video subscriptions to end', () => ended.length === 2);
+    await waitFor('video subscriptions to end', () => ended.length === 2, 15_000);
     expect(ended.sort()).toEqual(['away:video', 'home:video']);
     for (const s of videoSubscriptions) {
       expect(s.closed).toBe(true);
@@ -195,13 +173,13 @@ describe('plain subscribers on the product media plane', () => {
     const awayAudio = [...away.subscriber.subscriptions.values()][0]!;
     away.subscriber.close();
     expect(awayAudio.closed).toBe(true);
-    await until('the second router to go', () => room.workerIndexes.length === 1);
-    await until('the pipe consumer to go', () => consumersOn(sfu).reduce((a, b) => a + b) === 1);
+    await waitFor('the second router to go', () => room.workerIndexes.length === 1, 15_000);
+    await waitFor('the pipe consumer to go', () => consumersOn(sfu).reduce((a, b) => a + b) === 1, 15_000);
     expect(sfu.load().projectedConsumers).toBe(1);
 
     // The publisher leaves: nothing is left anywhere.
     publisher.close();
-    await until('every consumer to go', () => consumersOn(sfu).reduce((a, b) => a + b) === 0);
+    await waitFor('every consumer to go', () => consumersOn(sfu).reduce((a, b) => a + b) === 0, 15_000);
     expect(home.subscriber.subscriptions.size).toBe(0);
     expect(room.tracks()).toHaveLength(0);
     home.subscriber.close();
