@@ -18,6 +18,7 @@ import { loadWerift } from '../../bench/lib/werift.js';
 import { vp8Clip } from '../../bench/lib/vp8Clip.js';
 import { newNonce, signedHeaders } from '../../server/cluster/nodeSignature.js';
 import { audit, gatherInputs } from '../../audit/audit.js';
+import { waitFor } from '../helpers/testSfu.js';
 
 const ADMIN_TOKEN = 'edge-test-admin-token-long-enough-to-be-a-real-one';
 const SECRET = 'a-cluster-secret-shared-by-every-node-0123456789';
@@ -31,14 +32,6 @@ const bots: BotParticipant[] = [];
 const clients: SignallingClient[] = [];
 const cleanups: (() => void)[] = [];
 const extraNodes: ClusterNodeProcess[] = [];
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type Registry = {
   nodes: { id: string }[];
@@ -149,7 +142,7 @@ describe('a room bigger than its home node', () => {
     };
     const ada = await join('Ada');
     const bob = await join('Bob', { camera: false, microphone: false });
-    await until('bob to receive ada', () => bob.consumerCount >= 2);
+    await waitFor('bob to receive ada', () => bob.consumerCount >= 2);
 
     // A node registered outside the country, offering more edge room than node-b, at node-b's own
     // listener: were placement to use it, the pipe would open. It must be refused before.
@@ -158,25 +151,25 @@ describe('a room bigger than its home node', () => {
     const foreign = { id: 'node-x', signallingUrl: 'http://127.0.0.9:1', privateAddress: '127.0.0.3', rpcPort: Number(new URL(edgeRpc).port), edgeRoom: 1000, placement: { country: 'SE', region: 'eu-north-1', zone: 'eu-north-1a' }, capacity: 500, load: 0, draining: false, startedAt: Date.now() };
     await raw.set('lectern:node:node-x', JSON.stringify(foreign), 'PX', 120_000);
     await raw.sadd('lectern:nodes', 'node-x');
-    await until('node-b to register edge room', async () => {
+    await waitFor('node-b to register edge room', async () => {
       const record = JSON.parse((await raw.get('lectern:node:node-b')) ?? '{}') as { edgeRoom?: number; rpcPort?: number };
       return record.edgeRoom === 2 && record.rpcPort !== undefined;
     });
 
     // Carol: the home is full, so she receives on node-b; she publishes her microphone at home.
     const carol = await join('Carol', { camera: false, microphone: true });
-    await until('carol to receive ada', () => carol.consumerCount >= 2);
+    await waitFor('carol to receive ada', () => carol.consumerCount >= 2);
     expect(await raw.smembers(`lectern:room:${ROOM}:forwarders`)).toEqual(['node-b']);
     expect(edge.log()).toContain('edge room opened for another node');
 
     // Real VP8 and Opus from ada (on node-a) arrive at carol (on node-b).
-    await until('video and audio at carol', () => {
+    await waitFor('video and audio at carol', () => {
       const c = carol.counts();
       return c.video.received > 30 && c.audio.received > 30;
     });
     // Carol's microphone, published at home, reaches ada and bob.
-    await until('carol heard at home', () => ada.consumerCount >= 1 && bob.consumerCount >= 3);
-    await until('carol audio at ada', () => ada.counts().audio.received > 30);
+    await waitFor('carol heard at home', () => ada.consumerCount >= 1 && bob.consumerCount >= 3);
+    await waitFor('carol audio at ada', () => ada.counts().audio.received > 30);
 
     // The pipe: SRTP and RTX on at both ends, both ends in DE; the foreign node refused.
     const view = await registry(home);
@@ -203,8 +196,8 @@ describe('a room bigger than its home node', () => {
 
     // A new producer on the home node (dave publishes there; he too receives on the edge) reaches carol.
     const dave = await join('Dave', { camera: true, microphone: false });
-    await until('dave video at carol', () => carol.consumerCount >= 3);
-    await until('dave video flowing at carol', () => carol.consumerCounts().some((c) => c.kind === 'video' && c.producerId === dave.producers[0]?.id && c.received > 10));
+    await waitFor('dave video at carol', () => carol.consumerCount >= 3);
+    await waitFor('dave video flowing at carol', () => carol.consumerCounts().some((c) => c.kind === 'video' && c.producerId === dave.producers[0]?.id && c.received > 10));
     // Piped now: ada's two, dave's camera (for carol) and carol's microphone (for dave).
     expect((await registry(home)).pipes?.[0]?.tracks).toBe(4);
 
@@ -218,16 +211,16 @@ describe('a room bigger than its home node', () => {
     // The edge subscribers leave: the home closes its pipes to node-b.
     await carol.close();
     await dave.close();
-    await until('pipes closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
+    await waitFor('pipes closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
     // ...and the directory no longer names node-b as the room's forwarder.
-    await until('forwarder dropped', async () => (await raw.smembers(`lectern:room:${ROOM}:forwarders`)).length === 0);
+    await waitFor('forwarder dropped', async () => (await raw.smembers(`lectern:room:${ROOM}:forwarders`)).length === 0);
   }, 120_000);
 
   it('moves the subscribers of an edge node that dies back to the home node, telling them to start media over', async () => {
     // The home is still full (ada and bob); node-b has room again (its registry entry says so at its next heartbeat): frank receives there.
     const raw = redis.client();
     cleanups.push(() => raw.disconnect());
-    await until('node-b to offer its room again', async () => (JSON.parse((await raw.get('lectern:node:node-b')) ?? '{}') as { edgeRoom?: number }).edgeRoom === 2);
+    await waitFor('node-b to offer its room again', async () => (JSON.parse((await raw.get('lectern:node:node-b')) ?? '{}') as { edgeRoom?: number }).edgeRoom === 2);
     const frank = await SignallingClient.connect(home.wsUrl);
     clients.push(frank);
     const joined = await frank.ok('join', { room: ROOM, displayName: 'Frank' });
@@ -250,7 +243,7 @@ describe('a room bigger than its home node', () => {
     const raw = redis.client();
     cleanups.push(() => raw.disconnect());
     const room = async (id: string) => (JSON.parse((await raw.get(`lectern:node:${id}`)) ?? '{}') as { edgeRoom?: number }).edgeRoom;
-    await until('both new edges to offer room', async () => (await room('node-c')) === 2 && (await room('node-d')) === 2);
+    await waitFor('both new edges to offer room', async () => (await room('node-c')) === 2 && (await room('node-d')) === 2);
     const grace = await SignallingClient.connect(home.wsUrl);
     clients.push(grace);
     const joined = await grace.ok('join', { room: ROOM, displayName: 'Grace' });

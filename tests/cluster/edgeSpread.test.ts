@@ -17,6 +17,7 @@ import { BotParticipant } from '../../bench/lib/BotParticipant.js';
 import { loadWerift } from '../../bench/lib/werift.js';
 import { vp8Clip } from '../../bench/lib/vp8Clip.js';
 import { audit, gatherInputs } from '../../audit/audit.js';
+import { waitFor } from '../helpers/testSfu.js';
 
 const ADMIN_TOKEN = 'edge-spread-test-admin-token-long-enough-to-be-real';
 const SECRET = 'a-cluster-secret-shared-by-every-node-0123456789';
@@ -26,14 +27,6 @@ let redis: TestRedis;
 let home: ClusterNodeProcess;
 let edge: ClusterNodeProcess;
 const bots: BotParticipant[] = [];
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type EdgeRouter = { node: string; home: string; worker: number; via: 'home-pipe' | 'worker-pipe'; tracks: number; consumers: number };
 type Registry = { pipes?: { to: string; tracks: number }[]; edgeRouters?: EdgeRouter[] };
@@ -89,19 +82,19 @@ describe('an edge node spreads a big room over its workers', () => {
     const listener = { camera: false, microphone: false };
     const raw = redis.client();
     try {
-      await until('node-b to offer edge room', async () => (JSON.parse((await raw.get('lectern:node:node-b')) ?? '{}') as { edgeRoom?: number }).edgeRoom === 4);
+      await waitFor('node-b to offer edge room', async () => (JSON.parse((await raw.get('lectern:node:node-b')) ?? '{}') as { edgeRoom?: number }).edgeRoom === 4);
       const ada = await join('Ada');
       const bob = await join('Bob', listener);
-      await until('bob to receive ada at home', () => bob.consumerCount >= 2);
+      await waitFor('bob to receive ada at home', () => bob.consumerCount >= 2);
 
       // Carol: past the home's share, on the edge; she fills the edge room's first router.
       const carol = await join('Carol', listener);
-      await until('carol to receive ada', () => carol.consumerCount >= 2);
+      await waitFor('carol to receive ada', () => carol.consumerCount >= 2);
       expect((await edgeRouters()).map((r) => [r.via, r.consumers])).toEqual([['home-pipe', 2]]);
 
       // Dave: on the edge too, on a router of the edge's other worker.
       const dave = await join('Dave', listener);
-      await until('dave to receive ada', () => dave.consumerCount >= 2);
+      await waitFor('dave to receive ada', () => dave.consumerCount >= 2);
       const routers = await edgeRouters();
       expect(routers).toHaveLength(2);
       expect(new Set(routers.map((r) => r.worker))).toEqual(new Set([0, 1]));
@@ -119,7 +112,7 @@ describe('an edge node spreads a big room over its workers', () => {
       // One SRTP pipe from the home carries the tracks for both (the second worker gets them inside the host).
       expect((await registry(home)).pipes?.map((p) => [p.to, p.tracks])).toEqual([['node-b', 2]]);
       // Real VP8 and Opus from ada reach dave through the home's pipe and the edge's worker pipe, and carol as before.
-      await until('video and audio at dave and carol', () =>
+      await waitFor('video and audio at dave and carol', () =>
         [dave, carol].every((b) => {
           const c = b.counts();
           return c.video.received > 30 && c.audio.received > 30;
@@ -128,16 +121,16 @@ describe('an edge node spreads a big room over its workers', () => {
 
       // Ada's tracks end: their copies close on both edge routers, and with them carol's and dave's consumers.
       await ada.close();
-      await until('ada gone from the edge routers', async () => (await edgeRouters()).every((r) => r.tracks === 0 && r.consumers === 0), 20_000);
-      await until('dave told his consumers closed', () => dave.receiveState.includes('2 closed by the server'), 20_000);
+      await waitFor('ada gone from the edge routers', async () => (await edgeRouters()).every((r) => r.tracks === 0 && r.consumers === 0), 20_000);
+      await waitFor('dave told his consumers closed', () => dave.receiveState.includes('2 closed by the server'), 20_000);
 
       // The edge room is left empty: both its routers close, the home closes its pipe and drops the forwarder.
       await carol.close();
       await dave.close();
-      await until('edge routers closed', async () => (await edgeRouters()).length === 0 && (await edgeRouters(home)).length === 0, 20_000);
+      await waitFor('edge routers closed', async () => (await edgeRouters()).length === 0 && (await edgeRouters(home)).length === 0, 20_000);
       expect(edge.log()).toContain('edge room closed: no pipe and no subscriber left');
-      await until('home pipe closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
-      await until('forwarder dropped', async () => (await raw.smembers(`lectern:room:${ROOM}:forwarders`)).length === 0, 20_000);
+      await waitFor('home pipe closed', async () => ((await registry(home)).pipes ?? []).length === 0, 20_000);
+      await waitFor('forwarder dropped', async () => (await raw.smembers(`lectern:room:${ROOM}:forwarders`)).length === 0, 20_000);
     } finally {
       raw.disconnect();
     }

@@ -38,10 +38,10 @@ export async function startTestSfu(cleanups: Cleanups, options: Partial<SfuOptio
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Poll `check` every 50 ms; throws "timed out waiting for <what>" after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+/** Poll `check` (it may ask a server: then it is awaited) every 50 ms; throws "timed out waiting for <what>" after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
