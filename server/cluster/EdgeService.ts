@@ -60,23 +60,27 @@ export class EdgeService {
    * cluster.internal.edgeSubscribers.
    */
   async room(): Promise<number> {
+    return (await this.#fit()).room;
+  }
+
+  /** How many more edge subscribers fit (see room()), and what one weighs: one reading of the subscribers and the load. */
+  async #fit(): Promise<{ room: number; one: ForwardLoad }> {
     const subscribers = await this.subscriberCount();
     const bySubscribers = this.#capacitySubscribers - subscribers;
     const load = this.#sfu.load();
-    const one = await this.#subscriberWeight(load);
+    const one = await this.#subscriberWeight(load, subscribers);
     const share = 1 - this.#sfu.capacity.reservedForInstructors;
     const fits = (key: keyof ForwardLoad): number => (load.capacity[key] * share - load.projected[key]) / one[key];
     const byLoad = Math.floor(Math.min(fits('packetRate'), fits('bitrate'), fits('consumers')));
-    return Math.max(0, Math.min(bySubscribers, byLoad));
+    return { room: Math.max(0, Math.min(bySubscribers, byLoad)), one };
   }
 
   /**
-   * What one more edge subscriber weighs here: the consumers one holds on average (one when there is
-   * none yet), each at the average of what this node's consumers forward, or as an unmeasured video
-   * layer (the conservative default) while nothing here is measured.
+   * What one more edge subscriber weighs here: the consumers one of the `subscribers` holds on
+   * average (one when there is none yet), each at the average of what this node's consumers forward,
+   * or as an unmeasured video layer (the conservative default) while nothing here is measured.
    */
-  async #subscriberWeight(load: MediaLoad): Promise<ForwardLoad> {
-    const subscribers = await this.subscriberCount();
+  async #subscriberWeight(load: MediaLoad, subscribers: number): Promise<ForwardLoad> {
     const consumers = subscribers > 0 ? Math.max(1, (await this.consumerCount()) / subscribers) : 1;
     const { projected } = load;
     const each = projected.consumers > 0 && projected.packetRate > 0 ? { packetRate: projected.packetRate / projected.consumers, bitrate: projected.bitrate / projected.consumers } : UNMEASURED.video.layer;
@@ -106,9 +110,10 @@ export class EdgeService {
   handlers(): EdgeHandlers {
     const handlers: EdgeHandlers = {
       reserve: async () => {
-        if ((await this.room()) <= 0) throw new RpcRefusal(409, 'at_capacity', 'this edge node takes no more subscribers');
+        const { room, one } = await this.#fit();
+        if (room <= 0) throw new RpcRefusal(409, 'at_capacity', 'this edge node takes no more subscribers');
         // The one admission rule (sfu Capacity.capacityRefusal), for what one more edge subscriber weighs.
-        const refusal = this.#sfu.refusal(await this.#subscriberWeight(this.#sfu.load()), false);
+        const refusal = this.#sfu.refusal(one, false);
         if (refusal) throw new RpcRefusal(409, 'at_capacity', `this edge node's media workers are full (${refusal.limit})`);
         return {};
       },
