@@ -30,6 +30,10 @@ export class WorkerLoadMonitor {
   #sampling = false;
   /** Quick readings left before the next sample. */
   #quickReadings = 0;
+  /** A quick reading of the tracks is running. */
+  #reading = false;
+  /** A track was published since the last quick reading began (that reading may not have seen it). */
+  #published = false;
 
   /** Start sampling every `intervalMs`: the pool's workers, and `tracks` into `rates`. */
   constructor(pool: WorkerPool, intervalMs: number, rates: TrackRates, tracks: () => Iterable<Track>) {
@@ -59,16 +63,34 @@ export class WorkerLoadMonitor {
   measureNewTracks(): void {
     if (this.#closed) return;
     this.#quickReadings = QUICK_READINGS;
-    void this.#rates.sample(this.#tracks()).then(() => this.#measureSoon());
+    this.#published = true;
+    // One reading at a time, whatever the number of publications: a class whose 60 microphones
+    // start together is read a few times, not 60 (each reading is one stats call per track).
+    if (!this.#reading && !this.#soon) void this.#quickReading();
   }
 
-  /** While a track read has no rate: read again soon, a few times (one that sends nothing yet, e.g. a muted microphone, waits for the periodic sample). */
+  async #quickReading(): Promise<void> {
+    this.#reading = true;
+    this.#published = false;
+    try {
+      await this.#rates.sample(this.#tracks());
+    } finally {
+      this.#reading = false;
+    }
+    this.#measureSoon();
+  }
+
+  /**
+   * While a track read has no rate, or one was published during the last reading: read again soon,
+   * a few times (one that sends nothing yet, e.g. a muted microphone, waits for the periodic sample).
+   */
   #measureSoon(): void {
-    if (!this.#rates.unrated || this.#soon || this.#closed || this.#quickReadings <= 0) return;
+    if (this.#soon || this.#closed || this.#quickReadings <= 0) return;
+    if (!this.#rates.unrated && !this.#published) return;
     this.#quickReadings -= 1;
     this.#soon = setTimeout(() => {
       this.#soon = undefined;
-      void this.#rates.sample(this.#tracks()).then(() => this.#measureSoon());
+      void this.#quickReading();
     }, SOON_MS);
     this.#soon.unref();
   }
