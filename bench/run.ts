@@ -18,7 +18,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LecternFanout, UNBOUNDED_CAPACITY, type SrtpSuite } from './lectern/LecternFanout.js';
+import { LecternFanout, UNBOUNDED_CAPACITY, type Estimator, type SrtpSuite } from './lectern/LecternFanout.js';
 import { JanusFanout } from './janus/JanusFanout.js';
 import { janusInstalled } from './janus/JanusServer.js';
 import { PionFanout } from './pion/PionFanout.js';
@@ -28,7 +28,7 @@ import { Sink } from './lib/Sink.js';
 import { nativeSinkSettings } from './lib/NativeUdpSink.js';
 import type { FanoutTarget, SubscriberKind } from './lib/FanoutTarget.js';
 import { loadWerift } from './lib/werift.js';
-import { sysctl } from './lib/proc.js';
+import { pinToCpu, sysctl } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { measureFanout, type FanoutResult } from './scenarios/measureFanout.js';
 import { measureRamp, type RampResult } from './scenarios/measureRamp.js';
@@ -74,7 +74,10 @@ const { values: args } = parseArgs({
     'sink-interval-us': { type: 'string', default: '1000' },
     paced: { type: 'boolean', default: false },
     'paced-point': { type: 'string', default: '50' },
-    'lectern-transport-cc': { type: 'boolean', default: false },
+    // Bandwidth estimation of Lectern's WebRTC subscribers in the comparison: none (as Janus's and
+    // pion's), remb or transport-cc (what browsers get); peer lectern-bwe runs with --lectern-bwe.
+    'lectern-estimator': { type: 'string', default: 'none' },
+    'lectern-bwe': { type: 'string', default: 'transport-cc' },
     'room-spread-consumers': { type: 'string', default: String(DEFAULT_CAPACITY.roomSpreadConsumers) },
     'ramp-capacity': { type: 'string', default: '200' },
     'ramp-subscribers': { type: 'string', default: '60,120,180,240' },
@@ -83,6 +86,9 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '6' },
     'compare-subscribers': { type: 'string', default: '50' },
     'compare-window': { type: 'string', default: '8' },
+    // In the comparison, each SFU on CPU 0 and the bench (generator, werift subscribers) on CPU 1
+    // ('off': the scheduler places them, and they compete for both cores).
+    'compare-pin': { type: 'string', default: 'on' },
     'compare-peers': { type: 'string', default: 'lectern,janus,pion-nack,pion-no-nack' },
     'pion-gomaxprocs': { type: 'string', default: '1' },
     sessions: { type: 'string', default: '1000,10000' },
@@ -154,9 +160,16 @@ const machine = {
 };
 
 /** The SFUs of the side-by-side comparison. */
-type ComparePeer = 'lectern' | 'janus' | 'pion-nack' | 'pion-no-nack';
+type ComparePeer = 'lectern' | 'lectern-bwe' | 'janus' | 'pion-nack' | 'pion-no-nack';
 /** Lectern's CPU per forwarded packet and p99 over each other peer's, median over valid pairs. */
 type CompareRatios = Partial<Record<ComparePeer, { validPairs: number; medianCpuRatio: number; medianP99Ratio: number }>>;
+
+/** A bandwidth estimator named by a --lectern-* option. */
+function estimatorArg(option: 'lectern-estimator' | 'lectern-bwe'): Estimator {
+  const value = args[option];
+  if (value !== 'none' && value !== 'remb' && value !== 'transport-cc') throw new Error(`--${option}=none|remb|transport-cc (got '${value}')`);
+  return value;
+}
 
 /** Why the pion SFU cannot run here (its build failed: the build script says why), or undefined. */
 function pionUnavailable(): string | undefined {
@@ -339,17 +352,20 @@ if (only.has('ramp')) {
 if (only.has('compare')) {
   const n = Number(args['compare-subscribers']);
   const pairs = Number(args.pairs);
-  const compareTiming = { ...timing, windowSeconds: Number(args['compare-window']) };
+  const pin = args['compare-pin'] === 'on';
+  if (pin && !pinToCpu(process.pid, 1)) throw new Error('--compare-pin=on needs taskset (util-linux) and two CPUs (--compare-pin=off: unpinned)');
+  const compareTiming = { ...timing, windowSeconds: Number(args['compare-window']), ...(pin ? { sfuCpu: 0 } : {}) };
   const pionGomaxprocs = Number(args['pion-gomaxprocs']);
   if (!Number.isInteger(pionGomaxprocs) || pionGomaxprocs < 1) throw new Error('--pion-gomaxprocs=N (N >= 1: the pion SFU\'s GOMAXPROCS)');
   const makers: Record<ComparePeer, () => Promise<FanoutTarget>> = {
-    lectern: () => LecternFanout.create({ transportCc: args['lectern-transport-cc'], ioUring }),
+    lectern: () => LecternFanout.create({ estimator: estimatorArg('lectern-estimator'), ioUring }),
+    'lectern-bwe': () => LecternFanout.create({ estimator: estimatorArg('lectern-bwe'), ioUring }),
     janus: () => JanusFanout.create(),
     'pion-nack': () => PionFanout.create({ mode: 'nack', gomaxprocs: pionGomaxprocs }),
     'pion-no-nack': () => PionFanout.create({ mode: 'no-nack', gomaxprocs: pionGomaxprocs }),
   };
   const wanted = args['compare-peers'].split(',') as ComparePeer[];
-  for (const peer of wanted) if (!(peer in makers)) throw new Error(`--compare-peers: unknown peer '${peer}' (lectern,janus,pion-nack,pion-no-nack)`);
+  for (const peer of wanted) if (!(peer in makers)) throw new Error(`--compare-peers: unknown peer '${peer}' (${Object.keys(makers).join(',')})`);
   let skip: string | undefined;
   await loadWerift().catch((error: Error) => {
     skip = error.message;
@@ -416,18 +432,21 @@ comparison skipped: ${skip}`);
         'Lectern WebRtcTransports on the pool WebRtcServer (1 worker) vs a Janus streaming mountpoint (1 event loop) ' +
         `vs a pion/webrtc ${machine.pion ?? ''} SFU (bench/pion/main.go, GOMAXPROCS=${pionGomaxprocs}) with its default interceptors (pion-nack) and with none (pion-no-nack). ` +
         'All offer VP8 and opus with mid and abs-send-time and no transport-wide-cc extension in the packets (Janus offers none; pion-nack lists it, but nothing stamps it)' +
-        (args['lectern-transport-cc'] ? ', except that Lectern here also offers transport-wide-cc (--lectern-transport-cc)' : '') +
+        (args['lectern-estimator'] !== 'none' ? `, except that Lectern here runs a ${args['lectern-estimator']} bandwidth estimator per subscriber (--lectern-estimator)` : '') +
+        (peers.includes('lectern-bwe') ? `; lectern-bwe is Lectern with a ${args['lectern-bwe']} bandwidth estimator per subscriber, as browsers get` : '') +
         '. Runs interleaved A-B-B-A; pairs with kernel receive-buffer drops at the receivers are discarded.',
     );
     printTable(`Side by side: ${peers.join(', ')}, 1 -> ${n}, werift WebRTC subscribers, A-B-B-A`, FANOUT_HEADER, fanoutRows(inRunOrder));
     for (const [peer, r] of Object.entries(ratios)) {
       console.log(
         `Lectern/${peer} over ${r.validPairs} valid pairs (median): CPU per forwarded packet ${fmt(r.medianCpuRatio, 2)}, ` +
-          `p99 latency ${fmt(r.medianP99Ratio, 2)}   (target: CPU ratio <= 0.6)`,
+          `p99 latency ${fmt(r.medianP99Ratio, 2)}` +
+          (peer === 'lectern-bwe' ? `   (what the ${args['lectern-bwe']} estimator adds)` : '   (target: CPU ratio <= 0.6)'),
       );
     }
     console.log('  (latency here is dominated by the single werift receiver thread, not the SFUs: see bench/README.md)');
   }
+  if (pin) pinToCpu(process.pid, `0-${os.cpus().length - 1}`);
 }
 
 // 3. Signalling: WebSocket sessions against a real Lectern server.

@@ -19,10 +19,18 @@ const SUBSCRIBERS_PER_SOCKET = 25;
 
 // What Janus 1.1's streaming plugin offers its viewers (read from its SDP): mid and abs-send-time.
 // Its offer lists transport-cc feedback but not the transport-wide-cc header extension, so no
-// transport-cc feedback ever flows to Janus. Lectern's WebRTC subscribers get the same by default;
-// `transportCc` adds the extension, and with it mediasoup's per-subscriber congestion control.
+// transport-cc feedback ever flows to Janus, and Janus estimates no viewer's bandwidth; neither does
+// the pion SFU. mediasoup runs its per-transport estimator (libwebrtc's send-side controller and
+// pacer, fed by every packet sent) as soon as a consumer has abs-send-time with goog-remb feedback
+// (REMB-based) or transport-wide-cc with transport-cc feedback. So by default Lectern's WebRTC
+// subscribers keep abs-send-time in the packets, as Janus stamps it, but are offered no estimator
+// feedback; `estimator` turns one on, to measure what it costs.
 const WEBRTC_EXTENSIONS = ['urn:ietf:params:rtp-hdrext:sdes:mid', 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'];
 const TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+const ESTIMATOR_FEEDBACK: Record<Estimator, string[]> = { none: [], remb: ['goog-remb'], 'transport-cc': ['goog-remb', 'transport-cc'] };
+
+/** The per-subscriber bandwidth estimator mediasoup runs for WebRTC subscribers. */
+export type Estimator = 'none' | 'remb' | 'transport-cc';
 
 /**
  * A capacity admission never refuses and placement never counts as full: for measuring what one
@@ -41,8 +49,9 @@ export interface LecternFanoutOptions {
   pin?: boolean;
   /** SRTP suite of 'srtp' subscribers (default AEAD_AES_256_GCM, what browsers get). */
   srtpSuite?: SrtpSuite;
-  /** Offer WebRTC subscribers transport-wide-cc (mediasoup then runs send-side BWE per subscriber). */
-  transportCc?: boolean;
+  /** Bandwidth estimation per WebRTC subscriber (default 'none', as Janus and pion): 'remb' offers
+   * goog-remb feedback, 'transport-cc' also the transport-wide-cc extension (what browsers get). */
+  estimator?: Estimator;
   /** Let the workers send through io_uring where built with it (default true, as the product). */
   ioUring?: boolean;
 }
@@ -62,6 +71,7 @@ export class LecternFanout implements FanoutTarget {
   readonly #room: RoomMedia;
   readonly #srtpSuite: SrtpSuite;
   readonly #webrtcExtensions: Set<string>;
+  readonly #estimator: Estimator;
   readonly #flags: string;
   #added = 0;
   #closed = false;
@@ -87,7 +97,7 @@ export class LecternFanout implements FanoutTarget {
       const ioUring = (await workers[0]!.worker.dump()).liburing !== undefined;
       const room = await sfu.createRoomMedia('lecture');
       const { target } = await publishGenerator(room);
-      const flags = (pinned ? ', pinned' : '') + (ioUring ? ', io_uring' : '') + (options.transportCc ? ', transport-cc' : '');
+      const flags = (pinned ? ', pinned' : '') + (ioUring ? ', io_uring' : '') + (options.estimator && options.estimator !== 'none' ? `, ${options.estimator} estimator` : '');
       return new LecternFanout(sfu, room, { video: target, audio: target }, flags, options);
     } catch (error) {
       sfu.close();
@@ -99,7 +109,8 @@ export class LecternFanout implements FanoutTarget {
     this.#sfu = sfu;
     this.#room = room;
     this.#srtpSuite = options.srtpSuite ?? 'AEAD_AES_256_GCM';
-    this.#webrtcExtensions = new Set(options.transportCc ? [...WEBRTC_EXTENSIONS, TRANSPORT_CC] : WEBRTC_EXTENSIONS);
+    this.#estimator = options.estimator ?? 'none';
+    this.#webrtcExtensions = new Set(this.#estimator === 'transport-cc' ? [...WEBRTC_EXTENSIONS, TRANSPORT_CC] : WEBRTC_EXTENSIONS);
     this.#flags = flags;
     this.publisher = publisher;
   }
@@ -168,8 +179,11 @@ export class LecternFanout implements FanoutTarget {
     const transport = await peer.createTransport('recv');
     const all = this.#room.rtpCapabilities;
     const vp8 = all.codecs?.find((c) => c.mimeType === 'video/VP8');
+    const refused = ESTIMATOR_FEEDBACK['transport-cc'].filter((type) => !ESTIMATOR_FEEDBACK[this.#estimator].includes(type));
     peer.receiveWith({
-      codecs: (all.codecs ?? []).filter((c) => c.mimeType === 'audio/opus' || c === vp8 || (c.mimeType === 'video/rtx' && c.parameters?.apt === vp8?.preferredPayloadType)),
+      codecs: (all.codecs ?? [])
+        .filter((c) => c.mimeType === 'audio/opus' || c === vp8 || (c.mimeType === 'video/rtx' && c.parameters?.apt === vp8?.preferredPayloadType))
+        .map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((fb) => !refused.includes(fb.type)) })),
       headerExtensions: (all.headerExtensions ?? []).filter((e) => this.#webrtcExtensions.has(e.uri)),
     });
     await this.#room.catchUp(id);

@@ -112,8 +112,8 @@ export async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> 
   }
 }
 
-/** Pin every thread of a process to one CPU (util-linux taskset); false if that failed. */
-export function pinToCpu(pid: number, cpu: number): boolean {
+/** Pin every thread of a process to one CPU, or a taskset list such as '0-1' (util-linux taskset); false if that failed. */
+export function pinToCpu(pid: number, cpu: number | string): boolean {
   try {
     execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
     return true;

@@ -8,7 +8,7 @@ import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
 import { LatencyHistogram } from '../lib/LatencyHistogram.js';
 import { RtpGenerator } from '../lib/RtpGenerator.js';
 import { Sink } from '../lib/Sink.js';
-import { cpuMicros, rssBytes, udpDropsOfProcesses, udpRcvbufErrors } from '../lib/proc.js';
+import { cpuMicros, pinToCpu, rssBytes, udpDropsOfProcesses, udpRcvbufErrors } from '../lib/proc.js';
 
 /** Timing of a run. */
 export interface FanoutTiming {
@@ -16,6 +16,8 @@ export interface FanoutTiming {
   windowSeconds: number;
   /** Pace the publisher's video packets (see RtpGeneratorOptions.paced); default back to back. */
   paced?: boolean;
+  /** Pin every thread of the SFU's processes to this CPU (the bench keeps to the other one). */
+  sfuCpu?: number;
 }
 
 /** What one fan-out run measured. */
@@ -77,6 +79,10 @@ export async function measureFanout(
   let target: FanoutTarget;
   try {
     target = await makeTarget(sink);
+    if (timing.sfuCpu !== undefined && !target.pids.every((pid) => pinToCpu(pid, timing.sfuCpu!))) {
+      await target.close();
+      throw new Error(`could not pin the SFU to CPU ${timing.sfuCpu} (taskset missing?)`);
+    }
   } catch (error) {
     await sink.close();
     throw error;
@@ -119,7 +125,7 @@ export async function measureFanout(
     const histogram = new LatencyHistogram(report.histogram);
     return {
       sfu: target.name,
-      layout: target.layout,
+      layout: timing.sfuCpu === undefined ? target.layout : `${target.layout}, on CPU ${timing.sfuCpu}`,
       subscribers,
       refused,
       subscriberKind: kind,
