@@ -78,6 +78,8 @@ const { values: args } = parseArgs({
     // pion's), remb or transport-cc (what browsers get); peer lectern-bwe runs with --lectern-bwe.
     'lectern-estimator': { type: 'string', default: 'none' },
     'lectern-bwe': { type: 'string', default: 'transport-cc' },
+    // Fan-out and capacity: plain subscribers with mediasoup's bandwidth estimator on (what it costs a worker).
+    'plain-estimator': { type: 'string', default: 'off' },
     'room-spread-consumers': { type: 'string', default: String(DEFAULT_CAPACITY.roomSpreadConsumers) },
     'ramp-capacity': { type: 'string', default: '200' },
     'ramp-subscribers': { type: 'string', default: '60,120,180,240' },
@@ -266,7 +268,9 @@ if (args['io-uring'] !== 'on' && args['io-uring'] !== 'off') throw new Error('--
 const ioUring = args['io-uring'] === 'on';
 // Through the product: one room, its placement spreading it to worker 2 once its router holds
 // roomSpreadConsumers consumers, admission at the product's default capacity.
-const lecternFanout = () => () => LecternFanout.create({ pin: args.pin, srtpSuite, ioUring, capacity: { roomSpreadConsumers } });
+// Plain subscribers with mediasoup's estimator on, as a browser's transport has it (--plain-estimator=on).
+const plainEstimator: Estimator = args['plain-estimator'] === 'on' ? 'transport-cc' : 'none';
+const lecternFanout = () => () => LecternFanout.create({ pin: args.pin, srtpSuite, ioUring, estimator: plainEstimator, capacity: { roomSpreadConsumers } });
 
 // 1. Lecture fan-out through Lectern, SRTP (or plain-RTP) subscribers into the counting sink.
 if (only.has('fanout')) {
@@ -298,7 +302,7 @@ if (only.has('capacity')) {
   for (const n of args['capacity-subscribers'].split(',').map(Number)) {
     console.log(`capacity: one worker, 1 -> ${n} ...`);
     // One worker, admission unbounded: this finds the limit the product's capacity defaults come from.
-    const r = await measureFanout(() => LecternFanout.create({ workers: 1, capacity: UNBOUNDED_CAPACITY, pin: args.pin, srtpSuite, ioUring }), n, fanoutKind, timing);
+    const r = await measureFanout(() => LecternFanout.create({ workers: 1, capacity: UNBOUNDED_CAPACITY, pin: args.pin, srtpSuite, ioUring, estimator: plainEstimator }), n, fanoutKind, timing);
     points.push(r);
     if (!r.discarded && r.loss > 0) break;
   }

@@ -50,8 +50,19 @@ export const HttpSchema = Type.Object(
  */
 export const MediaCapacitySchema = Type.Object(
   {
-    /** Packets per second one worker forwards without loss (68,000 measured, a quarter spare); the server admits joins up to this per live worker. */
+    /**
+     * Packets per second one worker forwards without loss to plain subscribers (68,000 measured, a
+     * quarter spare); the server admits joins up to this per live worker, a packet to a browser
+     * counted `estimatorPacketCost` times.
+     */
     packetsPerWorker: Type.Integer({ minimum: 1, default: 50_000 }),
+    /**
+     * What a packet to a subscriber whose transport estimates its bandwidth (every browser:
+     * transport-cc) costs the worker, in packets to a plain subscriber: 1.5-1.6 measured (16.1-17.2
+     * against 9.7-10.6 µs of the core per packet at 1 -> 300 in the capacity bench, estimator on and
+     * off, A-B-B-A; sfu/Capacity.ts).
+     */
+    estimatorPacketCost: Type.Number({ minimum: 1, maximum: 10, default: 1.5 }),
     /** Bits per second one worker sends without loss (~450 Mbit/s measured at 68,000 packets/s, a quarter spare). */
     sendBitratePerWorker: Type.Integer({ minimum: 1, default: 340_000_000 }),
     /**

@@ -7,8 +7,18 @@
 
 /** Capacity of one worker, and the room-spread threshold. */
 export interface CapacityOptions {
-  /** Packets per second one worker forwards without loss (to browsers, plain subscribers and pipes). */
+  /**
+   * Packets per second one worker forwards without loss to subscribers that do not estimate their
+   * bandwidth (plain subscribers, the recorder, pipes); a packet to one that does counts
+   * `estimatorPacketCost` packets.
+   */
   packetsPerWorker: number;
+  /**
+   * What one packet to a subscriber whose transport runs a bandwidth estimator costs, in packets to
+   * one that does not. Every browser's does (transport-cc): mediasoup feeds each packet it sends
+   * there to libwebrtc's send-side controller and pacer.
+   */
+  estimatorPacketCost: number;
   /** Bits per second one worker sends without loss. */
   sendBitratePerWorker: number;
   /** Consumers one worker holds, forwarding or paused (their fixed cost: memory, RTCP). */
@@ -35,12 +45,18 @@ export interface CapacityOptions {
  * tracks) took one worker from 13 to 39 MB resident and 2 % of its core (measured on the bench
  * machine, 2026-12-01); 4,000 is five times the 800 the bench forwarded at full rate, and what a
  * 160-participant class with pages of 25 holds on one worker, most of them paused.
+ * The same bench with every subscriber running mediasoup's transport-cc estimator, as a browser's
+ * transport does (`--plain-estimator=on`), A-B-B-A at 1 -> 300 (51,000 packets/s): 16.1-17.2 µs of
+ * the core per packet (82-88 % of it) against 9.7-10.6 without (bench/results/2026-12-01T21-51-52
+ * to 21-52-46); 1 -> 50 WebRTC subscribers in the comparison, 15.9-16.8 against 10.4-11.5
+ * (21-33-51): a packet to an estimating subscriber costs 1.5-1.6 of one to a plain one.
  * Half a worker's packets (or consumers) on one router sends a room's newcomers to a second worker.
  * The server passes config's media.capacity (same defaults, config/schema.ts); these serve the Sfu
  * used alone (tests, bench).
  */
 export const DEFAULT_CAPACITY: CapacityOptions = {
   packetsPerWorker: 50_000,
+  estimatorPacketCost: 1.5,
   sendBitratePerWorker: 340_000_000,
   consumersPerWorker: 4_000,
   cpuCeiling: 0.85,
@@ -52,7 +68,7 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
 
 /** What consumers forward (or are due to): the unit every capacity and load is counted in. */
 export interface ForwardLoad {
-  /** Packets per second. */
+  /** Packets per second, each to an estimating subscriber counted `estimatorPacketCost` times. */
   packetRate: number;
   /** Bits per second. */
   bitrate: number;

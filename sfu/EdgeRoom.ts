@@ -39,6 +39,8 @@ export interface EdgeRoomContext {
   placement: Placement;
   /** A router holding (or due to hold) this many consumers takes no new subscriber. */
   spreadConsumers: number;
+  /** What a packet to a browser weighs (CapacityOptions.estimatorPacketCost): edge subscribers are browsers. */
+  estimatorPacketCost: number;
 }
 
 /** One of the edge room's routers as the audit sees it: its worker, and what reaches it how. */
@@ -59,6 +61,8 @@ export interface EdgeRouterState {
 class EdgeSubscriber implements PlacedSubscriber {
   /** Track ids it consumes, or is being given a consumer of. */
   readonly subscriptions = new Map<string, number>();
+  /** A browser's receive transport. */
+  readonly estimatesBandwidth = true;
   constructor(
     readonly id: string,
     readonly router: RoomRouter,
@@ -227,7 +231,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
   /**
    * What this room's subscribers on `worker` are due and do not hold yet (for placement across rooms;
    * what they hold is counted on the worker already). Weighed as unmeasured video, the conservative
-   * default: the edge is told counts by the home, not which tracks or at what rate.
+   * default: the edge is told counts by the home, not which tracks or at what rate; to browsers.
    */
   dueOn(worker: PooledWorker): ForwardLoad {
     const tracks = this.#trackCounts();
@@ -237,7 +241,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
       for (const s of router.placed) missing += Math.max(0, s.expectedSubscriptions(tracks) - s.subscriptions.size);
     }
     const { packetRate, bitrate } = UNMEASURED.video.layer;
-    return { packetRate: missing * packetRate, bitrate: missing * bitrate, consumers: missing };
+    return { packetRate: missing * packetRate * this.#context.estimatorPacketCost, bitrate: missing * bitrate, consumers: missing };
   }
 
   /**

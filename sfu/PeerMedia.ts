@@ -13,6 +13,7 @@ import type { Subscriber, SubscriberEvents } from './Subscriber.js';
 import type { RoomRouter } from './RoomRouter.js';
 import { preferLayerFor } from './layers.js';
 import { countForwarding } from './countedConsumer.js';
+import { estimatesBandwidth } from './bandwidthEstimation.js';
 
 /**
  * Parameters a browser's WebRTC stack produced (RTP capabilities, DTLS or RTP parameters). The
@@ -231,6 +232,14 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     this.#rtpCapabilities = rtpCapabilities as types.RtpCapabilities;
   }
 
+  /**
+   * Whether its receive transport estimates its bandwidth (sfu/bandwidthEstimation.ts): what its
+   * browser's capabilities say, and until it said, yes (every browser does).
+   */
+  get estimatesBandwidth(): boolean {
+    return this.#rtpCapabilities === undefined || estimatesBandwidth(this.#rtpCapabilities);
+  }
+
   /** Whether it said what it decodes (`ready`); it also needs a receive transport to get anything. */
   get receiving(): boolean {
     return this.#rtpCapabilities !== undefined && !this.#closed;
@@ -281,7 +290,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
     let consumer: TrackConsumer | undefined;
     // Until attached, a consumer in view weighs what it will forward; after, only while it flows.
     const settingUp = () => consumer === undefined || this.reception.settingUp(received(consumer));
-    const counted = countForwarding(this.#host!.host, track.id, { router: this.#host, kind: track.kind, settingUp });
+    const counted = countForwarding(this.#host!.host, track.id, { router: this.#host, kind: track.kind, settingUp, estimates: this.estimatesBandwidth });
     try {
       consumer = await rejectedOnError('consume', () =>
         transport.consume<TrackAppData>({

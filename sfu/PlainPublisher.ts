@@ -31,6 +31,8 @@ export interface PlainPublisherContext {
 export class PlainPublisher extends TypedEmitter<PlainPublisherEvents> {
   /** Unique in its room; its tracks name it as their publisher. */
   readonly id: string;
+  /** It receives nothing; as a placed subscriber it has no transport that estimates. */
+  readonly estimatesBandwidth = false;
   readonly #context: PlainPublisherContext;
   #host: RoomRouter | undefined;
   #transport: types.PlainTransport | undefined;

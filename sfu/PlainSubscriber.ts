@@ -14,6 +14,7 @@ import type { Subscriber, SubscriberEvents } from './Subscriber.js';
 import type { RoomRouter } from './RoomRouter.js';
 import { countedConsumer } from './countedConsumer.js';
 import { preferLayerFor } from './layers.js';
+import { TRANSPORT_WIDE_CC } from './bandwidthEstimation.js';
 
 /** SRTP suites a PlainTransport can encrypt with (browsers settle on AEAD_AES_256_GCM). */
 export type SrtpSuite = 'AEAD_AES_256_GCM' | 'AEAD_AES_128_GCM' | 'AES_CM_128_HMAC_SHA1_80';
@@ -27,6 +28,12 @@ export interface PlainSubscriberOptions {
   srtpSuite?: SrtpSuite | undefined;
   /** Kinds of track it receives (default audio and video). */
   kinds?: readonly TrackKind[] | undefined;
+  /**
+   * Have mediasoup run its bandwidth estimator for it, as for a browser (the transport-wide-cc
+   * extension with transport-cc feedback; nothing answers it here): how the bench measures what
+   * a browser's estimator costs a worker (CapacityOptions.estimatorPacketCost). Default off.
+   */
+  bandwidthEstimation?: boolean | undefined;
 }
 
 /**
@@ -61,6 +68,8 @@ export interface PlainSubscriberContext<H extends PlainSubscriberHost = RoomRout
 export class PlainSubscriber<H extends PlainSubscriberHost = RoomRouter> extends TypedEmitter<SubscriberEvents> implements Subscriber {
   /** Unique in its room. */
   readonly id: string;
+  /** Whether mediasoup runs a bandwidth estimator for it (only when asked: PlainSubscriberOptions.bandwidthEstimation). */
+  readonly estimatesBandwidth: boolean;
   readonly #options: PlainSubscriberOptions;
   readonly #context: PlainSubscriberContext<H>;
   readonly #kinds: ReadonlySet<TrackKind>;
@@ -80,6 +89,7 @@ export class PlainSubscriber<H extends PlainSubscriberHost = RoomRouter> extends
     this.#options = options;
     this.#context = context;
     this.#kinds = new Set(options.kinds ?? ['audio', 'video']);
+    this.estimatesBandwidth = options.bandwidthEstimation ?? false;
   }
 
   /** The router the room placed it on, once placed. */
@@ -190,7 +200,7 @@ export class PlainSubscriber<H extends PlainSubscriberHost = RoomRouter> extends
     const router = this.#host?.router;
     if (!transport || !router) throw new SfuError('no_recv_transport', `subscriber ${this.id} has not opened its transport`);
     if (this.#subscribedTracks.has(track.id)) throw new SfuError('rejected', `already consuming track ${track.id}`);
-    const rtpCapabilities = bareCapabilities(router.rtpCapabilities, trackProducer(track).rtpParameters);
+    const rtpCapabilities = bareCapabilities(router.rtpCapabilities, trackProducer(track).rtpParameters, this.estimatesBandwidth);
     if (!router.canConsume({ producerId: track.id, rtpCapabilities })) throw new SfuError('cannot_consume', `cannot send ${track.kind} track ${track.id} as plain RTP`);
     const consumer = await countedConsumer(
       this.#host!.host,
@@ -201,7 +211,7 @@ export class PlainSubscriber<H extends PlainSubscriberHost = RoomRouter> extends
           transport.consume<TrackAppData>({ producerId: track.id, rtpCapabilities, paused: true, appData: { source: track.source, peerId: track.peerId } }),
         ),
       (made) => made,
-      { router: this.#host, kind: track.kind },
+      { router: this.#host, kind: track.kind, estimates: this.estimatesBandwidth },
     );
     const subscription = new Subscription(consumer);
     this.#consumers.set(consumer.id, consumer);
@@ -263,9 +273,11 @@ export class PlainSubscriber<H extends PlainSubscriberHost = RoomRouter> extends
 
 /**
  * The router's codec matching the track's, with its RTCP feedback (NACK, PLI) but no RTX, and no
- * header extensions: what a plain RTP receiver decodes without negotiating anything.
+ * header extensions: what a plain RTP receiver decodes without negotiating anything. With
+ * `estimation`, the transport-wide-cc extension too, which starts mediasoup's estimator.
  */
-function bareCapabilities(router: types.RtpCapabilities, track: types.RtpParameters): types.RtpCapabilities {
+function bareCapabilities(router: types.RtpCapabilities, track: types.RtpParameters, estimation: boolean): types.RtpCapabilities {
   const mime = track.codecs[0]?.mimeType.toLowerCase();
-  return { codecs: (router.codecs ?? []).filter((c) => c.mimeType.toLowerCase() === mime), headerExtensions: [] };
+  const headerExtensions = estimation ? (router.headerExtensions ?? []).filter((e) => e.uri === TRANSPORT_WIDE_CC) : [];
+  return { codecs: (router.codecs ?? []).filter((c) => c.mimeType.toLowerCase() === mime), headerExtensions };
 }

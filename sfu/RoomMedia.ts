@@ -345,11 +345,12 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
 
   /**
    * What a newcomer to this room is due to receive, weighed: every microphone and the heaviest
-   * `maxVideo` videos (its cap), each at the rate of its top layer. What admission counts for a join.
+   * `maxVideo` videos (its cap), each at the rate of its top layer, to a browser (which estimates
+   * its bandwidth). What admission counts for a join.
    */
   joinLoad(maxVideo = Infinity): ForwardLoad {
     const tracks = this.tracks();
-    return this.#heaviest(tracks, tracks.filter((t) => t.kind === 'audio').length, maxVideo, Infinity);
+    return this.#heaviest(tracks, tracks.filter((t) => t.kind === 'audio').length, maxVideo, Infinity, true);
   }
 
   /** What participants not yet placed on a router (joined, no transport yet) are due. */
@@ -413,15 +414,18 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const missing = expected - held;
     if (missing <= 0) return NO_LOAD;
     const video = Math.max(0, subscriber.expectedSubscriptions({ audio: 0, video: counts.video }) - heldVideo);
-    return this.#heaviest(candidates, missing, video, missing);
+    return this.#heaviest(candidates, missing, video, missing, subscriber.estimatesBandwidth);
   }
 
-  /** The heaviest `video` videos and then audio, `total` at most (`audio` of them at most audio), at their top layers. */
-  #heaviest(tracks: Track[], audio: number, video: number, total: number): ForwardLoad {
+  /**
+   * The heaviest `video` videos and then audio, `total` at most (`audio` of them at most audio), at
+   * their top layers, to a subscriber that `estimates` its bandwidth or not.
+   */
+  #heaviest(tracks: Track[], audio: number, video: number, total: number, estimates: boolean): ForwardLoad {
     const weighed = (kind: 'audio' | 'video') =>
       tracks
         .filter((t) => t.kind === kind)
-        .map((t) => this.#dueWeight(t))
+        .map((t) => this.#dueWeight(t, estimates))
         .sort((a, b) => b.packetRate - a.packetRate || b.bitrate - a.bitrate);
     const chosen = weighed('video').slice(0, Math.min(video, total));
     chosen.push(...weighed('audio').slice(0, Math.max(0, Math.min(audio, total - chosen.length))));
@@ -433,9 +437,9 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
    * track its publisher muted (lecture mode) or a microphone not among the loudest forwarded, as
    * their consumers weigh once made.
    */
-  #dueWeight(track: Track): ForwardLoad {
+  #dueWeight(track: Track, estimates: boolean): ForwardLoad {
     const gated = track.kind === 'audio' && this.loudestSpeakers.limit > 0 && !this.loudestSpeakers.isForwarded(track.id);
-    return track.paused || gated ? { ...NO_LOAD, consumers: 1 } : this.#context.rates.top(track.id, track.kind);
+    return track.paused || gated ? { ...NO_LOAD, consumers: 1 } : this.#context.rates.top(track.id, track.kind, estimates);
   }
 
   /** Close every router and every participant's media. Idempotent. */
@@ -559,7 +563,8 @@ export class RoomMedia extends TypedEmitter<RoomMediaEvents> {
     const track = this.tracks().find((t) => t.id === trackId);
     if (!track) throw new SfuError('not_found', `no track ${trackId} in room ${this.roomName}`);
     if (this.#recorder?.subscribes(trackId)) throw new SfuError('rejected', `track ${trackId} is being recorded already`);
-    const refusal = this.#context.refusal(this.#context.rates.top(track.id, track.kind), true);
+    // The recorder is a plain subscriber: no bandwidth estimator.
+    const refusal = this.#context.refusal(this.#context.rates.top(track.id, track.kind, false), true);
     if (refusal) throw new SfuError('at_capacity', `the media workers are at capacity: cannot record track ${trackId}: ${describeRefusal(refusal)}`);
     const recorder = (this.#recorder ??= this.#addRecorder());
     recorder.want(trackId);

@@ -19,6 +19,8 @@ export interface PlacedSubscriber {
   subscribes(trackId: string): boolean;
   /** The tracks it publishes itself, if it publishes (it is not due those). */
   readonly tracks?: ReadonlyMap<string, Track>;
+  /** Whether its transport estimates its bandwidth (a browser's): what it is due then costs more (TrackRates). */
+  readonly estimatesBandwidth: boolean;
 }
 
 /** A router of a room on one worker, and who is placed on it. */

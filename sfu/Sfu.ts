@@ -41,7 +41,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #rooms = new Set<RoomMedia>();
   readonly #edgeRooms = new Set<EdgeRoom>();
   /** Measured packet and bit rates of every room's tracks: what each consumer weighs. */
-  readonly #rates = new TrackRates();
+  readonly #rates: TrackRates;
   readonly #listenIp: string;
   #rtpCapabilities: Promise<types.RtpCapabilities> | undefined;
 
@@ -60,6 +60,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       initialAvailableOutgoingBitrate: options.initialAvailableOutgoingBitrate,
     };
     this.#capacity = { ...DEFAULT_CAPACITY, ...options.capacity };
+    this.#rates = new TrackRates(this.#capacity.estimatorPacketCost);
     this.#listenIp = options.listenIp;
     this.#placement = new Placement(pool, this.#capacity, (worker) => {
       // Measured: what every consumer on it forwards (subscribers', pipes', any other), weighed by
@@ -150,7 +151,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     const room = await EdgeRoom.create(
       roomName,
       host,
-      { mediaCodecs: this.#codecs, placement: this.#placement, spreadConsumers: this.#capacity.roomSpreadConsumers },
+      { mediaCodecs: this.#codecs, placement: this.#placement, spreadConsumers: this.#capacity.roomSpreadConsumers, estimatorPacketCost: this.#capacity.estimatorPacketCost },
       { initialAvailableOutgoingBitrate: this.#roomOptions.initialAvailableOutgoingBitrate, pipeListen },
     );
     this.#edgeRooms.add(room);

@@ -27,6 +27,11 @@ export interface Forwarded {
   readonly pipe: boolean;
   /** The room's router it is on (RoomRouter), when known: the room-spread threshold counts by router. */
   readonly router: object | undefined;
+  /**
+   * Whether its subscriber's transport estimates its bandwidth (a browser's): each packet it
+   * forwards then costs `estimatorPacketCost` (CapacityOptions) packets of the worker's capacity.
+   */
+  readonly estimates: boolean;
   /** The consumer once the worker made it; until then it weighs what it will forward when it flows. */
   consumer: ForwardingConsumer | undefined;
   /**
@@ -78,6 +83,12 @@ interface Measured {
 /** Measured packet and bit rates per track, and the weight of every consumer by them. */
 export class TrackRates {
   readonly #tracks = new Map<string, Measured>();
+  readonly #estimatorPacketCost: number;
+
+  /** `estimatorPacketCost`: what a packet to an estimating subscriber weighs (CapacityOptions). */
+  constructor(estimatorPacketCost = 1) {
+    this.#estimatorPacketCost = estimatorPacketCost;
+  }
 
   /** Measure `tracks` (every live one: those not listed are forgotten). Errors (a track closing) skip it. */
   async sample(tracks: Iterable<Track>): Promise<void> {
@@ -110,13 +121,26 @@ export class TrackRates {
     return this.#tracks.get(trackId)?.rated ?? false;
   }
 
-  /** What one subscriber of the track forwards when it flows: its top layer (what a newcomer or an ask in flight weighs). */
-  top(trackId: string, kind: TrackKind): ForwardLoad {
-    return { ...this.#layer(trackId, kind, undefined), consumers: 1 };
+  /**
+   * What one subscriber of the track forwards when it flows: its top layer (what a newcomer or an
+   * ask in flight weighs); `estimates`: the subscriber estimates its bandwidth (see Forwarded).
+   */
+  top(trackId: string, kind: TrackKind, estimates: boolean): ForwardLoad {
+    return this.#cost({ ...this.#layer(trackId, kind, undefined), consumers: 1 }, estimates);
   }
 
   /** What one counted consumer weighs now. */
   weight(entry: Forwarded): ForwardLoad {
+    return this.#cost(this.#forwards(entry), entry.estimates);
+  }
+
+  /** `load` to a subscriber that estimates its bandwidth or not: the one place that cost is applied. */
+  #cost(load: ForwardLoad, estimates: boolean): ForwardLoad {
+    return estimates ? { ...load, packetRate: load.packetRate * this.#estimatorPacketCost } : load;
+  }
+
+  /** What one counted consumer forwards now, in packets and bits per second. */
+  #forwards(entry: Forwarded): ForwardLoad {
     const kind = entry.kind ?? this.#tracks.get(entry.trackId)?.kind ?? 'video';
     const consumer = entry.consumer;
     // Muted by the publisher (lecture mode), or paused by its subscriber (off-page tile, audio of a

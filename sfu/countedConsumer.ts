@@ -17,6 +17,8 @@ export interface ForwardingPlace {
   pipe?: boolean;
   /** Whether its paused consumer is paused only until set up (default: until first resumed). */
   settingUp?: () => boolean;
+  /** Whether its subscriber's transport estimates its bandwidth (a browser's; default not). */
+  estimates?: boolean;
 }
 
 /** A consumer being counted on a worker: tell it the consumer once made, uncount it when gone. */
@@ -35,6 +37,7 @@ export function countForwarding(worker: PooledWorker, trackId: string, place: Fo
     kind: place.kind,
     pipe: place.pipe ?? false,
     router: place.router,
+    estimates: place.estimates ?? false,
     consumer: undefined,
     settingUp: place.settingUp ?? (() => !resumed),
   };

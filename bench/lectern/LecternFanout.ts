@@ -50,7 +50,8 @@ export interface LecternFanoutOptions {
   /** SRTP suite of 'srtp' subscribers (default AEAD_AES_256_GCM, what browsers get). */
   srtpSuite?: SrtpSuite;
   /** Bandwidth estimation per WebRTC subscriber (default 'none', as Janus and pion): 'remb' offers
-   * goog-remb feedback, 'transport-cc' also the transport-wide-cc extension (what browsers get). */
+   * goog-remb feedback, 'transport-cc' also the transport-wide-cc extension (what browsers get).
+   * Plain subscribers get transport-cc's for anything but 'none'. */
   estimator?: Estimator;
   /** Let the workers send through io_uring where built with it (default true, as the product). */
   ioUring?: boolean;
@@ -154,7 +155,7 @@ export class LecternFanout implements FanoutTarget {
   async #addPlain(id: string, sinkPort: number, srtp: boolean, sink: Sink): Promise<boolean> {
     let subscriber;
     try {
-      subscriber = this.#room.addPlainSubscriber(id, srtp ? { srtpSuite: this.#srtpSuite } : {});
+      subscriber = this.#room.addPlainSubscriber(id, { ...(srtp ? { srtpSuite: this.#srtpSuite } : {}), bandwidthEstimation: this.#estimator !== 'none' });
     } catch (error) {
       if (error instanceof SfuError && error.reason === 'at_capacity') return false;
       throw error;

@@ -16,6 +16,8 @@ import { PlainTap } from './PlainTap.js';
 export class RecordingSubscriber extends TypedEmitter<SubscriberEvents> implements Subscriber {
   /** Unique in its room (no participant id looks like it). */
   readonly id: string;
+  /** Plain transports into the muxer: no bandwidth estimator. */
+  readonly estimatesBandwidth = false;
   readonly #place: () => Promise<RoomRouter>;
   #placing: Promise<RoomRouter> | undefined;
   #host: RoomRouter | undefined;

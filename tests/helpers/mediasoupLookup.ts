@@ -85,3 +85,11 @@ export function transportOfConsumer(consumerId: string): string | undefined {
   for (const [transportId, live] of consumersByTransport) if (live.has(consumerId)) return transportId;
   return undefined;
 }
+
+/** Whether the worker runs a bandwidth estimator on this transport: its stats report an available bitrate only then. */
+export async function runsBandwidthEstimator(transportId: string): Promise<boolean> {
+  const transport = transports.get(transportId);
+  if (!transport) throw new Error(`no live transport ${transportId}`);
+  const [stats] = (await transport.getStats()) as { availableOutgoingBitrate?: number }[];
+  return stats?.availableOutgoingBitrate !== undefined;
+}

@@ -19,7 +19,7 @@ const clients: SignallingClient[] = [];
 beforeAll(async () => {
   lectern = await startLectern({
     auth: { tokenSecret: 'admission-test-secret-at-least-32-bytes' },
-    media: { capacity: { packetsPerWorker: 1000, reservedForInstructors: 0.2 } },
+    media: { capacity: { packetsPerWorker: 1500, reservedForInstructors: 0.2 } },
   });
 });
 afterAll(async () => {
@@ -46,9 +46,11 @@ describe('admission', () => {
     const teacher = await join('full-101', 'Teacher', 'instructor');
     await teacher.client.ok('produce', { transportId: teacher.sendId!, kind: 'audio', rtpParameters: opusParameters(), source: 'microphone' });
     await teacher.client.ok('produce', { transportId: teacher.sendId!, kind: 'video', rtpParameters: vp8Parameters(), source: 'camera' });
-    // Each student is due the teacher's 2 tracks (250 packets/s): three students make 750, a fourth would make 1,000.
-    const perStudent = UNMEASURED.audio.layer.packetRate + UNMEASURED.video.layer.packetRate;
-    expect(perStudent).toBe(250);
+    // Each student is due the teacher's 2 tracks (250 packets/s), each packet to a browser weighed
+    // 1.5 (its transport runs a bandwidth estimator): 375; three students make 1,125, a fourth
+    // would pass the students' 1,200.
+    const perStudent = (UNMEASURED.audio.layer.packetRate + UNMEASURED.video.layer.packetRate) * lectern.config.media.capacity.estimatorPacketCost;
+    expect(perStudent).toBe(375);
     const students = [];
     for (const name of ['Ann', 'Ben', 'Cem']) {
       const student = await join('full-101', name, 'student');
@@ -69,7 +71,7 @@ describe('admission', () => {
       expect(s.client.received('peersLeft')).toHaveLength(0);
     }
 
-    // An instructor uses the reserve: admitted into the class that refused Dan (750 + 250 is the whole 1,000).
+    // An instructor uses the reserve: admitted into the class that refused Dan (1,125 + 375 is the whole 1,500).
     const coTeacher = await join('full-101', 'CoTeacher', 'instructor');
     expect(coTeacher.error).toBeUndefined();
 
@@ -87,9 +89,9 @@ describe('admission', () => {
     expect(refused[0]!.details).toEqual({
       actorRole: 'student',
       limit: 'packets',
-      projectedPacketRate: 750,
-      joinPacketRate: 250,
-      limitPacketRate: 800,
+      projectedPacketRate: 1125,
+      joinPacketRate: 375,
+      limitPacketRate: 1200,
       projectedBitrate: 3 * bits,
       joinBitrate: bits,
       limitBitrate: Math.floor(0.8 * lectern.config.media.capacity.sendBitratePerWorker),

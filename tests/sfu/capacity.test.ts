@@ -6,10 +6,10 @@
 import '../helpers/mediasoupLookup.js';
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { SfuError, UNMEASURED, type CapacityOptions, type PlainSubscriber, type RoomMedia, type Sfu, type Track } from '../../sfu/index.js';
+import { DEFAULT_CAPACITY, SfuError, UNMEASURED, type CapacityOptions, type PlainSubscriber, type RoomMedia, type Sfu, type Track } from '../../sfu/index.js';
 import { cleanupAfterEach, sleep, startTestSfu, waitFor } from '../helpers/testSfu.js';
 import { RtpGenerator } from '../../bench/lib/RtpGenerator.js';
-import { mediasoupProducer } from '../helpers/mediasoupLookup.js';
+import { mediasoupProducer, runsBandwidthEstimator, transportOfConsumer } from '../helpers/mediasoupLookup.js';
 import { vp8Parameters } from '../helpers/media.js';
 import { AUDIO_SSRC, OPUS_PAYLOAD_TYPE, VIDEO_SSRC, VP8_PAYLOAD_TYPE } from '../../bench/lib/rtpPackets.js';
 
@@ -74,10 +74,10 @@ interface Admitted {
 }
 
 /** Add a plain subscriber through the product; undefined when refused at_capacity (anything else throws). */
-async function trySubscribe(room: RoomMedia, id: string, resume = true): Promise<Admitted | undefined> {
+async function trySubscribe(room: RoomMedia, id: string, resume = true, bandwidthEstimation = false): Promise<Admitted | undefined> {
   let subscriber: PlainSubscriber;
   try {
-    subscriber = room.addPlainSubscriber(id, { kinds: ['video', 'audio'] });
+    subscriber = room.addPlainSubscriber(id, { kinds: ['video', 'audio'], bandwidthEstimation });
   } catch (error) {
     if (error instanceof SfuError && error.reason === 'at_capacity') return undefined;
     throw error;
@@ -161,7 +161,8 @@ describe('capacity in forwarded packets', () => {
     const sfu = await startSfu(1, {});
     const room = await sfu.createRoomMedia('just-started');
     await publishVideo(room, SMALL);
-    expect(room.joinLoad().packetRate).toBe(UNMEASURED.video.layer.packetRate);
+    // A join is a browser's: its packets weigh what a bandwidth estimator adds to each.
+    expect(room.joinLoad().packetRate).toBe(UNMEASURED.video.layer.packetRate * DEFAULT_CAPACITY.estimatorPacketCost);
     await waitFor('the new track measured', () => room.joinLoad().packetRate < UNMEASURED.video.layer.packetRate / 2, 2000);
     const measured = room.joinLoad();
     console.log(`a small camera measured after its publication: ${measured.packetRate.toFixed(1)} packets/s, ${Math.round(measured.bitrate / 1000)} kbit/s`);
@@ -265,8 +266,9 @@ describe('capacity in forwarded packets', () => {
     await Promise.all(peers.map(({ peer }) => room.catchUp(peer.id)));
     const held = peers.map(({ peer }) => peer.subscriptions.size);
     expect(held).toEqual([1, 2, 2]);
-    // No RTP here: every camera weighs an unmeasured layer, each consumer being set up as if it flowed.
-    const layer = UNMEASURED.video.layer.packetRate;
+    // No RTP here: every camera weighs an unmeasured layer, each consumer being set up as if it
+    // flowed, to a browser (its transport runs a bandwidth estimator: see the test below).
+    const layer = UNMEASURED.video.layer.packetRate * DEFAULT_CAPACITY.estimatorPacketCost;
     expect(sfu.load().projected).toMatchObject({ packetRate: 5 * layer, consumers: 5 });
     // Ada sets her tile up (it flows), then turns to an empty page: her consumer pauses and weighs nothing.
     const adaSub = [...ada!.peer.subscriptions.values()][0]!;
@@ -275,5 +277,30 @@ describe('capacity in forwarded packets', () => {
     await room.setView('ada', []);
     expect(adaSub.paused).toBe(true);
     expect(sfu.load().projected).toMatchObject({ packetRate: 4 * layer, consumers: 5 });
+  }, 60_000);
+  it('weighs a packet to a subscriber whose transport runs a bandwidth estimator (every browser) estimatorPacketCost times one to a plain subscriber', async () => {
+    // The estimator (libwebrtc's send-side controller and pacer, fed every packet sent) made a
+    // worker's packets cost 1.5 times as much in the bench; counting a browser's like a plain
+    // subscriber's admitted a class of browsers past what the worker forwards without loss.
+    const sfu = await startSfu(1, { estimatorPacketCost: 2 });
+    const room = await sfu.createRoomMedia('estimators');
+    await publishVideo(room, BIG);
+    await measure(sfu);
+    const plain = (await trySubscribe(room, 'plain'))!;
+    const estimating = (await trySubscribe(room, 'estimating', true, true))!;
+    const transportOf = (a: Admitted) => transportOfConsumer([...a.subscriber.subscriptions.keys()][0]!)!;
+    // What the SFU assumes is what the worker does: an estimator on one transport, none on the other.
+    expect(await runsBandwidthEstimator(transportOf(estimating))).toBe(true);
+    expect(await runsBandwidthEstimator(transportOf(plain))).toBe(false);
+    await waitFor('both receiving', () => plain.packets() > 30 && estimating.packets() > 30);
+    // Both forward the same measured track: the estimating one weighs twice as many packets, the same bits.
+    const both = sfu.load().projected;
+    estimating.subscriber.close();
+    await waitFor('its consumer uncounted', () => sfu.load().projected.consumers === 1);
+    const alone = sfu.load().projected;
+    console.log(`one plain subscriber of a 2 Mbit/s camera: ${alone.packetRate.toFixed(1)} packets/s; with an estimating one as well: ${both.packetRate.toFixed(1)}`);
+    expect(alone.packetRate).toBeGreaterThan(100);
+    expect(both.packetRate).toBeCloseTo(3 * alone.packetRate, 6);
+    expect(both.bitrate).toBeCloseTo(2 * alone.bitrate, 0);
   }, 60_000);
 });
