@@ -79,6 +79,11 @@ export interface ForwardLoad {
 /** No load. */
 export const NO_LOAD: Readonly<ForwardLoad> = Object.freeze({ packetRate: 0, bitrate: 0, consumers: 0 });
 
+/** `load` forwarded to a subscriber that estimates its bandwidth: each packet weighs `estimatorPacketCost`. The one place that cost is applied. */
+export function toEstimatingSubscriber(load: ForwardLoad, estimatorPacketCost: number): ForwardLoad {
+  return { ...load, packetRate: load.packetRate * estimatorPacketCost };
+}
+
 /** `a` plus `b`. */
 export function addLoad(a: ForwardLoad, b: ForwardLoad): ForwardLoad {
   return { packetRate: a.packetRate + b.packetRate, bitrate: a.bitrate + b.bitrate, consumers: a.consumers + b.consumers };

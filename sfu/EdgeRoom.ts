@@ -19,7 +19,7 @@ import type { TransportInfo } from './PeerMedia.js';
 import type { EdgeConsumerInfo, EdgePipeState, PipeEnd, PipedTrack, PipeListen } from './EdgeLink.js';
 import { Track, trackProducer, type TrackAppData, type TrackCounts } from './Track.js';
 import type { Placement } from './Placement.js';
-import type { ForwardLoad } from './Capacity.js';
+import { toEstimatingSubscriber, type ForwardLoad } from './Capacity.js';
 import { UNMEASURED } from './TrackRates.js';
 import { RoomRouter, type PlacedSubscriber } from './RoomRouter.js';
 import { TypedEmitter } from './TypedEmitter.js';
@@ -241,7 +241,7 @@ export class EdgeRoom extends TypedEmitter<EdgeRoomEvents> {
       for (const s of router.placed) missing += Math.max(0, s.expectedSubscriptions(tracks) - s.subscriptions.size);
     }
     const { packetRate, bitrate } = UNMEASURED.video.layer;
-    return { packetRate: missing * packetRate * this.#context.estimatorPacketCost, bitrate: missing * bitrate, consumers: missing };
+    return toEstimatingSubscriber({ packetRate: missing * packetRate, bitrate: missing * bitrate, consumers: missing }, this.#context.estimatorPacketCost);
   }
 
   /**

@@ -5,7 +5,7 @@
 // compared by the work they do, not by how many consumers they hold.
 import type { types } from 'mediasoup';
 import { trackProducer, type Track, type TrackKind } from './Track.js';
-import type { ForwardLoad } from './Capacity.js';
+import { toEstimatingSubscriber, type ForwardLoad } from './Capacity.js';
 import type { PooledWorker } from './WorkerPool.js';
 
 /** Packets and bits per second of one RTP stream (a simulcast layer, or a track's only stream). */
@@ -134,9 +134,9 @@ export class TrackRates {
     return this.#cost(this.#forwards(entry), entry.estimates);
   }
 
-  /** `load` to a subscriber that estimates its bandwidth or not: the one place that cost is applied. */
+  /** `load` to a subscriber that estimates its bandwidth or not. */
   #cost(load: ForwardLoad, estimates: boolean): ForwardLoad {
-    return estimates ? { ...load, packetRate: load.packetRate * this.#estimatorPacketCost } : load;
+    return estimates ? toEstimatingSubscriber(load, this.#estimatorPacketCost) : load;
   }
 
   /** What one counted consumer forwards now, in packets and bits per second. */
