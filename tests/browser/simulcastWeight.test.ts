@@ -280,9 +280,11 @@ describe('a simulcast consumer weighs the layer it forwards', () => {
     // a) Each consumer weighs the layer it forwards: what its page received, what the sender sends in it.
     expectWeighsItsLayer(low.weight.ann, low.received.ann, low.sent[low.layer.ann], 'ann (large tile)');
     expectWeighsItsLayer(low.weight.ben, low.received.ben, low.sent[0], 'ben (small window)');
-    // ...so the small tile weighs clearly less, in packets and in bits, the way the layers differ.
-    expect(low.weight.ben.packetRate).toBeLessThan(0.6 * low.weight.ann.packetRate);
-    expect(low.weight.ben.bitrate).toBeLessThan(0.5 * low.weight.ann.bitrate);
+    // ...so the small tile weighs clearly less, in packets and in bits, the way the layers differ
+    // (measured: the lowest layer has ~1/3 of the top one's packets and ~1/4 of its bits, ~1/2 of
+    // layer 1's; the margins hold whether the large tile gets layer 2 or, under load, layer 1).
+    expect(low.weight.ben.packetRate).toBeLessThan(0.7 * low.weight.ann.packetRate);
+    expect(low.weight.ben.bitrate).toBeLessThan(0.6 * low.weight.ann.bitrate);
     // b) The worker's load is their sum.
     expectLoadIsTheSum(low);
 
@@ -294,7 +296,7 @@ describe('a simulcast consumer weighs the layer it forwards', () => {
     console.log(`simulcast weight, after ben's switch: ${describeWindow(high)}`);
     expectWeighsItsLayer(high.weight.ben, high.received.ben, high.sent[high.layer.ben], 'ben (large tile now)');
     expectWeighsItsLayer(high.weight.ann, high.received.ann, high.sent[high.layer.ann], 'ann (large tile)');
-    expect(high.weight.ben.packetRate).toBeGreaterThan(1.6 * low.weight.ben.packetRate);
+    expect(high.weight.ben.packetRate).toBeGreaterThan(1.4 * low.weight.ben.packetRate);
     expectLoadIsTheSum(high);
     // The load rose by about what ben now receives more (ann's share drifting a little meanwhile).
     const rise = high.load.projected.packetRate - low.load.projected.packetRate;
