@@ -116,6 +116,18 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     return capacityRefusal(this.load(), { ...this.#capacity, reservedForInstructors: reserved }, join, useReserve);
   }
 
+  /**
+   * What each consumer on worker `index` weighs now, by consumer id (one still being made is not
+   * listed): the terms load() sums for that worker. For tests and the bench, which hold each weight
+   * against what its subscriber really receives.
+   */
+  consumerWeights(index: number): Map<string, ForwardLoad> {
+    const weights = new Map<string, ForwardLoad>();
+    const worker = this.#pool.live.find((w) => w.index === index);
+    for (const entry of worker?.forwarded ?? []) if (entry.consumer) weights.set(entry.consumer.id, this.#rates.weight(entry));
+    return weights;
+  }
+
   /** Measure every worker's CPU and sent bitrate, and every track's rate, now instead of waiting for the next periodic sample. */
   sampleLoad(): Promise<void> {
     return this.#monitor.sample();

@@ -15,7 +15,7 @@ export interface StreamRate {
 }
 
 /** What a consumer shows of itself to be weighed (a mediasoup consumer, sfu-internal). */
-export type ForwardingConsumer = Pick<types.Consumer, 'paused' | 'producerPaused' | 'type' | 'currentLayers' | 'preferredLayers' | 'observer'>;
+export type ForwardingConsumer = Pick<types.Consumer, 'id' | 'paused' | 'producerPaused' | 'type' | 'currentLayers' | 'preferredLayers' | 'observer'>;
 
 /** One consumer counted on its worker, from the moment it is asked for until it closes. */
 export interface Forwarded {

@@ -198,8 +198,18 @@ export class ClassView {
   }
 
   #attachTrack(track: RemoteTrack): void {
-    this.#tileForTrack(track)?.addTrack(track);
-    if (track.track.kind === 'video') this.#setVideoProducer(this.#keyOf(track.peerId, track.source), track.producerId);
+    const tile = this.#tileForTrack(track);
+    tile?.addTrack(track);
+    if (track.track.kind !== 'video') return;
+    this.#setVideoProducer(this.#keyOf(track.peerId, track.source), track.producerId);
+    // A tile laid out before its video came was measured with no consumer to report the size for,
+    // and the picture arriving does not resize it: the server kept the consumer at its top layer
+    // (a small window forwarded, and was weighed at, the full camera). Observing afresh reports the
+    // size now (ResizeObserver reports an element's size when observing starts).
+    if (tile?.element.isConnected) {
+      this.#resize.unobserve(tile.element);
+      this.#resize.observe(tile.element);
+    }
   }
 
   #keyOf(peerId: string, source: string): string {
