@@ -149,8 +149,13 @@ async function steadyWindow(c: Class, expected: { ann: (spatial: number) => bool
     const before = await Promise.all([readCounters(c.teacher), readCounters(c.ann), readCounters(c.ben)]);
     await sleep(WINDOW_MS);
     await sfu.sampleLoad();
-    const weights = sfu.consumerWeights(0);
-    const load = sfu.load().workers.find((w) => w.index === 0)!;
+    // A browser's packets weigh estimatorPacketCost each (its transport runs a bandwidth estimator:
+    // tests/sfu/capacity.test.ts); what its consumer forwards is the weight over that cost.
+    const cost = fixture.lectern.config.media.capacity.estimatorPacketCost;
+    const forwards = <T extends { packetRate: number }>(w: T): T => ({ ...w, packetRate: w.packetRate / cost });
+    const weights = new Map([...sfu.consumerWeights(0)].map(([id, w]) => [id, forwards(w)]));
+    const worker = sfu.load().workers.find((w) => w.index === 0)!;
+    const load = { ...worker, projected: forwards(worker.projected) };
     const after = await Promise.all([readCounters(c.teacher), readCounters(c.ann), readCounters(c.ben)]);
     for (const consumer of consumers) consumer?.observer.off('layerschange', switched);
     const endLayers = [layersOf(c.annConsumer), layersOf(c.benConsumer)];
