@@ -14,7 +14,14 @@ const clients: SignallingClient[] = [];
 
 beforeAll(async () => {
   // A one-second warning lead, so a two-second breakout shows both the warning and the return.
-  lectern = await startLectern({ auth: { tokenSecret: 'breakouts-test-secret-at-least-32-bytes' }, rooms: { breakoutWarningSeconds: 1 } });
+  // Signalling-only publishers send no RTP, so each of their tracks keeps weighing an unmeasured
+  // camera layer (TrackRates.UNMEASURED, to a browser); this file's classes together would pass
+  // one worker's default capacity, which is not what these tests are about.
+  lectern = await startLectern({
+    auth: { tokenSecret: 'breakouts-test-secret-at-least-32-bytes' },
+    rooms: { breakoutWarningSeconds: 1 },
+    media: { capacity: { packetsPerWorker: 500_000 } },
+  });
 });
 afterAll(async () => {
   for (const c of clients) c.close();
