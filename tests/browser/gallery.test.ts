@@ -12,6 +12,7 @@ import { consumersOnTransport, mediasoupConsumer, transportOfConsumer } from '..
 import { startLectern, type TestLectern } from '../helpers/lectern.js';
 import { launchChromium, nonLoopbackInterfaces, PageErrors } from '../helpers/chromium.js';
 import { projectRoot } from '../../server/paths.js';
+import { watchPeerConnections } from '../helpers/watchPeerConnections.js';
 
 const ARTIFACTS = join(projectRoot(), 'tests', 'artifacts');
 const ROOM = 'e2e-gallery';
@@ -38,20 +39,6 @@ afterAll(async () => {
   await browser?.close();
   await lectern?.close();
 });
-
-/** Runs in the page before its scripts: keeps every RTCPeerConnection, to read its inbound streams. */
-function watchPeerConnections(): void {
-  const w = window as unknown as { RTCPeerConnection: typeof RTCPeerConnection; __pcs: RTCPeerConnection[] };
-  const pcs: RTCPeerConnection[] = [];
-  w.__pcs = pcs;
-  const Native = w.RTCPeerConnection;
-  w.RTCPeerConnection = class Watched extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      pcs.push(this);
-    }
-  };
-}
 
 /** Incoming video streams whose decoded frame count grows over two seconds, across the page's connections. */
 function decodingVideoStreams(page: Page): Promise<number> {

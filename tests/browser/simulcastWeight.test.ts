@@ -14,6 +14,7 @@ import { mediasoupConsumer, mediasoupProducer } from '../helpers/mediasoupLookup
 import { browserLecternPerFile } from '../helpers/browserLectern.js';
 import { sleep, waitFor } from '../helpers/testSfu.js';
 import type { ForwardLoad, WorkerLoad } from '../../sfu/index.js';
+import { watchPeerConnections } from '../helpers/watchPeerConnections.js';
 
 // One worker (startLectern's default), and no periodic load sample: the test takes each sample
 // itself (Sfu.sampleLoad, what the timer calls), at the start and the end of the window it reads
@@ -36,20 +37,6 @@ const LARGE = { width: 1280, height: 900 };
 const SMALL = { width: 420, height: 460 };
 
 afterEach(() => fixture.errors.expectNone());
-
-/** Runs in the page before its scripts: keeps every RTCPeerConnection, to read its RTP counters. */
-function watchPeerConnections(): void {
-  const w = window as unknown as { RTCPeerConnection: typeof RTCPeerConnection; __pcs: RTCPeerConnection[] };
-  const pcs: RTCPeerConnection[] = [];
-  w.__pcs = pcs;
-  const Native = w.RTCPeerConnection;
-  w.RTCPeerConnection = class Watched extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      pcs.push(this);
-    }
-  };
-}
 
 /** A stream's RTP counters at one moment: packets, bytes with headers (as mediasoup counts them), and when. */
 interface Counters {
