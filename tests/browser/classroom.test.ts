@@ -157,6 +157,12 @@ describe('a class run from the browser', () => {
     }
     await teacher.locator('.tile[aria-label="Ann"] .badge', { hasText: 'mic off' }).waitFor();
     await teacher.locator('.tile[aria-label="Ben"] .badge', { hasText: 'mic off' }).waitFor();
+    // The instruction stays once the other student's update (their mic muted too) has arrived: it
+    // came right after Ann's own notice and replaced it with the head count.
+    for (const [student, other] of [[students[0]!, 'Ben'], [students[1]!, 'Ann']] as const) {
+      await student.locator(`.tile[aria-label="${other}"] .badge`, { hasText: 'mic off' }).waitFor();
+      expect(await student.locator('#status').textContent()).toContain('Raise your hand to ask to unmute');
+    }
     // Audio really stops: over 1.5 s the packet count grows by a few stragglers at most, where an
     // open microphone sends ~75 (stats refresh once a second, so allow the first window to lag).
     const growth = async () => {

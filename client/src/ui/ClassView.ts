@@ -252,6 +252,7 @@ export class ClassView {
   }
 
   #upsertPeer(peer: PeerInfo): void {
+    const joined = !this.#peers.has(peer.id);
     this.#peers.set(peer.id, peer);
     this.#names.set(peer.id, peer.displayName);
     if (!this.#tiles.has(peer.id)) this.#addTile(peer.id, new Tile(peer.id, peer.displayName, false, this.#audioSink));
@@ -269,7 +270,10 @@ export class ClassView {
     this.#early.delete(peer.id);
     for (const track of early ?? []) this.#attachTrack(track);
     this.#renderPeople();
-    setStatus(`${this.#peers.size + 1} in the room`);
+    // Only a newcomer changes the count. An update (someone muted, a camera started) leaves the
+    // status alone: "Mute all" updates every student right after telling each of them to raise a
+    // hand to unmute, and that instruction must stay on screen.
+    if (joined) setStatus(`${this.#peers.size + 1} in the room`);
   }
 
   #removePeer(peerId: string): void {
