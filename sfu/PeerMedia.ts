@@ -69,6 +69,8 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
   readonly #subscribedTracks = new Set<string>();
   #recvTransport: types.WebRtcTransport | undefined;
   #rtpCapabilities: types.RtpCapabilities | undefined;
+  /** estimatesBandwidth(): read from the capabilities once, when given (load is weighed often). */
+  #estimates = true;
   #closed = false;
 
   /** Made by RoomMedia.addPeer; not created directly. */
@@ -230,6 +232,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
   /** From now on this peer receives, decoding what `rtpCapabilities` says its device can. */
   receiveWith(rtpCapabilities: ClientParameters): void {
     this.#rtpCapabilities = rtpCapabilities as types.RtpCapabilities;
+    this.#estimates = estimatesBandwidth(this.#rtpCapabilities);
   }
 
   /**
@@ -237,7 +240,7 @@ export class PeerMedia extends TypedEmitter<PeerMediaEvents> implements Subscrib
    * browser's capabilities say, and until it said, yes (every browser does).
    */
   get estimatesBandwidth(): boolean {
-    return this.#rtpCapabilities === undefined || estimatesBandwidth(this.#rtpCapabilities);
+    return this.#estimates;
   }
 
   /** Whether it said what it decodes (`ready`); it also needs a receive transport to get anything. */

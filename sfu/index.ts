@@ -25,5 +25,6 @@ export { mediasoupVersion, type MediaListener } from './MediaListeners.js';
 export { SfuError, type SfuErrorReason } from './SfuError.js';
 export { roomMediaCodecs } from './codecs.js';
 export { TypedEmitter, type EventMap } from './TypedEmitter.js';
+export { TRANSPORT_WIDE_CC, estimatesBandwidth } from './bandwidthEstimation.js';
 // For the bench and tests, which drive mediasoup directly; server/ never imports it (grep-checked).
 export type { types as mediasoupTypes } from 'mediasoup';

@@ -5,7 +5,7 @@
 // ones (RoomMedia.addPeer, the browser path, into werift peers). Which worker each subscriber lands
 // on, when the room spreads to the second worker and pipes its tracks there, and who is refused
 // `at_capacity`, are the product's placement and admission, configured by `capacity`.
-import { Sfu, SfuError, DEFAULT_CAPACITY, type CapacityOptions, type PlainPublisher, type RoomMedia, type SrtpSuite, type Subscription, type Track } from '../../sfu/index.js';
+import { Sfu, SfuError, DEFAULT_CAPACITY, TRANSPORT_WIDE_CC, type CapacityOptions, type PlainPublisher, type RoomMedia, type SrtpSuite, type Subscription, type Track } from '../../sfu/index.js';
 import type { FanoutTarget, SubscriberKind } from '../lib/FanoutTarget.js';
 import type { Sink } from '../lib/Sink.js';
 import { pinToCpu, waitForExit } from '../lib/proc.js';
@@ -26,8 +26,12 @@ const SUBSCRIBERS_PER_SOCKET = 25;
 // subscribers keep abs-send-time in the packets, as Janus stamps it, but are offered no estimator
 // feedback; `estimator` turns one on, to measure what it costs.
 const WEBRTC_EXTENSIONS = ['urn:ietf:params:rtp-hdrext:sdes:mid', 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'];
-const TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
-const ESTIMATOR_FEEDBACK: Record<Estimator, string[]> = { none: [], remb: ['goog-remb'], 'transport-cc': ['goog-remb', 'transport-cc'] };
+/** What a WebRTC subscriber is offered per estimator: header extensions, and the estimator feedback left out. */
+const OFFER: Record<Estimator, { extensions: ReadonlySet<string>; withoutFeedback: readonly string[] }> = {
+  none: { extensions: new Set(WEBRTC_EXTENSIONS), withoutFeedback: ['goog-remb', 'transport-cc'] },
+  remb: { extensions: new Set(WEBRTC_EXTENSIONS), withoutFeedback: ['transport-cc'] },
+  'transport-cc': { extensions: new Set([...WEBRTC_EXTENSIONS, TRANSPORT_WIDE_CC]), withoutFeedback: [] },
+};
 
 /** The per-subscriber bandwidth estimator mediasoup runs for WebRTC subscribers. */
 export type Estimator = 'none' | 'remb' | 'transport-cc';
@@ -71,7 +75,6 @@ export class LecternFanout implements FanoutTarget {
   readonly #sfu: Sfu;
   readonly #room: RoomMedia;
   readonly #srtpSuite: SrtpSuite;
-  readonly #webrtcExtensions: Set<string>;
   readonly #estimator: Estimator;
   readonly #flags: string;
   #added = 0;
@@ -111,7 +114,6 @@ export class LecternFanout implements FanoutTarget {
     this.#room = room;
     this.#srtpSuite = options.srtpSuite ?? 'AEAD_AES_256_GCM';
     this.#estimator = options.estimator ?? 'none';
-    this.#webrtcExtensions = new Set(this.#estimator === 'transport-cc' ? [...WEBRTC_EXTENSIONS, TRANSPORT_CC] : WEBRTC_EXTENSIONS);
     this.#flags = flags;
     this.publisher = publisher;
   }
@@ -180,12 +182,12 @@ export class LecternFanout implements FanoutTarget {
     const transport = await peer.createTransport('recv');
     const all = this.#room.rtpCapabilities;
     const vp8 = all.codecs?.find((c) => c.mimeType === 'video/VP8');
-    const refused = ESTIMATOR_FEEDBACK['transport-cc'].filter((type) => !ESTIMATOR_FEEDBACK[this.#estimator].includes(type));
+    const offer = OFFER[this.#estimator];
     peer.receiveWith({
       codecs: (all.codecs ?? [])
         .filter((c) => c.mimeType === 'audio/opus' || c === vp8 || (c.mimeType === 'video/rtx' && c.parameters?.apt === vp8?.preferredPayloadType))
-        .map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((fb) => !refused.includes(fb.type)) })),
-      headerExtensions: (all.headerExtensions ?? []).filter((e) => this.#webrtcExtensions.has(e.uri)),
+        .map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((fb) => !offer.withoutFeedback.includes(fb.type)) })),
+      headerExtensions: (all.headerExtensions ?? []).filter((e) => offer.extensions.has(e.uri)),
     });
     await this.#room.catchUp(id);
     const subscriptions = [...peer.subscriptions.values()];

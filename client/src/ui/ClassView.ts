@@ -271,8 +271,8 @@ export class ClassView {
     for (const track of early ?? []) this.#attachTrack(track);
     this.#renderPeople();
     // Only a newcomer changes the count. An update (someone muted, a camera started) leaves the
-    // status alone: "Mute all" updates every student right after telling each of them to raise a
-    // hand to unmute, and that instruction must stay on screen.
+    // status alone: after "Mute all" the other students' updates can arrive after a student was told
+    // to raise a hand to unmute, and that instruction must stay on screen.
     if (joined) setStatus(`${this.#peers.size + 1} in the room`);
   }
 
